@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** rrweb's EventType numbering (rrweb-types). */
+export const EventType = {
+  DomContentLoaded: 0,
+  Load: 1,
+  FullSnapshot: 2,
+  IncrementalSnapshot: 3,
+  Meta: 4,
+  Custom: 5,
+  Plugin: 6,
+} as const;
+
+/** rrweb's IncrementalSource numbering, for the sources the renderer looks at. */
+export const IncrementalSource = {
+  Mutation: 0,
+  MouseMove: 1,
+  MouseInteraction: 2,
+  Scroll: 3,
+  ViewportResize: 4,
+  Input: 5,
+  TouchMove: 6,
+  MediaInteraction: 7,
+  StyleSheetRule: 8,
+  CanvasMutation: 9,
+  Font: 10,
+  Log: 11,
+  Drag: 12,
+  StyleDeclaration: 13,
+  Selection: 14,
+  AdoptedStyleSheet: 15,
+  CustomElement: 16,
+} as const;
+
+export const MouseInteraction = {
+  MouseUp: 0,
+  MouseDown: 1,
+  Click: 2,
+  ContextMenu: 3,
+  DblClick: 4,
+  Focus: 5,
+  Blur: 6,
+  TouchStart: 7,
+  TouchEnd: 9,
+} as const;
+
+/** The edge check for one event: the shape every rrweb event shares; `data` is the replayer's business. */
+export const rrwebEventSchema = z.looseObject({
+  type: z.number().int().min(0).max(6),
+  timestamp: z.number().finite().nonnegative(),
+  data: z.unknown(),
+});
+
+export interface RrwebEvent {
+  type: number;
+  timestamp: number;
+  data: unknown;
+  /** The browser window (tab) the event came from, when the source format says so. */
+  windowId?: string;
+  [key: string]: unknown;
+}
+
+export interface MetaData {
+  href?: string;
+  width: number;
+  height: number;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function metaData(e: RrwebEvent): MetaData | undefined {
+  if (e.type !== EventType.Meta || !isRecord(e.data)) return undefined;
+  const { width, height, href } = e.data;
+  if (typeof width !== 'number' || typeof height !== 'number' || !(width > 0) || !(height > 0)) return undefined;
+  return { width, height, href: typeof href === 'string' ? href : undefined };
+}
