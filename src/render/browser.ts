@@ -28,6 +28,9 @@ export const CHROMIUM_ARGS = [
   '--hide-scrollbars',
   '--mute-audio',
   '--font-render-hinting=none',
+  // Frames are drawn only when the renderer asks (begin-frame control), with every compositor stage
+  // run before the draw and no threaded animation: a frame depends on replay time, not on load.
+  '--deterministic-mode',
 ];
 
 export async function launchBrowser(): Promise<Browser> {

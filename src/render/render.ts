@@ -1,14 +1,159 @@
+import sharp from 'sharp';
+import type { Browser } from 'playwright-core';
+import { planClip, CLICK_RIPPLE_MS } from '../recording/clip.js';
 import type { RrwebEvent } from '../recording/types.js';
+import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
+import { launchBrowser } from './browser.js';
+import { openFrameSource, type FrameSource } from './frame-source.js';
+import { GifWriter, PaletteSampler } from './gif.js';
+import { NetworkPolicy } from './network-policy.js';
+import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
+
+/** Longest we hold one frame for its assets, and for all frames of a render together. */
+const ASSET_WAIT_PER_FRAME_MS = 1500;
+const ASSET_WAIT_PER_RENDER_MS = 8000;
+/** Raw frames kept in memory up to this; past it they are decoded again from PNG at encode time. */
+const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
+
+interface Captured {
+  png: Buffer;
+  rgba: Promise<Buffer | undefined>;
+  delayCs: number;
+}
+
+export function footerHeightFor(width: number): number {
+  return Math.max(18, Math.round(width * 0.04));
+}
 
 /**
  * Renders the window [startS, endS] of a recording to a GIF. Throws InputError (src/recording/errors)
  * for anything wrong with the recording or the options; any other error is transient (retry).
  */
-export async function renderRecording(
-  _events: RrwebEvent[],
-  _options: RenderOptions,
-  _ctx: RenderContext = {},
-): Promise<RenderResult> {
-  throw new Error('render engine: work in progress');
+export async function renderRecording(events: RrwebEvent[], options: RenderOptions, ctx: RenderContext = {}): Promise<RenderResult> {
+  const started = performance.now();
+  const clip = planClip(events, options);
+  const width = Math.round(options.width);
+  const frameHeight = Math.max(2, Math.round((width * clip.viewport.height) / clip.viewport.width));
+  const footerHeight = options.footer ? footerHeightFor(width) : 0;
+  const height = frameHeight + footerHeight;
+
+  const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser();
+  const browser = ctx.browser ?? ownBrowser!;
+  const context = await browser.newContext({
+    viewport: { width, height },
+    deviceScaleFactor: 1,
+    serviceWorkers: 'block',
+    acceptDownloads: false,
+    reducedMotion: 'reduce',
+  });
+  const abort = ctx.signal;
+  try {
+    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(), abort);
+    await proxy.attach(context);
+    const source = await openFrameSource(browser, context, 'begin-frame');
+    await source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' });
+    await source.page.evaluate(
+      ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
+      [
+        JSON.stringify(clip.events),
+        JSON.stringify({
+          frameWidth: width,
+          frameHeight,
+          footerHeight,
+          sessionStartTs: clip.recordingStartTs,
+          clickRippleMs: CLICK_RIPPLE_MS,
+          clicks: clip.clicks,
+        }),
+      ] as const,
+    );
+
+    const captures: Captured[] = [];
+    const sampler = new PaletteSampler();
+    let rawBytes = 0;
+    let waitBudget = ASSET_WAIT_PER_RENDER_MS;
+    let seenActivity = -1;
+    let carryPending = false;
+    const total = clip.frames.length;
+    for (let k = 0; k < total; k++) {
+      abort?.throwIfAborted();
+      const slot = clip.frames[k]!;
+      const last = captures[captures.length - 1];
+      const networkMoved = proxy.activity !== seenActivity || proxy.inflight > 0;
+      if (!slot.dirty && !networkMoved && !carryPending && last) {
+        last.delayCs += slot.delayCs;
+      } else {
+        const waitedFrom = performance.now();
+        const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, waitBudget);
+        const step = await stepPlayer(source, slot.seekTs, slot.cuts, cap);
+        if (proxy.inflight > 0) await proxy.waitIdle(Math.max(0, cap - (performance.now() - waitedFrom)));
+        waitBudget = Math.max(0, waitBudget - (performance.now() - waitedFrom));
+        carryPending = step.pending > 0 || proxy.inflight > 0;
+        seenActivity = proxy.activity;
+        const png = await source.capture(slot.seekTs - clip.startTs);
+        if (!png && last) {
+          last.delayCs += slot.delayCs;
+        } else if (png) {
+          // Decoding runs on libuv's threads while the browser draws the next frame.
+          const rgba = decode(png, width, height).then((buf) => {
+            sampler.add(buf);
+            if (rawBytes + buf.length > RAW_FRAME_BUDGET_BYTES) return undefined;
+            rawBytes += buf.length;
+            return buf;
+          });
+          rgba.catch(() => {});
+          captures.push({ png, rgba, delayCs: slot.delayCs });
+        } else {
+          throw new Error('the browser returned no picture for the first frame');
+        }
+      }
+      ctx.onProgress?.({ done: k + 1, total, captured: captures.length });
+    }
+
+    await Promise.all(captures.map((c) => c.rgba));
+    const writer = new GifWriter(width, height, sampler.palette());
+    for (const c of captures) {
+      const rgba = (await c.rgba) ?? (await decode(c.png, width, height));
+      writer.addFrame(rgba, c.delayCs);
+    }
+    const gif = writer.finish();
+    return {
+      gif,
+      width,
+      height,
+      frames: writer.stats.frames,
+      captured: captures.length,
+      durationS: clip.durationCs / 100,
+      startS: (clip.startTs - clip.recordingStartTs) / 1000,
+      endS: (clip.endTs - clip.recordingStartTs) / 1000,
+      wallMs: Math.round(performance.now() - started),
+      assetFailures: proxy.failures,
+      frameSource: source.kind,
+    };
+  } finally {
+    await context.close().catch(() => {});
+    await ownBrowser?.close().catch(() => {});
+  }
+}
+
+async function stepPlayer(source: FrameSource, t: number, cuts: number[], capMs: number): Promise<{ pending: number }> {
+  const r = (await source.cdp.send('Runtime.evaluate', {
+    expression: `window.__rr.step(${t}, ${JSON.stringify(cuts)}, ${Math.round(capMs)})`,
+    awaitPromise: true,
+    returnByValue: true,
+  })) as { result: { value?: { pending: number } }; exceptionDetails?: { exception?: { description?: string }; text: string } };
+  if (r.exceptionDetails) {
+    throw new Error(`player failed at ${t}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+  }
+  return r.result.value ?? { pending: 0 };
+}
+
+async function decode(png: Buffer, width: number, height: number): Promise<Buffer> {
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.width === width && info.height === height) return data;
+  // A capture of another size (device pixel rounding) is fitted rather than mis-indexed.
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
 }

@@ -60,6 +60,8 @@ export interface RenderResult {
   wallMs: number;
   /** Assets the network policy refused or that failed to load (for logs). */
   assetFailures: number;
+  /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
+  frameSource: 'begin-frame' | 'screenshot';
 }
 
 export type { RrwebEvent };

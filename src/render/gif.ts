@@ -1,0 +1,156 @@
+import gifenc, { type Palette } from 'gifenc';
+import { InputError } from '../recording/errors.js';
+
+const { GIFEncoder, applyPalette, quantize } = gifenc;
+
+/** Every Nth pixel of each captured frame goes into the shared palette's sample. */
+const SAMPLE_STRIDE = 11;
+/** Mean squared RGB error (on a sample) above which a frame gets a palette of its own. */
+const LOCAL_PALETTE_MSE = 120;
+const MAX_COLORS = 255; // the 256th index is the transparent one
+
+/** Collects pixels from every captured frame so one palette can serve the whole GIF. */
+export class PaletteSampler {
+  private chunks: Uint8Array[] = [];
+
+  add(rgba: Uint8Array): void {
+    const n = Math.floor(rgba.length / 4 / SAMPLE_STRIDE);
+    const out = new Uint8Array(n * 4);
+    for (let i = 0, p = 0; i < n; i++, p += SAMPLE_STRIDE * 4) {
+      out[i * 4] = rgba[p]!;
+      out[i * 4 + 1] = rgba[p + 1]!;
+      out[i * 4 + 2] = rgba[p + 2]!;
+      out[i * 4 + 3] = 255;
+    }
+    this.chunks.push(out);
+  }
+
+  palette(): Palette {
+    const total = this.chunks.reduce((s, c) => s + c.length, 0);
+    const all = new Uint8Array(total);
+    let o = 0;
+    for (const c of this.chunks) {
+      all.set(c, o);
+      o += c.length;
+    }
+    return quantize(all, MAX_COLORS, { format: 'rgb565' });
+  }
+}
+
+function sampledError(rgba: Uint8Array, index: Uint8Array, palette: Palette): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < index.length; i += 97) {
+    const c = palette[index[i]!]!;
+    const p = i * 4;
+    const dr = rgba[p]! - c[0]!;
+    const dg = rgba[p + 1]! - c[1]!;
+    const db = rgba[p + 2]! - c[2]!;
+    sum += dr * dr + dg * dg + db * db;
+    n++;
+  }
+  return n ? sum / n : 0;
+}
+
+export interface GifStats {
+  frames: number;
+  localPalettes: number;
+}
+
+/**
+ * Writes frames as they come: pixels that look the same as what is already on screen become
+ * transparent (frames composite over the previous one), a frame that changes nothing only
+ * lengthens the one before it, and delays are whole centiseconds chosen by the caller.
+ */
+export class GifWriter {
+  private readonly encoder = GIFEncoder();
+  private readonly shared: Palette;
+  private readonly transparentIndex: number;
+  /** The colour on screen at each pixel after the frames written so far (0xRRGGBB). */
+  private readonly screen: Uint32Array;
+  private pending: { index: Uint8Array; palette: Palette | undefined; transparent: boolean; delayCs: number } | undefined;
+  private wroteFirst = false;
+  private everChanged = false;
+  private firstFlat = true;
+  readonly stats: GifStats = { frames: 0, localPalettes: 0 };
+
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+    palette: Palette,
+  ) {
+    this.shared = palette.slice();
+    this.transparentIndex = this.shared.length;
+    this.shared.push([0, 0, 0]);
+    this.screen = new Uint32Array(width * height);
+  }
+
+  addFrame(rgba: Uint8Array, delayCs: number): void {
+    if (rgba.length !== this.width * this.height * 4) throw new Error(`frame is ${rgba.length} bytes, expected ${this.width}x${this.height} RGBA`);
+    let palette = this.shared;
+    let index = applyPalette(rgba, this.shared.slice(0, this.transparentIndex), 'rgb565');
+    let local = false;
+    if (this.pending !== undefined && sampledError(rgba, index, this.shared) > LOCAL_PALETTE_MSE) {
+      // A page whose colours the shared palette misses (a navigation to a different design) gets its own.
+      const own = quantize(rgba, MAX_COLORS, { format: 'rgb565' });
+      index = applyPalette(rgba, own, 'rgb565');
+      palette = own.concat([[0, 0, 0]]);
+      local = true;
+    }
+    const transparent = palette.length - 1;
+    if (this.pending === undefined) {
+      const first = index[0];
+      for (let i = 0; i < index.length; i++) {
+        const c = palette[index[i]!]!;
+        this.screen[i] = (c[0]! << 16) | (c[1]! << 8) | c[2]!;
+        if (index[i] !== first) this.firstFlat = false;
+      }
+      this.pending = { index, palette: undefined, transparent: false, delayCs };
+      return;
+    }
+    let changed = 0;
+    for (let i = 0; i < index.length; i++) {
+      const c = palette[index[i]!]!;
+      const rgb = (c[0]! << 16) | (c[1]! << 8) | c[2]!;
+      if (rgb === this.screen[i]) index[i] = transparent;
+      else {
+        this.screen[i] = rgb;
+        changed++;
+      }
+    }
+    if (changed === 0) {
+      this.pending.delayCs += delayCs;
+      return;
+    }
+    this.everChanged = true;
+    this.flush();
+    if (local) this.stats.localPalettes++;
+    this.pending = { index, palette: local ? palette : undefined, transparent: true, delayCs };
+  }
+
+  private flush(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.encoder.writeFrame(p.index, this.width, this.height, {
+      palette: this.wroteFirst ? p.palette : this.shared,
+      delay: p.delayCs * 10,
+      transparent: p.transparent,
+      transparentIndex: p.palette ? p.palette.length - 1 : this.transparentIndex,
+      dispose: 1,
+      repeat: 0,
+    });
+    this.wroteFirst = true;
+    this.stats.frames++;
+    this.pending = undefined;
+  }
+
+  /** Finishes the GIF; a clip that is one flat colour throughout is refused rather than shipped. */
+  finish(): Buffer {
+    if (!this.everChanged && this.firstFlat) {
+      throw new InputError('the rendered clip is blank (every frame is one flat colour): the recording shows nothing in this window');
+    }
+    this.flush();
+    this.encoder.finish();
+    return Buffer.from(this.encoder.bytes());
+  }
+}
