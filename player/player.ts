@@ -25,6 +25,8 @@ export interface StepResult {
   href: string;
 }
 
+/** A page declaring more faces than this (icon sets, many subsets) loads the rest when it uses them. */
+const MAX_EAGER_FONTS = 40;
 const EventType = { FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4 } as const;
 const ScrollSource = 3;
 
@@ -115,11 +117,16 @@ class Player {
    * scroll on the new one, so each page is reached in its own seek.
    */
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
-    for (const c of cuts) if (c <= t) this.seek(c - 0.5);
-    this.seek(t + 0.5);
+    for (const c of cuts) if (c < t) this.seek(c);
+    this.seek(t);
     this.drawClicks(t);
     this.footerTime.textContent = `${clock(t - this.cfg.sessionStartTs)}`;
     this.footerUrl.textContent = this.href;
+    return this.settle(assetCapMs);
+  }
+
+  /** Waits for what the page is loading, then puts scroll positions back where the recording had them. */
+  async settle(assetCapMs: number): Promise<StepResult> {
     const pending = await this.waitForAssets(assetCapMs);
     this.restoreScrolls();
     return { pending, href: this.href };
@@ -165,16 +172,38 @@ class Player {
 
   /** Waits (at most capMs) for fonts, stylesheets and visible images the current DOM asked for. */
   private async waitForAssets(capMs: number): Promise<number> {
+    const deadline = performance.now() + capMs;
+    // A load can end by being replaced (rrweb swaps a style element, and its font faces with it),
+    // so look again after each wait until nothing is loading.
+    for (let round = 0; round < 4; round++) {
+      const waits = this.pendingLoads();
+      if (waits.length === 0) return 0;
+      const left = deadline - performance.now();
+      if (left <= 0) return waits.length;
+      await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, left))]);
+    }
+    return this.pendingLoads().length;
+  }
+
+  private pendingLoads(): Promise<unknown>[] {
     const doc = this.iframe.contentDocument;
-    if (!doc || !doc.documentElement) return 0;
-    // Layout makes the document request the fonts and images it needs now.
-    doc.documentElement.getBoundingClientRect();
+    if (!doc || !doc.documentElement) return [];
+    // Layout makes the document request the images it needs now.
+    void doc.documentElement.scrollHeight;
     const waits: Promise<unknown>[] = [];
-    if (doc.fonts && doc.fonts.status === 'loading') waits.push(doc.fonts.ready);
+    if (doc.fonts) {
+      // Chromium starts a web font's load some time after the layout that needs it, too late for
+      // this frame; so declared faces are loaded up front (each fetched once, cached for the render).
+      let n = 0;
+      for (const face of Array.from(doc.fonts as unknown as Iterable<FontFace>)) {
+        if (face.status === 'unloaded' && n++ < MAX_EAGER_FONTS) waits.push(face.load());
+        else if (face.status === 'loading') waits.push(face.loaded);
+      }
+    }
     const vh = this.iframe.clientHeight || 10000;
     const vw = this.iframe.clientWidth || 10000;
     for (const img of Array.from(doc.images)) {
-      if (img.complete || !img.currentSrc && !img.src) continue;
+      if (img.complete || (!img.currentSrc && !img.src)) continue;
       const r = img.getBoundingClientRect();
       if (r.bottom < 0 || r.top > vh || r.right < 0 || r.left > vw) continue;
       waits.push(loaded(img));
@@ -182,13 +211,7 @@ class Player {
     for (const link of Array.from(doc.querySelectorAll('link[rel~="stylesheet"]')) as HTMLLinkElement[]) {
       if (!link.sheet && link.href) waits.push(loaded(link));
     }
-    if (waits.length === 0) return 0;
-    let left = waits.length;
-    const all = Promise.all(waits.map((w) => w.then(() => left--, () => left--)));
-    await Promise.race([all, new Promise((r) => setTimeout(r, capMs))]);
-    // Decoded images paint in the next frame; fonts may have shifted layout: recompute it now.
-    doc.documentElement.getBoundingClientRect();
-    return left;
+    return waits;
   }
 
   private drawClicks(t: number): void {
@@ -247,6 +270,10 @@ const api = {
   step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
     if (!player) throw new Error('player not initialised');
     return player.step(t, cuts, assetCapMs);
+  },
+  settle(assetCapMs: number): Promise<StepResult> {
+    if (!player) throw new Error('player not initialised');
+    return player.settle(assetCapMs);
   },
 };
 

@@ -60,7 +60,6 @@ export class AssetProxy {
       this.refuse(url, `method ${request.method()}`);
       return route.abort('blockedbyclient').catch(() => {});
     }
-    this.inflightCount++;
     this.activity++;
     try {
       let pending = this.cache.get(url);

@@ -70,6 +70,7 @@ export class GifWriter {
   private readonly screen: Uint32Array;
   private pending: { index: Uint8Array; palette: Palette | undefined; transparent: boolean; delayCs: number } | undefined;
   private wroteFirst = false;
+  private lastLen?: number;
   private everChanged = false;
   private firstFlat = true;
   readonly stats: GifStats = { frames: 0, localPalettes: 0 };
@@ -140,6 +141,7 @@ export class GifWriter {
       repeat: 0,
     });
     this.wroteFirst = true;
+    if (process.env.GIFDBG) { const n = this.encoder.bytesView().length; let t = 0; for (const i of p.index) if (i === (p.palette ? p.palette.length - 1 : this.transparentIndex)) t++; console.error('frame', this.stats.frames, 'bytes', n - (this.lastLen ?? 0), 'transparent%', Math.round(100 * t / p.index.length), 'delay', p.delayCs); this.lastLen = n; }
     this.stats.frames++;
     this.pending = undefined;
   }

@@ -85,8 +85,15 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       } else {
         const waitedFrom = performance.now();
         const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, waitBudget);
-        const step = await stepPlayer(source, slot.seekTs, slot.cuts, cap);
-        if (proxy.inflight > 0) await proxy.waitIdle(Math.max(0, cap - (performance.now() - waitedFrom)));
+        let step = await callPlayer(source, `step(${slot.seekTs}, ${JSON.stringify(slot.cuts)}, ${Math.round(cap)})`);
+        // Requests the page made show up here; once they land, the page needs a moment to use them
+        // (decode a font, lay out again), so settle again before the picture.
+        for (let round = 0; round < 3 && proxy.inflight > 0; round++) {
+          const left = cap - (performance.now() - waitedFrom);
+          if (left <= 0) break;
+          await proxy.waitIdle(left);
+          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`);
+        }
         waitBudget = Math.max(0, waitBudget - (performance.now() - waitedFrom));
         carryPending = step.pending > 0 || proxy.inflight > 0;
         seenActivity = proxy.activity;
@@ -136,14 +143,15 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   }
 }
 
-async function stepPlayer(source: FrameSource, t: number, cuts: number[], capMs: number): Promise<{ pending: number }> {
+/** One round trip to the player page (src/player), straight over CDP. */
+async function callPlayer(source: FrameSource, call: string): Promise<{ pending: number }> {
   const r = (await source.cdp.send('Runtime.evaluate', {
-    expression: `window.__rr.step(${t}, ${JSON.stringify(cuts)}, ${Math.round(capMs)})`,
+    expression: `window.__rr.${call}`,
     awaitPromise: true,
     returnByValue: true,
   })) as { result: { value?: { pending: number } }; exceptionDetails?: { exception?: { description?: string }; text: string } };
   if (r.exceptionDetails) {
-    throw new Error(`player failed at ${t}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    throw new Error(`player failed in ${call.slice(0, 60)}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
   }
   return r.result.value ?? { pending: 0 };
 }
