@@ -68,9 +68,10 @@ export class GifWriter {
   private readonly transparentIndex: number;
   /** The colour on screen at each pixel after the frames written so far (0xRRGGBB). */
   private readonly screen: Uint32Array;
-  private pending: { index: Uint8Array; palette: Palette | undefined; transparent: boolean; delayCs: number } | undefined;
+  private pending:
+    | { index: Uint8Array; rect?: Rect; palette: Palette | undefined; transparent: boolean; delayCs: number }
+    | undefined;
   private wroteFirst = false;
-  private lastLen?: number;
   private everChanged = false;
   private firstFlat = true;
   readonly stats: GifStats = { frames: 0, localPalettes: 0 };
@@ -109,14 +110,25 @@ export class GifWriter {
       this.pending = { index, palette: undefined, transparent: false, delayCs };
       return;
     }
+    // Pixels already showing the right colour become transparent; the rest bound the frame's rectangle.
     let changed = 0;
-    for (let i = 0; i < index.length; i++) {
-      const c = palette[index[i]!]!;
-      const rgb = (c[0]! << 16) | (c[1]! << 8) | c[2]!;
-      if (rgb === this.screen[i]) index[i] = transparent;
-      else {
-        this.screen[i] = rgb;
-        changed++;
+    let x0 = this.width;
+    let y0 = this.height;
+    let x1 = -1;
+    let y1 = -1;
+    for (let y = 0, i = 0; y < this.height; y++) {
+      for (let x = 0; x < this.width; x++, i++) {
+        const c = palette[index[i]!]!;
+        const rgb = (c[0]! << 16) | (c[1]! << 8) | c[2]!;
+        if (rgb === this.screen[i]) index[i] = transparent;
+        else {
+          this.screen[i] = rgb;
+          changed++;
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          y1 = y;
+        }
       }
     }
     if (changed === 0) {
@@ -126,13 +138,16 @@ export class GifWriter {
     this.everChanged = true;
     this.flush();
     if (local) this.stats.localPalettes++;
-    this.pending = { index, palette: local ? palette : undefined, transparent: true, delayCs };
+    const rect = { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+    this.pending = { index: crop(index, this.width, rect), rect, palette: local ? palette : undefined, transparent: true, delayCs };
   }
 
   private flush(): void {
     const p = this.pending;
     if (!p) return;
-    this.encoder.writeFrame(p.index, this.width, this.height, {
+    const rect = p.rect ?? { x: 0, y: 0, w: this.width, h: this.height };
+    const at = this.encoder.bytesView().length;
+    this.encoder.writeFrame(p.index, rect.w, rect.h, {
       palette: this.wroteFirst ? p.palette : this.shared,
       delay: p.delayCs * 10,
       transparent: p.transparent,
@@ -140,8 +155,17 @@ export class GifWriter {
       dispose: 1,
       repeat: 0,
     });
+    if (rect.x || rect.y) {
+      // gifenc always places frames at 0,0; a frame's position sits right after its 8-byte graphic
+      // control extension and the 0x2c image separator.
+      const bytes = this.encoder.bytesView();
+      if (bytes[at + 8] !== 0x2c) throw new Error('unexpected GIF layout from gifenc');
+      bytes[at + 9] = rect.x & 255;
+      bytes[at + 10] = rect.x >> 8;
+      bytes[at + 11] = rect.y & 255;
+      bytes[at + 12] = rect.y >> 8;
+    }
     this.wroteFirst = true;
-    if (process.env.GIFDBG) { const n = this.encoder.bytesView().length; let t = 0; for (const i of p.index) if (i === (p.palette ? p.palette.length - 1 : this.transparentIndex)) t++; console.error('frame', this.stats.frames, 'bytes', n - (this.lastLen ?? 0), 'transparent%', Math.round(100 * t / p.index.length), 'delay', p.delayCs); this.lastLen = n; }
     this.stats.frames++;
     this.pending = undefined;
   }
@@ -155,4 +179,18 @@ export class GifWriter {
     this.encoder.finish();
     return Buffer.from(this.encoder.bytes());
   }
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+function crop(index: Uint8Array, width: number, r: Rect): Uint8Array {
+  if (r.x === 0 && r.w === width) return index.subarray(r.y * width, (r.y + r.h) * width);
+  const out = new Uint8Array(r.w * r.h);
+  for (let y = 0; y < r.h; y++) out.set(index.subarray((r.y + y) * width + r.x, (r.y + y) * width + r.x + r.w), y * r.w);
+  return out;
 }
