@@ -30,7 +30,11 @@ export const CHROMIUM_ARGS = [
   '--font-render-hinting=none',
   // Frames are drawn only when the renderer asks (begin-frame control), with every compositor stage
   // run before the draw and no threaded animation: a frame depends on replay time, not on load.
-  '--deterministic-mode',
+  '--enable-begin-frame-control',
+  '--run-all-compositor-stages-before-draw',
+  '--disable-threaded-animation',
+  '--disable-threaded-scrolling',
+  '--disable-checker-imaging',
 ];
 
 export async function launchBrowser(): Promise<Browser> {

@@ -80,6 +80,8 @@ export class GifWriter {
     private readonly width: number,
     private readonly height: number,
     palette: Palette,
+    /** The naive method the benchmark compares with: every frame whole, with its own palette. */
+    private readonly naive: { paletteEveryFrame?: boolean } = {},
   ) {
     this.shared = palette.slice();
     this.transparentIndex = this.shared.length;
@@ -92,6 +94,13 @@ export class GifWriter {
     let palette = this.shared;
     let index = applyPalette(rgba, this.shared.slice(0, this.transparentIndex), 'rgb565');
     let local = false;
+    if (this.naive.paletteEveryFrame) {
+      const own = quantize(rgba, MAX_COLORS, { format: 'rgb565' });
+      this.flush();
+      this.pending = { index: applyPalette(rgba, own, 'rgb565'), palette: own.concat([[0, 0, 0]]), transparent: false, delayCs };
+      this.everChanged = true;
+      return;
+    }
     if (this.pending !== undefined && sampledError(rgba, index, this.shared) > LOCAL_PALETTE_MSE) {
       // A page whose colours the shared palette misses (a navigation to a different design) gets its own.
       const own = quantize(rgba, MAX_COLORS, { format: 'rgb565' });
@@ -148,7 +157,7 @@ export class GifWriter {
     const rect = p.rect ?? { x: 0, y: 0, w: this.width, h: this.height };
     const at = this.encoder.bytesView().length;
     this.encoder.writeFrame(p.index, rect.w, rect.h, {
-      palette: this.wroteFirst ? p.palette : this.shared,
+      palette: this.wroteFirst ? p.palette : (p.palette ?? this.shared),
       delay: p.delayCs * 10,
       transparent: p.transparent,
       transparentIndex: p.palette ? p.palette.length - 1 : this.transparentIndex,

@@ -51,7 +51,8 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   try {
     const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(), abort);
     await proxy.attach(context);
-    const source = await openFrameSource(browser, context, 'begin-frame');
+    const plain = ctx.method === 'plain';
+    const source = await openFrameSource(browser, context, plain ? 'screenshot' : 'begin-frame');
     await source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' });
     await source.page.evaluate(
       ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
@@ -80,7 +81,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       const slot = clip.frames[k]!;
       const last = captures[captures.length - 1];
       const networkMoved = proxy.activity !== seenActivity || proxy.inflight > 0;
-      if (!slot.dirty && !networkMoved && !carryPending && last) {
+      if (!plain && !slot.dirty && !networkMoved && !carryPending && last) {
         last.delayCs += slot.delayCs;
       } else {
         const waitedFrom = performance.now();
@@ -118,7 +119,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     }
 
     await Promise.all(captures.map((c) => c.rgba));
-    const writer = new GifWriter(width, height, sampler.palette());
+    const writer = new GifWriter(width, height, sampler.palette(), plain ? { paletteEveryFrame: true } : {});
     for (const c of captures) {
       const rgba = (await c.rgba) ?? (await decode(c.png, width, height));
       writer.addFrame(rgba, c.delayCs);

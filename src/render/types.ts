@@ -42,6 +42,11 @@ export interface RenderContext {
   browser?: import('playwright-core').Browser;
   onProgress?: (p: RenderProgress) => void;
   signal?: AbortSignal;
+  /**
+   * 'plain' is the naive method kept for the benchmark to measure against: seek and screenshot
+   * every frame slot, and a palette per frame with no transparency.
+   */
+  method?: 'fast' | 'plain';
 }
 
 export interface RenderResult {
