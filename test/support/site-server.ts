@@ -1,0 +1,106 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, normalize } from 'node:path';
+import { createRequire } from 'node:module';
+import sharp from 'sharp';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const siteDir = join(here, '..', 'fixtures', 'site');
+const require = createRequire(import.meta.url);
+
+/** Fonts come from @fontsource packages, served from our origin without CORS headers, as many sites do. */
+const FONTS: Record<string, string> = {
+  '/fonts/lobster.woff2': '@fontsource/lobster/files/lobster-latin-400-normal.woff2',
+  '/fonts/merriweather.woff2': '@fontsource/merriweather/files/merriweather-latin-400-normal.woff2',
+};
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.jpg': 'image/jpeg',
+};
+
+const HUES = [12, 48, 95, 140, 190, 225, 262, 300, 335];
+
+/** A photo-like JPEG (gradients, shapes and grain) so images cost what real ones do to encode. */
+async function picture(seed: number, width: number, height: number): Promise<Buffer> {
+  const h = HUES[seed % HUES.length]!;
+  const shapes = Array.from({ length: 7 }, (_, i) => {
+    const cx = ((seed * 37 + i * 53) % 100) / 100;
+    const cy = ((seed * 17 + i * 29) % 100) / 100;
+    const r = 0.08 + ((seed + i * 11) % 9) / 50;
+    return `<circle cx="${cx * width}" cy="${cy * height}" r="${r * width}" fill="hsl(${(h + i * 40) % 360},70%,${40 + i * 6}%)" fill-opacity="0.7"/>`;
+  }).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(${h},60%,75%)"/><stop offset="1" stop-color="hsl(${(h + 60) % 360},55%,35%)"/></linearGradient>
+    <filter id="n"><feTurbulence type="fractalNoise" baseFrequency="0.9" seed="${seed}"/><feColorMatrix values="0 0 0 0 0.5  0 0 0 0 0.5  0 0 0 0 0.5  0 0 0 0.18 0"/></filter></defs>
+    <rect width="100%" height="100%" fill="url(#g)"/>${shapes}<rect width="100%" height="100%" filter="url(#n)"/></svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 82 }).toBuffer();
+}
+
+export interface SiteServer {
+  origin: string;
+  port: number;
+  /** Every path requested, in order (a canary for tests that must see no requests). */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The fixture shop on 127.0.0.1: three pages, an external stylesheet, two web fonts and JPEG images,
+ * all sent without any CORS header. `port` 0 picks a free one.
+ */
+export async function startSite(port = 0): Promise<SiteServer> {
+  const images = new Map<string, Promise<Buffer>>();
+  const requests: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    requests.push(path);
+    void (async () => {
+      try {
+        let body: Buffer;
+        let type: string;
+        const img = /^\/img\/(hero|product-(\d+))\.jpg$/.exec(path);
+        if (img) {
+          let p = images.get(path);
+          if (!p) {
+            p = img[1] === 'hero' ? picture(101, 900, 600) : picture(Number(img[2]), 600, 400);
+            images.set(path, p);
+          }
+          body = await p;
+          type = TYPES['.jpg']!;
+        } else if (FONTS[path]) {
+          body = await readFile(require.resolve(FONTS[path]));
+          type = TYPES['.woff2']!;
+        } else {
+          const file = normalize(join(siteDir, path === '/' ? 'index.html' : path));
+          if (!file.startsWith(siteDir)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+          body = await readFile(file);
+          type = TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
+        }
+        res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache' });
+        res.end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://127.0.0.1:${actual}`,
+    port: actual,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
