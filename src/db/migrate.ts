@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from '../observability/logger.js';
+
+/** Any constant: it only has to differ from other users of advisory locks in the same database. */
+const MIGRATION_LOCK_KEY = 72_418_653;
+
+/**
+ * The `migrations/` folder of this package, found from this file whether it runs from src/ (tsx,
+ * tests) or from the dist/ bundle (bin, Docker).
+ */
+export function migrationsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'migrations');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the migrations/ folder of replay-rasterizer');
+}
+
+/**
+ * Applies pending migrations with node-pg-migrate. Server and worker both migrate on start-up, often
+ * at the same moment: node-pg-migrate's own lock fails the second runner instead of waiting, so we
+ * hold a blocking advisory lock around the run and let the second one find nothing to do.
+ */
+export async function runMigrations(databaseUrl: string, logger?: Logger): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      const applied = await runner({
+        dbClient: client,
+        dir: migrationsDir(),
+        direction: 'up',
+        migrationsTable: 'pgmigrations',
+        noLock: true,
+        singleTransaction: true,
+        checkOrder: true,
+        log: () => {},
+        logger: {
+          debug: () => {},
+          info: (msg: string) => logger?.debug({ migration: msg }, 'migration'),
+          warn: (msg: string) => logger?.warn({ migration: msg }, 'migration'),
+          error: (msg: string) => logger?.error({ migration: msg }, 'migration'),
+        },
+      });
+      const names = applied.map((m) => m.name);
+      if (names.length > 0) logger?.info({ applied: names }, 'migrations applied');
+      return names;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await client.end();
+  }
+}

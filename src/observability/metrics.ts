@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per process. The worker owns the render metrics (it is the only process that sees a
+ * render); the server owns HTTP metrics and the queue depth, which it reads from Redis on scrape.
+ */
+export interface Metrics {
+  registry: Registry;
+  jobs: Counter<'outcome'>;
+  renderSeconds: Histogram;
+  frames: Histogram;
+  gifBytes: Histogram;
+  queueDepth: Gauge<'state'>;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+}
+
+export type JobOutcome = 'completed' | 'skipped' | 'retried' | 'failed';
+
+export function createMetrics(options: { collectQueueDepth?: () => Promise<Record<string, number>> } = {}): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rasterizer_process_' });
+  const { collectQueueDepth } = options;
+  return {
+    registry,
+    jobs: new Counter({
+      name: 'rasterizer_jobs_total',
+      help: 'Render jobs by outcome: completed, skipped (already done), retried (transient failure), failed (for good)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    renderSeconds: new Histogram({
+      name: 'rasterizer_render_seconds',
+      help: 'Wall time of a render (load, replay, capture, encode), in seconds',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+    frames: new Histogram({
+      name: 'rasterizer_gif_frames',
+      help: 'Frames written per GIF',
+      buckets: [10, 25, 50, 100, 200, 400, 800, 1600, 3200],
+      registers: [registry],
+    }),
+    gifBytes: new Histogram({
+      name: 'rasterizer_gif_bytes',
+      help: 'Size of each GIF uploaded, in bytes',
+      buckets: [16e3, 64e3, 256e3, 1e6, 4e6, 16e6, 64e6],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'rasterizer_queue_jobs',
+      help: 'Jobs in the rasterize-recording queue by state, read from Redis when scraped',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        if (!collectQueueDepth) return;
+        const counts = await collectQueueDepth();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    }),
+    httpRequests: new Counter({
+      name: 'rasterizer_http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+  };
+}
