@@ -1,7 +1,11 @@
-import gifenc, { type Palette } from 'gifenc';
+import { createRequire } from 'node:module';
+import type gifencModule from 'gifenc';
+import type { Palette } from 'gifenc';
 import { InputError } from '../recording/errors.js';
 
-const { GIFEncoder, applyPalette, quantize } = gifenc;
+// gifenc's package points bundlers at an ESM build whose exports differ from its CommonJS one; load
+// the CommonJS build under every loader (Node, vitest, esbuild bundles) so one shape holds.
+const { GIFEncoder, applyPalette, quantize } = createRequire(import.meta.url)('gifenc') as typeof gifencModule;
 
 /** Every Nth pixel of each captured frame goes into the shared palette's sample. */
 const SAMPLE_STRIDE = 11;
@@ -203,3 +207,4 @@ function crop(index: Uint8Array, width: number, r: Rect): Uint8Array {
   for (let y = 0; y < r.h; y++) out.set(index.subarray((r.y + y) * width + r.x, (r.y + y) * width + r.x + r.w), y * r.w);
   return out;
 }
+

@@ -27,21 +27,51 @@ export function footerHeightFor(width: number): number {
 }
 
 /**
+ * The browser draws the recorded viewport at up to this multiple of the output size, and sharp scales
+ * it down: text drawn small by the browser is hinted for a size nobody recorded, while a downscaled
+ * full-size frame looks like the page the user saw (SSIM on text-heavy moments: 0.94 -> 0.99).
+ */
+const MAX_CAPTURE_SCALE = 2;
+
+export interface FrameGeometry {
+  /** The GIF's size: output width, recorded aspect, plus the footer. */
+  width: number;
+  height: number;
+  frameHeight: number;
+  footerHeight: number;
+  /** The browser's viewport: the same layout at captureScale. */
+  capture: { width: number; height: number; frameHeight: number; footerHeight: number; scale: number };
+}
+
+export function frameGeometry(viewport: { width: number; height: number }, width: number, footer: boolean): FrameGeometry {
+  const frameHeight = Math.max(2, Math.round((width * viewport.height) / viewport.width));
+  const footerHeight = footer ? footerHeightFor(width) : 0;
+  const scale = Math.min(Math.max(1, viewport.width / width), MAX_CAPTURE_SCALE);
+  const cFrame = Math.round(frameHeight * scale);
+  const cFooter = Math.round(footerHeight * scale);
+  return {
+    width,
+    height: frameHeight + footerHeight,
+    frameHeight,
+    footerHeight,
+    capture: { width: Math.round(width * scale), height: cFrame + cFooter, frameHeight: cFrame, footerHeight: cFooter, scale },
+  };
+}
+
+/**
  * Renders the window [startS, endS] of a recording to a GIF. Throws InputError (src/recording/errors)
  * for anything wrong with the recording or the options; any other error is transient (retry).
  */
 export async function renderRecording(events: RrwebEvent[], options: RenderOptions, ctx: RenderContext = {}): Promise<RenderResult> {
   const started = performance.now();
   const clip = planClip(events, options);
-  const width = Math.round(options.width);
-  const frameHeight = Math.max(2, Math.round((width * clip.viewport.height) / clip.viewport.width));
-  const footerHeight = options.footer ? footerHeightFor(width) : 0;
-  const height = frameHeight + footerHeight;
+  const geometry = frameGeometry(clip.viewport, Math.round(options.width), options.footer);
+  const { width, height, capture } = geometry;
 
   const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser();
   const browser = ctx.browser ?? ownBrowser!;
   const context = await browser.newContext({
-    viewport: { width, height },
+    viewport: { width: capture.width, height: capture.height },
     deviceScaleFactor: 1,
     serviceWorkers: 'block',
     acceptDownloads: false,
@@ -59,9 +89,9 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       [
         JSON.stringify(clip.events),
         JSON.stringify({
-          frameWidth: width,
-          frameHeight,
-          footerHeight,
+          frameWidth: capture.width,
+          frameHeight: capture.frameHeight,
+          footerHeight: capture.footerHeight,
           sessionStartTs: clip.recordingStartTs,
           clickRippleMs: CLICK_RIPPLE_MS,
           clicks: clip.clicks,
@@ -157,12 +187,7 @@ async function callPlayer(source: FrameSource, call: string): Promise<{ pending:
   return r.result.value ?? { pending: 0 };
 }
 
-async function decode(png: Buffer, width: number, height: number): Promise<Buffer> {
-  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.width === width && info.height === height) return data;
-  // A capture of another size (device pixel rounding) is fitted rather than mis-indexed.
-  return sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } })
-    .resize(width, height, { fit: 'fill' })
-    .raw()
-    .toBuffer();
+/** PNG capture (drawn at captureScale) to RGBA at the GIF's size, in one sharp pipeline on libuv's threads. */
+function decode(png: Buffer, width: number, height: number): Promise<Buffer> {
+  return sharp(png).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha().raw().toBuffer();
 }

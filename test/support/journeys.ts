@@ -94,4 +94,6 @@ export const exampleJourney: Journey = async ({ page, origin, shot, idle, wheel,
   await idle(9000);
   await moveTo('.brand');
   await idle(8000);
+  // The recording ends at its last event: a last small move marks the end of the idle stretch.
+  await page.mouse.move(40, 40, { steps: 3 });
 };
