@@ -1,3 +1,90 @@
 import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Role } from '../config/config.js';
+import { runMigrations } from '../db/migrate.js';
+import { startServer } from '../http/server.js';
+import { createLogger } from '../observability/logger.js';
+import { startWorker } from '../queue/worker.js';
+
 /** `worker`, `server` and `migrate`: the running service (see src/queue, src/http, src/db). */
-export function registerServiceCommands(_program: Command): void {}
+export function registerServiceCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('Render queued jobs (BullMQ queue rasterize-recording); configured by the environment (see README)')
+    .action(async () => {
+      const config = configFor('worker');
+      const logger = createLogger('worker', config.logLevel);
+      const handle = await startOrExit(() => startWorker(config, { logger }), logger);
+      stopOnSignals(() => handle.close(), logger);
+    });
+
+  program
+    .command('server')
+    .description('Serve the HTTP API (enqueue, asset status, public previews, health, metrics); configured by the environment')
+    .action(async () => {
+      const config = configFor('server');
+      const logger = createLogger('server', config.logLevel);
+      const handle = await startOrExit(() => startServer(config, { logger }), logger);
+      stopOnSignals(() => handle.close(), logger);
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending PostgreSQL migrations (DATABASE_URL) and exit')
+    .action(async () => {
+      const config = configFor('migrate');
+      const logger = createLogger('migrate', config.logLevel);
+      try {
+        const applied = await runMigrations(config.database.url, logger);
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'no pending migrations\n');
+      } catch (err) {
+        process.stderr.write(`replay-rasterizer: migrate failed: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+function configFor(role: Role) {
+  try {
+    return loadConfig(role);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`replay-rasterizer ${role}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function startOrExit<T>(start: () => Promise<T>, logger: ReturnType<typeof createLogger>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  }
+}
+
+/**
+ * SIGTERM/SIGINT drain and exit 0; a second signal exits at once (the stalled-job check hands any
+ * abandoned job to another worker).
+ */
+function stopOnSignals(close: () => Promise<void>, logger: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stopping failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

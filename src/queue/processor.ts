@@ -1,0 +1,145 @@
+import type { Job } from 'bullmq';
+import type { AssetRepository } from '../db/assets.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { InputError } from '../recording/errors.js';
+import { parseRecording } from '../recording/parse.js';
+import type { RecordingSource } from '../recording/sources/source.js';
+import { renderRecording } from '../render/index.js';
+import type { RenderProgress } from '../render/index.js';
+import type { AssetStore } from '../storage/s3.js';
+import { BrowserCrashed, type BrowserPool } from './browser-pool.js';
+import { parseJobData, type JobProgress, type JobResult } from './job.js';
+import { isPermanent, toJobError } from './retry.js';
+
+export interface ProcessorDeps {
+  assets: AssetRepository;
+  store: AssetStore;
+  recordings: RecordingSource;
+  browsers: BrowserPool;
+  render: { allowOrigins: string[]; maxDurationS: number };
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/** Progress goes to Redis at most this often: a render has hundreds of frame slots. */
+const PROGRESS_EVERY_MS = 500;
+
+/** Whether BullMQ will give up on this job after this failure (same rule as Job.shouldRetryJob). */
+function isFinalAttempt(job: Job, err: unknown): boolean {
+  return isPermanent(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/**
+ * Renders one asset: checks the job, loads the session, renders in a pooled browser, uploads the GIF
+ * to the asset's key and marks the row done with its location in one statement. Bad input becomes
+ * UnrecoverableError (no retry); anything else is rethrown for BullMQ to retry with backoff.
+ */
+export function createProcessor(deps: ProcessorDeps) {
+  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobResult> => {
+    const log = deps.logger.child({ job_id: job.id, attempt: job.attemptsMade + 1 });
+    const started = performance.now();
+    let assetId: number | undefined;
+    try {
+      const data = parseJobData(job.data);
+      assetId = data.asset_id;
+      const jobLog = log.child({ asset_id: data.asset_id, team_id: data.team_id, session_id: data.session_id });
+
+      const asset = await deps.assets.get(data.asset_id);
+      if (!asset) throw new InputError(`asset ${data.asset_id} does not exist (deleted or expired)`);
+      if (asset.teamId !== data.team_id) throw new InputError(`asset ${data.asset_id} belongs to team ${asset.teamId}, not ${data.team_id}`);
+      if (asset.status === 'done' && asset.contentLocation) {
+        // The same asset enqueued again after its first job was removed from Redis: render once.
+        deps.metrics?.jobs.inc({ outcome: 'skipped' });
+        jobLog.info({ content_location: asset.contentLocation }, 'asset already rendered');
+        return { content_location: asset.contentLocation, skipped: true };
+      }
+      await deps.assets.markRendering(data.asset_id);
+      jobLog.info({ start_offset_s: data.start_offset_s, end_offset_s: data.end_offset_s }, 'rendering');
+
+      const raw = await deps.recordings.load(data.team_id, data.session_id, signal);
+      const { events } = parseRecording(raw);
+
+      let lastProgressAt = 0;
+      let progressChain: Promise<unknown> = Promise.resolve();
+      const report = (p: RenderProgress) => {
+        const now = performance.now();
+        if (p.done < p.total && now - lastProgressAt < PROGRESS_EVERY_MS) return;
+        lastProgressAt = now;
+        const progress: JobProgress = { done: p.done, total: p.total, captured: p.captured };
+        // Chained so updates reach Redis in order; a failed update is not worth failing the render.
+        progressChain = progressChain.then(() => job.updateProgress({ ...progress })).catch((err: unknown) => jobLog.warn({ err }, 'progress update failed'));
+      };
+
+      const lease = await deps.browsers.acquire();
+      let result;
+      try {
+        result = await renderRecording(
+          events,
+          {
+            startS: data.start_offset_s,
+            endS: data.end_offset_s,
+            fps: data.options.fps,
+            width: data.options.width,
+            speed: data.options.playback_speed,
+            footer: data.options.footer,
+            allowOrigins: deps.render.allowOrigins,
+            maxDurationS: deps.render.maxDurationS,
+          },
+          { browser: lease.browser, onProgress: report, signal },
+        );
+      } catch (err) {
+        if (!isPermanent(err) && !lease.browser.isConnected()) {
+          throw new BrowserCrashed(`the browser died during the render: ${(err as Error).message}`);
+        }
+        throw err;
+      } finally {
+        await lease.release();
+      }
+      await progressChain;
+
+      const location = await deps.store.putGif(data.team_id, data.asset_id, result.gif);
+      if (!(await deps.assets.markDone(data.asset_id, location))) {
+        // The row went away while we rendered (expired or cleaned up): leave no orphan object behind.
+        await deps.store.delete(location).catch((err: unknown) => jobLog.warn({ err }, 'deleting an orphan GIF failed'));
+        throw new InputError(`asset ${data.asset_id} was deleted while it rendered`);
+      }
+
+      deps.metrics?.jobs.inc({ outcome: 'completed' });
+      deps.metrics?.renderSeconds.observe(result.wallMs / 1000);
+      deps.metrics?.frames.observe(result.frames);
+      deps.metrics?.gifBytes.observe(result.gif.length);
+      jobLog.info(
+        {
+          content_location: location,
+          bytes: result.gif.length,
+          frames: result.frames,
+          captured: result.captured,
+          duration_s: result.durationS,
+          wall_ms: Math.round(performance.now() - started),
+          asset_failures: result.assetFailures,
+        },
+        'rendered',
+      );
+      return {
+        content_location: location,
+        skipped: false,
+        bytes: result.gif.length,
+        frames: result.frames,
+        width: result.width,
+        height: result.height,
+        duration_s: result.durationS,
+        wall_ms: result.wallMs,
+      };
+    } catch (err) {
+      const final = isFinalAttempt(job, err);
+      const jobErr = toJobError(err);
+      deps.metrics?.jobs.inc({ outcome: final ? 'failed' : 'retried' });
+      log.warn({ asset_id: assetId, err: { name: (err as Error)?.name, message: jobErr.message }, final }, final ? 'job failed for good' : 'job failed; will retry');
+      if (final && assetId !== undefined) {
+        await deps.assets.markFailed(assetId, jobErr.message).catch((e: unknown) => log.error({ err: e, asset_id: assetId }, 'marking the asset failed did not work'));
+      }
+      throw jobErr;
+    }
+  };
+}

@@ -1,0 +1,141 @@
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue, Worker } from 'bullmq';
+import express from 'express';
+import type { Config } from '../config/config.js';
+import { AssetRepository } from '../db/assets.js';
+import { runMigrations } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createRecordingSource } from '../recording/sources/index.js';
+import { AssetStore, createS3Client } from '../storage/s3.js';
+import { BrowserPool } from './browser-pool.js';
+import { redisConnection } from './connection.js';
+import { QUEUE_NAME, type JobResult } from './job.js';
+import { createProcessor } from './processor.js';
+import { sweepExpiredAssets, sweepFailedAssets } from './sweeps.js';
+
+export interface WorkerHandle {
+  worker: Worker;
+  browsers: BrowserPool;
+  metrics: Metrics;
+  /** Port of the worker's /healthz and /metrics listener (0 when it is off). */
+  metricsPort: number;
+  /** Runs the expiry and failed-asset sweeps once (they also run every SWEEP_INTERVAL_S). */
+  sweep(): Promise<void>;
+  /** Stops taking jobs, lets running ones finish (up to SHUTDOWN_TIMEOUT_MS), then closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * The worker process: a BullMQ Worker rendering with a warm browser pool, the periodic sweeps, and a
+ * small listener for health checks and Prometheus.
+ */
+export async function startWorker(config: Config, options: { logger?: Logger } = {}): Promise<WorkerHandle> {
+  const logger = options.logger ?? createLogger('worker', config.logLevel);
+  if (!config.recordings) throw new Error('no recording source configured');
+  if (config.database.migrateOnStart) await runMigrations(config.database.url, logger);
+
+  const db = createPool(config.database.url, config.database.poolMax, (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
+  const assets = new AssetRepository(db, config.assets.ttlDays);
+  const s3 = createS3Client(config.s3);
+  const store = new AssetStore(s3, config.s3.bucket, config.s3.prefix);
+  const recordings = createRecordingSource(config.recordings, () => s3);
+  const browsers = new BrowserPool({ recycleAfter: config.worker.browserRecycleAfter, logger });
+  const metrics = createMetrics();
+  const queue = new Queue(QUEUE_NAME, { connection: redisConnection(config.redis.url, 'producer'), prefix: config.redis.prefix });
+  queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+
+  const processor = createProcessor({ assets, store, recordings, browsers, render: config.render, logger, metrics });
+  const worker = new Worker<unknown, JobResult>(QUEUE_NAME, processor, {
+    connection: redisConnection(config.redis.url, 'worker'),
+    prefix: config.redis.prefix,
+    name: `${hostname()}:${process.pid}`,
+    concurrency: config.worker.concurrency,
+    // Renders block the event loop in bursts (parsing, encoding); the lock is renewed every
+    // lockDuration/2 by a timer on that loop, so it must outlast the longest burst by far.
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+    autorun: false,
+  });
+  worker.on('error', (err) => logger.error({ err }, 'worker error'));
+  worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled; it goes back to the queue'));
+  worker.on('lockRenewalFailed', (jobIds) => logger.warn({ job_ids: jobIds }, 'lock renewal failed'));
+
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    sweeping ??= (async () => {
+      try {
+        await sweepExpiredAssets({ assets, store, logger });
+        await sweepFailedAssets({ assets, store, queue, logger }, { graceMs: config.assets.failedRetentionS * 1000 });
+      } catch (err) {
+        logger.warn({ err }, 'sweep failed; it runs again next interval');
+      } finally {
+        sweeping = undefined;
+      }
+    })();
+    return sweeping;
+  };
+  const sweepTimer = config.assets.sweepIntervalS > 0 ? setInterval(() => void sweep(), config.assets.sweepIntervalS * 1000) : undefined;
+  sweepTimer?.unref();
+
+  let closing: Promise<void> | undefined;
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    const ok = !closing && worker.isRunning();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : closing ? 'draining' : 'not running' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  let server: Server | undefined;
+  let metricsPort = 0;
+  if (config.worker.metricsPort >= 0) {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.worker.metricsPort, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    metricsPort = (server.address() as AddressInfo).port;
+  }
+
+  void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped'));
+  await worker.waitUntilReady();
+  logger.info(
+    { concurrency: config.worker.concurrency, queue: QUEUE_NAME, prefix: config.redis.prefix, source: recordings.description, metrics_port: metricsPort },
+    'worker started',
+  );
+
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('draining: no new jobs, waiting for running ones');
+      if (sweepTimer) clearInterval(sweepTimer);
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), config.worker.shutdownTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!drained) {
+        // Their locks expire and the stalled check hands them to another worker.
+        logger.warn({ timeout_ms: config.worker.shutdownTimeoutMs }, 'running jobs did not finish in time; abandoning them');
+        worker.cancelAllJobs('worker shutting down');
+        await worker.close(true);
+      }
+      await sweeping;
+      await browsers.close();
+      await queue.close();
+      await db.end();
+      s3.destroy();
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      logger.info('worker stopped');
+    })();
+    return closing;
+  };
+
+  return { worker, browsers, metrics, metricsPort, sweep, close };
+}
