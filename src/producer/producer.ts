@@ -23,6 +23,7 @@ import {
 } from '../queue/job.js';
 import { jobOptions } from '../queue/retry.js';
 import { deleteAsset, sweepFailedAssets } from '../queue/sweeps.js';
+import { DEFAULT_RENDER_OPTIONS } from '../render/types.js';
 import { PreviewSigner } from '../signing/public-url.js';
 import { AssetStore, createS3Client } from '../storage/s3.js';
 import { classifySegment, parseSegmentTime, segmentSchema, type ProblemType, type Segment } from './problems.js';
@@ -149,9 +150,9 @@ export class Producer {
       throw new WindowError('end_offset_s', `the clip is ${round(endS - startS)} s long, over the ${this.config.render.maxDurationS} s maximum`);
     }
     const options = {
-      fps: req.fps ?? 10,
-      width: req.width ?? 800,
-      playback_speed: req.playbackSpeed ?? 1,
+      fps: req.fps ?? DEFAULT_RENDER_OPTIONS.fps,
+      width: req.width ?? DEFAULT_RENDER_OPTIONS.width,
+      playback_speed: req.playbackSpeed ?? DEFAULT_RENDER_OPTIONS.speed,
       footer: req.footer ?? false,
     };
     const exportContext: ExportContext = {
@@ -165,23 +166,41 @@ export class Producer {
       width: options.width,
     };
     const asset = await this.assets.create({ teamId: req.teamId, exportContext });
-    const jobId = jobIdForAsset(asset.id);
-    const data: JobDataInput = {
-      asset_id: asset.id,
-      team_id: req.teamId,
-      session_id: req.sessionId,
-      start_offset_s: startS,
-      end_offset_s: endS,
-      options,
-    };
+    let jobId: string;
     try {
-      await this.queue.add(JOB_NAME, jobDataSchema.parse(data), jobOptions(this.config.jobs, jobId));
+      jobId = await this.addJob(asset);
     } catch (err) {
       await this.assets.delete(asset.id).catch((e: unknown) => this.logger?.error({ err: e, asset_id: asset.id }, 'deleting the row of a job that was not enqueued failed'));
       throw err;
     }
     this.logger?.info({ asset_id: asset.id, job_id: jobId, team_id: req.teamId, session_id: req.sessionId, start_offset_s: startS, end_offset_s: endS }, 'preview enqueued');
     return { assetId: asset.id, jobId, status: 'queued', startS, endS };
+  }
+
+  /**
+   * Enqueues the render of an existing asset again, from its row. The job id is the asset's, so
+   * while its job is in the queue (waiting, running, completed or failed) nothing new is added, and
+   * a worker given an asset that is already done does not render it again.
+   */
+  async requeueAsset(assetId: number): Promise<string> {
+    const asset = await this.assets.get(assetId);
+    if (!asset) throw new InputError(`asset ${assetId} does not exist`);
+    return this.addJob(asset);
+  }
+
+  private async addJob(asset: Asset): Promise<string> {
+    const ctx = asset.exportContext;
+    const jobId = jobIdForAsset(asset.id);
+    const data: JobDataInput = {
+      asset_id: asset.id,
+      team_id: asset.teamId,
+      session_id: ctx.session_recording_id,
+      start_offset_s: ctx.start_offset_s,
+      end_offset_s: ctx.end_offset_s,
+      options: { fps: ctx.fps, width: ctx.width, playback_speed: ctx.playback_speed, footer: ctx.show_metadata_footer },
+    };
+    await this.queue.add(JOB_NAME, jobDataSchema.parse(data), jobOptions(this.config.jobs, jobId));
+    return jobId;
   }
 
   /**
