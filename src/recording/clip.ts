@@ -196,14 +196,14 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
 
   const durationCs = Math.round((windowS / req.speed) * 100);
   const firstSeekTs = Math.max(startTs, own[snap]!.timestamp) + SEEK_EPSILON_MS;
-  const frames = planFrames(events, clicks, { startTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.speed, footer: req.footer ?? false });
+  const frames = planFrames(events, clicks, { startTs, endTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.speed, footer: req.footer ?? false });
   return { recordingStartTs, recordingEndTs, startTs, endTs, windowId, viewport, events, durationCs, frames, clicks };
 }
 
 function planFrames(
   events: RrwebEvent[],
   clicks: Clip['clicks'],
-  p: { startTs: number; firstSeekTs: number; recordingStartTs: number; durationCs: number; fps: number; speed: number; footer: boolean },
+  p: { startTs: number; endTs: number; firstSeekTs: number; recordingStartTs: number; durationCs: number; fps: number; speed: number; footer: boolean },
 ): FrameSlot[] {
   // Frame boundaries in centiseconds of GIF time, rounded from exact times so delays never drift.
   const bounds: number[] = [];
@@ -220,8 +220,12 @@ function planFrames(
   let ei = 0;
   let prevSecond = -1;
   let prevRipple = false;
-  for (let k = 0; k < bounds.length - 1; k++) {
-    const seekTs = Math.max(p.firstSeekTs, p.startTs + ((k * 1000) / p.fps) * p.speed + SEEK_EPSILON_MS);
+  const last = bounds.length - 2;
+  for (let k = 0; k <= last; k++) {
+    let seekTs = Math.max(p.firstSeekTs, p.startTs + ((k * 1000) / p.fps) * p.speed + SEEK_EPSILON_MS);
+    // The last frame stands for the window's end too: what happened up to the end (a recording's
+    // final click, say) is on screen when the GIF stops instead of never being shown.
+    if (k === last && k > 0) seekTs = Math.max(seekTs, p.endTs + SEEK_EPSILON_MS);
     let dirty = k === 0;
     const cuts: number[] = [];
     for (; ei < events.length && events[ei]!.timestamp < seekTs; ei++) {

@@ -9,7 +9,13 @@ export interface PlayerAssets {
   js: string;
 }
 
-let cached: Promise<PlayerAssets> | undefined;
+/**
+ * Which rrweb build the player bundles. @posthog/rrweb is the fork that records our users' sessions
+ * and replays them more faithfully (BENCHMARKS.md); upstream rrweb is kept for that comparison.
+ */
+export type ReplayerBuild = 'posthog' | 'upstream';
+
+const cached = new Map<ReplayerBuild, Promise<PlayerAssets>>();
 
 /** The repo's player/ folder, found from this module whether it runs from src/ or from a dist/ bundle. */
 function playerDir(): string {
@@ -25,8 +31,10 @@ function playerDir(): string {
  * The player page and its script, bundled once per process. Bundling at start-up (esbuild, ~0.2 s)
  * keeps the page's rrweb version the one in package-lock, with no build artefact to go stale.
  */
-export function playerAssets(): Promise<PlayerAssets> {
-  cached ??= (async () => {
+export function playerAssets(replayer: ReplayerBuild = 'posthog'): Promise<PlayerAssets> {
+  let assets = cached.get(replayer);
+  if (assets) return assets;
+  assets = (async () => {
     const dir = playerDir();
     const [html, out] = await Promise.all([
       readFile(join(dir, 'index.html'), 'utf8'),
@@ -38,10 +46,14 @@ export function playerAssets(): Promise<PlayerAssets> {
         target: 'chrome120',
         minify: true,
         loader: { '.css': 'text' },
+        alias: replayer === 'upstream' ? { '@posthog/rrweb': 'rrweb' } : {},
         logLevel: 'silent',
       }),
     ]);
-    return { html, js: out.outputFiles[0]!.text };
+    const js = out.outputFiles?.[0]?.text;
+    if (!js) throw new Error('esbuild produced no player bundle');
+    return { html, js };
   })();
-  return cached;
+  cached.set(replayer, assets);
+  return assets;
 }

@@ -79,7 +79,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   });
   const abort = ctx.signal;
   try {
-    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(), abort);
+    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), abort);
     await proxy.attach(context);
     const plain = ctx.method === 'plain';
     const source = await openFrameSource(browser, context, plain ? 'screenshot' : 'begin-frame');

@@ -47,6 +47,8 @@ export interface RenderContext {
    * every frame slot, and a palette per frame with no transparency.
    */
   method?: 'fast' | 'plain';
+  /** The rrweb build the player runs (see player-bundle.ts); the benchmark compares them. */
+  replayer?: import('./player-bundle.js').ReplayerBuild;
 }
 
 export interface RenderResult {

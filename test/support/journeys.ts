@@ -29,6 +29,11 @@ export const fidelityJourney: Journey = async ({ page, origin, shot, idle, wheel
   await page.locator('#summary').evaluate((el) => el.scrollTo({ top: 260, behavior: 'instant' }));
   await idle(200);
   await shot('inner-scroll');
+  await page.goto(`${origin}/reviews.html`);
+  await shot('web-components');
+  await page.click('review-card:nth-of-type(3)');
+  await wheel(300);
+  await shot('web-components-scrolled');
 };
 
 /**
