@@ -1,6 +1,22 @@
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../render/browser.js';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../render/browser.js';
 import type { Logger } from '../observability/logger.js';
+
+/**
+ * The engine's launchBrowser() (same binary and flags) minus Playwright's signal handlers: by default
+ * Playwright closes its browsers on SIGTERM/SIGINT/SIGHUP, which would kill the renders a worker is
+ * draining on SIGTERM. The pool closes its browsers itself once the jobs are done.
+ */
+export function launchPoolBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: CHROMIUM_ARGS,
+    headless: true,
+    handleSIGTERM: false,
+    handleSIGINT: false,
+    handleSIGHUP: false,
+  });
+}
 
 /** A browser lent to one job. Release it when the job is over, whatever happened. */
 export interface BrowserLease {
@@ -77,7 +93,7 @@ export class BrowserPool {
     // Concurrent jobs arriving together share one launch instead of starting a browser each.
     this.launching ??= (async () => {
       try {
-        const browser = await (this.options.launch ?? launchBrowser)();
+        const browser = await (this.options.launch ?? launchPoolBrowser)();
         const slot: Slot = { browser, jobsStarted: 0, active: 0, retired: false };
         this.launches++;
         browser.on('disconnected', () => {

@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME } from '../../src/queue/job.js';
+import { decodeGif } from '../support/gif-frames.js';
+import { ensureBuilt } from './build.js';
+import { API_TOKEN, REDIS_URL, createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, waitFor, type TestDatabase, type TestS3 } from './env.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const TEAM = 5;
+
+interface Service {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** The same command the Docker image runs: `node bin/replay-rasterizer.js <role>`. */
+function launch(role: 'server' | 'worker', env: Record<string, string>): Service {
+  const child = spawn(process.execPath, ['bin/replay-rasterizer.js', role], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const service: Service = { child, lines: [], stderr: [], exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const line of parts) {
+      try {
+        service.lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        service.stderr.push(line);
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => service.stderr.push(chunk.toString()));
+  return service;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('end to end: server and worker as processes', () => {
+  let db: TestDatabase;
+  let s3: TestS3;
+  let prefix: string;
+  let dir: string;
+  let base: string;
+  let workerHealth: string;
+  let server: Service;
+  let worker: Service;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [db, s3] = await Promise.all([createTestDatabase(), startS3(), ensureBuilt()]);
+    prefix = uniqueName('bull');
+    dir = await mkdtemp(join(tmpdir(), 'rr-e2e-'));
+    await mkdir(join(dir, String(TEAM)));
+    await copyFile(join(root, 'examples', 'journey.json.gz'), join(dir, String(TEAM), 'journey-e2e.jsonl.gz'));
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    base = `http://127.0.0.1:${port}`;
+    workerHealth = `http://127.0.0.1:${metricsPort}/healthz`;
+    env = serviceEnv({
+      db,
+      s3,
+      queuePrefix: prefix,
+      extra: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_BASE_URL: base,
+        RECORDINGS_DIR: dir,
+        WORKER_CONCURRENCY: '1',
+        WORKER_METRICS_PORT: String(metricsPort),
+        JOB_BACKOFF_MS: '200',
+        LOG_LEVEL: 'info',
+      },
+    });
+    server = launch('server', env);
+    worker = launch('worker', env);
+    const up = (url: string) => fetch(url).then((r) => r.ok, () => false);
+    await waitFor('the server to answer', () => up(`${base}/healthz`), 60_000, 200).catch((err: Error) => {
+      throw new Error(`${err.message}\nserver stderr: ${server.stderr.join('')}`);
+    });
+    await waitFor('the worker to answer', () => up(workerHealth), 60_000, 200).catch((err: Error) => {
+      throw new Error(`${err.message}\nworker stderr: ${worker.stderr.join('')}`);
+    });
+  });
+
+  afterAll(async () => {
+    for (const s of [server, worker]) {
+      if (s && s.child.exitCode === null && s.child.signalCode === null) {
+        s.child.kill('SIGKILL');
+        await s.exited;
+      }
+    }
+    await Promise.allSettled([db?.drop(), s3?.close(), prefix ? dropQueuePrefix(prefix) : undefined, dir ? rm(dir, { recursive: true, force: true }) : undefined]);
+  });
+
+  const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
+  const rasterize = async (body: Record<string, unknown>) => {
+    const res = await fetch(`${base}/v1/rasterize`, { method: 'POST', headers, body: JSON.stringify(body) });
+    expect(res.status).toBe(202);
+    return (await res.json()) as { asset_id: number; job_id: string; status: string; start_offset_s: number; end_offset_s: number };
+  };
+  const asset = async (id: number) => (await (await fetch(`${base}/v1/assets/${id}`, { headers })).json()) as Record<string, unknown>;
+  const settled = (id: number, timeoutMs = 90_000) =>
+    waitFor(`asset ${id} to be done or failed`, async () => {
+      const a = await asset(id);
+      return a.status === 'done' || a.status === 'failed' ? a : undefined;
+    }, timeoutMs, 200);
+
+  it('renders a posted moment and serves it through the signed public URL', async () => {
+    const posted = await rasterize({
+      team_id: TEAM,
+      session_id: 'journey-e2e',
+      start_offset_s: 21,
+      end_offset_s: 23,
+      min_duration_s: 6,
+      recording_duration_s: 72.8,
+      fps: 5,
+      width: 320,
+    });
+    expect(posted).toMatchObject({ status: 'queued', start_offset_s: 19, end_offset_s: 25, job_id: `asset-${posted.asset_id}` });
+
+    const done = await settled(posted.asset_id);
+    expect(done).toMatchObject({ id: posted.asset_id, status: 'done', error: null });
+    const key = `previews/test/team-${TEAM}/asset-${posted.asset_id}.gif`;
+    expect(done.content_location).toBe(`s3://${s3.bucket}/${key}`);
+    expect(done.public_url).toMatch(new RegExp(`^${base}/public/previews/[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
+
+    const res = await fetch(done.public_url as string);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/gif');
+    const gif = Buffer.from(await res.arrayBuffer());
+    const decoded = decodeGif(gif);
+    expect(decoded.width).toBe(320);
+    expect(decoded.height).toBe(200); // 1280x800 recorded
+    expect(Math.abs(decoded.durationMs - 6000)).toBeLessThanOrEqual(200);
+
+    // The row in PostgreSQL points at the S3 object we were served.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const { rows } = await client.query('SELECT status, content_location, export_format, export_context FROM exported_assets WHERE id = $1', [posted.asset_id]);
+    await client.end();
+    expect(rows[0]).toMatchObject({ status: 'done', content_location: `s3://${s3.bucket}/${key}`, export_format: 'image/gif' });
+    expect(rows[0].export_context).toMatchObject({ session_recording_id: 'journey-e2e', start_offset_s: 19, end_offset_s: 25, fps: 5, width: 320 });
+    const s3client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const object = await s3client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    expect(Buffer.from(await object.Body!.transformToByteArray()).equals(gif)).toBe(true);
+    s3client.destroy();
+
+    const urls = await fetch(`${base}/v1/assets/preview-urls`, { method: 'POST', headers, body: JSON.stringify({ asset_ids: [posted.asset_id, 424242] }) });
+    const { urls: map } = (await urls.json()) as { urls: Record<string, string | null> };
+    expect(map[String(posted.asset_id)]).toMatch(/\/public\/previews\//);
+    expect(map['424242']).toBeNull();
+
+    // Structured logs name the asset and the job.
+    expect(worker.lines.some((l) => l.msg === 'rendered' && l.asset_id === posted.asset_id && l.job_id === posted.job_id)).toBe(true);
+    expect(server.lines.some((l) => l.asset_id === posted.asset_id)).toBe(true);
+  });
+
+  it('fails a missing session at once with a clear reason', async () => {
+    const posted = await rasterize({ team_id: TEAM, session_id: 'no-such-session', start_offset_s: 0, end_offset_s: 10 });
+    const failed = await settled(posted.asset_id, 30_000);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/recording not found: no 5\/no-such-session/);
+    const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix });
+    const job = await queue.getJob(posted.job_id);
+    expect(job?.attemptsMade).toBe(1);
+    await queue.close();
+  });
+
+  it('is ready, and exports metrics from both processes', async () => {
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const serverMetrics = await (await fetch(`${base}/metrics`)).text();
+    expect(serverMetrics).toMatch(/rasterizer_queue_jobs\{state="completed"} [1-9]/);
+    const workerMetrics = await (await fetch(workerHealth.replace('/healthz', '/metrics'))).text();
+    expect(workerMetrics).toMatch(/rasterizer_jobs_total\{outcome="completed"} 1/);
+    expect(workerMetrics).toMatch(/rasterizer_jobs_total\{outcome="failed"} 1/);
+    expect(workerMetrics).toMatch(/rasterizer_render_seconds_count 1/);
+  });
+
+  it('drains the job in flight on SIGTERM, then exits 0', async () => {
+    const posted = await rasterize({ team_id: TEAM, session_id: 'journey-e2e', start_offset_s: 0, end_offset_s: 40, min_duration_s: 0, fps: 10, width: 480 });
+    await waitFor('the render to start', async () => (await asset(posted.asset_id)).status === 'rendering', 30_000, 50);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(await asset(posted.asset_id)).toMatchObject({ status: 'done' });
+    expect(worker.lines.some((l) => l.msg === 'worker stopped')).toBe(true);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
