@@ -185,8 +185,17 @@ describe('end to end: server and worker as processes', () => {
     await queue.close();
   });
 
-  it('is ready, and exports metrics from both processes', async () => {
+  it("is ready, passes the image's HEALTHCHECK, and exports metrics from both processes", async () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    // bin/healthcheck.js is the Dockerfile's HEALTHCHECK: the server's PORT, or the worker's HEALTHCHECK_URL.
+    const healthcheck = (extra: Record<string, string>) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['bin/healthcheck.js'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...extra }, stdio: 'ignore' });
+        child.on('exit', resolve);
+      });
+    expect(await healthcheck({ PORT: env.PORT! })).toBe(0);
+    expect(await healthcheck({ HEALTHCHECK_URL: workerHealth })).toBe(0);
+    expect(await healthcheck({ PORT: String(await freePort()) })).toBe(1);
     const serverMetrics = await (await fetch(`${base}/metrics`)).text();
     expect(serverMetrics).toMatch(/rasterizer_queue_jobs\{state="completed"} [1-9]/);
     const workerMetrics = await (await fetch(workerHealth.replace('/healthz', '/metrics'))).text();

@@ -55,6 +55,21 @@ describe('the built package', () => {
     expect(typeof engine.renderRecording).toBe('function');
   });
 
+  it("runs the commands the Dockerfile and docker-compose.yml use", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "bin\/replay-rasterizer\.js"\]$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["node", "bin\/healthcheck\.js"\]$/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    const compose = await readFile(join(root, 'docker-compose.yml'), 'utf8');
+    const commands = [...compose.matchAll(/^ {4}command: \["(\w+)"\]$/gm)].map((m) => m[1]!);
+    expect(commands.sort()).toEqual(['server', 'worker']);
+    for (const command of [...commands, 'migrate', 'render']) {
+      const { stdout } = await promisify(execFile)(process.execPath, ['bin/replay-rasterizer.js', command, '--help'], { cwd: root });
+      expect(stdout).toContain(`Usage: replay-rasterizer ${command}`);
+    }
+  });
+
   it('type-checks a consumer against the published declarations', async () => {
     await writeFile(join(dir, 'consumer.ts'), CONSUMER);
     await writeFile(
