@@ -60,6 +60,8 @@ export class AssetProxy {
       this.refuse(url, `method ${request.method()}`);
       return route.abort('blockedbyclient').catch(() => {});
     }
+    // Counted from here to the finally below, so the render can wait for what is still loading.
+    this.inflightCount++;
     this.activity++;
     try {
       let pending = this.cache.get(url);

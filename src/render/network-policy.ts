@@ -61,12 +61,18 @@ for (const [net, prefix] of [
   blocked.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible (::a.b.c.d, deprecated; includes :: and ::1) and SIIT-translated
+  // (::ffff:0:a.b.c.d) addresses carry an IPv4 address a stack or translator may act on.
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): the site's own translator
   ['100::', 64], // discard
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address
   ['2001:db8::', 32], // documentation
+  ['3fff::', 20], // documentation (RFC 9637)
   ['fc00::', 7], // unique local (incl. fd00:ec2::254 metadata)
   ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated, still routed inside some networks)
   ['ff00::', 8], // multicast
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv6');
@@ -88,16 +94,39 @@ export function forbiddenAddressReason(address: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The IPv4 address an IPv6 address stands for, if it embeds one a stack, translator or relay acts
+ * on: IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:AABB:CCDD::).
+ */
 function embeddedIPv4(v6: string): string | undefined {
-  const dotted = /^(?:::ffff:|::ffff:0:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(v6);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
-  if (hex) {
-    const hi = parseInt(hex[1]!, 16);
-    const lo = parseInt(hex[2]!, 16);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  }
+  const g = ipv6Groups(v6);
+  if (!g) return undefined;
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
   return undefined;
+}
+
+/** The eight 16-bit groups of an IPv6 address in any spelling (compressed, dotted tail), or undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const b = dotted.slice(1).map(Number);
+    if (b.some((x) => x > 255)) return undefined;
+    text = `${text.slice(0, dotted.index)}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const part = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (groups.some((x) => !/^[0-9a-f]{1,4}$/.test(x))) return undefined;
+  return groups.map((x) => parseInt(x, 16));
 }
 
 /** `scheme://host[:port]` with default ports dropped, as URL.origin spells it. */
@@ -124,7 +153,7 @@ export class NetworkPolicy {
   }
 
   /** Checks scheme and, unless the origin is allow-listed, every address the host resolves to; returns the address to connect to. */
-  async vet(url: URL): Promise<{ address: string; family: number } | undefined> {
+  async vet(url: URL, signal?: AbortSignal): Promise<{ address: string; family: number } | undefined> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PolicyRefusal(`scheme ${url.protocol} is not fetched`);
     if (url.username || url.password) throw new PolicyRefusal('URLs with credentials are not fetched');
     if (this.allowed.has(url.origin)) return undefined;
@@ -136,8 +165,10 @@ export class NetworkPolicy {
     }
     let addresses: { address: string; family: number }[];
     try {
-      addresses = await dnsLookup(host, { all: true, verbatim: true });
+      // getaddrinfo cannot be cancelled and can take many seconds; the fetch's deadline covers it.
+      addresses = await withSignal(dnsLookup(host, { all: true, verbatim: true }), signal);
     } catch (err) {
+      if (signal?.aborted) throw new PolicyRefusal(`timed out resolving ${host}`);
       throw new PolicyRefusal(`cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     if (addresses.length === 0) throw new PolicyRefusal(`${host} has no addresses`);
@@ -160,17 +191,28 @@ export class NetworkPolicy {
     const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
     for (let hop = 0; ; hop++) {
-      const pinned = await this.vet(url);
+      const pinned = await this.vet(url, abort);
       const res = await this.request(url, pinned, abort);
       if (res.status >= 300 && res.status < 400 && res.location) {
         if (hop >= this.options.maxRedirects) throw new PolicyRefusal(`more than ${this.options.maxRedirects} redirects`);
-        url = new URL(res.location, url);
+        try {
+          url = new URL(res.location, url);
+        } catch {
+          throw new PolicyRefusal(`redirect to something that is not a URL: ${res.location.slice(0, 200)}`);
+        }
         continue;
       }
-      this.totalBytes += res.body.length;
-      if (this.totalBytes > this.options.maxTotalBytes) throw new PolicyRefusal(`over ${this.options.maxTotalBytes} bytes of assets in one render`);
       return { status: res.status, contentType: res.contentType, body: res.body, finalUrl: url.href };
     }
+  }
+
+  /**
+   * Counts bytes against the render's total as they arrive, so concurrent responses cannot each
+   * stay under the per-response cap while together holding far more than the total in memory.
+   */
+  private take(bytes: number): boolean {
+    this.totalBytes += bytes;
+    return this.totalBytes <= this.options.maxTotalBytes;
   }
 
   private request(
@@ -219,6 +261,11 @@ export class NetworkPolicy {
               reject(new PolicyRefusal(`response is over the ${max}-byte cap`));
               return;
             }
+            if (!this.take(c.length)) {
+              req.destroy();
+              reject(new PolicyRefusal(`over ${this.options.maxTotalBytes} bytes of assets in one render`));
+              return;
+            }
             chunks.push(c);
           });
           res.on('end', () => resolve({ status, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
@@ -229,4 +276,24 @@ export class NetworkPolicy {
       req.end();
     });
   }
+}
+
+/** Settles as `work` does, or rejects as soon as `signal` aborts (the work itself runs on). */
+function withSignal<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
