@@ -208,9 +208,8 @@ describe('AssetProxy', () => {
   it('counts a request as in flight until it is answered, and waitIdle returns when it is (not at its timeout)', async () => {
     const { context, proxy, page } = await playerWithProxy([slowOrigin]);
     try {
-      await page.evaluate((u) => {
-        new Image().src = u;
-      }, `${slowOrigin}/slow.png`);
+      // The test tsconfig has no DOM types: page code goes as strings.
+      await page.evaluate(`new Image().src = ${JSON.stringify(`${slowOrigin}/slow.png`)}`);
       await expect.poll(() => proxy.inflight, { timeout: 3000 }).toBe(1);
       const waited = proxy.waitIdle(5000);
       const started = Date.now();
@@ -227,12 +226,12 @@ describe('AssetProxy', () => {
     const { context, proxy, page } = await playerWithProxy([allowed.origin]);
     try {
       allowed.reset();
-      await page.evaluate(async (o) => {
-        navigator.sendBeacon(`${o}/beacon`, 'x');
-        await fetch(`${o}/post`, { method: 'POST', body: 'x', mode: 'no-cors' }).catch(() => {});
-        await fetch(`${o}/put`, { method: 'PUT', body: 'x' }).catch(() => {});
-        await fetch(`${o}/get`).catch(() => {});
-      }, allowed.origin);
+      await page.evaluate(`(async (o) => {
+        navigator.sendBeacon(o + '/beacon', 'x');
+        await fetch(o + '/post', { method: 'POST', body: 'x', mode: 'no-cors' }).catch(() => {});
+        await fetch(o + '/put', { method: 'PUT', body: 'x' }).catch(() => {});
+        await fetch(o + '/get').catch(() => {});
+      })(${JSON.stringify(allowed.origin)})`);
       await new Promise((r) => setTimeout(r, 300));
       expect(allowed.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /get']);
       expect(proxy.refusals.filter((r) => /method/.test(r)).length).toBe(3);
@@ -245,12 +244,12 @@ describe('AssetProxy', () => {
     const { context, page } = await playerWithProxy([slowOrigin]);
     try {
       canary.reset();
-      await page.evaluate((u) => {
+      await page.evaluate(`new Promise((r) => {
         const f = document.createElement('iframe');
-        f.src = u;
+        f.src = ${JSON.stringify(`${slowOrigin}/headers`)};
+        f.addEventListener('load', r, { once: true });
         document.body.appendChild(f);
-        return new Promise((r) => f.addEventListener('load', r, { once: true }));
-      }, `${slowOrigin}/headers`);
+      })`);
       await new Promise((r) => setTimeout(r, 1200));
       expect(canary.requests).toEqual([]);
       expect(await context.cookies()).toEqual([]);
