@@ -64,6 +64,13 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled; it goes back to the queue'));
   worker.on('lockRenewalFailed', (jobIds) => logger.warn({ job_ids: jobIds }, 'lock renewal failed'));
+  // The processor marks the rows it fails for good; a job failed without running (stalled too many
+  // times) reaches only this event. finishedOn is set only once a job has left for the failed set.
+  worker.on('failed', (job, err) => {
+    const assetId = (job?.data as { asset_id?: unknown } | undefined)?.asset_id;
+    if (!job?.finishedOn || typeof assetId !== 'number') return;
+    assets.markFailed(assetId, err.message).catch((e: unknown) => logger.warn({ err: e, asset_id: assetId }, 'marking the asset failed did not work'));
+  });
 
   let sweeping: Promise<void> | undefined;
   const sweep = () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,21 @@ function launch(role: 'server' | 'worker', env: Record<string, string>): Service
   return service;
 }
 
+/** Pids of the Chromium launchers a process started (each leads its browser's process group). */
+function chromiumLaunchedBy(pid: number): number[] {
+  let out: string;
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString();
+  } catch {
+    return []; // ps exits 1 when there are no children
+  }
+  return out
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && /chrom|headless/i.test(m[2]!))
+    .map((m) => Number(m[1]));
+}
+
 async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -87,6 +102,9 @@ describe('end to end: server and worker as processes', () => {
         WORKER_CONCURRENCY: '1',
         WORKER_METRICS_PORT: String(metricsPort),
         JOB_BACKOFF_MS: '200',
+        // Every worker sharing a queue should use one interval: a check sets a Redis key that holds
+        // off the next check by any worker for this long.
+        JOB_STALLED_INTERVAL_MS: '1000',
         LOG_LEVEL: 'info',
       },
     });
@@ -211,7 +229,33 @@ describe('end to end: server and worker as processes', () => {
     expect(await worker.exited).toBe(0);
     expect(await asset(posted.asset_id)).toMatchObject({ status: 'done' });
     expect(worker.lines.some((l) => l.msg === 'worker stopped')).toBe(true);
+  });
 
+  it('hands the job of a SIGKILLed worker to another once its lock expires', async () => {
+    // Short locks so the test takes seconds; production keeps minutes (JOB_LOCK_DURATION_MS).
+    const shortLocks = { ...env, JOB_LOCK_DURATION_MS: '6000', WORKER_METRICS_PORT: '0' };
+    const doomed = launch('worker', shortLocks);
+    const posted = await rasterize({ team_id: TEAM, session_id: 'journey-e2e', start_offset_s: 0, end_offset_s: 20, min_duration_s: 0, fps: 10, width: 320 });
+    await waitFor('the render to start', async () => (await asset(posted.asset_id)).status === 'rendering', 30_000, 50);
+    // Chromium runs in its own process group (Playwright starts it detached): kill it with its worker.
+    const browserGroups = await waitFor('the worker to launch Chromium', async () => {
+      const groups = chromiumLaunchedBy(doomed.child.pid!);
+      return groups.length > 0 ? groups : undefined;
+    }, 30_000, 50);
+    doomed.child.kill('SIGKILL');
+    for (const pgid of browserGroups) process.kill(-pgid, 'SIGKILL');
+    expect(await doomed.exited).toBeNull();
+    expect((await asset(posted.asset_id)).status).toBe('rendering');
+
+    worker = launch('worker', shortLocks);
+    const done = await settled(posted.asset_id, 60_000);
+    expect(done.status).toBe('done');
+    expect(worker.lines.some((l) => l.msg === 'job stalled; it goes back to the queue' && l.job_id === posted.job_id)).toBe(true);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+
+  it('stops the server on SIGTERM with exit code 0', async () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });
