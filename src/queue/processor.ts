@@ -132,6 +132,12 @@ export function createProcessor(deps: ProcessorDeps) {
         wall_ms: result.wallMs,
       };
     } catch (err) {
+      if (signal?.aborted) {
+        // Cancelled because this worker lost the job's lock or is shutting down: the job is (or will
+        // be) someone else's, so its row is not ours to mark.
+        log.warn({ asset_id: assetId, reason: String(signal.reason) }, 'render cancelled');
+        throw toJobError(err);
+      }
       const final = isFinalAttempt(job, err);
       const jobErr = toJobError(err);
       deps.metrics?.jobs.inc({ outcome: final ? 'failed' : 'retried' });

@@ -63,7 +63,11 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled; it goes back to the queue'));
-  worker.on('lockRenewalFailed', (jobIds) => logger.warn({ job_ids: jobIds }, 'lock renewal failed'));
+  worker.on('lockRenewalFailed', (jobIds) => {
+    // Without its lock the job may already be running elsewhere: stop rendering it here.
+    logger.warn({ job_ids: jobIds }, 'lock renewal failed; cancelling the render');
+    for (const id of jobIds) worker.cancelJob(id, 'lost the job lock');
+  });
   // The processor marks the rows it fails for good; a job failed without running (stalled too many
   // times) reaches only this event. finishedOn is set only once a job has left for the failed set.
   worker.on('failed', (job, err) => {
