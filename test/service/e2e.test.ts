@@ -22,6 +22,8 @@ interface Service {
   exited: Promise<number | null>;
 }
 
+const launched: Service[] = [];
+
 /** The same command the Docker image runs: `node bin/replay-rasterizer.js <role>`. */
 function launch(role: 'server' | 'worker', env: Record<string, string>): Service {
   const child = spawn(process.execPath, ['bin/replay-rasterizer.js', role], {
@@ -30,6 +32,7 @@ function launch(role: 'server' | 'worker', env: Record<string, string>): Service
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const service: Service = { child, lines: [], stderr: [], exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  launched.push(service);
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
@@ -120,10 +123,19 @@ describe('end to end: server and worker as processes', () => {
   });
 
   afterAll(async () => {
-    for (const s of [server, worker]) {
-      if (s && s.child.exitCode === null && s.child.signalCode === null) {
+    // Whatever a failed test left running: every process launched here, and its detached Chromium.
+    for (const s of launched) {
+      if (s.child.exitCode === null && s.child.signalCode === null) {
+        const browsers = chromiumLaunchedBy(s.child.pid!);
         s.child.kill('SIGKILL');
         await s.exited;
+        for (const pgid of browsers) {
+          try {
+            process.kill(-pgid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
       }
     }
     await Promise.allSettled([db?.drop(), s3?.close(), prefix ? dropQueuePrefix(prefix) : undefined, dir ? rm(dir, { recursive: true, force: true }) : undefined]);
