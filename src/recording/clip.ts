@@ -78,9 +78,23 @@ function checkRequest(req: ClipRequest): void {
   if (!(req.speed > 0 && req.speed <= 16)) throw new InputError(`--speed must be above 0 and at most 16 (got ${req.speed})`);
 }
 
+/** What a person does (move, click, scroll, type): the tab they do it in is the one they look at. */
+const INTERACTION_SOURCES = new Set<number>([
+  IncrementalSource.MouseMove,
+  IncrementalSource.MouseInteraction,
+  IncrementalSource.Scroll,
+  IncrementalSource.Input,
+  IncrementalSource.TouchMove,
+  IncrementalSource.Drag,
+  IncrementalSource.Selection,
+]);
+/** One interaction outweighs this many mutations: a background tab that refreshes itself is not watched. */
+const INTERACTION_WEIGHT = 20;
+
 /**
  * Picks the window to render: among windows that have a full snapshot at or before the start, the
- * one with the most visible activity inside the clip (the tab the user was looking at).
+ * one the user was looking at in the clip, judged by their interactions first and visible changes
+ * second; ties go to the window loaded last.
  */
 function chooseWindow(events: RrwebEvent[], startTs: number, endTs: number): string | undefined {
   const stats = new Map<string | undefined, { snapshotBefore: boolean; activity: number; lastSnapshot: number }>();
@@ -91,7 +105,10 @@ function chooseWindow(events: RrwebEvent[], startTs: number, endTs: number): str
       s.snapshotBefore = true;
       s.lastSnapshot = e.timestamp;
     }
-    if (e.timestamp > startTs && e.timestamp <= endTs && isVisualEvent(e)) s.activity++;
+    if (e.timestamp > startTs && e.timestamp <= endTs && isVisualEvent(e)) {
+      const source = e.type === EventType.IncrementalSnapshot && isRecord(e.data) ? e.data.source : undefined;
+      s.activity += typeof source === 'number' && INTERACTION_SOURCES.has(source) ? INTERACTION_WEIGHT : 1;
+    }
   }
   let best: string | undefined;
   let bestScore: [number, number] | undefined;

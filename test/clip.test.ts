@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { planClip, type ClipRequest } from '../src/recording/clip.js';
+import { InputError } from '../src/recording/errors.js';
+import { parseRecording } from '../src/recording/parse.js';
+import { EventType, type RrwebEvent } from '../src/recording/types.js';
+
+// The bundled real recording: three page loads (at about 0 s, 20 s and 31 s), scrolling, typing, idle.
+const events = parseRecording(readFileSync(new URL('../examples/journey.json.gz', import.meta.url))).events;
+const t0 = events[0]!.timestamp;
+const lengthS = (events[events.length - 1]!.timestamp - t0) / 1000;
+const loads = events.filter((e) => e.type === EventType.FullSnapshot).map((e) => (e.timestamp - t0) / 1000);
+const req = (r: Partial<ClipRequest>): ClipRequest => ({ startS: 0, fps: 10, speed: 1, maxDurationS: 600, ...r });
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+describe('timing', () => {
+  it.each([
+    [15, 45, 10, 1, 3000],
+    [10, 17.333, 3, 1, 733],
+    [5, 25, 7, 2, 1000],
+    [0, 1.234, 30, 1, 123],
+    [2, 62, 10, 0.5, 12000],
+  ])('window %s-%s s at %s fps, speed %s: delays add up to exactly %s cs', (startS, endS, fps, speed, cs) => {
+    const clip = planClip(events, req({ startS, endS, fps, speed }));
+    expect(clip.durationCs).toBe(cs);
+    expect(sum(clip.frames.map((f) => f.delayCs))).toBe(cs);
+    // Browsers show delays under 2 cs as 10 cs: none is written.
+    for (const f of clip.frames) expect(f.delayCs).toBeGreaterThanOrEqual(2);
+  });
+
+  it('frame k shows replay time start + k x speed / fps, the last one the window\'s end', () => {
+    const clip = planClip(events, req({ startS: 15, endS: 45, fps: 10, speed: 1 }));
+    const startTs = t0 + 15_000;
+    expect(clip.frames).toHaveLength(300);
+    clip.frames.slice(1, -1).forEach((f, i) => expect(f.seekTs - startTs).toBeCloseTo((i + 1) * 100, 1));
+    expect(clip.frames.at(-1)!.seekTs).toBeGreaterThan(t0 + 45_000);
+    const fast = planClip(events, req({ startS: 15, endS: 45, fps: 10, speed: 3 }));
+    expect(fast.frames).toHaveLength(100);
+    expect(fast.frames[10]!.seekTs - startTs).toBeCloseTo(3000, 1);
+  });
+
+  it('marks only slots where something visible can have changed', () => {
+    const clip = planClip(events, req({ startS: 40, endS: 60 }));
+    const dirty = clip.frames.filter((f) => f.dirty).length;
+    // Most of a realistic stretch is still: far fewer captures than slots.
+    expect(dirty).toBeGreaterThan(3);
+    expect(dirty).toBeLessThan(clip.frames.length / 2);
+    // A slot is dirty when a visible event falls in it.
+    for (let k = 1; k < clip.frames.length; k++) {
+      const from = clip.frames[k - 1]!.seekTs;
+      const to = clip.frames[k]!.seekTs;
+      const visible = clip.events.some((e) => e.timestamp >= from && e.timestamp < to && e.type === EventType.IncrementalSnapshot && (e.data as { source: number }).source !== 11);
+      if (visible) expect(clip.frames[k]!.dirty, `slot ${k}`).toBe(true);
+    }
+  });
+
+  it('with a footer, a slot is dirty when the clock in it ticks', () => {
+    const still = planClip(events, req({ startS: 56, endS: 62 }));
+    const footer = planClip(events, req({ startS: 56, endS: 62, footer: true }));
+    expect(footer.frames.filter((f) => f.dirty).length).toBeGreaterThanOrEqual(still.frames.filter((f) => f.dirty).length + 5);
+  });
+});
+
+describe('trimming', () => {
+  it('replays from the last page load at or before the start, not from zero', () => {
+    const clip = planClip(events, req({ startS: 35, endS: 50 }));
+    expect(loads.length).toBe(3);
+    const lastLoadTs = t0 + loads[2]! * 1000;
+    // The events handed to the player begin with the Meta + full snapshot of the third page.
+    expect(clip.events[0]!.type).toBe(EventType.Meta);
+    expect(clip.events[1]!.type).toBe(EventType.FullSnapshot);
+    expect(clip.events[1]!.timestamp).toBe(lastLoadTs);
+    expect(clip.events.every((e) => e.timestamp >= clip.events[0]!.timestamp)).toBe(true);
+    // Nothing after the window is replayed (bar the marker that keeps rrweb's seeks incremental).
+    expect(clip.events.filter((e) => e.timestamp > clip.endTs && e.type !== EventType.Custom)).toEqual([]);
+  });
+
+  it('marks a page load inside the clip as a cut, so each page is reached by its own seek', () => {
+    const clip = planClip(events, req({ startS: 15, endS: 45 }));
+    const cuts = clip.frames.flatMap((f) => f.cuts);
+    expect(cuts.map((c) => Math.round((c - t0) / 1000))).toEqual([Math.round(loads[1]!), Math.round(loads[2]!)]);
+  });
+
+  it('defaults the end to the recording\'s end and clamps an end past it', () => {
+    expect(planClip(events, req({ startS: lengthS - 5 })).durationCs).toBe(Math.round(5 * 100));
+    expect(planClip(events, req({ startS: lengthS - 5, endS: lengthS + 100 })).durationCs).toBe(500);
+  });
+
+  it('splits batched pointer positions so the cursor is where it was at each frame', () => {
+    const batched = events.filter((e) => e.type === EventType.IncrementalSnapshot && (e.data as { source: number; positions?: unknown[] }).source === 1 && ((e.data as { positions: unknown[] }).positions.length ?? 0) > 1);
+    expect(batched.length).toBeGreaterThan(0);
+    const clip = planClip(events, req({ startS: 0 }));
+    for (const e of clip.events) {
+      const d = e.data as { source?: number; positions?: unknown[] };
+      if (e.type === EventType.IncrementalSnapshot && d.source === 1) expect(d.positions).toHaveLength(1);
+    }
+  });
+
+  it('collects clicks for the ripple overlay', () => {
+    const clip = planClip(events, req({ startS: 15, endS: 45 }));
+    expect(clip.clicks.length).toBeGreaterThanOrEqual(2);
+    for (const c of clip.clicks) expect(c.ts).toBeGreaterThanOrEqual(clip.events[0]!.timestamp);
+  });
+});
+
+describe('multi-window recordings', () => {
+  // The real recording's first page load becomes a second tab that stays open in the background and
+  // keeps changing, while the user works in the window of the third page load.
+  const secondLoad = t0 + loads[1]! * 1000;
+  const thirdLoad = t0 + loads[2]! * 1000;
+  const background: RrwebEvent[] = events
+    .filter((e) => e.timestamp < secondLoad)
+    .flatMap((e) => {
+      const out: RrwebEvent[] = [{ ...e, windowId: 'background' }];
+      // Its mutations repeat through the clip (a page that refreshes itself).
+      if (e.type === EventType.IncrementalSnapshot && (e.data as { source: number }).source === 0) {
+        for (let k = 1; k <= 80; k++) out.push({ ...e, timestamp: e.timestamp + k * 1000, windowId: 'background' });
+      }
+      return out;
+    });
+  const active: RrwebEvent[] = events.filter((e) => e.timestamp >= thirdLoad - 100).map((e) => ({ ...e, windowId: 'checkout' }));
+  const both = [...background, ...active].sort((a, b) => a.timestamp - b.timestamp);
+
+  it('renders the window the user interacts with', () => {
+    const inClip = (id: string) => both.filter((e) => e.windowId === id && e.timestamp > t0 + (loads[2]! + 2) * 1000 && e.timestamp <= t0 + (loads[2]! + 20) * 1000).length;
+    // The background tab changes more often than the user acts: counting changes alone would pick it.
+    expect(inClip('background')).toBeGreaterThan(inClip('checkout'));
+    const clip = planClip(both, req({ startS: loads[2]! + 2, endS: loads[2]! + 20 }));
+    expect(clip.windowId).toBe('checkout');
+    expect(clip.events.every((e) => e.windowId === 'checkout' || e.type === EventType.Custom)).toBe(true);
+  });
+
+  it('falls back to the only window with a page loaded before the start', () => {
+    const clip = planClip(both, req({ startS: 3, endS: 10 }));
+    expect(clip.windowId).toBe('background');
+  });
+});
+
+describe('bad requests', () => {
+  const cases: [string, Partial<ClipRequest>, RegExp][] = [
+    ['a negative start', { startS: -1 }, /--start must not be negative/],
+    ['a NaN start', { startS: Number.NaN }, /--start must be a number/],
+    ['an infinite end', { endS: Number.POSITIVE_INFINITY }, /--end must be a number/],
+    ['an end before the start', { startS: 10, endS: 5 }, /--end \(5 s\) must be after --start \(10 s\)/],
+    ['an end equal to the start', { startS: 10, endS: 10 }, /must be after/],
+    ['a start past the end', { startS: lengthS + 1 }, /past the end of the recording/],
+    ['a window over the maximum', { startS: 0, endS: 60, maxDurationS: 30 }, /over the maximum of 30 s/],
+    ['fps of zero', { fps: 0 }, /--fps/],
+    ['a speed of zero', { speed: 0 }, /--speed/],
+  ];
+  it.each(cases)('%s', (_name, r, message) => {
+    expect(() => planClip(events, req(r))).toThrow(InputError);
+    expect(() => planClip(events, req(r))).toThrow(message);
+  });
+
+  it('a recording with no full snapshot before the window', () => {
+    const noSnapshot = events.filter((e) => e.type !== EventType.FullSnapshot || e.timestamp > t0 + 25_000);
+    expect(() => planClip(noSnapshot, req({ startS: 5, endS: 10 }))).toThrow(/no full snapshot at or before the start of the window \(the first is at 3\d\.\d\d s\)/);
+    expect(() => planClip(events.filter((e) => e.type !== EventType.FullSnapshot), req({}))).toThrow(/it has none/);
+  });
+
+  it('an empty recording', () => {
+    expect(() => planClip([], req({}))).toThrow(/no rrweb events/);
+  });
+});
