@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGif } from './support/gif-frames.js';
+import { ensureBuilt } from './service/build.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const example = join(root, 'examples', 'journey.json.gz');
+let dir: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as other tools do: `replay-rasterizer render ...` through the package's bin. */
+function cli(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'bin', 'replay-rasterizer.js'), ...args], { cwd: dir, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  dir = await mkdtemp(join(tmpdir(), 'rr-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('replay-rasterizer render', () => {
+  it('renders a window of a recording and prints one JSON line', async () => {
+    const out = join(dir, 'moment.gif');
+    const r = await cli(['render', example, '--out', out, '--start', '40', '--end', '46.5', '--fps', '10', '--width', '640', '--footer', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0]!) as Record<string, number | string>;
+    for (const key of ['out', 'bytes', 'width', 'height', 'frames', 'captured', 'duration_s', 'wall_ms']) expect(summary).toHaveProperty(key);
+    const gif = await readFile(out);
+    expect(summary.bytes).toBe(gif.length);
+    const decoded = decodeGif(gif);
+    expect(decoded.width).toBe(640);
+    expect(summary.width).toBe(640);
+    // 1280x800 recorded, scaled to 640 wide, plus the footer strip.
+    expect(decoded.height).toBe(summary.height);
+    expect(decoded.height).toBeGreaterThan(400);
+    expect(decoded.durationMs).toBe(6500);
+    expect(summary.duration_s).toBe(6.5);
+    expect(summary.frames).toBe(decoded.frames.length);
+    expect(Number(summary.captured)).toBeGreaterThanOrEqual(Number(summary.frames));
+    expect(Number(summary.captured)).toBeLessThan(65);
+  });
+
+  it('reads plain JSON Lines as well as gzip', async () => {
+    const plain = join(dir, 'journey.jsonl');
+    await writeFile(plain, gunzipSync(await readFile(example)));
+    const r = await cli(['render', plain, '--out', join(dir, 'plain.gif'), '--start', '60', '--end', '62', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).duration_s).toBe(2);
+  });
+
+  describe('bad input: exit 2 and one clear line, no stack trace', () => {
+    const cases: [string, () => Promise<string[]>, RegExp][] = [
+      ['a missing file', async () => ['render', join(dir, 'nope.json'), '--out', 'x.gif'], /cannot read recording .*nope\.json: ENOENT/],
+      ['a file that is not rrweb', async () => {
+        const f = join(dir, 'notes.txt');
+        await writeFile(f, 'these are my notes\n');
+        return ['render', f, '--out', 'x.gif'];
+      }, /not JSON, JSON Lines or PostHog snapshot lines/],
+      ['no full snapshot before the window', async () => {
+        const f = join(dir, 'nosnap.jsonl');
+        const lines = gunzipSync(await readFile(example)).toString().trim().split('\n').filter((l) => !l.startsWith('{"type":2'));
+        await writeFile(f, lines.join('\n'));
+        return ['render', f, '--out', 'x.gif', '--start', '5'];
+      }, /no full snapshot at or before the start of the window/],
+      ['an end before the start', async () => ['render', example, '--out', 'x.gif', '--start', '20', '--end', '10'], /--end \(10 s\) must be after --start \(20 s\)/],
+      ['a negative start', async () => ['render', example, '--out', 'x.gif', '--start', '-3'], /--start must not be negative/],
+      ['a NaN end', async () => ['render', example, '--out', 'x.gif', '--end', 'abc'], /--end must be a number of seconds/],
+      ['a window over the maximum', async () => ['render', example, '--out', 'x.gif', '--start', '0', '--end', '40', '--max-duration', '30'], /over the maximum of 30 s/],
+      ['a start past the end', async () => ['render', example, '--out', 'x.gif', '--start', '5000'], /past the end of the recording/],
+      ['an output that is not a GIF', async () => ['render', example, '--out', 'x.png'], /--out must name a \.gif file/],
+      ['a bad fps', async () => ['render', example, '--out', 'x.gif', '--fps', '0'], /--fps must be at least 1/],
+      ['a bad allowed origin', async () => ['render', example, '--out', 'x.gif', '--allow-origin', 'file:///etc'], /--allow-origin: allowed origins must be http\(s\)/],
+    ];
+    it.each(cases)('%s', async (_name, args, message) => {
+      const r = await cli(await args());
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^replay-rasterizer: /);
+      expect(lines[0]).toMatch(message);
+    });
+  });
+});
