@@ -1,5 +1,5 @@
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumPath } from '../render/browser.js';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../render/browser.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -8,14 +8,7 @@ import type { Logger } from '../observability/logger.js';
  * draining on SIGTERM. The pool closes its browsers itself once the jobs are done.
  */
 export function launchPoolBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath(),
-    args: CHROMIUM_ARGS,
-    headless: true,
-    handleSIGTERM: false,
-    handleSIGINT: false,
-    handleSIGHUP: false,
-  });
+  return launchBrowser({ handleSIGTERM: false, handleSIGINT: false, handleSIGHUP: false });
 }
 
 /** A browser lent to one job. Release it when the job is over, whatever happened. */

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import { existsSync } from 'node:fs';
 
 const CANDIDATES = ['/usr/bin/chromium-headless-shell', '/usr/lib/chromium/headless_shell', '/usr/bin/chromium'];
@@ -37,6 +37,7 @@ export const CHROMIUM_ARGS = [
   '--disable-checker-imaging',
 ];
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+/** Starts Chromium for rendering; `overrides` are Playwright launch options (a worker keeps its browsers through SIGTERM). */
+export async function launchBrowser(overrides: Partial<LaunchOptions> = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, ...overrides });
 }
