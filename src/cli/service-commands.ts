@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Role } from '../config/config.js';
-import { runMigrations } from '../db/migrate.js';
-import { startServer } from '../http/server.js';
 import { createLogger } from '../observability/logger.js';
-import { startWorker } from '../queue/worker.js';
 
-/** `worker`, `server` and `migrate`: the running service (see src/queue, src/http, src/db). */
+/**
+ * `worker`, `server` and `migrate`: the running service (see src/queue, src/http, src/db). Each loads
+ * its modules when it runs, so `render` starts without BullMQ, express, pg or the S3 client.
+ */
 export function registerServiceCommands(program: Command): void {
   program
     .command('worker')
@@ -13,6 +13,7 @@ export function registerServiceCommands(program: Command): void {
     .action(async () => {
       const config = configFor('worker');
       const logger = createLogger('worker', config.logLevel);
+      const { startWorker } = await import('../queue/worker.js');
       const handle = await startOrExit(() => startWorker(config, { logger }), logger);
       stopOnSignals(() => handle.close(), logger);
     });
@@ -23,6 +24,7 @@ export function registerServiceCommands(program: Command): void {
     .action(async () => {
       const config = configFor('server');
       const logger = createLogger('server', config.logLevel);
+      const { startServer } = await import('../http/server.js');
       const handle = await startOrExit(() => startServer(config, { logger }), logger);
       stopOnSignals(() => handle.close(), logger);
     });
@@ -33,6 +35,7 @@ export function registerServiceCommands(program: Command): void {
     .action(async () => {
       const config = configFor('migrate');
       const logger = createLogger('migrate', config.logLevel);
+      const { runMigrations } = await import('../db/migrate.js');
       try {
         const applied = await runMigrations(config.database.url, logger);
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'no pending migrations\n');
