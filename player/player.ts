@@ -27,7 +27,17 @@ export interface StepResult {
 
 /** A page declaring more faces than this (icon sets, many subsets) loads the rest when it uses them. */
 const MAX_EAGER_FONTS = 40;
-const EventType = { FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4 } as const;
+const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
+
+/**
+ * The Replayer's internals a forward step uses (present in @posthog/rrweb and upstream rrweb 2.x):
+ * the cast function its own synchronous seek applies each event with, and the emitter its flush
+ * (virtual DOM diff, pointer position) listens on. Checked at run time; pause(t) is the fallback.
+ */
+interface ReplayerInternals {
+  getCastFn?: (event: eventWithTime, isSync: boolean) => () => void;
+  emitter?: { emit(type: string): void };
+}
 const ScrollSource = 3;
 
 interface Scroll {
@@ -40,6 +50,8 @@ class Player {
   private events: eventWithTime[];
   private firstTs: number;
   private applied = 0;
+  /** rrweb has done its first seek (built the page); later forward steps can be applied directly. */
+  private seeked = false;
   private href = '';
   /** Last recorded scroll per node id since the last full snapshot: re-applied once late assets change layout. */
   private scrolls = new Map<number, Scroll>();
@@ -134,11 +146,14 @@ class Player {
 
   private seek(t: number): void {
     const target = t - this.firstTs;
+    const from = this.applied;
+    let pageLoad = false;
     // Track what the seek applies (scrolls, page URL) from our own copy of the events.
     while (this.applied < this.events.length && this.events[this.applied]!.timestamp < t) {
       const e = this.events[this.applied++]! as { type: number; data: Record<string, unknown> };
       if (e.type === EventType.Meta && typeof e.data.href === 'string') this.href = e.data.href;
       else if (e.type === EventType.FullSnapshot) {
+        pageLoad = true;
         this.scrolls.clear();
         const node = e.data.node as { id?: number } | undefined;
         const off = e.data.initialOffset as { left?: number; top?: number } | undefined;
@@ -148,7 +163,21 @@ class Player {
         this.scrolls.set(id, { x, y });
       }
     }
+    const internals = this.replayer as unknown as ReplayerInternals;
+    if (this.seeked && !pageLoad && typeof internals.getCastFn === 'function' && typeof internals.emitter?.emit === 'function') {
+      // A forward step: apply just the events since the last frame, as rrweb's own seek does, then
+      // flush. rrweb's pause(t) would also get there, but it walks every event of the recording on
+      // each call (delays, snapshot search, timers), which grows with the session's length.
+      for (let i = from; i < this.applied; i++) {
+        const e = this.events[i]!;
+        if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) continue;
+        internals.getCastFn(e, true)();
+      }
+      internals.emitter.emit('flush');
+      return;
+    }
     this.replayer.pause(Math.max(0, target));
+    this.seeked = true;
   }
 
   private restoreScrolls(): void {

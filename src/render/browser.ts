@@ -1,5 +1,6 @@
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import { existsSync } from 'node:fs';
+import { probeBeginFrame, setCaptureMode, type CaptureMode } from './frame-source.js';
 
 const CANDIDATES = ['/usr/bin/chromium-headless-shell', '/usr/lib/chromium/headless_shell', '/usr/bin/chromium'];
 
@@ -28,8 +29,15 @@ export const CHROMIUM_ARGS = [
   '--hide-scrollbars',
   '--mute-audio',
   '--font-render-hinting=none',
-  // Frames are drawn only when the renderer asks (begin-frame control), with every compositor stage
-  // run before the draw and no threaded animation: a frame depends on replay time, not on load.
+];
+
+/**
+ * Frames are drawn only when the renderer asks (begin-frame control), with every compositor stage
+ * run before the draw and no threaded animation: a frame depends on replay time, not on load. In a
+ * browser started with these, pages not under begin-frame control never draw (a plain screenshot
+ * waits forever), so the screenshot fallback needs a browser started without them.
+ */
+export const BEGIN_FRAME_ARGS = [
   '--enable-begin-frame-control',
   '--run-all-compositor-stages-before-draw',
   '--disable-threaded-animation',
@@ -37,7 +45,25 @@ export const CHROMIUM_ARGS = [
   '--disable-checker-imaging',
 ];
 
-/** Starts Chromium for rendering; `overrides` are Playwright launch options (a worker keeps its browsers through SIGTERM). */
-export async function launchBrowser(overrides: Partial<LaunchOptions> = {}): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, ...overrides });
+/**
+ * Starts Chromium for rendering. Begin-frame capture is used when the binary is a headless shell and
+ * a probe shows it works; otherwise the browser is (re)started for screenshot capture. `overrides`
+ * are Playwright launch options (a worker keeps its browsers through SIGTERM); their `args` are added to ours.
+ */
+export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, prefer: CaptureMode = 'begin-frame'): Promise<Browser> {
+  const executablePath = chromiumPath();
+  // Extra args (a net log in tests, say) add to ours rather than replace them.
+  const { args: extra = [], ...rest } = overrides;
+  const base = { executablePath, headless: true, ...rest };
+  if (prefer === 'begin-frame' && /headless[-_]shell/.test(executablePath)) {
+    const browser = await chromium.launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
+    if (await probeBeginFrame(browser)) {
+      setCaptureMode(browser, 'begin-frame');
+      return browser;
+    }
+    await browser.close().catch(() => {});
+  }
+  const browser = await chromium.launch({ ...base, args: [...CHROMIUM_ARGS, ...extra] });
+  setCaptureMode(browser, 'screenshot');
+  return browser;
 }

@@ -7,18 +7,44 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
  *   then follows replay time, not the machine's clock.
  * - screenshot: any Chromium; Page.captureScreenshot after each seek.
  */
+export type CaptureMode = 'begin-frame' | 'screenshot';
+
 export interface FrameSource {
-  readonly kind: 'begin-frame' | 'screenshot';
+  readonly kind: CaptureMode;
   readonly page: Page;
   readonly cdp: CDPSession;
   /** PNG of the viewport at frame time `ms` (monotonic), or undefined when nothing was redrawn. */
   capture(ms: number): Promise<Buffer | undefined>;
 }
 
-export async function openFrameSource(browser: Browser, context: BrowserContext, prefer: 'begin-frame' | 'screenshot'): Promise<FrameSource> {
-  if (prefer === 'begin-frame') {
+/** How each browser we launched captures frames (launchBrowser decides, with a probe). */
+const modes = new WeakMap<Browser, CaptureMode>();
+
+export function setCaptureMode(browser: Browser, mode: CaptureMode): void {
+  modes.set(browser, mode);
+}
+
+/** A browser launched elsewhere is assumed to draw on its own (screenshot capture). */
+export function captureModeOf(browser: Browser): CaptureMode {
+  return modes.get(browser) ?? 'screenshot';
+}
+
+/** Whether begin-frame capture works in this browser (it was started with BEGIN_FRAME_ARGS). */
+export async function probeBeginFrame(browser: Browser): Promise<boolean> {
+  const context = await browser.newContext();
+  try {
+    return (await tryBeginFrame(browser, context)) !== undefined;
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+export async function openFrameSource(browser: Browser, context: BrowserContext): Promise<FrameSource> {
+  if (captureModeOf(browser) === 'begin-frame') {
     const source = await tryBeginFrame(browser, context);
     if (source) return source;
+    // The probe at launch passed, so this is the browser failing, not a missing feature: retry the job.
+    throw new Error('begin-frame capture failed in a browser where it had worked');
   }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -73,7 +99,7 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext): Promise
     };
     return { kind: 'begin-frame', page, cdp, capture };
   } catch {
-    // Not headless-shell, or launched without --enable-begin-frame-control: use screenshots.
+    // Not a headless shell, or launched without BEGIN_FRAME_ARGS.
     await created?.close().catch(() => {});
     return undefined;
   } finally {

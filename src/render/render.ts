@@ -68,7 +68,9 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const geometry = frameGeometry(clip.viewport, Math.round(options.width), options.footer);
   const { width, height, capture } = geometry;
 
-  const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser();
+  const plain = ctx.method === 'plain';
+  // The plain baseline screenshots every frame, so its browser draws on its own.
+  const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
   const browser = ctx.browser ?? ownBrowser!;
   const context = await browser.newContext({
     viewport: { width: capture.width, height: capture.height },
@@ -81,8 +83,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   try {
     const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), abort);
     await proxy.attach(context);
-    const plain = ctx.method === 'plain';
-    const source = await openFrameSource(browser, context, plain ? 'screenshot' : 'begin-frame');
+    const source = await openFrameSource(browser, context);
     await source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' });
     await source.page.evaluate(
       ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
@@ -99,6 +100,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       ] as const,
     );
 
+    const timings = { setupMs: performance.now() - started, replayMs: 0, captureMs: 0, encodeMs: 0 };
     const captures: Captured[] = [];
     const sampler = new PaletteSampler();
     let rawBytes = 0;
@@ -125,10 +127,15 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
           await proxy.waitIdle(left);
           step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`);
         }
-        waitBudget = Math.max(0, waitBudget - (performance.now() - waitedFrom));
+        const replayed = performance.now();
+        // The first step replays the page's history up to the window: that is setup, paid once.
+        if (k === 0) timings.setupMs += replayed - waitedFrom;
+        else timings.replayMs += replayed - waitedFrom;
+        waitBudget = Math.max(0, waitBudget - (replayed - waitedFrom));
         carryPending = step.pending > 0 || proxy.inflight > 0;
         seenActivity = proxy.activity;
         const png = await source.capture(slot.seekTs - clip.startTs);
+        timings.captureMs += performance.now() - replayed;
         if (!png && last) {
           last.delayCs += slot.delayCs;
         } else if (png) {
@@ -148,6 +155,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       ctx.onProgress?.({ done: k + 1, total, captured: captures.length });
     }
 
+    const encodeFrom = performance.now();
     await Promise.all(captures.map((c) => c.rgba));
     const writer = new GifWriter(width, height, sampler.palette(), plain ? { paletteEveryFrame: true } : {});
     for (const c of captures) {
@@ -155,6 +163,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       writer.addFrame(rgba, c.delayCs);
     }
     const gif = writer.finish();
+    timings.encodeMs = performance.now() - encodeFrom;
     return {
       gif,
       width,
@@ -167,6 +176,12 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       wallMs: Math.round(performance.now() - started),
       assetFailures: proxy.failures,
       frameSource: source.kind,
+      timings: {
+        setupMs: Math.round(timings.setupMs),
+        replayMs: Math.round(timings.replayMs),
+        captureMs: Math.round(timings.captureMs),
+        encodeMs: Math.round(timings.encodeMs),
+      },
     };
   } finally {
     await context.close().catch(() => {});

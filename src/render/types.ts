@@ -69,6 +69,12 @@ export interface RenderResult {
   assetFailures: number;
   /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
   frameSource: 'begin-frame' | 'screenshot';
+  /**
+   * Where the wall time went: setup (starting the browser and player, replaying the page up to the
+   * window's start), bringing the replay to each later captured frame (seek, assets, settle),
+   * taking the pictures, and finishing the GIF after the last one.
+   */
+  timings: { setupMs: number; replayMs: number; captureMs: number; encodeMs: number };
 }
 
 export type { RrwebEvent };

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { parseRecording } from '../src/recording/parse.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { captureModeOf } from '../src/render/frame-source.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
+import { decodeGif } from './support/gif-frames.js';
+import { ssim } from 'ssim.js';
+
+// The bundled real recording; its assets are not served here, which changes nothing about timing.
+const events = parseRecording(readFileSync(new URL('../examples/journey.json.gz', import.meta.url))).events;
+const options: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, startS: 14, endS: 24, width: 480 };
+
+let beginFrame: Browser;
+let screenshot: Browser;
+
+beforeAll(async () => {
+  beginFrame = await launchBrowser();
+  screenshot = await launchBrowser({}, 'screenshot');
+});
+afterAll(async () => {
+  await beginFrame?.close();
+  await screenshot?.close();
+});
+
+function meanSsim(a: Buffer, b: Buffer): number {
+  const ga = decodeGif(a);
+  const gb = decodeGif(b);
+  expect(gb.durationMs).toBe(ga.durationMs);
+  let sum = 0;
+  let n = 0;
+  // Compare the pictures on screen every 100 ms of GIF time.
+  for (let t = 0; t < ga.durationMs; t += 100) {
+    const fa = ga.frames.findLast((f) => f.startMs <= t)!;
+    const fb = gb.frames.findLast((f) => f.startMs <= t)!;
+    sum += ssim({ data: fa.rgba, width: ga.width, height: ga.height }, { data: fb.rgba, width: gb.width, height: gb.height }).mssim;
+    n++;
+  }
+  return sum / n;
+}
+
+describe('frame capture', () => {
+  it('uses begin-frame capture on the headless shell, and the screenshot fallback draws the same clip', async () => {
+    expect(captureModeOf(beginFrame)).toBe('begin-frame');
+    expect(captureModeOf(screenshot)).toBe('screenshot');
+    const a = await renderRecording(events, options, { browser: beginFrame });
+    const b = await renderRecording(events, options, { browser: screenshot });
+    expect(a.frameSource).toBe('begin-frame');
+    expect(b.frameSource).toBe('screenshot');
+    expect(meanSsim(a.gif, b.gif)).toBeGreaterThan(0.98);
+  });
+
+  it('draws the same frames whatever the machine\'s load', async () => {
+    const quiet = await renderRecording(events, options, { browser: beginFrame });
+    // Two busy processes on a two-core machine: every frame is late if timing came from the clock.
+    const burners: ChildProcess[] = [0, 1].map(() => spawn(process.execPath, ['-e', 'const end = Date.now() + 60000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
+    try {
+      const loaded = await renderRecording(events, options, { browser: beginFrame });
+      expect(loaded.frames).toBe(quiet.frames);
+      expect(loaded.captured).toBe(quiet.captured);
+      expect(meanSsim(quiet.gif, loaded.gif)).toBeGreaterThan(0.999);
+    } finally {
+      for (const b of burners) b.kill('SIGKILL');
+    }
+  });
+
+  it('does not replay from zero for each frame of a long recording', async () => {
+    // One long page: the example's checkout page with its interactions repeated for half an hour.
+    const loads = events.filter((e) => e.type === 2);
+    const lastLoad = loads[loads.length - 1]!.timestamp;
+    const page = events.filter((e) => e.timestamp >= lastLoad - 50);
+    const incremental = page.filter((e) => e.type === 3);
+    // Copies start every `span` ms and overlap, ten deep: a busy page, 100,000 events.
+    const span = Math.round((incremental[incremental.length - 1]!.timestamp - incremental[0]!.timestamp) / 10);
+    const long = [...page];
+    for (let k = 1; k <= Math.ceil(1_800_000 / span); k++) {
+      for (const e of incremental) long.push({ ...e, timestamp: e.timestamp + k * span });
+    }
+    long.sort((a, b) => a.timestamp - b.timestamp);
+    expect(long.length).toBeGreaterThan(40_000);
+    // The same 10 s of activity, once near the start and once after half an hour of it.
+    const K = Math.ceil(1_800_000 / span) - 10;
+    const phase = (incremental[0]!.timestamp - long[0]!.timestamp) / 1000;
+    const o = { ...options, maxDurationS: 30, width: 320 };
+    const at = (k: number) => ({ ...o, startS: phase + (k * span) / 1000, endS: phase + (k * span) / 1000 + 10 });
+    const early = await renderRecording(long, at(20), { browser: beginFrame });
+    const late = await renderRecording(long, at(K - 1), { browser: beginFrame });
+    expect(late.captured).toBe(early.captured);
+    console.log(`replay time for 10 s after ${Math.round((20 * span) / 1000)} s: ${early.timings.replayMs} ms; the same 10 s after ${Math.round(((K - 1) * span) / 60000)} min and ${long.length} events: ${late.timings.replayMs} ms`);
+    // Bringing the replay to each frame costs what happened since the last frame, not the whole
+    // history: replaying from the page load at every frame would make the late window's replay
+    // time many times the early one's. (Loading the history once, before the first frame, is setup.)
+    expect(late.timings.replayMs).toBeLessThan(early.timings.replayMs * 1.6 + 150);
+  });
+});
