@@ -7,8 +7,12 @@ import { launchBrowser } from '../src/render/browser.js';
 import { captureModeOf } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
-import { decodeGif } from './support/gif-frames.js';
+import sharp from 'sharp';
 import { ssim } from 'ssim.js';
+import { ssimAgainstLive } from './support/compare.js';
+import { decodeGif } from './support/gif-frames.js';
+import { recordJourney } from './support/recorder.js';
+import { startSite } from './support/site-server.js';
 
 // The bundled real recording; its assets are not served here, which changes nothing about timing.
 const events = parseRecording(readFileSync(new URL('../examples/journey.json.gz', import.meta.url))).events;
@@ -94,5 +98,37 @@ describe('frame capture', () => {
     // history: replaying from the page load at every frame would make the late window's replay
     // time many times the early one's. (Loading the history once, before the first frame, is setup.)
     expect(late.timings.replayMs).toBeLessThan(early.timings.replayMs * 1.6 + 150);
+  });
+});
+
+describe('viewport changes', () => {
+  it('letterboxes a viewport that changes mid-clip and still shows what the user saw', async () => {
+    const site = await startSite();
+    try {
+      const rec = await recordJourney(site.origin, async ({ page, origin, shot }) => {
+        await page.goto(`${origin}/product.html?id=2`);
+        await shot('wide');
+        // The user narrows the window: the recorded viewport goes from 1280x800 to 800x800.
+        await page.setViewportSize({ width: 800, height: 800 });
+        await shot('narrow');
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      expect(evs.some((e) => e.type === 3 && (e.data as { source: number }).source === 4)).toBe(true);
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser: beginFrame });
+      const gif = decodeGif(r.gif);
+      expect([gif.width, gif.height]).toEqual([800, 500]);
+      const at = (label: string) => gif.frames.findLast((f) => f.startMs <= rec.shots.find((s) => s.label === label)!.ts - evs[0]!.timestamp)!;
+      expect(await ssimAgainstLive(rec.shots[0]!.png, at('wide').rgba, 800, 500)).toBeGreaterThan(0.95);
+      // The 800x800 viewport fits the 800x500 frame as a 500x500 picture in the middle.
+      const narrow = at('narrow').rgba;
+      const inner = await sharp(Buffer.from(narrow), { raw: { width: 800, height: 500, channels: 4 } }).extract({ left: 150, top: 0, width: 500, height: 500 }).raw().toBuffer();
+      expect(await ssimAgainstLive(rec.shots[1]!.png, inner, 500, 500)).toBeGreaterThan(0.93);
+      // Either side of it is the letterbox, one flat colour.
+      const side = new Set<number>();
+      for (let y = 0; y < 500; y += 7) for (let x = 0; x < 140; x += 7) side.add((narrow[(y * 800 + x) * 4]! << 16) | (narrow[(y * 800 + x) * 4 + 1]! << 8) | narrow[(y * 800 + x) * 4 + 2]!);
+      expect(side.size).toBe(1);
+    } finally {
+      await site.close();
+    }
   });
 });
