@@ -5,25 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-
-export interface PlayerConfig {
-  /** Size of the picture area (the footer comes below it). */
-  frameWidth: number;
-  frameHeight: number;
-  footerHeight: number;
-  /** Timestamp of the recording's first event: the footer counts session time from it. */
-  sessionStartTs: number;
-  /** How long a click ripple stays visible, in ms of replay time. */
-  clickRippleMs: number;
-  /** Clicks to draw: replay timestamp and recorded-viewport position. */
-  clicks: { ts: number; x: number; y: number }[];
-}
-
-export interface StepResult {
-  /** Assets (fonts, images, stylesheets) still loading when the wait gave up. */
-  pending: number;
-  href: string;
-}
+import type { PlayerConfig, StepResult } from './protocol.js';
 
 /** A page declaring more faces than this (icon sets, many subsets) loads the rest when it uses them. */
 const MAX_EAGER_FONTS = 40;

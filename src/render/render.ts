@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { planClip, CLICK_RIPPLE_MS } from '../recording/clip.js';
+import { InputError } from '../recording/errors.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { launchBrowser } from './browser.js';
@@ -9,6 +10,7 @@ import { GifWriter, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
+import type { PlayerConfig, StepResult } from '../../player/protocol.js';
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
@@ -85,20 +87,14 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     await proxy.attach(context);
     const source = await openFrameSource(browser, context);
     await source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' });
-    await source.page.evaluate(
-      ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
-      [
-        JSON.stringify(clip.events),
-        JSON.stringify({
-          frameWidth: capture.width,
-          frameHeight: capture.frameHeight,
-          footerHeight: capture.footerHeight,
-          sessionStartTs: clip.recordingStartTs,
-          clickRippleMs: CLICK_RIPPLE_MS,
-          clicks: clip.clicks,
-        }),
-      ] as const,
-    );
+    await initPlayer(source, browser, clip.events, {
+      frameWidth: capture.width,
+      frameHeight: capture.frameHeight,
+      footerHeight: capture.footerHeight,
+      sessionStartTs: clip.recordingStartTs,
+      clickRippleMs: CLICK_RIPPLE_MS,
+      clicks: clip.clicks,
+    });
 
     const timings = { setupMs: performance.now() - started, replayMs: 0, captureMs: 0, encodeMs: 0 };
     const captures: Captured[] = [];
@@ -118,14 +114,15 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       } else {
         const waitedFrom = performance.now();
         const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, waitBudget);
-        let step = await callPlayer(source, `step(${slot.seekTs}, ${JSON.stringify(slot.cuts)}, ${Math.round(cap)})`);
+        const at = `${((slot.seekTs - clip.recordingStartTs) / 1000).toFixed(2)} s`;
+        let step = await callPlayer(source, `step(${slot.seekTs}, ${JSON.stringify(slot.cuts)}, ${Math.round(cap)})`, at);
         // Requests the page made show up here; once they land, the page needs a moment to use them
         // (decode a font, lay out again), so settle again before the picture.
         for (let round = 0; round < 3 && proxy.inflight > 0; round++) {
           const left = cap - (performance.now() - waitedFrom);
           if (left <= 0) break;
           await proxy.waitIdle(left);
-          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`);
+          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`, at);
         }
         const replayed = performance.now();
         // The first step replays the page's history up to the window: that is setup, paid once.
@@ -189,17 +186,37 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   }
 }
 
-/** One round trip to the player page (src/player), straight over CDP. */
-async function callPlayer(source: FrameSource, call: string): Promise<{ pending: number }> {
+/** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
+async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEvent[], config: PlayerConfig): Promise<void> {
+  try {
+    // JSON strings: Playwright's serializer overflows its stack on deep snapshots passed as objects.
+    await source.page.evaluate(
+      ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
+      [JSON.stringify(events), JSON.stringify(config)] as const,
+    );
+  } catch (err) {
+    // rrweb refusing the events (a snapshot it cannot build) is the recording's fault; a page or
+    // browser that went away is not.
+    if (source.page.isClosed() || !browser.isConnected()) throw err;
+    const why = String((err as Error).message ?? err).replace(/^page\.evaluate: /, '').split('\n')[0];
+    throw new InputError(`the recording cannot be replayed (init): ${why}`);
+  }
+}
+
+/** One round trip to the player page, straight over CDP. */
+async function callPlayer(source: FrameSource, call: string, at: string): Promise<StepResult> {
   const r = (await source.cdp.send('Runtime.evaluate', {
     expression: `window.__rr.${call}`,
     awaitPromise: true,
     returnByValue: true,
-  })) as { result: { value?: { pending: number } }; exceptionDetails?: { exception?: { description?: string }; text: string } };
+  })) as { result: { value?: StepResult }; exceptionDetails?: { exception?: { description?: string }; text: string } };
   if (r.exceptionDetails) {
-    throw new Error(`player failed in ${call.slice(0, 60)}: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    // The player threw while applying the recording's events (rrweb on a malformed snapshot or
+    // mutation). That is the same on every attempt, so it is the recording's fault, not transient.
+    const why = (r.exceptionDetails.exception?.description ?? r.exceptionDetails.text).split('\n')[0];
+    throw new InputError(`the recording cannot be replayed (${call.slice(0, call.indexOf('('))} at ${at}): ${why}`);
   }
-  return r.result.value ?? { pending: 0 };
+  return r.result.value ?? { pending: 0, href: '' };
 }
 
 /** PNG capture (drawn at captureScale) to RGBA at the GIF's size, in one sharp pipeline on libuv's threads. */
