@@ -11,16 +11,21 @@ export function launchPoolBrowser(): Promise<Browser> {
   return launchBrowser({ handleSIGTERM: false, handleSIGINT: false, handleSIGHUP: false });
 }
 
-/** A browser lent to one job. Release it when the job is over, whatever happened. */
+/** A browser lent to one job, and to that job only. Release it when the job is over, whatever happened. */
 export interface BrowserLease {
   browser: Browser;
   release(): Promise<void>;
+  /**
+   * Closes the browser now, whatever it is doing (a render that stopped answering): calls pending in
+   * it fail, so the render settles. The next job gets a fresh browser.
+   */
+  discard(reason: string): Promise<void>;
 }
 
 interface Slot {
   browser: Browser;
   jobsStarted: number;
-  active: number;
+  busy: boolean;
   retired: boolean;
 }
 
@@ -29,16 +34,20 @@ export class BrowserCrashed extends Error {
   override readonly name = 'BrowserCrashed';
 }
 
+/** How long a browser gets to close before the pool stops waiting for it. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 /**
- * One warm Chromium shared by the worker's concurrent jobs (the render engine opens a fresh context
- * per job, so jobs see nothing of each other). After `recycleAfter` jobs the browser is retired:
- * new jobs get a new one and the old one closes when its last job ends, which bounds the memory a
- * long-lived browser accumulates. A browser that disconnects (crash, OOM kill) is replaced at once.
+ * Warm Chromium processes, one per job running at once: a browser renders one job at a time (the
+ * render engine drives frames with HeadlessExperimental.beginFrame, and two pages doing that in one
+ * browser crash its GPU process: "overlapping IssueExternalBeginFrame"). Each job still gets a fresh
+ * context in its browser. An idle browser waits for the next job; after `recycleAfter` jobs it is
+ * closed when its job ends, which bounds the memory a long-lived browser accumulates. A browser that
+ * disconnects (crash, OOM kill) is dropped at once and the next job launches a new one.
  */
 export class BrowserPool {
-  private current: Slot | undefined;
-  private launching: Promise<Slot> | undefined;
-  private readonly retiring = new Set<Slot>();
+  private readonly slots = new Set<Slot>();
+  private readonly idle: Slot[] = [];
   private closed = false;
   /** Browsers launched so far (tests and logs). */
   launches = 0;
@@ -49,79 +58,89 @@ export class BrowserPool {
 
   async acquire(): Promise<BrowserLease> {
     if (this.closed) throw new Error('browser pool is closed');
-    let slot = this.current;
-    if (!slot || slot.retired || !slot.browser.isConnected()) {
-      if (slot) this.retire(slot);
-      slot = await this.launch();
+    let slot: Slot | undefined;
+    while (!slot && this.idle.length > 0) {
+      const candidate = this.idle.pop()!;
+      if (!candidate.retired && candidate.browser.isConnected()) slot = candidate;
+      else void this.closeSlot(candidate);
     }
+    slot ??= await this.launch();
+    slot.busy = true;
     slot.jobsStarted++;
-    slot.active++;
-    if (slot.jobsStarted >= this.options.recycleAfter) this.retire(slot);
     let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      slot.busy = false;
+      if (this.closed || slot.retired || !slot.browser.isConnected() || slot.jobsStarted >= this.options.recycleAfter) {
+        await this.closeSlot(slot);
+      } else {
+        this.idle.push(slot);
+      }
+    };
     return {
       browser: slot.browser,
-      release: async () => {
-        if (released) return;
-        released = true;
-        slot.active--;
-        if (slot.retired && slot.active === 0) await this.closeSlot(slot);
+      release,
+      discard: async (reason: string) => {
+        this.options.logger?.warn({ reason }, 'closing a browser that stopped answering');
+        slot.retired = true;
+        await this.closeSlot(slot);
       },
     };
   }
 
-  /** The browser of the current generation, if one is running (tests use it to simulate a crash). */
+  /** The most recently launched browser still running, if any (tests use it to simulate a crash). */
   get browser(): Browser | undefined {
-    return this.current?.browser;
+    return [...this.slots].reverse().find((s) => !s.retired && s.browser.isConnected())?.browser;
+  }
+
+  /** Browsers running now (busy or idle). */
+  get size(): number {
+    return this.slots.size;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const slots = [...this.retiring];
-    if (this.current) slots.push(this.current);
-    this.current = undefined;
-    await Promise.all(slots.map((s) => this.closeSlot(s)));
+    this.idle.length = 0;
+    await Promise.all([...this.slots].map((s) => this.closeSlot(s)));
   }
 
-  private launch(): Promise<Slot> {
-    // Concurrent jobs arriving together share one launch instead of starting a browser each.
-    this.launching ??= (async () => {
-      try {
-        const browser = await (this.options.launch ?? launchPoolBrowser)();
-        const slot: Slot = { browser, jobsStarted: 0, active: 0, retired: false };
-        this.launches++;
-        browser.on('disconnected', () => {
-          if (!slot.retired) this.options.logger?.warn({ launches: this.launches }, 'browser disconnected; the next job starts a new one');
-          slot.retired = true;
-          this.retiring.delete(slot);
-          if (this.current === slot) this.current = undefined;
-        });
-        if (this.closed) {
-          await browser.close();
-          throw new Error('browser pool is closed');
-        }
-        this.current = slot;
-        this.options.logger?.debug({ launches: this.launches }, 'browser launched');
-        return slot;
-      } finally {
-        this.launching = undefined;
-      }
-    })();
-    return this.launching;
-  }
-
-  private retire(slot: Slot): void {
-    if (this.current === slot) this.current = undefined;
-    slot.retired = true;
-    if (slot.active === 0) void this.closeSlot(slot);
-    else this.retiring.add(slot);
+  private async launch(): Promise<Slot> {
+    const browser = await (this.options.launch ?? launchPoolBrowser)();
+    const slot: Slot = { browser, jobsStarted: 0, busy: false, retired: false };
+    this.launches++;
+    this.slots.add(slot);
+    browser.on('disconnected', () => {
+      if (!slot.retired) this.options.logger?.warn({ launches: this.launches }, 'browser disconnected; the next job starts a new one');
+      slot.retired = true;
+      this.slots.delete(slot);
+      const i = this.idle.indexOf(slot);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    if (this.closed) {
+      await this.closeSlot(slot);
+      throw new Error('browser pool is closed');
+    }
+    this.options.logger?.debug({ launches: this.launches }, 'browser launched');
+    return slot;
   }
 
   private async closeSlot(slot: Slot): Promise<void> {
     slot.retired = true;
-    this.retiring.delete(slot);
-    if (this.current === slot) this.current = undefined;
-    if (slot.browser.isConnected()) {
-      await slot.browser.close().catch((err: unknown) => this.options.logger?.warn({ err }, 'closing a browser failed'));
-    }
+    this.slots.delete(slot);
+    const i = this.idle.indexOf(slot);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (!slot.browser.isConnected()) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      slot.browser.close().catch((err: unknown) => this.options.logger?.warn({ err }, 'closing a browser failed')),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.options.logger?.warn({ timeout_ms: CLOSE_TIMEOUT_MS }, 'a browser did not close in time; leaving it');
+          resolve();
+        }, CLOSE_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
