@@ -103,6 +103,7 @@ const envSchema = z.object({
 
   ALLOWED_ORIGINS: origins,
   RENDER_MAX_DURATION_S: int(1, 3600, 600),
+  RENDER_STALL_TIMEOUT_MS: int(1000, 3_600_000, 120_000),
 
   RECORDINGS_DIR: text(),
   RECORDINGS_S3_BUCKET: text(),
@@ -160,7 +161,8 @@ export interface Config {
     shutdownTimeoutMs: number;
   };
   jobs: { attempts: number; backoffMs: number };
-  render: { allowOrigins: string[]; maxDurationS: number };
+  /** stallTimeoutMs: a render with no new frame for this long is abandoned (its browser closed) and retried. */
+  render: { allowOrigins: string[]; maxDurationS: number; stallTimeoutMs: number };
   recordings: RecordingSourceConfig | undefined;
   assets: { ttlDays: number; sweepIntervalS: number; failedRetentionS: number };
   logLevel: Env['LOG_LEVEL'];
@@ -230,7 +232,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
-    render: { allowOrigins: e.ALLOWED_ORIGINS, maxDurationS: e.RENDER_MAX_DURATION_S },
+    render: { allowOrigins: e.ALLOWED_ORIGINS, maxDurationS: e.RENDER_MAX_DURATION_S, stallTimeoutMs: e.RENDER_STALL_TIMEOUT_MS },
     recordings,
     assets: { ttlDays: e.ASSET_TTL_DAYS, sweepIntervalS: e.SWEEP_INTERVAL_S, failedRetentionS: e.FAILED_ASSET_RETENTION_S },
     logLevel: e.LOG_LEVEL,

@@ -17,13 +17,21 @@ export interface ProcessorDeps {
   store: AssetStore;
   recordings: RecordingSource;
   browsers: BrowserPool;
-  render: { allowOrigins: string[]; maxDurationS: number };
+  render: { allowOrigins: string[]; maxDurationS: number; stallTimeoutMs?: number };
   logger: Logger;
   metrics?: Metrics;
 }
 
 /** Progress goes to Redis at most this often: a render has hundreds of frame slots. */
 const PROGRESS_EVERY_MS = 500;
+
+/** RENDER_STALL_TIMEOUT_MS's default. */
+const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+
+/** A render that produced no frame for RENDER_STALL_TIMEOUT_MS (a renderer that died or hung): transient. */
+export class RenderStalled extends Error {
+  override readonly name = 'RenderStalled';
+}
 
 /** Whether BullMQ will give up on this job after this failure (same rule as Job.shouldRetryJob). */
 function isFinalAttempt(job: Job, err: unknown): boolean {
@@ -72,28 +80,69 @@ export function createProcessor(deps: ProcessorDeps) {
       };
 
       const lease = await deps.browsers.acquire();
+      // Watchdog: the engine checks its abort signal between frames, but a page whose renderer died
+      // (or hangs) never answers the call a frame is waiting on. With no new frame for
+      // stallTimeoutMs, the lease's browser (this job's alone) is closed, which fails whatever call
+      // is pending in it, and the render settles as a transient failure; the retry gets a fresh
+      // browser. Once every frame is captured (encoding is Node's own work) it stands down.
+      const stallMs = deps.render.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+      const stall = new AbortController();
+      let lastFrameAt = performance.now();
+      let captured = false;
+      let stallTimer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        const check = () => {
+          if (captured) return;
+          const idle = performance.now() - lastFrameAt;
+          if (idle < stallMs) {
+            stallTimer = setTimeout(check, stallMs - idle);
+            return;
+          }
+          const err = new RenderStalled(`the render made no progress for ${Math.round(idle / 1000)} s; its browser was closed`);
+          jobLog.warn({ idle_ms: Math.round(idle) }, 'render stalled; closing its browser');
+          stall.abort(err);
+          void lease.discard(err.message);
+          reject(err);
+        };
+        stallTimer = setTimeout(check, stallMs);
+      });
+      stalled.catch(() => {});
+      const renderSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
       let result;
       try {
-        result = await renderRecording(
-          events,
-          {
-            startS: data.start_offset_s,
-            endS: data.end_offset_s,
-            fps: data.options.fps,
-            width: data.options.width,
-            speed: data.options.playback_speed,
-            footer: data.options.footer,
-            allowOrigins: deps.render.allowOrigins,
-            maxDurationS: deps.render.maxDurationS,
-          },
-          { browser: lease.browser, onProgress: report, signal },
-        );
+        result = await Promise.race([
+          renderRecording(
+            events,
+            {
+              startS: data.start_offset_s,
+              endS: data.end_offset_s,
+              fps: data.options.fps,
+              width: data.options.width,
+              speed: data.options.playback_speed,
+              footer: data.options.footer,
+              allowOrigins: deps.render.allowOrigins,
+              maxDurationS: deps.render.maxDurationS,
+            },
+            {
+              browser: lease.browser,
+              onProgress: (p) => {
+                lastFrameAt = performance.now();
+                if (p.done >= p.total) captured = true;
+                report(p);
+              },
+              signal: renderSignal,
+            },
+          ),
+          stalled,
+        ]);
       } catch (err) {
+        if (stall.signal.aborted) throw stall.signal.reason as Error;
         if (!isPermanent(err) && !lease.browser.isConnected()) {
           throw new BrowserCrashed(`the browser died during the render: ${(err as Error).message}`);
         }
         throw err;
       } finally {
+        clearTimeout(stallTimer);
         await lease.release();
       }
       await progressChain;

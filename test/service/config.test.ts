@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(c.publicUrls).toMatchObject({ baseUrl: 'http://localhost:8080', ttlS: 7 * 86400 });
     expect(c.worker).toMatchObject({ concurrency: 2, browserRecycleAfter: 50, lockDurationMs: 300_000, stalledIntervalMs: 30_000, maxStalledCount: 1 });
     expect(c.jobs).toEqual({ attempts: 3, backoffMs: 15_000 });
-    expect(c.render).toEqual({ allowOrigins: [], maxDurationS: 600 });
+    expect(c.render).toEqual({ allowOrigins: [], maxDurationS: 600, stallTimeoutMs: 120_000 });
     expect(c.assets).toEqual({ ttlDays: 90, sweepIntervalS: 300, failedRetentionS: 3600 });
     expect(c.recordings).toEqual({ kind: 'directory', dir: '/recordings' });
   });
