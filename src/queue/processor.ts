@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import type { AssetRepository } from '../db/assets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -28,6 +28,14 @@ const PROGRESS_EVERY_MS = 500;
 /** RENDER_STALL_TIMEOUT_MS's default. */
 const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 
+/**
+ * The abort reasons the worker gives BullMQ's cancelJob. A render cancelled for shutdown is handed
+ * back to the queue without using an attempt; one cancelled because the lock was lost is left alone
+ * (the job is someone else's now).
+ */
+export const SHUTDOWN_REASON = 'worker shutting down';
+export const LOST_LOCK_REASON = 'lost the job lock';
+
 /** A render that produced no frame for RENDER_STALL_TIMEOUT_MS (a renderer that died or hung): transient. */
 export class RenderStalled extends Error {
   override readonly name = 'RenderStalled';
@@ -44,7 +52,7 @@ function isFinalAttempt(job: Job, err: unknown): boolean {
  * UnrecoverableError (no retry); anything else is rethrown for BullMQ to retry with backoff.
  */
 export function createProcessor(deps: ProcessorDeps) {
-  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobResult> => {
+  return async (job: Job, token?: string, signal?: AbortSignal): Promise<JobResult> => {
     const log = deps.logger.child({ job_id: job.id, attempt: job.attemptsMade + 1 });
     const started = performance.now();
     let assetId: number | undefined;
@@ -182,8 +190,23 @@ export function createProcessor(deps: ProcessorDeps) {
       };
     } catch (err) {
       if (signal?.aborted) {
-        // Cancelled because this worker lost the job's lock or is shutting down: the job is (or will
-        // be) someone else's, so its row is not ours to mark.
+        if (signal.reason === SHUTDOWN_REASON && token) {
+          // The worker is stopping and cannot wait for this render: back to the front of the queue,
+          // without using an attempt (a deploy is not the job's fault), for another worker.
+          const handedBack = await job.moveToWait(token).then(
+            () => true,
+            (e: unknown) => {
+              log.warn({ err: e, asset_id: assetId }, 'handing the job back did not work; the stalled-job check will');
+              return false;
+            },
+          );
+          if (handedBack) {
+            log.info({ asset_id: assetId }, 'render handed back: the worker is shutting down');
+            throw new WaitingError();
+          }
+        }
+        // Cancelled because this worker lost the job's lock (or could not hand it back): the job is
+        // (or will be) someone else's, so its row is not ours to mark.
         log.warn({ asset_id: assetId, reason: String(signal.reason) }, 'render cancelled');
         throw toJobError(err);
       }

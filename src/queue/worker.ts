@@ -14,8 +14,11 @@ import { AssetStore, createS3Client } from '../storage/s3.js';
 import { BrowserPool } from './browser-pool.js';
 import { redisConnection } from './connection.js';
 import { QUEUE_NAME, type JobResult } from './job.js';
-import { createProcessor } from './processor.js';
+import { LOST_LOCK_REASON, SHUTDOWN_REASON, createProcessor } from './processor.js';
 import { sweepExpiredAssets, sweepFailedAssets } from './sweeps.js';
+
+/** After SHUTDOWN_TIMEOUT_MS, how long cancelled renders get to hand their jobs back. */
+const CANCEL_GRACE_MS = 15_000;
 
 export interface WorkerHandle {
   worker: Worker;
@@ -66,7 +69,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   worker.on('lockRenewalFailed', (jobIds) => {
     // Without its lock the job may already be running elsewhere: stop rendering it here.
     logger.warn({ job_ids: jobIds }, 'lock renewal failed; cancelling the render');
-    for (const id of jobIds) worker.cancelJob(id, 'lost the job lock');
+    for (const id of jobIds) worker.cancelJob(id, LOST_LOCK_REASON);
   });
   // The processor marks the rows it fails for good; a job failed without running (stalled too many
   // times) reaches only this event. finishedOn is set only once a job has left for the failed set.
@@ -132,10 +135,19 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       ]);
       clearTimeout(timer);
       if (!drained) {
-        // Their locks expire and the stalled check hands them to another worker.
-        logger.warn({ timeout_ms: config.worker.shutdownTimeoutMs }, 'running jobs did not finish in time; abandoning them');
-        worker.cancelAllJobs('worker shutting down');
-        await worker.close(true);
+        // The renders still running are cancelled and hand their jobs back to the queue (without
+        // using an attempt) for another worker. One that does not even answer its abort within
+        // CANCEL_GRACE_MS is left to its lock: it expires and the stalled check hands the job on.
+        logger.warn({ timeout_ms: config.worker.shutdownTimeoutMs }, 'running jobs did not finish in time; handing them back');
+        worker.cancelAllJobs(SHUTDOWN_REASON);
+        const closed = await Promise.race([
+          worker.close(true).then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!closed) logger.warn({ grace_ms: CANCEL_GRACE_MS }, 'a cancelled render did not stop; its lock will expire');
       }
       await sweeping;
       await browsers.close();
