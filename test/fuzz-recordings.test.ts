@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../src/render/browser.js';
 import { ensureBuilt } from './service/build.js';
-import { badMessage, NAMED_BROWSER_CASES, parseAndPlan, loadFuzzBase, renderCase, type EdgeOutcome } from './support/fuzz-run.js';
+import { badMessage, corpusOptions, loadFuzzBase, NAMED_BROWSER_CASES, parseAndPlan, renderCase, type EdgeOutcome } from './support/fuzz-run.js';
 import { malformedCorpus, type MalformedCase } from './support/malformed.js';
 
 /**
@@ -32,7 +32,7 @@ let dir: string;
 
 beforeAll(async () => {
   const base = await loadFuzzBase();
-  corpus = malformedCorpus(base);
+  corpus = malformedCorpus(base, corpusOptions());
   dir = await mkdtemp(join(tmpdir(), 'fuzz-recordings-'));
   browser = await launchBrowser();
 });

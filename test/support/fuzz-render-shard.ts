@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchBrowser } from '../../src/render/browser.js';
-import { badMessage, NAMED_BROWSER_CASES, parseAndPlan, loadFuzzBase, renderCase, renderShard, type RenderOutcome } from './fuzz-run.js';
+import { badMessage, corpusOptions, loadFuzzBase, NAMED_BROWSER_CASES, parseAndPlan, renderCase, renderShard, type RenderOutcome } from './fuzz-run.js';
 import { malformedCorpus, type MalformedCase } from './malformed.js';
 
 const RENDER_BOUND_MS = 45_000;
@@ -10,7 +10,7 @@ const RENDER_BOUND_MS = 45_000;
  * Declares the tests of one render shard: every accepted case of the malformed corpus (other than
  * the named ones test/fuzz-recordings.test.ts renders) whose position falls in this shard is
  * rendered for real in one shared browser, and must end as a GIF or an InputError within the bound,
- * without taking the browser down. CHAOS=1 adds the large cases.
+ * without taking the browser down. CHAOS=1 renders a larger, seeded corpus (see corpusOptions).
  */
 export function defineRenderShard(shard: number, shards: number): void {
   let cases: MalformedCase[];
@@ -18,7 +18,7 @@ export function defineRenderShard(shard: number, shards: number): void {
 
   beforeAll(async () => {
     const base = await loadFuzzBase();
-    cases = renderShard(malformedCorpus(base, { large: process.env.CHAOS === '1' }), shard, shards, new Set(NAMED_BROWSER_CASES));
+    cases = renderShard(malformedCorpus(base, { ...corpusOptions(), large: false }), shard, shards, new Set(NAMED_BROWSER_CASES));
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { renderRecording } from '../../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../../src/render/types.js';
 import { startSite } from './site-server.js';
 import { recordJourney } from './recorder.js';
-import type { MalformedCase } from './malformed.js';
+import type { CorpusOptions, MalformedCase } from './malformed.js';
 
 /** What became of one malformed case at the parse and plan stage (no browser). */
 export type EdgeOutcome =
@@ -92,6 +92,19 @@ export async function renderCase(c: MalformedCase, events: RrwebEvent[], browser
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The corpus's shape. By default the fixed one (the same cases on every run). CHAOS=1 explores:
+ * several times more truncations, byte flips and junk fields, from CHAOS_SEED (default: today's
+ * date, so the parallel render shards agree; set it to replay a run). Run it with
+ * `CHAOS=1 [CHAOS_SEED=n] npx vitest run test/fuzz-recordings.test.ts test/fuzz-render-*.test.ts`.
+ */
+export function corpusOptions(): CorpusOptions {
+  if (process.env.CHAOS !== '1') return {};
+  const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Date.now() / 86_400_000));
+  console.info(`CHAOS corpus, seed ${seed}`);
+  return { seed, truncations: 200, flips: 300, fieldFuzz: 300 };
 }
 
 export const FUZZ_BASE_PATH = fileURLToPath(new URL('../fixtures/hostile/fuzz-base.json.gz', import.meta.url));
