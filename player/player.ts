@@ -5,7 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import type { PlayerConfig, StepResult } from './protocol.js';
+import type { PlayerConfig, StepResult } from '../src/render/player-protocol.js';
 
 /** A page declaring more faces than this (icon sets, many subsets) loads the rest when it uses them. */
 const MAX_EAGER_FONTS = 40;

@@ -10,7 +10,7 @@ import { GifWriter, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
-import type { PlayerConfig, StepResult } from '../../player/protocol.js';
+import type { PlayerConfig, StepResult } from './player-protocol.js';
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;

@@ -1,4 +1,4 @@
-// What Node and the player page say to each other: types only, shared by player/ and src/render.
+// What Node and the player page (player/player.ts) say to each other: types only, no DOM.
 
 export interface PlayerConfig {
   /** Size of the picture area (the footer comes below it). */
