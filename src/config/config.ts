@@ -83,6 +83,7 @@ const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9!_.*'()/-]*$/, 'may hold letters, digits and !_.*\'()/- only').default('replay-previews'),
   ),
   S3_FORCE_PATH_STYLE: bool(false),
+  S3_TIMEOUT_MS: int(100, 600_000, 30_000),
 
   PORT: int(0, 65535, 8080),
   HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
@@ -143,6 +144,8 @@ export interface S3Config {
   bucket: string;
   prefix: string;
   forcePathStyle: boolean;
+  /** A request whose connection stays silent (nothing sent or received) this long fails and is retried. */
+  timeoutMs?: number;
 }
 
 export interface Config {
@@ -215,6 +218,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       bucket: e.S3_BUCKET ?? '',
       prefix: e.S3_PREFIX,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      timeoutMs: e.S3_TIMEOUT_MS,
     },
     http: { port: e.PORT, host: e.HOST, apiToken: e.RASTERIZER_API_TOKEN },
     publicUrls: {

@@ -10,17 +10,26 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Config } from '../config/config.js';
 
+/** S3_TIMEOUT_MS's default. */
+export const DEFAULT_S3_TIMEOUT_MS = 30_000;
+
 /**
  * An S3 client for AWS, MinIO or a test server. Credentials come from the SDK's standard chain
  * (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, IAM roles); only the endpoint and the URL
- * style are ours to set.
+ * style are ours to set. The SDK sets no timeout of its own: an S3 that accepts a connection and
+ * then says nothing (a partition, a hung proxy) would hold an upload, and its job, forever. So a
+ * connection must open within the timeout (at most 10 s) and may not sit silent longer than it;
+ * uploads that keep moving are not cut, however long they take. The SDK retries timed-out requests
+ * (3 tries) before the job's own retries take over.
  */
-export function createS3Client(config: Pick<S3Config, 'endpoint' | 'region' | 'forcePathStyle'>): S3Client {
+export function createS3Client(config: Pick<S3Config, 'endpoint' | 'region' | 'forcePathStyle' | 'timeoutMs'>): S3Client {
+  const timeoutMs = config.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
   return new S3Client({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     forcePathStyle: config.forcePathStyle,
     maxAttempts: 3,
+    requestHandler: { connectionTimeout: Math.min(timeoutMs, 10_000), socketTimeout: timeoutMs },
   });
 }
 

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     const c = loadConfig('worker', BASE);
     expect(c.redis.prefix).toBe('bull');
     expect(c.http).toMatchObject({ port: 8080, host: '0.0.0.0' });
-    expect(c.s3).toEqual({ endpoint: undefined, region: 'us-east-1', bucket: 'previews', prefix: 'replay-previews', forcePathStyle: false });
+    expect(c.s3).toEqual({ endpoint: undefined, region: 'us-east-1', bucket: 'previews', prefix: 'replay-previews', forcePathStyle: false, timeoutMs: 30_000 });
     expect(c.publicUrls).toMatchObject({ baseUrl: 'http://localhost:8080', ttlS: 7 * 86400 });
     expect(c.worker).toMatchObject({ concurrency: 2, browserRecycleAfter: 50, lockDurationMs: 300_000, stalledIntervalMs: 30_000, maxStalledCount: 1 });
     expect(c.jobs).toEqual({ attempts: 3, backoffMs: 15_000 });
