@@ -39,9 +39,13 @@ const LIVE_INJECTED = [
   'video-src', 'video-poster', 'video-source', 'audio-src', 'object-data', 'object-data-image', 'embed-src', 'iframe-src',
   'table-background', 'svg-image-href', 'svg-image-xlink', 'svg-feimage', 'svg-style-import', 'svg-style-fill',
   'redirect-img', 'redirect-css', 'redirect-iframe', 'redirect-font', 'base-href',
+  'nested-css-import', 'nested-css-bg', 'framed-page-img',
 ];
-/** rrweb's recorder keeps an iframe's src as rr_src (not loaded on replay), so those two are dead in a recorded page. */
-const LIVE_RECORDED = LIVE_INJECTED.filter((id) => !['iframe-src', 'redirect-iframe', 'base-href'].includes(id));
+/**
+ * rrweb's recorder keeps an iframe's src as rr_src (not loaded on replay), so frame vectors are dead
+ * in a recorded page; <base> is only injected.
+ */
+const LIVE_RECORDED = LIVE_INJECTED.filter((id) => !['iframe-src', 'redirect-iframe', 'framed-page-img', 'base-href'].includes(id));
 /**
  * Vectors that make no request in a replay even when allowed: they need a click or a submit, are
  * ignored in subframes (icon, manifest), are refused by the sandbox (meta refresh), or Chromium

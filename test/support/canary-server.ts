@@ -108,6 +108,18 @@ export async function startCanary(): Promise<CanaryServer> {
           res.writeHead(302, { location: url.searchParams.get('to') ?? '/' }).end();
         } else if (url.pathname === '/script-ran') {
           res.writeHead(204).end();
+        } else if (url.pathname === '/nested.css') {
+          // A stylesheet that names other URLs itself (second-order requests).
+          const imp = url.searchParams.get('import');
+          const bg = url.searchParams.get('bg');
+          const css = `${imp ? `@import url("${imp}");\n` : ''}${bg ? `.nested-bg { width: 40px; height: 40px; background: url("${bg}"); }` : ''}`;
+          res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' }).end(css);
+        } else if (url.pathname === '/framed-page') {
+          // A document for a frame, whose own subresources point elsewhere.
+          const img = url.searchParams.get('img') ?? '';
+          res
+            .writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store', 'content-security-policy': 'sandbox' })
+            .end(`<!doctype html><img src="${img.replace(/"/g, '&quot;')}"><div style="width:40px;height:40px;background:url('${img.replace(/'/g, '%27')}')"></div>`);
         } else {
           const { type, body } = await asset(url.pathname, origin);
           // While rrweb's recorder runs, documents loaded into frames must not start recorders of

@@ -134,6 +134,13 @@ export function ssrfVectors(u: (id: string) => string, allowed: string): Vector[
       { tag: 'style', text: `@font-face { font-family: hostile-redirect; src: url("${allowed}/redirect?to=${encodeURIComponent(u('redirect-font'))}"); }` },
       { tag: 'p', attrs: { style: 'font-family: hostile-redirect' }, text: 'redirected font' },
     ]),
+    // Second order: an allowed stylesheet or framed page that itself names the forbidden URL.
+    v('nested-css-import', 'head', [{ tag: 'link', attrs: { rel: 'stylesheet', href: `${allowed}/nested.css?import=${encodeURIComponent(u('nested-css-import'))}` } }]),
+    v('nested-css-bg', 'body', [
+      { tag: 'link', attrs: { rel: 'stylesheet', href: `${allowed}/nested.css?bg=${encodeURIComponent(u('nested-css-bg'))}` } },
+      { tag: 'div', attrs: { class: 'nested-bg' } },
+    ]),
+    v('framed-page-img', 'body', [{ tag: 'iframe', attrs: { src: `${allowed}/framed-page?img=${encodeURIComponent(u('framed-page-img'))}` } }]),
     // These would act on the live page during recording; they only come in through a hand-made file.
     v('meta-refresh', 'head', [{ tag: 'meta', attrs: { 'http-equiv': 'refresh', content: `0;url=${u('meta-refresh')}` } }], false),
     // A <base> re-points relative URLs; the image in head still loads (a DOM built by script may put it there).
