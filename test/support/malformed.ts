@@ -8,6 +8,12 @@ import { gzipSync } from 'node:zlib';
  *
  * What a correct engine does with each: a clean InputError (one line a user can act on) or a
  * successful render; never an uncaught exception, a hang, a crash or an unbounded memory spike.
+ *
+ *   const corpus = malformedCorpus(await loadFuzzBase());   // loadFuzzBase: ./fuzz-run.ts
+ *   for (const c of corpus) post(c.bytes(), { start: c.startS, end: c.endS });
+ *
+ * `expect` says which outcomes are right for a case; `browser` marks the ones that get past the
+ * parser and planner and must be rendered; `large` marks the ones of tens of MB and more.
  */
 
 export type Expectation = 'input-error' | 'render' | 'either';
