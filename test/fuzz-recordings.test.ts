@@ -109,8 +109,7 @@ describe('malformed recordings that reach the browser', () => {
     }
   });
 
-  // Lead-owned bugs this corpus found. Each test states what a correct engine does and fails today;
-  // when a fix lands, vitest reports the unexpected pass and the it.fails comes off.
+  // Cases this corpus found in the engine, fixed there: each states what a correct engine does.
   const endsCleanly = async (name: string, boundMs = RENDER_BOUND_MS) => {
     const c = byName(name);
     const edge = parseAndPlan(c);
@@ -123,24 +122,22 @@ describe('malformed recordings that reach the browser', () => {
     expect(r.ms).toBeLessThan(boundMs);
   };
 
-  // BUG (src/render/render.ts): the picture's height is width × recorded height / recorded width,
-  // unbounded. A Meta event of 1 × 100000 px asks Chromium for an 800 × 80,000,000 px page and the
-  // render fails with a browser error (transient to the worker, which retries it). Fix: clamp
-  // frameHeight (the player letterboxes already) or refuse the aspect in planClip with an InputError.
-  it.fails('BUG render.ts: a Meta event of 1 × 100000 px renders or is refused with an InputError', () => endsCleanly('data/meta.tall-100000'));
+  // The picture's height was width × recorded height / recorded width, unbounded: a Meta event of
+  // 1 × 100000 px asked Chromium for an 800 × 80,000,000 px page. Heights are now capped at 3 × the
+  // width and the recorded viewport is letterboxed into it.
+  it('a Meta event of 1 × 100000 px renders or is refused with an InputError', () => endsCleanly('data/meta.tall-100000'));
 
-  // BUG (src/render/render.ts), same cause: 320 × 100000 px is within what the parser accepts and
-  // renders an 800 × 250,000 px GIF at the CLI's default width (85 s, 3.9 GB peak RSS measured here);
-  // at the 240 px used here it takes about 20 s. A preview should take a few seconds.
-  it.fails('BUG render.ts: a Meta event of 320 × 100000 px renders within 5 s', () => endsCleanly('data/meta.tall-320x100000', 5000));
+  // Same cause: 320 × 100000 px rendered an 800 × 250,000 px GIF (85 s, 3.9 GB peak RSS measured).
+  it('a Meta event of 320 × 100000 px renders within 5 s', () => endsCleanly('data/meta.tall-320x100000', 5000));
 
-  // A full snapshot up to 2 s after the start counts as the page at the start, but events are only
-  // taken up to the window's end, so a window ending before that snapshot hands the player one event.
-  // With the committed render.ts (0f6dc48) rrweb's "Replayer need at least 2 events" came out as a
-  // plain Error (CLI exit 1, a retry in the worker); the lead's render.ts now turns replay failures
-  // into InputErrors. clip.ts could say why instead: the window ends before the page's first snapshot.
-  it('a window that ends before the first full snapshot renders or is refused with an InputError', () =>
-    endsCleanly('structure/window-ends-before-first-snapshot'));
+  // A full snapshot up to 2 s after the start counts as the page at the start, but events were only
+  // taken up to the window's end, so a window ending before that snapshot handed the player one
+  // event. The planner now refuses it, naming the snapshot's time.
+  it('a window that ends before the first full snapshot is refused with a clear InputError', () => {
+    const edge = parseAndPlan(byName('structure/window-ends-before-first-snapshot'));
+    expect(edge.kind).toBe('input-error');
+    if (edge.kind === 'input-error') expect(edge.message).toMatch(/before the page is loaded \(its full snapshot is at \d+\.\d\d s\)/);
+  });
 });
 
 describe('the CLI with bad files', () => {

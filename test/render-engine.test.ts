@@ -12,6 +12,7 @@ import { ssim } from 'ssim.js';
 import { ssimAgainstLive } from './support/compare.js';
 import { decodeGif } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
+import { chromiumUnder } from './support/service-procs.js';
 import { startSite } from './support/site-server.js';
 
 // The bundled real recording; its assets are not served here, which changes nothing about timing.
@@ -130,5 +131,36 @@ describe('viewport changes', () => {
     } finally {
       await site.close();
     }
+  });
+});
+
+describe('a stuck browser', () => {
+  it('fails the render at the page-call deadline instead of waiting forever, and a cancel stops it at once', async () => {
+    const browser = await launchBrowser();
+    // This file's other browser is left alone: only processes that appear from here on are frozen.
+    const before = new Set(chromiumUnder(process.pid).map((p) => p.pid));
+    let frozen: number[] = [];
+    try {
+      const started = performance.now();
+      const stuck = renderRecording(events, { ...options, width: 320 }, {
+        browser,
+        pageCallTimeoutMs: 1500,
+        onProgress: (p) => {
+          if (p.done !== 3 || frozen.length) return;
+          // The renderer stops answering mid-render (a hung page, a machine swapping).
+          frozen = chromiumUnder(process.pid).filter((p) => !before.has(p.pid) && /--type=renderer/.test(p.cmdline)).map((p) => p.pid);
+          for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+        },
+      });
+      await expect(stuck).rejects.toThrow(/did not finish .* within 1\.5 s/);
+      expect(frozen.length).toBeGreaterThan(0);
+      expect(performance.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      await browser.close();
+    }
+    const controller = new AbortController();
+    const cancelled = renderRecording(events, options, { browser: beginFrame, signal: controller.signal, onProgress: (p) => p.done === 5 && controller.abort(new Error('job lost its lock')) });
+    await expect(cancelled).rejects.toThrow(/job lost its lock/);
   });
 });

@@ -192,6 +192,11 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
   if (own[from]!.type !== EventType.Meta) throw new InputError('the full snapshot before the window has no Meta event (viewport size) before it');
   const viewport = metaData(own[from]!);
   if (!viewport) throw new InputError('the Meta event before the window has no valid width and height');
+  if (own[snap]!.timestamp > endTs) {
+    // The grace above lets a window start a moment before the first page load, not end before it.
+    const at = ((own[snap]!.timestamp - recordingStartTs) / 1000).toFixed(2);
+    throw new InputError(`the window ends at ${endS.toFixed(2)} s, before the page is loaded (its full snapshot is at ${at} s)`);
+  }
 
   const events: RrwebEvent[] = [];
   for (let i = from; i < own.length && own[i]!.timestamp <= endTs; i++) {

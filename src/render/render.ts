@@ -45,8 +45,14 @@ export interface FrameGeometry {
   capture: { width: number; height: number; frameHeight: number; footerHeight: number; scale: number };
 }
 
+/**
+ * The tallest picture, as a multiple of its width. Phones are about 2.2; a taller recorded viewport
+ * (a hostile or broken Meta event) is letterboxed into this rather than making a GIF of any height.
+ */
+const MAX_ASPECT = 3;
+
 export function frameGeometry(viewport: { width: number; height: number }, width: number, footer: boolean): FrameGeometry {
-  const frameHeight = Math.max(2, Math.round((width * viewport.height) / viewport.width));
+  const frameHeight = Math.max(2, Math.min(Math.round(width * MAX_ASPECT), Math.round((width * viewport.height) / viewport.width)));
   const footerHeight = footer ? footerHeightFor(width) : 0;
   const scale = Math.min(Math.max(1, viewport.width / width), MAX_CAPTURE_SCALE);
   const cFrame = Math.round(frameHeight * scale);
@@ -82,12 +88,13 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     reducedMotion: 'reduce',
   });
   const abort = ctx.signal;
+  const limits: CallLimits = { signal: abort, timeoutMs: ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS };
   try {
     const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), abort);
     await proxy.attach(context);
     const source = await openFrameSource(browser, context);
-    await source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' });
-    await initPlayer(source, browser, clip.events, {
+    await bounded(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'loading the player', limits);
+    await initPlayer(source, browser, clip.events, limits, {
       frameWidth: capture.width,
       frameHeight: capture.frameHeight,
       footerHeight: capture.footerHeight,
@@ -115,14 +122,14 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
         const waitedFrom = performance.now();
         const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, waitBudget);
         const at = `${((slot.seekTs - clip.recordingStartTs) / 1000).toFixed(2)} s`;
-        let step = await callPlayer(source, `step(${slot.seekTs}, ${JSON.stringify(slot.cuts)}, ${Math.round(cap)})`, at);
+        let step = await callPlayer(source, `step(${slot.seekTs}, ${JSON.stringify(slot.cuts)}, ${Math.round(cap)})`, at, limits);
         // Requests the page made show up here; once they land, the page needs a moment to use them
         // (decode a font, lay out again), so settle again before the picture.
         for (let round = 0; round < 3 && proxy.inflight > 0; round++) {
           const left = cap - (performance.now() - waitedFrom);
           if (left <= 0) break;
           await proxy.waitIdle(left);
-          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`, at);
+          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`, at, limits);
         }
         const replayed = performance.now();
         // The first step replays the page's history up to the window: that is setup, paid once.
@@ -131,7 +138,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
         waitBudget = Math.max(0, waitBudget - (replayed - waitedFrom));
         carryPending = step.pending > 0 || proxy.inflight > 0;
         seenActivity = proxy.activity;
-        const png = await source.capture(slot.seekTs - clip.startTs);
+        const png = await bounded(source.capture(slot.seekTs - clip.startTs), `the capture at ${at}`, limits);
         timings.captureMs += performance.now() - replayed;
         if (!png && last) {
           last.delayCs += slot.delayCs;
@@ -186,30 +193,58 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   }
 }
 
+/**
+ * Longest one call to the page may take (a step includes its capped asset wait): past it the browser
+ * is taken to be stuck and the render fails (transient: a job is retried on a fresh browser).
+ */
+export const PAGE_CALL_TIMEOUT_MS = 30_000;
+
+class PageTimeout extends Error {
+  override readonly name = 'PageTimeout';
+}
+
+interface CallLimits {
+  signal: AbortSignal | undefined;
+  timeoutMs: number;
+}
+
+/** A page call that gives up at the deadline or when the render is cancelled, instead of waiting forever. */
+function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise<T> {
+  const { signal, timeoutMs } = limits;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new PageTimeout(`the browser did not finish ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('render cancelled'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
 /** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
-async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEvent[], config: PlayerConfig): Promise<void> {
+async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEvent[], limits: CallLimits, config: PlayerConfig): Promise<void> {
   try {
     // JSON strings: Playwright's serializer overflows its stack on deep snapshots passed as objects.
-    await source.page.evaluate(
+    const init = source.page.evaluate(
       ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
       [JSON.stringify(events), JSON.stringify(config)] as const,
     );
+    await bounded(init, 'building the replay', limits);
   } catch (err) {
     // rrweb refusing the events (a snapshot it cannot build) is the recording's fault; a page or
     // browser that went away is not.
-    if (source.page.isClosed() || !browser.isConnected()) throw err;
+    if (source.page.isClosed() || !browser.isConnected() || err instanceof PageTimeout || limits.signal?.aborted) throw err;
     const why = String((err as Error).message ?? err).replace(/^page\.evaluate: /, '').split('\n')[0];
     throw new InputError(`the recording cannot be replayed (init): ${why}`);
   }
 }
 
 /** One round trip to the player page, straight over CDP. */
-async function callPlayer(source: FrameSource, call: string, at: string): Promise<StepResult> {
-  const r = (await source.cdp.send('Runtime.evaluate', {
-    expression: `window.__rr.${call}`,
-    awaitPromise: true,
-    returnByValue: true,
-  })) as { result: { value?: StepResult }; exceptionDetails?: { exception?: { description?: string }; text: string } };
+async function callPlayer(source: FrameSource, call: string, at: string, limits: CallLimits): Promise<StepResult> {
+  const sent = source.cdp.send('Runtime.evaluate', { expression: `window.__rr.${call}`, awaitPromise: true, returnByValue: true });
+  const r = (await bounded(sent, `${call.slice(0, call.indexOf('('))} at ${at}`, limits)) as { result: { value?: StepResult }; exceptionDetails?: { exception?: { description?: string }; text: string } };
   if (r.exceptionDetails) {
     // The player threw while applying the recording's events (rrweb on a malformed snapshot or
     // mutation). That is the same on every attempt, so it is the recording's fault, not transient.

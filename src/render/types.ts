@@ -47,6 +47,8 @@ export interface RenderContext {
    * every frame slot, and a palette per frame with no transparency.
    */
   method?: 'fast' | 'plain';
+  /** Longest one call to the page may take before the browser is taken to be stuck (default 30 s). */
+  pageCallTimeoutMs?: number;
   /** The rrweb build the player runs (see player-bundle.ts); the benchmark compares them. */
   replayer?: import('./player-bundle.js').ReplayerBuild;
 }
