@@ -49,7 +49,6 @@ describe('parseRecording refuses what the renderer cannot replay', () => {
     ['dom/later-snapshot-childnodes-with-null', /every DOM node must be an object/],
     ['dom/later-snapshot-document-inside-body', /a document can only be the root or inside a frame/],
     ['dom/later-snapshot-doctype-inside-body', /a doctype can only be inside a document/],
-    ['dom/later-snapshot-cdata-in-html', /CDATA sections cannot be replayed/],
     ['dom/later-snapshot-shadow-host-flag-on-void', /<img> cannot host a shadow root/],
     ['dom/later-snapshot-media-state-garbage', /media playback rate/],
     ['dom/later-snapshot-node-type-99', /a DOM node type is 0 to 5/],
@@ -57,6 +56,17 @@ describe('parseRecording refuses what the renderer cannot replay', () => {
     const err = refusal(byName(name).bytes());
     expect(err.message).toMatch(message);
     expect(err.message).not.toMatch(/\n/);
+  });
+
+  it('a CDATA section (inline SVG keeps them) is replayed as the text it holds, not refused', () => {
+    const events = parseRecording(byName('dom/later-snapshot-cdata-in-html').bytes()).events;
+    const texts: unknown[] = [];
+    const walk = (n: { type: number; textContent?: string; childNodes?: unknown[] }) => {
+      if (n.textContent === ']]>') texts.push(n.type);
+      for (const c of n.childNodes ?? []) walk(c as typeof n);
+    };
+    for (const e of events) if (e.type === 2) walk((e.data as { node: { type: number } }).node);
+    expect(texts).toEqual([3]);
   });
 
   it('a PostHog cv payload is inflated only up to what is left of the size limit', () => {

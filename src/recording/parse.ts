@@ -281,9 +281,9 @@ const NodeType = { Document: 0, DocumentType: 1, Element: 2, Text: 3, CDATA: 4, 
 
 /**
  * A full snapshot's tree as rrweb's rebuild needs it. A later page load is rebuilt inside a forward
- * seek, where any DOM exception (an invalid tag name, a document inside <body>, a CDATA section in
- * an HTML document, a shadow root on <img>, a media value out of range, childNodes that are not a
- * list) stops the render; mutations go through a path that catches them. Iterative: trees are deep.
+ * seek, where any DOM exception (an invalid tag name, a document inside <body>, a shadow root on
+ * <img>, a media value out of range, childNodes that are not a list) stops the render; mutations go
+ * through a path that catches them. CDATA nodes become text. Iterative: trees are deep.
  */
 function checkSnapshotTree(root: unknown, bad: (field: string, why: string) => InputError): void {
   const stack: { node: unknown; parent: number; parentTag: string }[] = [{ node: root, parent: -1, parentTag: '' }];
@@ -297,8 +297,10 @@ function checkSnapshotTree(root: unknown, bad: (field: string, why: string) => I
       throw bad(at, 'a document can only be the root or inside a frame');
     }
     if (type === NodeType.DocumentType && parent !== NodeType.Document) throw bad(at, 'a doctype can only be inside a document');
-    if (type === NodeType.CDATA && typeof node.textContent === 'string' && node.textContent.trim() !== '') {
-      throw bad(at, 'CDATA sections cannot be replayed in an HTML document');
+    if (type === NodeType.CDATA) {
+      // Inline SVG keeps <![CDATA[...]]> (icon sprites' styles, say) and rrweb records it as a CDATA
+      // node, which an HTML document cannot create on replay. Its text is what it shows: keep that.
+      node.type = NodeType.Text;
     }
     let tag = '';
     if (type === NodeType.Element) {
