@@ -73,6 +73,7 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]+$/, 'may hold letters, digits, _ . - only').default('bull')),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://user@host:5432/db'),
   DATABASE_POOL_MAX: int(1, 200, 10),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 3_600_000, 30_000),
   MIGRATE_ON_START: bool(true),
 
   S3_ENDPOINT: url(['http:', 'https:'], 'http://minio:9000'),
@@ -150,7 +151,8 @@ export interface S3Config {
 
 export interface Config {
   redis: { url: string; prefix: string };
-  database: { url: string; poolMax: number; migrateOnStart: boolean };
+  /** queryTimeoutMs: a statement with no answer for this long fails (a partitioned server must not hold a job forever). */
+  database: { url: string; poolMax: number; migrateOnStart: boolean; queryTimeoutMs: number };
   s3: S3Config;
   http: { port: number; host: string; apiToken: string | undefined };
   publicUrls: { secret: string; baseUrl: string; ttlS: number };
@@ -211,7 +213,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
 
   return {
     redis: { url: e.REDIS_URL ?? '', prefix: e.QUEUE_PREFIX },
-    database: { url: e.DATABASE_URL ?? '', poolMax: e.DATABASE_POOL_MAX, migrateOnStart: e.MIGRATE_ON_START },
+    database: { url: e.DATABASE_URL ?? '', poolMax: e.DATABASE_POOL_MAX, migrateOnStart: e.MIGRATE_ON_START, queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS },
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,

@@ -21,7 +21,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   if (!config.http.apiToken) throw new Error('RASTERIZER_API_TOKEN is required for the server');
   if (config.database.migrateOnStart) await runMigrations(config.database.url, logger);
 
-  const pool = createPool(config.database.url, config.database.poolMax, (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
+  const pool = createPool(config.database.url, config.database.poolMax, (err) => logger.warn({ err }, 'idle PostgreSQL client error'), config.database.queryTimeoutMs);
   const s3 = createS3Client(config.s3);
   const producer = new Producer({ config, logger, pool, s3 });
   const metrics = createMetrics({

@@ -120,7 +120,7 @@ export class Producer {
   constructor(options: ProducerOptions = {}) {
     this.config = options.config ?? loadConfig('producer');
     this.logger = options.logger;
-    this.pool = options.pool ?? createPool(this.config.database.url, this.config.database.poolMax, (err) => this.logger?.warn({ err }, 'idle PostgreSQL client error'));
+    this.pool = options.pool ?? createPool(this.config.database.url, this.config.database.poolMax, (err) => this.logger?.warn({ err }, 'idle PostgreSQL client error'), this.config.database.queryTimeoutMs);
     this.s3 = options.s3 ?? createS3Client(this.config.s3);
     this.owned = { pool: !options.pool, s3: !options.s3 };
     this.assets = new AssetRepository(this.pool, this.config.assets.ttlDays);

@@ -41,7 +41,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   if (!config.recordings) throw new Error('no recording source configured');
   if (config.database.migrateOnStart) await runMigrations(config.database.url, logger);
 
-  const db = createPool(config.database.url, config.database.poolMax, (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
+  const db = createPool(config.database.url, config.database.poolMax, (err) => logger.warn({ err }, 'idle PostgreSQL client error'), config.database.queryTimeoutMs);
   const assets = new AssetRepository(db, config.assets.ttlDays);
   const s3 = createS3Client(config.s3);
   const store = new AssetStore(s3, config.s3.bucket, config.s3.prefix);
