@@ -46,6 +46,28 @@ function isFinalAttempt(job: Job, err: unknown): boolean {
   return isPermanent(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
+/** Waits between tries of the statement that links a finished GIF to its row (about 15 s in all). */
+const MARK_DONE_RETRY_MS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * Marks the row done with its GIF's location, retrying for a while: the GIF is already in S3, and a
+ * PostgreSQL that blinks at this moment (a restart, a failover, a dropped connection) should cost a
+ * few seconds, not a second render after the job's backoff. The statement is idempotent. Past the
+ * retries the error goes to BullMQ like any other transient failure.
+ */
+async function markDoneRetrying(deps: ProcessorDeps, assetId: number, location: string, log: ProcessorDeps['logger'], signal?: AbortSignal): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    try {
+      return await deps.assets.markDone(assetId, location);
+    } catch (err) {
+      const wait = MARK_DONE_RETRY_MS[i];
+      if (wait === undefined || signal?.aborted) throw err;
+      log.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, retry_in_ms: wait }, 'marking the asset done failed; retrying');
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 /**
  * Renders one asset: checks the job, loads the session, renders in a pooled browser, uploads the GIF
  * to the asset's key and marks the row done with its location in one statement. Bad input becomes
@@ -156,7 +178,7 @@ export function createProcessor(deps: ProcessorDeps) {
       await progressChain;
 
       const location = await deps.store.putGif(data.team_id, data.asset_id, result.gif);
-      if (!(await deps.assets.markDone(data.asset_id, location))) {
+      if (!(await markDoneRetrying(deps, data.asset_id, location, jobLog, signal))) {
         // The row went away while we rendered (expired or cleaned up): leave no orphan object behind.
         await deps.store.delete(location).catch((err: unknown) => jobLog.warn({ err }, 'deleting an orphan GIF failed'));
         throw new InputError(`asset ${data.asset_id} was deleted while it rendered`);
