@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
 interface Row {
   method: string;
   wallMs: number;
+  timings: RenderResult['timings'];
   captured: number;
   frames: number;
   bytes: number;
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     const run = async (method: string, ctx: RenderContext): Promise<Row> => {
       // No ctx.browser: every run starts its own Chromium, and the wall time includes that start.
       const r = await renderRecording(events, options, ctx);
-      const row: Row = { method, wallMs: r.wallMs, captured: r.captured, frames: r.frames, bytes: r.gif.length, ...(await score(r)) };
+      const row: Row = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, ...(await score(r)) };
       process.stderr.write(`  ${method}: ${(row.wallMs / 1000).toFixed(2)} s, ${row.captured} captured, ${row.frames} written, ${(row.bytes / 1024).toFixed(0)} KiB\n`);
       return row;
     };
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     const summarise = (name: string, rows: Row[]) => {
       const wall = median(rows.map((r) => r.wallMs));
       const r = rows[0]!;
+      const mid = rows.find((x) => x.wallMs === wall)!;
       return {
         method: name,
         wall_s: +(wall / 1000).toFixed(2),
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
         ssim_mean: r.ssimMean === undefined ? null : +r.ssimMean.toFixed(4),
         ssim_min: r.ssimMin === undefined ? null : +r.ssimMin.toFixed(4),
         runs: rows.map((x) => +(x.wallMs / 1000).toFixed(2)),
+        timings: mid.timings,
       };
     };
     const table = [summarise('engine (begin-frame, dedup, shared palette)', fast), summarise('plain (seek + screenshot every frame)', plain)];
@@ -126,6 +129,8 @@ async function main(): Promise<void> {
     for (const t of table) {
       console.log(`| ${t.method} | ${t.wall_s} (${t.runs.join(', ')}) | ${t.x_real_time} | ${t.captured} | ${t.frames} | ${t.bytes.toLocaleString('en')} | ${t.ssim_mean ?? 'n/a'} | ${t.ssim_min ?? 'n/a'} |`);
     }
+    console.log('\nwhere the median run\'s time went (ms): setup = browser start, player, replay up to the window; replay = seeking to each later captured frame; capture = pictures; encode = GIF after the last picture');
+    for (const t of table) console.log(`- ${t.method}: ${JSON.stringify(t.timings)}`);
     console.log(`\nengine vs plain: ${(p.wall_s / f.wall_s).toFixed(1)}x faster, ${(p.bytes / f.bytes).toFixed(1)}x smaller, ${p.captured - f.captured} fewer screenshots`);
     console.log(JSON.stringify({ window_s: windowS, table }));
   } finally {
