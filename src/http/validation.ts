@@ -16,11 +16,20 @@ export function sendInvalid(res: Response, fields: Record<string, string>): void
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, res: Response): z.output<S> | undefined {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const fields: Record<string, string> = {};
+  // A Map, not an object: a field may be called `__proto__`.
+  const fields = new Map<string, string>();
+  const note = (key: string, message: string) => {
+    if (!fields.has(key)) fields.set(key, message);
+  };
   for (const issue of parsed.error.issues) {
-    const key = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    fields[key] ??= issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      // Each unknown field by name: a typo ("fsp") is found at once, and nothing is silently ignored.
+      const at = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+      for (const key of issue.keys) note(`${at}${key}`, 'unknown field');
+      continue;
+    }
+    note(issue.path.length > 0 ? issue.path.join('.') : 'body', issue.message);
   }
-  sendInvalid(res, fields);
+  sendInvalid(res, Object.fromEntries(fields));
   return undefined;
 }

@@ -10,7 +10,7 @@ const assetIdParam = z.coerce
   .positive('id must be an asset id (a positive whole number)')
   .refine(Number.isSafeInteger, 'id is too large');
 
-const previewUrlsBody = z.object({
+const previewUrlsBody = z.strictObject({
   asset_ids: z
     .array(z.number({ error: 'asset_ids must hold numbers' }).int('asset_ids must hold whole numbers').positive('asset_ids must hold positive ids'), {
       error: (issue) => (issue.input === undefined ? 'asset_ids is required' : 'asset_ids must be an array of asset ids'),
