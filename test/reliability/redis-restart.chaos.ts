@@ -57,7 +57,7 @@ describe('Redis restarted mid-run', () => {
       // Some rendering, some still waiting, when Redis goes.
       await waitUntil('renders to be under way with jobs still queued', async () => {
         const c = await stack.queue.getJobCounts('active', 'waiting');
-        return c.active >= 1 && c.waiting >= 1;
+        return (c.active ?? 0) >= 1 && (c.waiting ?? 0) >= 1;
       }, 30_000, 20);
       const states = await stack.queue.getJobCounts('active', 'waiting', 'completed');
       const oldPid = redis.pid;
