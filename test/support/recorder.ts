@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
-import { chromiumPath } from '../../src/render/browser.js';
+import { CHROMIUM_ARGS, chromiumPath } from '../../src/render/browser.js';
 
 /**
  * Records real rrweb sessions: rrweb's own recorder (@posthog/rrweb, the fork our users' sessions
@@ -61,18 +61,8 @@ function recorderScript(): Promise<string> {
   return recorderJs;
 }
 
-export const RECORDER_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-  '--hide-scrollbars',
-  '--font-render-hinting=none',
-];
+/** The recorded browser draws on its own, as a user's does: the render's flags without begin-frame control. */
+export const RECORDER_ARGS = CHROMIUM_ARGS;
 
 export async function recordJourney(
   origin: string,
