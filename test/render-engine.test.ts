@@ -135,7 +135,7 @@ describe('viewport changes', () => {
 });
 
 describe('a stuck browser', () => {
-  it('fails the render at the page-call deadline instead of waiting forever, and a cancel stops it at once', async () => {
+  it('fails the render at the page-call deadline or at once when its renderer dies, and a cancel stops it', async () => {
     const browser = await launchBrowser();
     // This file's other browser is left alone: only processes that appear from here on are frozen.
     const before = new Set(chromiumUnder(process.pid).map((p) => p.pid));
@@ -158,6 +158,27 @@ describe('a stuck browser', () => {
     } finally {
       for (const pid of frozen) process.kill(pid, 'SIGCONT');
       await browser.close();
+    }
+    // A renderer that dies (OOM killer, a crash) fails the render at once, not at the deadline.
+    const crashing = await launchBrowser();
+    try {
+      const started = performance.now();
+      let killed = 0;
+      const crashed = renderRecording(events, { ...options, width: 320 }, {
+        browser: crashing,
+        onProgress: (p) => {
+          if (p.done !== 3 || killed) return;
+          for (const r of chromiumUnder(process.pid).filter((x) => !before.has(x.pid) && /--type=renderer/.test(x.cmdline))) {
+            process.kill(r.pid, 'SIGKILL');
+            killed++;
+          }
+        },
+      });
+      await expect(crashed).rejects.toThrow(/crashed|closed|gone/);
+      expect(killed).toBeGreaterThan(0);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      await crashing.close();
     }
     const controller = new AbortController();
     const cancelled = renderRecording(events, options, { browser: beginFrame, signal: controller.signal, onProgress: (p) => p.done === 5 && controller.abort(new Error('job lost its lock')) });

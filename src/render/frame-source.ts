@@ -4,7 +4,9 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
  * Where a frame is captured. Two ways, one interface:
  * - begin-frame: chromium-headless-shell draws only when told (HeadlessExperimental.beginFrame),
  *   at the frame time we give, and returns the screenshot in the same round trip. Animation time
- *   then follows replay time, not the machine's clock.
+ *   then follows replay time, not the machine's clock. One such page per browser at a time: two
+ *   renders driving begin-frames in one browser crash its GPU process ("overlapping
+ *   IssueExternalBeginFrame"), so the worker's pool gives each running render its own browser.
  * - screenshot: any Chromium; Page.captureScreenshot after each seek.
  */
 export type CaptureMode = 'begin-frame' | 'screenshot';

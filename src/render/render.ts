@@ -87,12 +87,19 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     acceptDownloads: false,
     reducedMotion: 'reduce',
   });
-  const abort = ctx.signal;
+  // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
+  // fails the render at once instead of at the next page call's deadline).
+  const stop = new AbortController();
+  const cancel = () => stop.abort(ctx.signal?.reason instanceof Error ? ctx.signal.reason : new Error('render cancelled'));
+  if (ctx.signal?.aborted) cancel();
+  ctx.signal?.addEventListener('abort', cancel, { once: true });
+  const abort = stop.signal;
   const limits: CallLimits = { signal: abort, timeoutMs: ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS };
   try {
     const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), abort);
     await proxy.attach(context);
     const source = await openFrameSource(browser, context);
+    source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
     await bounded(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'loading the player', limits);
     await initPlayer(source, browser, clip.events, limits, {
       frameWidth: capture.width,
@@ -112,7 +119,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     let carryPending = false;
     const total = clip.frames.length;
     for (let k = 0; k < total; k++) {
-      abort?.throwIfAborted();
+      abort.throwIfAborted();
       const slot = clip.frames[k]!;
       const last = captures[captures.length - 1];
       const networkMoved = proxy.activity !== seenActivity || proxy.inflight > 0;
@@ -188,6 +195,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       },
     };
   } finally {
+    ctx.signal?.removeEventListener('abort', cancel);
     await context.close().catch(() => {});
     await ownBrowser?.close().catch(() => {});
   }
@@ -213,7 +221,7 @@ function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise
   const { signal, timeoutMs } = limits;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new PageTimeout(`the browser did not finish ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('render cancelled'));
+    const onAbort = () => reject(signal?.reason as Error);
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     call.then(resolve, reject).finally(() => {
