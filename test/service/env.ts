@@ -121,12 +121,5 @@ export async function dropQueuePrefix(prefix: string): Promise<void> {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls `probe` until it returns a value (one helper for the whole suite, in test/support). */
+export { waitUntil as waitFor } from '../support/service-procs.js';
