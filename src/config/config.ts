@@ -166,7 +166,7 @@ export interface Config {
     shutdownTimeoutMs: number;
   };
   jobs: { attempts: number; backoffMs: number };
-  /** stallTimeoutMs: a render with no new frame for this long is abandoned (its browser closed) and retried. */
+  /** stallTimeoutMs: a call to the replay page unanswered this long fails the render; its browser is closed and the job retried. */
   render: { allowOrigins: string[]; maxDurationS: number; stallTimeoutMs: number };
   recordings: RecordingSourceConfig | undefined;
   assets: { ttlDays: number; sweepIntervalS: number; failedRetentionS: number };

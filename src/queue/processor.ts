@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { InputError } from '../recording/errors.js';
 import { parseRecording } from '../recording/parse.js';
 import type { RecordingSource } from '../recording/sources/source.js';
-import { renderRecording } from '../render/index.js';
+import { PageUnresponsive, renderRecording } from '../render/index.js';
 import type { RenderProgress } from '../render/index.js';
 import type { AssetStore } from '../storage/s3.js';
 import { BrowserCrashed, type BrowserPool } from './browser-pool.js';
@@ -17,6 +17,7 @@ export interface ProcessorDeps {
   store: AssetStore;
   recordings: RecordingSource;
   browsers: BrowserPool;
+  /** stallTimeoutMs: how long one call to the replay page may go unanswered (RENDER_STALL_TIMEOUT_MS). */
   render: { allowOrigins: string[]; maxDurationS: number; stallTimeoutMs?: number };
   logger: Logger;
   metrics?: Metrics;
@@ -25,9 +26,6 @@ export interface ProcessorDeps {
 /** Progress goes to Redis at most this often: a render has hundreds of frame slots. */
 const PROGRESS_EVERY_MS = 500;
 
-/** RENDER_STALL_TIMEOUT_MS's default. */
-const DEFAULT_STALL_TIMEOUT_MS = 120_000;
-
 /**
  * The abort reasons the worker gives BullMQ's cancelJob. A render cancelled for shutdown is handed
  * back to the queue without using an attempt; one cancelled because the lock was lost is left alone
@@ -35,11 +33,6 @@ const DEFAULT_STALL_TIMEOUT_MS = 120_000;
  */
 export const SHUTDOWN_REASON = 'worker shutting down';
 export const LOST_LOCK_REASON = 'lost the job lock';
-
-/** A render that produced no frame for RENDER_STALL_TIMEOUT_MS (a renderer that died or hung): transient. */
-export class RenderStalled extends Error {
-  override readonly name = 'RenderStalled';
-}
 
 /** Whether BullMQ will give up on this job after this failure (same rule as Job.shouldRetryJob). */
 function isFinalAttempt(job: Job, err: unknown): boolean {
@@ -110,69 +103,34 @@ export function createProcessor(deps: ProcessorDeps) {
       };
 
       const lease = await deps.browsers.acquire();
-      // Watchdog: the engine checks its abort signal between frames, but a page whose renderer died
-      // (or hangs) never answers the call a frame is waiting on. With no new frame for
-      // stallTimeoutMs, the lease's browser (this job's alone) is closed, which fails whatever call
-      // is pending in it, and the render settles as a transient failure; the retry gets a fresh
-      // browser. Once every frame is captured (encoding is Node's own work) it stands down.
-      const stallMs = deps.render.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-      const stall = new AbortController();
-      let lastFrameAt = performance.now();
-      let captured = false;
-      let stallTimer: NodeJS.Timeout | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        const check = () => {
-          if (captured) return;
-          const idle = performance.now() - lastFrameAt;
-          if (idle < stallMs) {
-            stallTimer = setTimeout(check, stallMs - idle);
-            return;
-          }
-          const err = new RenderStalled(`the render made no progress for ${Math.round(idle / 1000)} s; its browser was closed`);
-          jobLog.warn({ idle_ms: Math.round(idle) }, 'render stalled; closing its browser');
-          stall.abort(err);
-          void lease.discard(err.message);
-          reject(err);
-        };
-        stallTimer = setTimeout(check, stallMs);
-      });
-      stalled.catch(() => {});
-      const renderSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
       let result;
       try {
-        result = await Promise.race([
-          renderRecording(
-            events,
-            {
-              startS: data.start_offset_s,
-              endS: data.end_offset_s,
-              fps: data.options.fps,
-              width: data.options.width,
-              speed: data.options.playback_speed,
-              footer: data.options.footer,
-              allowOrigins: deps.render.allowOrigins,
-              maxDurationS: deps.render.maxDurationS,
-            },
-            {
-              browser: lease.browser,
-              onProgress: (p) => {
-                lastFrameAt = performance.now();
-                if (p.done >= p.total) captured = true;
-                report(p);
-              },
-              signal: renderSignal,
-            },
-          ),
-          stalled,
-        ]);
+        result = await renderRecording(
+          events,
+          {
+            startS: data.start_offset_s,
+            endS: data.end_offset_s,
+            fps: data.options.fps,
+            width: data.options.width,
+            speed: data.options.playback_speed,
+            footer: data.options.footer,
+            allowOrigins: deps.render.allowOrigins,
+            maxDurationS: deps.render.maxDurationS,
+          },
+          // The engine bounds every call to the page (a renderer that dies fails the render at once,
+          // one that hangs at this deadline), so a render always settles.
+          { browser: lease.browser, onProgress: report, signal, pageCallTimeoutMs: deps.render.stallTimeoutMs },
+        );
       } catch (err) {
-        if (stall.signal.aborted) throw stall.signal.reason as Error;
-        if (!isPermanent(err) && !lease.browser.isConnected()) {
+        if (err instanceof PageUnresponsive) {
+          // A browser that stopped answering is not lent out again: the retry gets a fresh one.
+          jobLog.warn({ err: { message: err.message } }, 'render stalled; closing its browser');
+          await lease.discard(err.message);
+        } else if (!isPermanent(err) && !lease.browser.isConnected()) {
           throw new BrowserCrashed(`the browser died during the render: ${(err as Error).message}`);
         }
         throw err;
       } finally {
-        clearTimeout(stallTimer);
         await lease.release();
       }
       await progressChain;

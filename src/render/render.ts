@@ -207,8 +207,9 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
  */
 export const PAGE_CALL_TIMEOUT_MS = 30_000;
 
-class PageTimeout extends Error {
-  override readonly name = 'PageTimeout';
+/** The browser did not answer a page call in time (a hung renderer): transient, and the browser is suspect. */
+export class PageUnresponsive extends Error {
+  override readonly name = 'PageUnresponsive';
 }
 
 interface CallLimits {
@@ -220,7 +221,7 @@ interface CallLimits {
 function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise<T> {
   const { signal, timeoutMs } = limits;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new PageTimeout(`the browser did not finish ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(() => reject(new PageUnresponsive(`the browser did not finish ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
     const onAbort = () => reject(signal?.reason as Error);
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -243,7 +244,7 @@ async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEv
   } catch (err) {
     // rrweb refusing the events (a snapshot it cannot build) is the recording's fault; a page or
     // browser that went away is not.
-    if (source.page.isClosed() || !browser.isConnected() || err instanceof PageTimeout || limits.signal?.aborted) throw err;
+    if (source.page.isClosed() || !browser.isConnected() || err instanceof PageUnresponsive || limits.signal?.aborted) throw err;
     const why = String((err as Error).message ?? err).replace(/^page\.evaluate: /, '').split('\n')[0];
     throw new InputError(`the recording cannot be replayed (init): ${why}`);
   }

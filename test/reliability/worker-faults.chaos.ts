@@ -136,7 +136,7 @@ describe('worker processes under faults', () => {
   it(`the browser killed mid-render: the pool replaces it, the job is retried and completes (${REPEAT} kills of each kind)`, async () => {
     // A killed browser disconnects; a renderer killed under the page makes the page crash, which the
     // engine turns into a failed render at once. Either way the job is retried on a working browser.
-    // (The worker's stall watchdog, RENDER_STALL_TIMEOUT_MS, is for renders that hang without a crash.)
+    // (RENDER_STALL_TIMEOUT_MS, the page-call deadline, is for renderers that hang without a crash.)
     const worker = await startWorker('w-browser', { RENDER_STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS) });
     const kinds = ['process group', 'browser binary', 'renderer'] as const;
     const outcomes: { kind: string; asset: number; killed: number; attempts: number; ms: number }[] = [];

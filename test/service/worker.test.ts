@@ -11,6 +11,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { Producer } from '../../src/producer/index.js';
 import { JOB_NAME, type JobProgress, type JobResult } from '../../src/queue/job.js';
 import { startWorker, type WorkerHandle } from '../../src/queue/worker.js';
+import { chromiumUnder } from '../support/service-procs.js';
 import { decodeGif } from '../support/gif-frames.js';
 import { createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, waitFor, type TestDatabase, type TestS3 } from './env.js';
 
@@ -46,6 +47,8 @@ describe('worker: renders queued assets with a warm browser pool', () => {
         JOB_BACKOFF_MS: '50',
         SWEEP_INTERVAL_S: '0',
         WORKER_METRICS_PORT: '0',
+        // Short, so the hung-renderer test below settles quickly; ample for a step's capped asset wait.
+        RENDER_STALL_TIMEOUT_MS: '8000',
       },
     });
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
@@ -192,6 +195,41 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     expect(await producer.assets.get(garbage.assetId)).toMatchObject({ status: 'failed' });
     expect(await finished(good.jobId)).toBe('completed');
     expect(await producer.assets.get(good.assetId)).toMatchObject({ status: 'done' });
+  });
+
+  it('closes a browser whose renderer hangs and retries the job on a fresh one', async () => {
+    const hung = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 0, endS: 20, minDurationS: 0, fps: 10, width: 400 });
+    const launchesBefore = handle.browsers.launches;
+    const frozen: number[] = [];
+    const onProgress = (job: Job) => {
+      if (job.id !== hung.jobId || frozen.length > 0) return;
+      // The renderer stops answering without dying (a hang, a machine swapping): SIGSTOP it.
+      for (const p of chromiumUnder(process.pid)) {
+        if (!/--type=renderer/.test(p.cmdline)) continue;
+        process.kill(p.pid, 'SIGSTOP');
+        frozen.push(p.pid);
+      }
+    };
+    handle.worker.on('progress', onProgress);
+    try {
+      expect(await finished(hung.jobId)).toBe('completed');
+    } finally {
+      handle.worker.off('progress', onProgress);
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // closed with its browser
+        }
+      }
+    }
+    expect(frozen.length).toBeGreaterThan(0);
+    const job = await producer.queue.getJob(hung.jobId);
+    expect(job!.attemptsMade).toBe(2);
+    expect((job!.stacktrace ?? []).join('\n')).toMatch(/PageUnresponsive|did not finish .* within 8 s/);
+    // The stalled browser was closed, not lent to the retry.
+    expect(handle.browsers.launches).toBe(launchesBefore + 1);
+    expect(await producer.assets.get(hung.assetId)).toMatchObject({ status: 'done' });
   });
 
   it('answers health checks and serves its metrics', async () => {
