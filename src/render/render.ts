@@ -19,7 +19,8 @@ const ASSET_WAIT_PER_RENDER_MS = 8000;
 const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
 
 interface Captured {
-  png: Buffer;
+  /** Kept only while its raw pixels are not (past the raw budget it is decoded again at encode time). */
+  png: Buffer | undefined;
   rgba: Promise<Buffer | undefined>;
   delayCs: number;
 }
@@ -151,14 +152,16 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
           last.delayCs += slot.delayCs;
         } else if (png) {
           // Decoding runs on libuv's threads while the browser draws the next frame.
-          const rgba = decode(png, width, height).then((buf) => {
+          const captured: Captured = { png, rgba: Promise.resolve(undefined), delayCs: slot.delayCs };
+          captured.rgba = decode(png, width, height).then((buf) => {
             sampler.add(buf);
             if (rawBytes + buf.length > RAW_FRAME_BUDGET_BYTES) return undefined;
             rawBytes += buf.length;
+            captured.png = undefined;
             return buf;
           });
-          rgba.catch(() => {});
-          captures.push({ png, rgba, delayCs: slot.delayCs });
+          captured.rgba.catch(() => {});
+          captures.push(captured);
         } else {
           throw new Error('the browser returned no picture for the first frame');
         }
@@ -170,7 +173,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     await Promise.all(captures.map((c) => c.rgba));
     const writer = new GifWriter(width, height, sampler.palette(), plain ? { paletteEveryFrame: true } : {});
     for (const c of captures) {
-      const rgba = (await c.rgba) ?? (await decode(c.png, width, height));
+      const rgba = (await c.rgba) ?? (await decode(c.png!, width, height));
       writer.addFrame(rgba, c.delayCs);
     }
     const gif = writer.finish();
