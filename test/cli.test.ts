@@ -57,6 +57,33 @@ describe('replay-rasterizer render', () => {
     expect(summary.frames).toBe(decoded.frames.length);
     expect(Number(summary.captured)).toBeGreaterThanOrEqual(Number(summary.frames));
     expect(Number(summary.captured)).toBeLessThan(65);
+    // No --max-bytes: the CLI has no budget.
+    expect(summary).toMatchObject({ max_bytes: null, budget_steps: null });
+  });
+
+  it('--max-bytes: a GIF within the budget says which steps made it fit; one that cannot fit fails with exit 2, never silently over', async () => {
+    const roomy = await cli(['render', example, '--out', join(dir, 'roomy.gif'), '--start', '40', '--end', '43', '--width', '320', '--max-bytes', '50000000', '--json']);
+    expect(roomy.code, roomy.stderr).toBe(0);
+    const summary = JSON.parse(roomy.stdout) as { bytes: number; max_bytes: number; budget_steps: string[] };
+    expect(summary.max_bytes).toBe(50_000_000);
+    expect(summary.budget_steps).toEqual(expect.any(Array));
+    expect(summary.bytes).toBeLessThanOrEqual(50_000_000);
+
+    // 4 KiB cannot hold 10 s of this page at 640 px: degraded until it fits, or refused.
+    const out = join(dir, 'tight.gif');
+    const tight = await cli(['render', example, '--out', out, '--start', '40', '--end', '50', '--width', '640', '--max-bytes', '4096', '--json']);
+    if (tight.code === 0) {
+      const fitted = JSON.parse(tight.stdout) as { bytes: number; budget_steps: string[] };
+      expect(fitted.bytes).toBeLessThanOrEqual(4096);
+      expect(fitted.budget_steps.length).toBeGreaterThan(0);
+      expect((await readFile(out)).length).toBe(fitted.bytes);
+    } else {
+      expect(tight.code).toBe(2);
+      expect(tight.stdout).toBe('');
+      expect(tight.stderr).toMatch(/^replay-rasterizer: .*4096/);
+      expect(tight.stderr.trimEnd().split('\n')).toHaveLength(1);
+      await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    }
   });
 
   it('reads plain JSON Lines as well as gzip', async () => {
@@ -88,6 +115,8 @@ describe('replay-rasterizer render', () => {
       ['a start past the end', async () => ['render', example, '--out', 'x.gif', '--start', '5000'], /past the end of the recording/],
       ['an output that is not a GIF', async () => ['render', example, '--out', 'x.png'], /--out must name a \.gif file/],
       ['a bad fps', async () => ['render', example, '--out', 'x.gif', '--fps', '0'], /--fps must be at least 1/],
+      ['a budget too small to mean anything', async () => ['render', example, '--out', 'x.gif', '--max-bytes', '100'], /--max-bytes must be at least 4096/],
+      ['a budget that is not a number', async () => ['render', example, '--out', 'x.gif', '--max-bytes', '1MB'], /--max-bytes must be a number of bytes/],
       ['a bad allowed origin', async () => ['render', example, '--out', 'x.gif', '--allow-origin', 'file:///etc'], /--allow-origin: allowed origins must be http\(s\)/],
     ];
     it.each(cases)('%s', async (_name, args, message) => {

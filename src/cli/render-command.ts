@@ -3,31 +3,43 @@ import { dirname, basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { z } from 'zod';
-import { isInputError } from '../recording/errors.js';
+import { RasterizerError, toRasterizerError } from '../errors.js';
 import { readRecordingFile } from '../recording/parse.js';
-import { normaliseOrigin, PolicyRefusal } from '../render/network-policy.js';
+import { DEFAULTS, field, flagName, fromText } from '../request/fields.js';
+import { parseRequest } from '../request/parse.js';
+import { clipHasLength } from '../request/render.js';
+import { enforceBudget } from '../render/budget-guard.js';
 import { renderRecording } from '../render/render.js';
-import { DEFAULT_RENDER_OPTIONS } from '../render/types.js';
+import type { RenderProgress, RenderResult } from '../render/types.js';
+import { normaliseOrigin } from '../util/origin.js';
+import { EXIT_CODE } from './exit-codes.js';
 
-const seconds = (flag: string) =>
-  z.coerce
-    .number({ error: `${flag} must be a number of seconds` })
-    .refine(Number.isFinite, `${flag} must be a finite number of seconds`)
-    .refine((v) => v >= 0, `${flag} must not be negative`);
-
-/** The CLI's edge: every flag checked, with a message naming it. */
-const renderFlags = z.object({
-  out: z.string({ error: '--out <file.gif> is required' }).min(1, '--out <file.gif> is required'),
-  start: seconds('--start').default(0),
-  end: seconds('--end').optional(),
-  fps: z.coerce.number({ error: '--fps must be a number' }).int('--fps must be a whole number').min(1, '--fps must be at least 1').max(50, '--fps must be at most 50').default(DEFAULT_RENDER_OPTIONS.fps),
-  width: z.coerce.number({ error: '--width must be a number' }).int('--width must be a whole number of pixels').min(64, '--width must be at least 64').max(1920, '--width must be at most 1920').default(DEFAULT_RENDER_OPTIONS.width),
-  speed: z.coerce.number({ error: '--speed must be a number' }).refine((v) => v > 0 && v <= 16, '--speed must be above 0 and at most 16').default(DEFAULT_RENDER_OPTIONS.speed),
-  footer: z.boolean().default(false),
-  allowOrigin: z.array(z.string()).default([]),
-  json: z.boolean().default(false),
-  maxDuration: z.coerce.number().positive('--max-duration must be positive').default(DEFAULT_RENDER_OPTIONS.maxDurationS),
-});
+/** The CLI's edge: the request module's fields, fed from flag text, named by flag in every message. */
+const renderFlags = z
+  .object({
+    out: z.string({ error: 'is required' }).refine((v) => v.toLowerCase().endsWith('.gif'), 'must name a .gif file'),
+    startS: fromText(field.offset),
+    endS: fromText(field.offset).optional(),
+    fps: fromText(field.fps),
+    width: fromText(field.width),
+    playbackSpeed: fromText(field.playbackSpeed),
+    footer: field.footer,
+    maxBytes: fromText(field.maxBytes).optional(),
+    maxDurationS: fromText(field.maxDurationS),
+    allowOrigins: z.array(z.string()).transform((origins, ctx) =>
+      origins.map((o) => {
+        try {
+          return normaliseOrigin(o);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return o;
+        }
+      }),
+    ),
+    json: z.boolean(),
+  })
+  .superRefine(clipHasLength);
+type RenderFlags = z.output<typeof renderFlags>;
 
 export function registerRenderCommand(program: Command): void {
   program
@@ -35,15 +47,16 @@ export function registerRenderCommand(program: Command): void {
     .description('Render a moment of a local rrweb recording file to an animated GIF (no servers needed)')
     .argument('<recording>', 'rrweb events: JSON array, JSON Lines or PostHog snapshot lines, plain or gzip')
     .requiredOption('--out <file.gif>', 'where to write the GIF')
-    .option('--start <s>', 'seconds from the recording\'s first event', '0')
-    .option('--end <s>', 'seconds from the recording\'s first event (default: its end)')
-    .option('--fps <n>', 'frames per second', String(DEFAULT_RENDER_OPTIONS.fps))
-    .option('--width <px>', 'GIF width; the height keeps the recorded aspect', String(DEFAULT_RENDER_OPTIONS.width))
-    .option('--speed <x>', 'playback speed', String(DEFAULT_RENDER_OPTIONS.speed))
-    .option('--footer', 'add a strip with the page URL and the time into the session')
+    .option('--start <s>', "seconds from the recording's first event", '0')
+    .option('--end <s>', "seconds from the recording's first event (default: its end)")
+    .option('--fps <n>', 'frames per second', String(DEFAULTS.fps))
+    .option('--width <px>', 'GIF width; the height keeps the recorded aspect', String(DEFAULTS.width))
+    .option('--speed <x>', 'playback speed', String(DEFAULTS.playbackSpeed))
+    .option('--footer', 'add a strip with the page URL and the time into the session', false)
+    .option('--max-bytes <n>', 'byte budget of the GIF: degrade it until it fits, or fail (default: no budget)')
     .option('--allow-origin <origin>', 'let the replay load assets from this origin even if it is private (repeatable)', collect, [])
-    .option('--max-duration <s>', 'longest window accepted, in seconds', String(DEFAULT_RENDER_OPTIONS.maxDurationS))
-    .option('--json', 'print one JSON line with the result on stdout')
+    .option('--max-duration <s>', 'longest window accepted, in seconds', String(DEFAULTS.maxDurationS))
+    .option('--json', 'print one JSON line with the result on stdout', false)
     .action(async (recording: string, raw: Record<string, unknown>) => {
       process.exitCode = await runRender(recording, raw);
     });
@@ -54,56 +67,60 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 async function runRender(recording: string, raw: Record<string, unknown>): Promise<number> {
-  const parsed = renderFlags.safeParse(raw);
-  if (!parsed.success) {
-    fail(parsed.error.issues[0]?.message ?? 'invalid options');
-    return 2;
-  }
-  const flags = parsed.data;
-  if (!flags.out.toLowerCase().endsWith('.gif')) {
-    fail('--out must name a .gif file');
-    return 2;
-  }
-  let allowOrigins: string[];
+  let flags: RenderFlags | undefined;
+  let bar: SingleBar | undefined;
   try {
-    allowOrigins = flags.allowOrigin.map(normaliseOrigin);
-  } catch (err) {
-    fail(`--allow-origin: ${(err as Error).message}`);
-    return 2;
-  }
-  const bar = !flags.json && process.stderr.isTTY ? new SingleBar({ format: 'rendering [{bar}] {value}/{total} frames | {captured} captured | {eta}s' }, Presets.shades_classic) : undefined;
-  try {
+    flags = parseRequest(renderFlags, {
+      ...raw,
+      startS: raw.start,
+      endS: raw.end,
+      playbackSpeed: raw.speed,
+      maxDurationS: raw.maxDuration,
+      allowOrigins: raw.allowOrigin,
+    });
+    bar = !flags.json && process.stderr.isTTY ? new SingleBar({ format: 'rendering [{bar}] {value}/{total} frames | {captured} captured | {eta}s' }, Presets.shades_classic) : undefined;
     const { events } = await readRecordingFile(recording);
-    let barStarted = false;
-    const result = await renderRecording(
-      events,
-      {
-        startS: flags.start,
-        endS: flags.end,
-        fps: flags.fps,
-        width: flags.width,
-        speed: flags.speed,
-        footer: flags.footer,
-        allowOrigins,
-        maxDurationS: flags.maxDuration,
-      },
-      {
-        onProgress: bar
-          ? (p) => {
-              if (!barStarted) {
-                bar.start(p.total, 0, { captured: 0 });
-                barStarted = true;
-              }
-              bar.update(p.done, { captured: p.captured });
-            }
-          : undefined,
-      },
-    );
+    const result = await renderRecording(events, flags, { onProgress: bar && progressBar(bar) });
     bar?.stop();
-    // Write beside the target and rename, so a reader never sees half a GIF.
-    const tmp = join(dirname(flags.out), `.${basename(flags.out)}.${process.pid}.tmp`);
-    await writeFile(tmp, result.gif);
-    await rename(tmp, flags.out);
+    const budgetSteps = enforceBudget(result, flags.maxBytes);
+    await writeAtomically(flags.out, result.gif);
+    report(flags, result, budgetSteps);
+    return 0;
+  } catch (err) {
+    bar?.stop();
+    const failure = toRasterizerError(writeError(err, flags?.out));
+    fail(failure.retryable ? `render failed: ${failure.describe(flagName)}` : failure.describe(flagName));
+    return EXIT_CODE[failure.code];
+  }
+}
+
+function progressBar(bar: SingleBar): (p: RenderProgress) => void {
+  let started = false;
+  return (p) => {
+    if (!started) {
+      bar.start(p.total, 0, { captured: 0 });
+      started = true;
+    }
+    bar.update(p.done, { captured: p.captured });
+  };
+}
+
+/** Write beside the target and rename, so a reader never sees half a GIF. */
+async function writeAtomically(out: string, gif: Buffer): Promise<void> {
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  await writeFile(tmp, gif);
+  await rename(tmp, out);
+}
+
+/** A GIF that cannot be written where --out says is the user's to fix. */
+function writeError(err: unknown, out: string | undefined): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (out && (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')) return new RasterizerError('invalid_request', `cannot write ${out}: ${code}`);
+  return err;
+}
+
+function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] | null): void {
+  if (flags.json) {
     const summary = {
       out: flags.out,
       bytes: result.gif.length,
@@ -117,32 +134,19 @@ async function runRender(recording: string, raw: Record<string, unknown>): Promi
       wall_ms: result.wallMs,
       asset_failures: result.assetFailures,
       frame_source: result.frameSource,
+      max_bytes: flags.maxBytes ?? null,
+      budget_steps: budgetSteps,
     };
-    if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else {
-      process.stderr.write(
-        `wrote ${flags.out}: ${result.width}x${result.height}, ${result.frames} frames (${result.captured} captured), ` +
-          `${result.durationS.toFixed(2)} s, ${(result.gif.length / 1024).toFixed(0)} KiB in ${(result.wallMs / 1000).toFixed(1)} s\n`,
-      );
-    }
-    return 0;
-  } catch (err) {
-    bar?.stop();
-    if (isInputError(err) || err instanceof PolicyRefusal) {
-      fail(err.message);
-      return 2;
-    }
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      fail(`cannot write ${flags.out}: ${code}`);
-      return 2;
-    }
-    fail(`render failed: ${(err as Error).message}`);
-    return 1;
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return;
   }
+  process.stderr.write(
+    `wrote ${flags.out}: ${result.width}x${result.height}, ${result.frames} frames (${result.captured} captured), ` +
+      `${result.durationS.toFixed(2)} s, ${(result.gif.length / 1024).toFixed(0)} KiB in ${(result.wallMs / 1000).toFixed(1)} s` +
+      `${budgetSteps?.length ? ` (to fit ${flags.maxBytes} bytes: ${budgetSteps.join(', ')})` : ''}\n`,
+  );
 }
 
 function fail(message: string): void {
   process.stderr.write(`replay-rasterizer: ${message}\n`);
 }
-

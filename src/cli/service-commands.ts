@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Role } from '../config/config.js';
+import { isConfigError, loadConfig, type Role } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 
 /**
@@ -50,7 +50,7 @@ function configFor(role: Role) {
   try {
     return loadConfig(role);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (isConfigError(err)) {
       process.stderr.write(`replay-rasterizer ${role}: ${err.message}\n`);
       process.exit(2);
     }

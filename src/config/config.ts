@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { normaliseOrigin } from '../render/network-policy.js';
+import { RasterizerError, isRasterizerError } from '../errors.js';
+import { DEFAULTS, LIMITS } from '../request/fields.js';
+import { normaliseOrigin } from '../util/origin.js';
 
 /**
  * Which process reads the configuration. Each needs a different part of it; a value one role needs
@@ -7,13 +9,13 @@ import { normaliseOrigin } from '../render/network-policy.js';
  */
 export type Role = 'server' | 'worker' | 'migrate' | 'producer';
 
-/** Thrown when the environment cannot run the service; the message names every bad variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
+/** The environment cannot run the service (`invalid_config`); the message names every bad variable. */
+function configError(problems: string[]): RasterizerError {
+  const fields = Object.fromEntries(problems.map((p) => [p.slice(0, p.indexOf(': ')), p.slice(p.indexOf(': ') + 2)]));
+  return new RasterizerError('invalid_config', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { fields });
 }
+
+export const isConfigError = (err: unknown): err is RasterizerError => isRasterizerError(err, 'invalid_config');
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -104,7 +106,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000, 600_000),
 
   ALLOWED_ORIGINS: origins,
-  RENDER_MAX_DURATION_S: int(1, 3600, 600),
+  RENDER_MAX_DURATION_S: int(1, LIMITS.maxDurationS.max, DEFAULTS.maxDurationS),
   RENDER_STALL_TIMEOUT_MS: int(1000, 3_600_000, 120_000),
 
   RECORDINGS_DIR: text(),
@@ -146,7 +148,7 @@ export interface S3Config {
   prefix: string;
   forcePathStyle: boolean;
   /** A request whose connection stays silent (nothing sent or received) this long fails and is retried. */
-  timeoutMs?: number;
+  timeoutMs: number;
 }
 
 export interface Config {
@@ -200,7 +202,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
     problems.push('RECORDINGS_DIR, RECORDINGS_S3_BUCKET or RECORDINGS_URL_TEMPLATE: one is required for `worker` (where sessions are read from)');
   }
   if (sources.length > 1) problems.push(`${sources.join(', ')}: set only one recording source`);
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw configError(problems);
 
   const e = parsed.data;
   const recordings: RecordingSourceConfig | undefined = e.RECORDINGS_DIR

@@ -2,9 +2,6 @@ import pg from 'pg';
 
 export type Pool = pg.Pool;
 
-/** DATABASE_QUERY_TIMEOUT_MS's default. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
-
 /**
  * A pg pool; an idle client's error (a restarted server) is logged instead of crashing the process.
  * pg waits for an answer forever by default, so a PostgreSQL behind a partition (connection open,
@@ -12,7 +9,7 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
  * `queryTimeoutMs` (its client is then dropped from the pool), a new connection as long (at most
  * 10 s), and TCP keepalive notices dead peers of idle clients.
  */
-export function createPool(url: string, max: number, onError: (err: Error) => void = () => {}, queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS): pg.Pool {
+export function createPool(url: string, max: number, queryTimeoutMs: number, onError: (err: Error) => void = () => {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,

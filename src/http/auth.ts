@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { RasterizerError } from '../errors.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -9,15 +10,9 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  */
 export function requireBearer(token: string): RequestHandler {
   const expected = digest(token);
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-    if (m && timingSafeEqual(digest(m[1]!), expected)) {
-      next();
-      return;
-    }
-    res
-      .status(401)
-      .set('www-authenticate', 'Bearer')
-      .json({ error: 'unauthorized', message: m ? 'the bearer token is not valid' : 'send Authorization: Bearer <RASTERIZER_API_TOKEN>' });
+    if (m && timingSafeEqual(digest(m[1]!), expected)) return next();
+    next(new RasterizerError('unauthorized', m ? 'the bearer token is not valid' : 'send Authorization: Bearer <RASTERIZER_API_TOKEN>'));
   };
 }

@@ -12,6 +12,8 @@ export interface Metrics {
   gifBytes: Histogram;
   queueDepth: Gauge<'state'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** Every error a job or a request ended with, by its code (src/errors.ts): the code is the label. */
+  errors: Counter<'code'>;
 }
 
 export type JobOutcome = 'completed' | 'skipped' | 'retried' | 'failed';
@@ -53,14 +55,22 @@ export function createMetrics(options: { collectQueueDepth?: () => Promise<Recor
       registers: [registry],
       async collect() {
         if (!collectQueueDepth) return;
-        const counts = await collectQueueDepth();
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        // With Redis away, /metrics still answers (process and HTTP metrics) and the depth is absent.
+        const counts = await collectQueueDepth().catch(() => undefined);
+        this.reset();
+        for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
       },
     }),
     httpRequests: new Counter({
       name: 'rasterizer_http_requests_total',
       help: 'HTTP requests by method, route and status',
       labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'rasterizer_errors_total',
+      help: 'Errors by code (src/errors.ts): failed job attempts in the worker, error answers in the server',
+      labelNames: ['code'],
       registers: [registry],
     }),
   };

@@ -1,11 +1,12 @@
 import { UnrecoverableError, type JobsOptions } from 'bullmq';
-import { isInputError } from '../recording/errors.js';
-import { PolicyRefusal } from '../render/network-policy.js';
+import { toRasterizerError, type RasterizerError } from '../errors.js';
+import { wireName } from '../request/fields.js';
 
 /**
- * Where a job is retried. Bad input (an unreadable or missing recording, offsets outside it, a
- * refused origin) fails at once; anything else (a browser crash, S3 or PostgreSQL trouble, a
- * timeout) is retried with exponential backoff up to `attempts` times.
+ * Where a job is retried. An error that is not retryable (bad input: an unreadable or missing
+ * recording, offsets outside it, a refused origin, a GIF over its budget) fails at once; anything
+ * else (a browser crash, S3 or PostgreSQL trouble, a timeout) is retried with exponential backoff
+ * up to `attempts` times.
  */
 export interface RetryPolicy {
   attempts: number;
@@ -24,13 +25,19 @@ export function jobOptions(policy: RetryPolicy, jobId: string): JobsOptions {
   };
 }
 
-export function isPermanent(err: unknown): boolean {
-  return isInputError(err) || err instanceof PolicyRefusal || err instanceof UnrecoverableError || (err instanceof Error && err.name === 'UnrecoverableError');
+/**
+ * The BullMQ outcome of an error, decided here once: a retryable one is thrown as it is (BullMQ
+ * retries it), any other as UnrecoverableError (no retry). The message names fields as the wire
+ * does (`start_offset_s`), since API clients read it in the asset's `error`.
+ */
+export function toJobError(err: unknown): { error: Error; cause: RasterizerError; message: string } {
+  const cause = toRasterizerError(err);
+  const message = cause.describe(wireName);
+  if (cause.retryable) return { error: cause, cause, message };
+  return { error: new UnrecoverableError(message), cause, message };
 }
 
-/** The error the processor throws to BullMQ: UnrecoverableError stops retries. */
-export function toJobError(err: unknown): Error {
-  if (err instanceof UnrecoverableError) return err;
-  if (isPermanent(err)) return new UnrecoverableError((err as Error).message);
-  return err instanceof Error ? err : new Error(String(err));
+/** Whether BullMQ will give up on the job after this failure (the rule of Job.shouldRetryJob). */
+export function isFinalAttempt(job: { attemptsMade: number; opts: { attempts?: number } }, cause: RasterizerError): boolean {
+  return !cause.retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }

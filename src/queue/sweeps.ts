@@ -20,10 +20,12 @@ export interface SweepDeps {
 export async function deleteAsset(
   deps: Pick<SweepDeps, 'assets' | 'store'>,
   assetId: number,
-  options: { teamId?: number; evenIfDone?: boolean } = {},
+  options: { teamId?: number; evenIfDone?: boolean; jobKey?: string | null } = {},
 ): Promise<'deleted' | 'missing' | 'kept'> {
   const asset = await deps.assets.get(assetId);
   if (asset && asset.status === 'done' && !options.evenIfDone) return 'kept';
+  // A failed job from before a database reset names an asset id that is now another row's: not ours to delete.
+  if (asset && options.jobKey !== undefined && asset.jobKey !== options.jobKey) return 'kept';
   const teamId = asset?.teamId ?? options.teamId;
   if (asset?.contentLocation) await deps.store.delete(asset.contentLocation);
   // A job may have uploaded and then failed before recording the location.
@@ -31,6 +33,17 @@ export async function deleteAsset(
   if (!asset) return 'missing';
   await deps.assets.delete(assetId);
   return 'deleted';
+}
+
+/**
+ * The asset a job (perhaps malformed, perhaps from before a database reset) is about: its id, team
+ * and job key (null for jobs made before keys existed), read leniently from its data or its id.
+ */
+export function jobAssetRef(data: unknown, jobId: string | undefined): { assetId: number; teamId?: number; jobKey: string | null } | undefined {
+  const d = (data ?? {}) as { asset_id?: unknown; team_id?: unknown; job_key?: unknown };
+  const assetId = typeof d.asset_id === 'number' ? d.asset_id : assetIdFromJobId(jobId);
+  if (assetId === undefined) return undefined;
+  return { assetId, teamId: typeof d.team_id === 'number' ? d.team_id : undefined, jobKey: typeof d.job_key === 'string' ? d.job_key : null };
 }
 
 /** Deletes assets past `expires_after` (rows and GIFs), a batch at a time. */
@@ -79,11 +92,10 @@ export async function sweepFailedAssets(deps: SweepDeps, options: { graceMs?: nu
         sawYoung = true;
         break;
       }
-      const data = job.data as { asset_id?: unknown; team_id?: unknown } | undefined;
-      const assetId = typeof data?.asset_id === 'number' ? data.asset_id : assetIdFromJobId(job.id);
-      const teamId = typeof data?.team_id === 'number' ? data.team_id : undefined;
+      const ref = jobAssetRef(job.data, job.id);
+      const assetId = ref?.assetId;
       try {
-        if (assetId !== undefined && (await deleteAsset(deps, assetId, { teamId })) === 'deleted') deleted++;
+        if (ref && (await deleteAsset(deps, ref.assetId, ref)) === 'deleted') deleted++;
         await job.remove();
       } catch (err) {
         skip.add(id);
@@ -97,7 +109,7 @@ export async function sweepFailedAssets(deps: SweepDeps, options: { graceMs?: nu
   for (const asset of await deps.assets.listFailed(new Date(cutoff), 1000)) {
     try {
       if ((await deleteAsset(deps, asset.id)) === 'deleted') deleted++;
-      await deps.queue.remove(jobIdForAsset(asset.id));
+      await deps.queue.remove(jobIdForAsset(asset.id, asset.jobKey));
     } catch (err) {
       deps.logger?.warn({ err, asset_id: asset.id }, 'deleting a failed asset did not work; next sweep retries');
     }

@@ -10,12 +10,13 @@ import { createPool } from '../db/pool.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createRecordingSource } from '../recording/sources/index.js';
+import { BrowserPool } from '../render/browser-pool.js';
 import { AssetStore, createS3Client } from '../storage/s3.js';
-import { BrowserPool } from './browser-pool.js';
+import { settlesWithin } from '../util/deadline.js';
 import { redisConnection } from './connection.js';
 import { QUEUE_NAME, type JobResult } from './job.js';
 import { LOST_LOCK_REASON, SHUTDOWN_REASON, createProcessor } from './processor.js';
-import { sweepExpiredAssets, sweepFailedAssets } from './sweeps.js';
+import { jobAssetRef, sweepExpiredAssets, sweepFailedAssets } from './sweeps.js';
 
 /** After SHUTDOWN_TIMEOUT_MS, how long cancelled renders get to hand their jobs back. */
 const CANCEL_GRACE_MS = 15_000;
@@ -32,6 +33,19 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
+/** What a worker process holds open. */
+interface Parts {
+  config: Config;
+  logger: Logger;
+  db: ReturnType<typeof createPool>;
+  assets: AssetRepository;
+  s3: ReturnType<typeof createS3Client>;
+  store: AssetStore;
+  browsers: BrowserPool;
+  metrics: Metrics;
+  queue: Queue;
+}
+
 /**
  * The worker process: a BullMQ Worker rendering with a warm browser pool, the periodic sweeps, and a
  * small listener for health checks and Prometheus.
@@ -41,18 +55,49 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   if (!config.recordings) throw new Error('no recording source configured');
   if (config.database.migrateOnStart) await runMigrations(config.database.url, logger);
 
-  const db = createPool(config.database.url, config.database.poolMax, (err) => logger.warn({ err }, 'idle PostgreSQL client error'), config.database.queryTimeoutMs);
-  const assets = new AssetRepository(db, config.assets.ttlDays);
+  const parts = openParts(config, logger);
+  const recordings = createRecordingSource(config.recordings, () => parts.s3);
+  const processor = createProcessor({ ...parts, recordings, render: config.render });
+  const worker = createBullWorker(config, processor);
+  watchWorker(worker, parts);
+  const sweeps = startSweeps(parts);
+  let closing: Promise<void> | undefined;
+  const listener = await listenForHealth(parts, () => !closing && worker.isRunning(), () => (closing ? 'draining' : 'not running'));
+
+  void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped'));
+  await worker.waitUntilReady();
+  logger.info(
+    { concurrency: config.worker.concurrency, queue: QUEUE_NAME, prefix: config.redis.prefix, source: recordings.description, metrics_port: listener.port },
+    'worker started',
+  );
+
+  const close = () => {
+    closing ??= drainAndClose(worker, parts, sweeps, listener.server);
+    return closing;
+  };
+  return { worker, browsers: parts.browsers, metrics: parts.metrics, metricsPort: listener.port, sweep: sweeps.run, close };
+}
+
+function openParts(config: Config, logger: Logger): Parts {
+  const db = createPool(config.database.url, config.database.poolMax, config.database.queryTimeoutMs, (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
   const s3 = createS3Client(config.s3);
-  const store = new AssetStore(s3, config.s3.bucket, config.s3.prefix);
-  const recordings = createRecordingSource(config.recordings, () => s3);
-  const browsers = new BrowserPool({ recycleAfter: config.worker.browserRecycleAfter, logger });
-  const metrics = createMetrics();
   const queue = new Queue(QUEUE_NAME, { connection: redisConnection(config.redis.url, 'producer'), prefix: config.redis.prefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  return {
+    config,
+    logger,
+    db,
+    assets: new AssetRepository(db, config.assets.ttlDays),
+    s3,
+    store: new AssetStore(s3, config.s3.bucket, config.s3.prefix),
+    browsers: new BrowserPool({ recycleAfter: config.worker.browserRecycleAfter, logger }),
+    metrics: createMetrics(),
+    queue,
+  };
+}
 
-  const processor = createProcessor({ assets, store, recordings, browsers, render: config.render, logger, metrics });
-  const worker = new Worker<unknown, JobResult>(QUEUE_NAME, processor, {
+function createBullWorker(config: Config, processor: ReturnType<typeof createProcessor>): Worker<unknown, JobResult> {
+  return new Worker<unknown, JobResult>(QUEUE_NAME, processor, {
     connection: redisConnection(config.redis.url, 'worker'),
     prefix: config.redis.prefix,
     name: `${hostname()}:${process.pid}`,
@@ -64,6 +109,9 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
     maxStalledCount: config.worker.maxStalledCount,
     autorun: false,
   });
+}
+
+function watchWorker(worker: Worker, { logger, assets }: Parts): void {
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled; it goes back to the queue'));
   worker.on('lockRenewalFailed', (jobIds) => {
@@ -74,13 +122,16 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   // The processor marks the rows it fails for good; a job failed without running (stalled too many
   // times) reaches only this event. finishedOn is set only once a job has left for the failed set.
   worker.on('failed', (job, err) => {
-    const assetId = (job?.data as { asset_id?: unknown } | undefined)?.asset_id;
-    if (!job?.finishedOn || typeof assetId !== 'number') return;
-    assets.markFailed(assetId, err.message).catch((e: unknown) => logger.warn({ err: e, asset_id: assetId }, 'marking the asset failed did not work'));
+    const ref = job?.finishedOn ? jobAssetRef(job.data, job.id) : undefined;
+    if (!ref) return;
+    assets.markFailed(ref.assetId, ref.jobKey, err.message).catch((e: unknown) => logger.warn({ err: e, asset_id: ref.assetId }, 'marking the asset failed did not work'));
   });
+}
 
+/** The expiry and failed-asset sweeps, every SWEEP_INTERVAL_S; one at a time. */
+function startSweeps({ config, assets, store, queue, logger }: Parts) {
   let sweeping: Promise<void> | undefined;
-  const sweep = () => {
+  const run = () => {
     sweeping ??= (async () => {
       try {
         await sweepExpiredAssets({ assets, store, logger });
@@ -93,72 +144,55 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
     })();
     return sweeping;
   };
-  const sweepTimer = config.assets.sweepIntervalS > 0 ? setInterval(() => void sweep(), config.assets.sweepIntervalS * 1000) : undefined;
-  sweepTimer?.unref();
+  const timer = config.assets.sweepIntervalS > 0 ? setInterval(() => void run(), config.assets.sweepIntervalS * 1000) : undefined;
+  timer?.unref();
+  return {
+    run,
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      await sweeping;
+    },
+  };
+}
 
-  let closing: Promise<void> | undefined;
+/** /healthz and /metrics on WORKER_METRICS_PORT (negative: none). */
+async function listenForHealth({ config, metrics }: Parts, healthy: () => boolean, why: () => string): Promise<{ server: Server | undefined; port: number }> {
+  if (config.worker.metricsPort < 0) return { server: undefined, port: 0 };
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
-    const ok = !closing && worker.isRunning();
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : closing ? 'draining' : 'not running' });
+    const ok = healthy();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : why() });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  let server: Server | undefined;
-  let metricsPort = 0;
-  if (config.worker.metricsPort >= 0) {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.worker.metricsPort, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
-    metricsPort = (server.address() as AddressInfo).port;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.worker.metricsPort, config.http.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/**
+ * Shutdown: no new jobs; running renders get SHUTDOWN_TIMEOUT_MS to finish. Past it they are
+ * cancelled and hand their jobs back to the queue (without using an attempt) for another worker;
+ * one that does not even answer its abort within CANCEL_GRACE_MS is left to its lock, which
+ * expires so that the stalled check hands the job on.
+ */
+async function drainAndClose(worker: Worker, parts: Parts, sweeps: { stop(): Promise<void> }, server: Server | undefined): Promise<void> {
+  const { config, logger } = parts;
+  logger.info('draining: no new jobs, waiting for running ones');
+  const sweepsStopped = sweeps.stop();
+  if (!(await settlesWithin(worker.close(), config.worker.shutdownTimeoutMs))) {
+    logger.warn({ timeout_ms: config.worker.shutdownTimeoutMs }, 'running jobs did not finish in time; handing them back');
+    worker.cancelAllJobs(SHUTDOWN_REASON);
+    if (!(await settlesWithin(worker.close(true), CANCEL_GRACE_MS))) logger.warn({ grace_ms: CANCEL_GRACE_MS }, 'a cancelled render did not stop; its lock will expire');
   }
-
-  void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped'));
-  await worker.waitUntilReady();
-  logger.info(
-    { concurrency: config.worker.concurrency, queue: QUEUE_NAME, prefix: config.redis.prefix, source: recordings.description, metrics_port: metricsPort },
-    'worker started',
-  );
-
-  const close = () => {
-    closing ??= (async () => {
-      logger.info('draining: no new jobs, waiting for running ones');
-      if (sweepTimer) clearInterval(sweepTimer);
-      let timer: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([
-        worker.close().then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), config.worker.shutdownTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!drained) {
-        // The renders still running are cancelled and hand their jobs back to the queue (without
-        // using an attempt) for another worker. One that does not even answer its abort within
-        // CANCEL_GRACE_MS is left to its lock: it expires and the stalled check hands the job on.
-        logger.warn({ timeout_ms: config.worker.shutdownTimeoutMs }, 'running jobs did not finish in time; handing them back');
-        worker.cancelAllJobs(SHUTDOWN_REASON);
-        const closed = await Promise.race([
-          worker.close(true).then(() => true),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), CANCEL_GRACE_MS);
-          }),
-        ]);
-        clearTimeout(timer);
-        if (!closed) logger.warn({ grace_ms: CANCEL_GRACE_MS }, 'a cancelled render did not stop; its lock will expire');
-      }
-      await sweeping;
-      await browsers.close();
-      await queue.close();
-      await db.end();
-      s3.destroy();
-      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-      logger.info('worker stopped');
-    })();
-    return closing;
-  };
-
-  return { worker, browsers, metrics, metricsPort, sweep, close };
+  await sweepsStopped;
+  await parts.browsers.close();
+  await parts.queue.close();
+  await parts.db.end();
+  parts.s3.destroy();
+  if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  logger.info('worker stopped');
 }

@@ -1,4 +1,5 @@
-import { InputError } from './errors.js';
+import { InputError, RasterizerError } from '../errors.js';
+import { parseRenderRequest } from '../request/render.js';
 import { EventType, IncrementalSource, MouseInteraction, isRecord, metaData, type MetaData, type RrwebEvent } from './types.js';
 
 /** What the render asks of a recording: a window of session time, sampled at fps. */
@@ -6,7 +7,7 @@ export interface ClipRequest {
   startS: number;
   endS?: number;
   fps: number;
-  speed: number;
+  playbackSpeed: number;
   maxDurationS: number;
   /** With a footer, the clock in it changes once a second. */
   footer?: boolean;
@@ -64,18 +65,6 @@ export function isVisualEvent(e: RrwebEvent): boolean {
 export function recordingDurationS(events: RrwebEvent[]): number {
   if (events.length === 0) return 0;
   return (events[events.length - 1]!.timestamp - events[0]!.timestamp) / 1000;
-}
-
-function checkRequest(req: ClipRequest): void {
-  if (!Number.isFinite(req.startS)) throw new InputError('--start must be a number of seconds');
-  if (req.endS !== undefined && !Number.isFinite(req.endS)) throw new InputError('--end must be a number of seconds');
-  if (req.startS < 0) throw new InputError(`--start must not be negative (got ${req.startS})`);
-  if (req.endS !== undefined && req.endS < 0) throw new InputError(`--end must not be negative (got ${req.endS})`);
-  if (req.endS !== undefined && req.endS <= req.startS) {
-    throw new InputError(`--end (${req.endS} s) must be after --start (${req.startS} s)`);
-  }
-  if (!(req.fps > 0 && req.fps <= 50)) throw new InputError(`--fps must be between 1 and 50 (got ${req.fps})`);
-  if (!(req.speed > 0 && req.speed <= 16)) throw new InputError(`--speed must be above 0 and at most 16 (got ${req.speed})`);
 }
 
 /** What a person does (move, click, scroll, type): the tab they do it in is the one they look at. */
@@ -152,14 +141,14 @@ function splitPositions(e: RrwebEvent): RrwebEvent[] {
   return out.length ? out : [e];
 }
 
-export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
-  checkRequest(req);
+export function planClip(all: RrwebEvent[], request: ClipRequest): Clip {
+  const req = parseRenderRequest(request);
   if (all.length === 0) throw new InputError('recording holds no rrweb events');
   const recordingStartTs = all[0]!.timestamp;
   const recordingEndTs = all[all.length - 1]!.timestamp;
   const lengthS = (recordingEndTs - recordingStartTs) / 1000;
   if (req.startS >= lengthS) {
-    throw new InputError(`--start (${req.startS} s) is at or past the end of the recording (${lengthS.toFixed(2)} s long)`);
+    throw new RasterizerError('invalid_recording', undefined, { fields: { startS: `(${req.startS} s) is at or past the end of the recording (${lengthS.toFixed(2)} s long)` } });
   }
   const endS = Math.min(req.endS ?? lengthS, lengthS);
   const windowS = endS - req.startS;
@@ -216,9 +205,9 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
     }
   }
 
-  const durationCs = Math.round((windowS / req.speed) * 100);
+  const durationCs = Math.round((windowS / req.playbackSpeed) * 100);
   const firstSeekTs = Math.max(startTs, own[snap]!.timestamp) + SEEK_EPSILON_MS;
-  const frames = planFrames(events, clicks, { startTs, endTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.speed, footer: req.footer ?? false });
+  const frames = planFrames(events, clicks, { startTs, endTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.playbackSpeed, footer: req.footer });
   return { recordingStartTs, recordingEndTs, startTs, endTs, windowId, viewport, events, durationCs, frames, clicks };
 }
 

@@ -1,14 +1,5 @@
 /**
- * An error in what the user gave us (a file, offsets, options). It carries one line a user can act
- * on; the CLI prints it without a stack and the worker fails the job without retrying it.
+ * The errors moved to src/errors.ts (one error type for the whole product). This re-export stays
+ * only so that branches written against the old path merge; import from '../errors.js'.
  */
-export class InputError extends Error {
-  override readonly name = 'InputError';
-  constructor(message: string) {
-    super(message);
-  }
-}
-
-export function isInputError(err: unknown): err is InputError {
-  return err instanceof InputError;
-}
+export { InputError, isInputError } from '../errors.js';

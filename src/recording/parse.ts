@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { readFile, stat } from 'node:fs/promises';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { EventType, isRecord, rrwebEventSchema, type RrwebEvent } from './types.js';
 
 export type RecordingFormat = 'json-array' | 'json-lines' | 'posthog-snapshots';

@@ -1,5 +1,6 @@
 import type { BrowserContext, Route } from 'playwright-core';
-import { NetworkPolicy, PolicyRefusal } from './network-policy.js';
+import { isRasterizerError } from '../errors.js';
+import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
 
 /** The player page's origin. `.invalid` never resolves, so nothing but our route can answer for it. */
@@ -81,8 +82,8 @@ export class AssetProxy {
         body: res.body,
       });
     } catch (err) {
-      this.refuse(url, err instanceof PolicyRefusal ? err.message : `fetch failed: ${(err as Error).message}`);
-      await route.abort(err instanceof PolicyRefusal ? 'blockedbyclient' : 'failed').catch(() => {});
+      this.refuse(url, isRasterizerError(err, 'network_policy') ? err.message : `fetch failed: ${(err as Error).message}`);
+      await route.abort(isRasterizerError(err, 'network_policy') ? 'blockedbyclient' : 'failed').catch(() => {});
     } finally {
       this.inflightCount--;
       this.activity++;

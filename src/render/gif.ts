@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type gifencModule from 'gifenc';
 import type { Palette } from 'gifenc';
-import { InputError } from '../recording/errors.js';
+import { InputError } from '../errors.js';
 
 // gifenc's package points bundlers at an ESM build whose exports differ from its CommonJS one; load
 // the CommonJS build under every loader (Node, vitest, esbuild bundles) so one shape holds.

@@ -3,6 +3,9 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { RasterizerError } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
+import { normaliseOrigin } from '../util/origin.js';
 
 /**
  * The one gate every request from a replay goes through. A recording is untrusted input: its DOM
@@ -28,10 +31,6 @@ export const DEFAULT_POLICY: NetworkPolicyOptions = {
   requestTimeoutMs: 8000,
   maxRedirects: 5,
 };
-
-export class PolicyRefusal extends Error {
-  override readonly name = 'PolicyRefusal';
-}
 
 export interface FetchedAsset {
   status: number;
@@ -129,18 +128,6 @@ function ipv6Groups(address: string): number[] | undefined {
   return groups.map((x) => parseInt(x, 16));
 }
 
-/** `scheme://host[:port]` with default ports dropped, as URL.origin spells it. */
-export function normaliseOrigin(origin: string): string {
-  let u: URL;
-  try {
-    u = new URL(origin);
-  } catch {
-    throw new PolicyRefusal(`not an origin: ${origin}`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new PolicyRefusal(`allowed origins must be http(s): ${origin}`);
-  return u.origin;
-}
-
 export class NetworkPolicy {
   readonly options: NetworkPolicyOptions;
   private readonly allowed: Set<string>;
@@ -154,39 +141,39 @@ export class NetworkPolicy {
 
   /** Checks scheme and, unless the origin is allow-listed, every address the host resolves to; returns the address to connect to. */
   async vet(url: URL, signal?: AbortSignal): Promise<{ address: string; family: number } | undefined> {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PolicyRefusal(`scheme ${url.protocol} is not fetched`);
-    if (url.username || url.password) throw new PolicyRefusal('URLs with credentials are not fetched');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RasterizerError('network_policy', `scheme ${url.protocol} is not fetched`);
+    if (url.username || url.password) throw new RasterizerError('network_policy', 'URLs with credentials are not fetched');
     if (this.allowed.has(url.origin)) return undefined;
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) {
       const reason = forbiddenAddressReason(host);
-      if (reason) throw new PolicyRefusal(reason);
+      if (reason) throw new RasterizerError('network_policy', reason);
       return { address: host, family: isIP(host) };
     }
     let addresses: { address: string; family: number }[];
     try {
       // getaddrinfo cannot be cancelled and can take many seconds; the fetch's deadline covers it.
-      addresses = await withSignal(dnsLookup(host, { all: true, verbatim: true }), signal);
+      addresses = await withDeadline(dnsLookup(host, { all: true, verbatim: true }), Infinity, `resolving ${host}`, signal);
     } catch (err) {
-      if (signal?.aborted) throw new PolicyRefusal(`timed out resolving ${host}`);
-      throw new PolicyRefusal(`cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      if (signal?.aborted) throw new RasterizerError('network_policy', `timed out resolving ${host}`);
+      throw new RasterizerError('network_policy', `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    if (addresses.length === 0) throw new PolicyRefusal(`${host} has no addresses`);
+    if (addresses.length === 0) throw new RasterizerError('network_policy', `${host} has no addresses`);
     for (const a of addresses) {
       const reason = forbiddenAddressReason(a.address);
-      if (reason) throw new PolicyRefusal(`${host} resolves to ${reason}`);
+      if (reason) throw new RasterizerError('network_policy', `${host} resolves to ${reason}`);
     }
     return addresses[0];
   }
 
   /** Fetches a URL under the policy, following redirects hop by hop. */
   async fetch(rawUrl: string, signal?: AbortSignal): Promise<FetchedAsset> {
-    if (++this.requests > this.options.maxRequests) throw new PolicyRefusal(`more than ${this.options.maxRequests} requests in one render`);
+    if (++this.requests > this.options.maxRequests) throw new RasterizerError('network_policy', `more than ${this.options.maxRequests} requests in one render`);
     let url: URL;
     try {
       url = new URL(rawUrl);
     } catch {
-      throw new PolicyRefusal(`not a URL: ${rawUrl.slice(0, 200)}`);
+      throw new RasterizerError('network_policy', `not a URL: ${rawUrl.slice(0, 200)}`);
     }
     const deadline = AbortSignal.timeout(this.options.requestTimeoutMs);
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
@@ -194,11 +181,11 @@ export class NetworkPolicy {
       const pinned = await this.vet(url, abort);
       const res = await this.request(url, pinned, abort);
       if (res.status >= 300 && res.status < 400 && res.location) {
-        if (hop >= this.options.maxRedirects) throw new PolicyRefusal(`more than ${this.options.maxRedirects} redirects`);
+        if (hop >= this.options.maxRedirects) throw new RasterizerError('network_policy', `more than ${this.options.maxRedirects} redirects`);
         try {
           url = new URL(res.location, url);
         } catch {
-          throw new PolicyRefusal(`redirect to something that is not a URL: ${res.location.slice(0, 200)}`);
+          throw new RasterizerError('network_policy', `redirect to something that is not a URL: ${res.location.slice(0, 200)}`);
         }
         continue;
       }
@@ -249,7 +236,7 @@ export class NetworkPolicy {
           const declared = Number(res.headers['content-length']);
           if (declared > max) {
             req.destroy();
-            reject(new PolicyRefusal(`response of ${declared} bytes is over the ${max}-byte cap`));
+            reject(new RasterizerError('network_policy', `response of ${declared} bytes is over the ${max}-byte cap`));
             return;
           }
           const chunks: Buffer[] = [];
@@ -258,12 +245,12 @@ export class NetworkPolicy {
             size += c.length;
             if (size > max) {
               req.destroy();
-              reject(new PolicyRefusal(`response is over the ${max}-byte cap`));
+              reject(new RasterizerError('network_policy', `response is over the ${max}-byte cap`));
               return;
             }
             if (!this.take(c.length)) {
               req.destroy();
-              reject(new PolicyRefusal(`over ${this.options.maxTotalBytes} bytes of assets in one render`));
+              reject(new RasterizerError('network_policy', `over ${this.options.maxTotalBytes} bytes of assets in one render`));
               return;
             }
             chunks.push(c);
@@ -272,28 +259,8 @@ export class NetworkPolicy {
           res.on('error', reject);
         },
       );
-      req.on('error', (err) => reject(signal.aborted ? new PolicyRefusal(`timed out after ${this.options.requestTimeoutMs} ms`) : err));
+      req.on('error', (err) => reject(signal.aborted ? new RasterizerError('network_policy', `timed out after ${this.options.requestTimeoutMs} ms`) : err));
       req.end();
     });
   }
-}
-
-/** Settles as `work` does, or rejects as soon as `signal` aborts (the work itself runs on). */
-function withSignal<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { cacheSuccesses } from '../util/cache.js';
 
 export interface PlayerAssets {
   html: string;
@@ -14,8 +15,6 @@ export interface PlayerAssets {
  * and replays them more faithfully (BENCHMARKS.md); upstream rrweb is kept for that comparison.
  */
 export type ReplayerBuild = 'posthog' | 'upstream';
-
-const cached = new Map<ReplayerBuild, Promise<PlayerAssets>>();
 
 /** The repo's player/ folder, found from this module whether it runs from src/ or from a dist/ bundle. */
 function playerDir(): string {
@@ -29,31 +28,32 @@ function playerDir(): string {
 
 /**
  * The player page and its script, bundled once per process. Bundling at start-up (esbuild, ~0.2 s)
- * keeps the page's rrweb version the one in package-lock, with no build artefact to go stale.
+ * keeps the page's rrweb version the one in package-lock, with no build artefact to go stale. A
+ * build that failed is not kept: the next render tries again.
  */
 export function playerAssets(replayer: ReplayerBuild = 'posthog'): Promise<PlayerAssets> {
-  let assets = cached.get(replayer);
-  if (assets) return assets;
-  assets = (async () => {
-    const dir = playerDir();
-    const [html, out] = await Promise.all([
-      readFile(join(dir, 'index.html'), 'utf8'),
-      build({
-        entryPoints: [join(dir, 'player.ts')],
-        bundle: true,
-        write: false,
-        format: 'iife',
-        target: 'chrome120',
-        minify: true,
-        loader: { '.css': 'text' },
-        alias: replayer === 'upstream' ? { '@posthog/rrweb': 'rrweb' } : {},
-        logLevel: 'silent',
-      }),
-    ]);
-    const js = out.outputFiles?.[0]?.text;
-    if (!js) throw new Error('esbuild produced no player bundle');
-    return { html, js };
-  })();
-  cached.set(replayer, assets);
-  return assets;
+  return cachedBuild(replayer);
+}
+
+const cachedBuild = cacheSuccesses(buildPlayer);
+
+async function buildPlayer(replayer: ReplayerBuild): Promise<PlayerAssets> {
+  const dir = playerDir();
+  const [html, out] = await Promise.all([
+    readFile(join(dir, 'index.html'), 'utf8'),
+    build({
+      entryPoints: [join(dir, 'player.ts')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      target: 'chrome120',
+      minify: true,
+      loader: { '.css': 'text' },
+      alias: replayer === 'upstream' ? { '@posthog/rrweb': 'rrweb' } : {},
+      logLevel: 'silent',
+    }),
+  ]);
+  const js = out.outputFiles?.[0]?.text;
+  if (!js) throw new Error('esbuild produced no player bundle');
+  return { html, js };
 }

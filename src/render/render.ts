@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { planClip, CLICK_RIPPLE_MS } from '../recording/clip.js';
-import { InputError } from '../recording/errors.js';
+import { InputError, RasterizerError, isRasterizerError } from '../errors.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { launchBrowser } from './browser.js';
@@ -210,11 +210,6 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
  */
 export const PAGE_CALL_TIMEOUT_MS = 30_000;
 
-/** The browser did not answer a page call in time (a hung renderer): transient, and the browser is suspect. */
-export class PageUnresponsive extends Error {
-  override readonly name = 'PageUnresponsive';
-}
-
 interface CallLimits {
   signal: AbortSignal | undefined;
   timeoutMs: number;
@@ -224,7 +219,7 @@ interface CallLimits {
 function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise<T> {
   const { signal, timeoutMs } = limits;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new PageUnresponsive(`the browser did not finish ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(() => reject(new RasterizerError('page_unresponsive', `the browser did not finish ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
     const onAbort = () => reject(signal?.reason as Error);
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -247,7 +242,7 @@ async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEv
   } catch (err) {
     // rrweb refusing the events (a snapshot it cannot build) is the recording's fault; a page or
     // browser that went away is not.
-    if (source.page.isClosed() || !browser.isConnected() || err instanceof PageUnresponsive || limits.signal?.aborted) throw err;
+    if (source.page.isClosed() || !browser.isConnected() || isRasterizerError(err, 'page_unresponsive') || limits.signal?.aborted) throw err;
     const why = String((err as Error).message ?? err).replace(/^page\.evaluate: /, '').split('\n')[0];
     throw new InputError(`the recording cannot be replayed (init): ${why}`);
   }

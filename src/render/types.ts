@@ -1,31 +1,26 @@
 import type { RrwebEvent } from '../recording/types.js';
+import { DEFAULTS } from '../request/fields.js';
+import type { RenderRequest } from '../request/render.js';
 
-export interface RenderOptions {
-  /** Seconds from the recording's first event. */
-  startS: number;
-  /** Seconds from the recording's first event; defaults to the recording's end. */
-  endS?: number;
-  /** GIF frames per second of output. */
-  fps: number;
-  /** Output width in pixels; the height keeps the recorded aspect ratio. */
-  width: number;
-  /** Playback speed: 2 shows 10 s of session in a 5 s GIF. */
-  speed: number;
-  /** A strip under the frame with the page URL and the time into the session. */
-  footer: boolean;
+/**
+ * What a render is asked for. The fields and their limits are the request module's (src/request):
+ * the engine parses them through it like every other edge does.
+ */
+export interface RenderOptions extends Omit<RenderRequest, 'maxBytes'> {
+  /** The GIF's byte budget; undefined = no budget (the CLI's default; the service's is 1 MiB). */
+  maxBytes?: number;
   /** Origins (scheme://host[:port]) the network policy lets through even when they resolve to private addresses. */
   allowOrigins: string[];
-  /** The longest window (in seconds of session) we agree to render. */
-  maxDurationS: number;
 }
 
+/** The request module's defaults, as a starting point for RenderOptions. */
 export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, 'startS'> = {
-  fps: 10,
-  width: 800,
-  speed: 1,
-  footer: false,
+  fps: DEFAULTS.fps,
+  width: DEFAULTS.width,
+  playbackSpeed: DEFAULTS.playbackSpeed,
+  footer: DEFAULTS.footer,
   allowOrigins: [],
-  maxDurationS: 600,
+  maxDurationS: DEFAULTS.maxDurationS,
 };
 
 export interface RenderProgress {
@@ -67,6 +62,8 @@ export interface RenderResult {
   startS: number;
   endS: number;
   wallMs: number;
+  /** What the encoder did to fit `maxBytes`, when a budget was given (the GIF writer fills it). */
+  budget?: BudgetReport;
   /** Assets the network policy refused or that failed to load (for logs). */
   assetFailures: number;
   /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
@@ -80,3 +77,13 @@ export interface RenderResult {
 }
 
 export type { RrwebEvent };
+
+/**
+ * How a GIF was brought under its byte budget: its size before, and the steps applied in order, by
+ * short stable names ("lossy:40", "colors:128", "fps:5@12.0-20.0s"). No steps: it fitted as it was.
+ */
+export interface BudgetReport {
+  maxBytes: number;
+  bytesBefore: number;
+  steps: string[];
+}

@@ -1,4 +1,5 @@
 import { SignJWT, jwtVerify, errors } from 'jose';
+import { RasterizerError } from '../errors.js';
 
 /** Scopes tokens to this use, so a JWT signed with the same secret for something else is refused. */
 const AUDIENCE = 'replay-rasterizer:preview';
@@ -9,22 +10,24 @@ export interface PreviewClaims {
   teamId: number;
 }
 
-/** Why a token was refused: `expired` is told apart so a client knows to ask for a fresh URL. */
-export class PreviewTokenError extends Error {
-  override readonly name = 'PreviewTokenError';
-  constructor(
-    readonly reason: 'invalid' | 'expired',
-    message: string,
-  ) {
-    super(message);
-  }
+/** What a URL is signed for: the asset, and when the asset itself expires (a link never outlives it). */
+export interface SignRequest extends PreviewClaims {
+  expiresAfter: Date;
+}
+
+/** Signing and checking preview links: what the HTTP routes and the producer need of it. */
+export interface UrlSigner {
+  url(request: SignRequest, now?: Date): Promise<string>;
+  verify(token: string): Promise<PreviewClaims>;
 }
 
 /**
  * Signs and verifies the public preview URL `${baseUrl}/public/previews/<jwt>`: an HS256 JWT naming
- * the asset and its team, valid for `ttlS` seconds. Anyone holding the URL can see that one GIF.
+ * the asset and its team, valid for `ttlS` seconds or until the asset expires, whichever is first.
+ * Anyone holding the URL can see that one GIF. A bad token is `invalid_token`, an expired one
+ * `token_expired` (so a client knows to ask for a fresh URL).
  */
-export class PreviewSigner {
+export class PreviewSigner implements UrlSigner {
   private readonly key: Uint8Array;
 
   constructor(
@@ -35,19 +38,20 @@ export class PreviewSigner {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async sign(claims: PreviewClaims, now: Date = new Date()): Promise<string> {
+  async sign(claims: SignRequest, now: Date = new Date()): Promise<string> {
     const iat = Math.floor(now.getTime() / 1000);
+    const exp = Math.min(iat + this.ttlS, Math.floor(claims.expiresAfter.getTime() / 1000));
     return new SignJWT({ team_id: claims.teamId })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(String(claims.assetId))
       .setAudience(AUDIENCE)
       .setIssuer(ISSUER)
       .setIssuedAt(iat)
-      .setExpirationTime(iat + this.ttlS)
+      .setExpirationTime(exp)
       .sign(this.key);
   }
 
-  async url(claims: PreviewClaims, now?: Date): Promise<string> {
+  async url(claims: SignRequest, now?: Date): Promise<string> {
     return `${this.baseUrl}/public/previews/${await this.sign(claims, now)}`;
   }
 
@@ -56,13 +60,13 @@ export class PreviewSigner {
     try {
       ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], audience: AUDIENCE, issuer: ISSUER, requiredClaims: ['exp', 'sub'] }));
     } catch (err) {
-      if (err instanceof errors.JWTExpired) throw new PreviewTokenError('expired', 'preview link has expired');
-      throw new PreviewTokenError('invalid', 'preview link is not valid');
+      if (err instanceof errors.JWTExpired) throw new RasterizerError('token_expired', 'preview link has expired');
+      throw new RasterizerError('invalid_token', 'preview link is not valid');
     }
     const assetId = Number(payload.sub);
     const teamId = payload.team_id;
     if (!Number.isSafeInteger(assetId) || assetId < 1 || typeof teamId !== 'number' || !Number.isSafeInteger(teamId)) {
-      throw new PreviewTokenError('invalid', 'preview link is not valid');
+      throw new RasterizerError('invalid_token', 'preview link is not valid');
     }
     return { assetId, teamId };
   }

@@ -10,9 +10,6 @@ import {
 } from '@aws-sdk/client-s3';
 import type { S3Config } from '../config/config.js';
 
-/** S3_TIMEOUT_MS's default. */
-export const DEFAULT_S3_TIMEOUT_MS = 30_000;
-
 /**
  * An S3 client for AWS, MinIO or a test server. Credentials come from the SDK's standard chain
  * (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, IAM roles); only the endpoint and the URL
@@ -23,7 +20,7 @@ export const DEFAULT_S3_TIMEOUT_MS = 30_000;
  * (3 tries) before the job's own retries take over.
  */
 export function createS3Client(config: Pick<S3Config, 'endpoint' | 'region' | 'forcePathStyle' | 'timeoutMs'>): S3Client {
-  const timeoutMs = config.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
+  const { timeoutMs } = config;
   return new S3Client({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),

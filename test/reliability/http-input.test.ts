@@ -3,11 +3,12 @@ import { gzipSync } from 'node:zlib';
 import { SignJWT, base64url } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../../src/config/config.js';
-import { startServer, type ServerHandle } from '../../src/http/server.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Config } from '../../src/config/config.js';
+import type { ServerHandle } from '../../src/http/server.js';
+import { AssetRepository } from '../../src/db/assets.js';
 import { PreviewSigner } from '../../src/signing/public-url.js';
-import { API_TOKEN, PUBLIC_SECRET, createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, type TestDatabase, type TestS3 } from '../service/env.js';
+import { AssetStore, createS3Client } from '../../src/storage/s3.js';
+import { API_TOKEN, PUBLIC_SECRET, serverFixture, type ServerFixture } from '../service/env.js';
 import { report } from './stack.js';
 
 /**
@@ -18,31 +19,19 @@ import { report } from './stack.js';
  * still be accepted.
  */
 
-let db: TestDatabase;
-let s3: TestS3;
-let prefix: string;
+let served: ServerFixture;
 let config: Config;
 let server: ServerHandle;
 let base: string;
 let pool: pg.Pool;
-const logLines: string[] = [];
+let logLines: string[];
 
 beforeAll(async () => {
-  [db, s3] = await Promise.all([createTestDatabase(), startS3()]);
-  prefix = uniqueName('bull');
-  const env = serviceEnv({ db, s3, queuePrefix: prefix, extra: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' } });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
-  config = loadConfig('server', env);
-  server = await startServer(config, { logger: createLogger('server', 'info', { write: (line: string) => void logLines.push(line) }) });
-  base = `http://127.0.0.1:${server.port}`;
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  served = await serverFixture();
+  ({ config, server, base, pool, logLines } = served);
 });
 
-afterAll(async () => {
-  await pool?.end();
-  await server?.close();
-  await Promise.allSettled([db?.drop(), s3?.close(), prefix ? dropQueuePrefix(prefix) : undefined]);
-});
+afterAll(() => served?.close());
 
 interface Raw {
   status: number;
@@ -84,7 +73,7 @@ async function rowCount(): Promise<number> {
 }
 
 async function jobCount(): Promise<number> {
-  const c = await server.producer.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+  const c = await server.jobs.counts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
   return Object.values(c).reduce((a, b) => a + b, 0);
 }
 
@@ -213,17 +202,18 @@ describe('bad HTTP input', () => {
 
   it('other routes: bad ids and bodies are 4xx', async () => {
     for (const id of ['abc', '0', '-1', '1.5', '99999999999999999999', '%00', 'NaN']) {
-      const res = await raw('GET', `/v1/assets/${id}`, auth);
+      const res = await raw("GET", `/v1/assets/${id}?team_id=3`, auth);
       tried++;
       expect(res.status, id).toBe(400);
     }
     for (const [name, body, status] of [
-      ['asset_ids huge', { asset_ids: [2 ** 60] }, 400],
-      ['asset_ids 1e20', { asset_ids: [1e20] }, 400],
-      ['asset_ids strings', { asset_ids: ['1'] }, 400],
-      ['asset_ids 1001', { asset_ids: Array.from({ length: 1001 }, (_, i) => i + 1) }, 400],
-      ['asset_ids missing', {}, 400],
-      ['asset_ids unknown field', { asset_ids: [1], extra: true }, 400],
+      ['asset_ids huge', { team_id: 3, asset_ids: [2 ** 60] }, 400],
+      ['asset_ids 1e20', { team_id: 3, asset_ids: [1e20] }, 400],
+      ['asset_ids strings', { team_id: 3, asset_ids: ['1'] }, 400],
+      ['asset_ids 1001', { team_id: 3, asset_ids: Array.from({ length: 1001 }, (_, i) => i + 1) }, 400],
+      ['asset_ids missing', { team_id: 3 }, 400],
+      ['team_id missing', { asset_ids: [1] }, 400],
+      ['asset_ids unknown field', { team_id: 3, asset_ids: [1], extra: true }, 400],
     ] as const) {
       const res = await raw('POST', '/v1/assets/preview-urls', json, JSON.stringify(body));
       tried++;
@@ -266,7 +256,7 @@ describe('auth', () => {
       expect(get.status, `${name} (GET)`).toBe(401);
     }
     // A preview token is not an API token.
-    const preview = await server.producer.signer.sign({ assetId: 1, teamId: 3 });
+    const preview = await server.signer.sign({ assetId: 1, teamId: 3, expiresAfter: new Date(Date.now() + 86400_000) });
     const res = await raw('GET', '/v1/assets/1', { authorization: `Bearer ${preview}` });
     tried++;
     expect(res.status).toBe(401);
@@ -274,15 +264,19 @@ describe('auth', () => {
 
   it('public previews refuse tampered, expired, foreign, forged and alg=none tokens', async () => {
     // A real GIF for team 3, done, and one for team 4.
+    const assets = new AssetRepository(pool, 90);
+    const store = new AssetStore(createS3Client(config.s3), config.s3.bucket, config.s3.prefix);
     const make = async (team: number) => {
-      const a = await server.producer.assets.create({ teamId: team, exportContext: { session_recording_id: 's', start_offset_s: 0, end_offset_s: 1, playback_speed: 1, show_metadata_footer: false, fps: 5, width: 200 } });
-      const location = await server.producer.store.putGif(team, a.id, Buffer.from('GIF89a-test'));
-      await server.producer.assets.markDone(a.id, location);
+      const { asset: a } = await assets.create({ teamId: team, exportContext: { session_recording_id: 's', start_offset_s: 0, end_offset_s: 1, playback_speed: 1, show_metadata_footer: false, fps: 5, width: 200 } });
+      const location = await store.putGif(team, a.id, Buffer.from('GIF89a-test'));
+      await assets.markDone(a.id, { contentLocation: location, startS: 0, endS: 1, budgetSteps: [] });
       return a.id;
     };
     const mine = await make(3);
     const theirs = await make(4);
-    const signer = server.producer.signer;
+    store.client.destroy();
+    const day = new Date(Date.now() + 86400_000);
+    const signer = { sign: (c: { assetId: number; teamId: number }, now?: Date) => server.signer.sign({ ...c, expiresAfter: day }, now) };
     const key = new TextEncoder().encode(PUBLIC_SECRET);
     const valid = await signer.sign({ assetId: mine, teamId: 3 });
     expect((await raw('GET', `/public/previews/${valid}`, {})).status).toBe(200);
@@ -304,7 +298,7 @@ describe('auth', () => {
       ['alg none', `${reencode({ alg: 'none', typ: 'JWT' })}.${p}.`, 401],
       ['alg none, upper case', `${reencode({ alg: 'NONE', typ: 'JWT' })}.${p}.`, 401],
       ['HS512 with the same secret', await sign(claims, 'HS512'), 401],
-      ['signed with another secret', await new PreviewSigner('another-secret-another-secret-another-1', base, 3600).sign({ assetId: mine, teamId: 3 }), 401],
+      ['signed with another secret', await new PreviewSigner('another-secret-another-secret-another-1', base, 3600).sign({ assetId: mine, teamId: 3, expiresAfter: day }), 401],
       ['signed with an empty-ish key', await sign(claims, 'HS256', new TextEncoder().encode('x'.repeat(32))), 401],
       ['expired', await signer.sign({ assetId: mine, teamId: 3 }, new Date(Date.now() - 8 * 86400_000)), 401],
       ['no exp', await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(key), 401],

@@ -1,12 +1,14 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Producer } from '../../src/producer/index.js';
+import { QUEUE_NAME } from '../../src/queue/job.js';
 import { startWorker, type WorkerHandle } from '../../src/queue/worker.js';
-import { createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, waitFor, type TestDatabase, type TestS3 } from '../service/env.js';
+import { REDIS_URL, serviceFixture, waitFor, type ServiceFixture } from '../service/env.js';
 
 /**
  * The default WORKER_CONCURRENCY is 2. Two renders in one begin-frame browser crash its GPU process
@@ -15,30 +17,28 @@ import { createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, w
  */
 
 const TEAM = 4;
-let db: TestDatabase;
-let s3: TestS3;
-let prefix: string;
+let fixture: ServiceFixture;
 let dir: string;
 let handle: WorkerHandle;
 let producer: Producer;
+let queue: Queue;
 
 beforeAll(async () => {
-  [db, s3] = await Promise.all([createTestDatabase(), startS3()]);
-  prefix = uniqueName('bull');
   dir = await mkdtemp(join(tmpdir(), 'rr-concurrency-'));
   await mkdir(join(dir, String(TEAM)));
   await copyFile('examples/journey.json.gz', join(dir, String(TEAM), 'journey.jsonl.gz'));
-  const env = serviceEnv({ db, s3, queuePrefix: prefix, extra: { RECORDINGS_DIR: dir, WORKER_CONCURRENCY: '2', JOB_BACKOFF_MS: '100', SWEEP_INTERVAL_S: '0', WORKER_METRICS_PORT: '0' } });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
-  const config = loadConfig('worker', env);
+  fixture = await serviceFixture({ RECORDINGS_DIR: dir, WORKER_CONCURRENCY: '2', JOB_BACKOFF_MS: '100', SWEEP_INTERVAL_S: '0', WORKER_METRICS_PORT: '0' });
+  const config = loadConfig('worker', fixture.env);
   handle = await startWorker(config, { logger: createLogger('worker', 'silent') });
   producer = new Producer({ config, logger: createLogger('producer', 'silent') });
+  queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: fixture.prefix });
 });
 
 afterAll(async () => {
   await handle?.close();
   await producer?.close();
-  await Promise.allSettled([db?.drop(), s3?.close(), prefix ? dropQueuePrefix(prefix) : undefined, dir ? rm(dir, { recursive: true, force: true }) : undefined]);
+  await queue?.close();
+  await Promise.allSettled([fixture?.close(), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
 });
 
 describe('a worker running two jobs at once', () => {
@@ -50,15 +50,15 @@ describe('a worker running two jobs at once', () => {
     for (const m of moments) {
       await waitFor(`job ${m.jobId}`, async () => {
         most = Math.max(most, handle.browsers.size);
-        const state = await producer.queue.getJobState(m.jobId);
+        const state = await queue.getJobState(m.jobId);
         return state === 'completed' || state === 'failed' ? state : undefined;
       }, 90_000, 20);
     }
     for (const m of moments) {
-      const job = await producer.queue.getJob(m.jobId);
-      expect(await producer.queue.getJobState(m.jobId), `${m.jobId}: ${job?.failedReason}`).toBe('completed');
+      const job = await queue.getJob(m.jobId);
+      expect(await queue.getJobState(m.jobId), `${m.jobId}: ${job?.failedReason}`).toBe('completed');
       expect(job?.attemptsMade, `${m.jobId} at its first attempt`).toBe(1);
-      expect(await producer.assets.get(m.assetId)).toMatchObject({ status: 'done' });
+      expect(job?.returnvalue).toMatchObject({ skipped: false, start_offset_s: m.startS, end_offset_s: m.endS });
     }
     // Two browsers ran side by side, and both stayed warm for the next jobs.
     expect(most).toBe(2);

@@ -1,6 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -8,96 +7,36 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../src/queue/job.js';
+import { freePort } from '../support/private-services.js';
+import { chromiumUnder, killAllLaunched, killWithBrowsers, launchService, waitHealthy, type ServiceProcess } from '../support/service-procs.js';
 import { decodeGif } from '../support/gif-frames.js';
 import { ensureBuilt } from './build.js';
-import { API_TOKEN, REDIS_URL, createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, waitFor, type TestDatabase, type TestS3 } from './env.js';
+import { API_TOKEN, REDIS_URL, serviceFixture, waitFor, type ServiceFixture } from './env.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TEAM = 5;
 
-interface Service {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-const launched: Service[] = [];
-
-/** The same command the Docker image runs: `node bin/replay-rasterizer.js <role>`. */
-function launch(role: 'server' | 'worker', env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ['bin/replay-rasterizer.js', role], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const service: Service = { child, lines: [], stderr: [], exited: new Promise((r) => child.on('exit', (code) => r(code))) };
-  launched.push(service);
-  let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const line of parts) {
-      try {
-        service.lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        service.stderr.push(line);
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => service.stderr.push(chunk.toString()));
-  return service;
-}
-
-/** Pids of the Chromium launchers a process started (each leads its browser's process group). */
-function chromiumLaunchedBy(pid: number): number[] {
-  let out: string;
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)]).toString();
-  } catch {
-    return []; // ps exits 1 when there are no children
-  }
-  return out
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null && /chrom|headless/i.test(m[2]!))
-    .map((m) => Number(m[1]));
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 describe('end to end: server and worker as processes', () => {
-  let db: TestDatabase;
-  let s3: TestS3;
+  let fixture: ServiceFixture;
+  let db: ServiceFixture['db'];
+  let s3: ServiceFixture['s3'];
   let prefix: string;
   let dir: string;
   let base: string;
   let workerHealth: string;
-  let server: Service;
-  let worker: Service;
+  let server: ServiceProcess;
+  let worker: ServiceProcess;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    [db, s3] = await Promise.all([createTestDatabase(), startS3(), ensureBuilt()]);
-    prefix = uniqueName('bull');
     dir = await mkdtemp(join(tmpdir(), 'rr-e2e-'));
     await mkdir(join(dir, String(TEAM)));
     await copyFile(join(root, 'examples', 'journey.json.gz'), join(dir, String(TEAM), 'journey-e2e.jsonl.gz'));
     const [port, metricsPort] = [await freePort(), await freePort()];
     base = `http://127.0.0.1:${port}`;
     workerHealth = `http://127.0.0.1:${metricsPort}/healthz`;
-    env = serviceEnv({
-      db,
-      s3,
-      queuePrefix: prefix,
-      extra: {
+    [fixture] = await Promise.all([
+      serviceFixture({
         PORT: String(port),
         HOST: '127.0.0.1',
         PUBLIC_BASE_URL: base,
@@ -109,36 +48,20 @@ describe('end to end: server and worker as processes', () => {
         // off the next check by any worker for this long.
         JOB_STALLED_INTERVAL_MS: '1000',
         LOG_LEVEL: 'info',
-      },
-    });
-    server = launch('server', env);
-    worker = launch('worker', env);
-    const up = (url: string) => fetch(url).then((r) => r.ok, () => false);
-    await waitFor('the server to answer', () => up(`${base}/healthz`), 60_000, 200).catch((err: Error) => {
-      throw new Error(`${err.message}\nserver stderr: ${server.stderr.join('')}`);
-    });
-    await waitFor('the worker to answer', () => up(workerHealth), 60_000, 200).catch((err: Error) => {
-      throw new Error(`${err.message}\nworker stderr: ${worker.stderr.join('')}`);
-    });
+      }),
+      ensureBuilt(),
+    ]);
+    ({ db, s3, prefix, env } = fixture);
+    server = launchService('server', env);
+    worker = launchService('worker', env);
+    await waitHealthy(server, `${base}/healthz`);
+    await waitHealthy(worker, workerHealth);
   });
 
   afterAll(async () => {
     // Whatever a failed test left running: every process launched here, and its detached Chromium.
-    for (const s of launched) {
-      if (s.child.exitCode === null && s.child.signalCode === null) {
-        const browsers = chromiumLaunchedBy(s.child.pid!);
-        s.child.kill('SIGKILL');
-        await s.exited;
-        for (const pgid of browsers) {
-          try {
-            process.kill(-pgid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-      }
-    }
-    await Promise.allSettled([db?.drop(), s3?.close(), prefix ? dropQueuePrefix(prefix) : undefined, dir ? rm(dir, { recursive: true, force: true }) : undefined]);
+    await killAllLaunched();
+    await Promise.allSettled([fixture?.close(), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
   });
 
   const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
@@ -147,7 +70,7 @@ describe('end to end: server and worker as processes', () => {
     expect(res.status).toBe(202);
     return (await res.json()) as { asset_id: number; job_id: string; status: string; start_offset_s: number; end_offset_s: number };
   };
-  const asset = async (id: number) => (await (await fetch(`${base}/v1/assets/${id}`, { headers })).json()) as Record<string, unknown>;
+  const asset = async (id: number, team = TEAM) => (await (await fetch(`${base}/v1/assets/${id}?team_id=${team}`, { headers })).json()) as Record<string, unknown>;
   const settled = (id: number, timeoutMs = 90_000) =>
     waitFor(`asset ${id} to be done or failed`, async () => {
       const a = await asset(id);
@@ -165,7 +88,7 @@ describe('end to end: server and worker as processes', () => {
       fps: 5,
       width: 320,
     });
-    expect(posted).toMatchObject({ status: 'queued', start_offset_s: 19, end_offset_s: 25, job_id: `asset-${posted.asset_id}` });
+    expect(posted).toMatchObject({ status: 'queued', start_offset_s: 19, end_offset_s: 25, job_id: expect.stringMatching(new RegExp(`^asset-${posted.asset_id}-[0-9a-f]{16}$`)) });
 
     const done = await settled(posted.asset_id);
     expect(done).toMatchObject({ id: posted.asset_id, status: 'done', error: null });
@@ -194,7 +117,7 @@ describe('end to end: server and worker as processes', () => {
     expect(Buffer.from(await object.Body!.transformToByteArray()).equals(gif)).toBe(true);
     s3client.destroy();
 
-    const urls = await fetch(`${base}/v1/assets/preview-urls`, { method: 'POST', headers, body: JSON.stringify({ asset_ids: [posted.asset_id, 424242] }) });
+    const urls = await fetch(`${base}/v1/assets/preview-urls`, { method: 'POST', headers, body: JSON.stringify({ team_id: TEAM, asset_ids: [posted.asset_id, 424242] }) });
     const { urls: map } = (await urls.json()) as { urls: Record<string, string | null> };
     expect(map[String(posted.asset_id)]).toMatch(/\/public\/previews\//);
     expect(map['424242']).toBeNull();
@@ -202,6 +125,52 @@ describe('end to end: server and worker as processes', () => {
     // Structured logs name the asset and the job.
     expect(worker.lines.some((l) => l.msg === 'rendered' && l.asset_id === posted.asset_id && l.job_id === posted.job_id)).toBe(true);
     expect(server.lines.some((l) => l.asset_id === posted.asset_id)).toBe(true);
+  });
+
+  it('serves the Python example client (standard library only): problem previews in, signed URLs out', async () => {
+    const segmentsFile = join(dir, 'segments.json');
+    await writeFile(
+      segmentsFile,
+      JSON.stringify([
+        { start_time: '00:20', end_time: '00:22', exception: 'blocking' },
+        { start_time: '00:20', end_time: '00:22', confusion_detected: true },
+        { start_time: '00:40', end_time: '00:50', success: true },
+      ]),
+    );
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        'python3',
+        [join(root, 'examples', 'python', 'rasterizer_client.py'), segmentsFile, '--base-url', base, '--team-id', String(TEAM), '--session-id', 'journey-e2e', '--width', '160', '--fps', '4', '--timeout-s', '120'],
+        { env: { PATH: process.env.PATH ?? '', RASTERIZER_API_TOKEN: API_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { previews: Record<string, unknown>[]; statuses: Record<string, string>; urls: Record<string, string | null> };
+    expect(out.previews).toHaveLength(3);
+    expect(out.previews[0]).toMatchObject({ index: 0, problem_type: 'blocking_exception', deduplicated: false });
+    expect(out.previews[1]).toMatchObject({ index: 1, problem_type: 'confusion', asset_id: out.previews[0]!.asset_id, deduplicated: true });
+    expect(out.previews[2]).toMatchObject({ index: 2, reason: 'no problem in this segment' });
+    const id = String(out.previews[0]!.asset_id);
+    expect(out.statuses).toEqual({ [id]: 'done' });
+    const gif = await fetch(out.urls[id]!);
+    expect(gif.status).toBe(200);
+    const decoded = decodeGif(Buffer.from(await gif.arrayBuffer()));
+    expect(decoded.width).toBe(160);
+    expect(decoded.height).toBeGreaterThan(100); // 100 px of frame plus the footer problem previews carry
+
+    // Its errors carry the API's codes: another team's asset is not found.
+    const foreign = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn('python3', ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(root, 'examples', 'python'))}); import rasterizer_client as r\ntry:\n  r.RasterizerClient(${JSON.stringify(base)}, ${JSON.stringify(API_TOKEN)}).asset(${TEAM + 1}, ${id})\nexcept r.RasterizerError as e:\n  print(e.status, e.code, file=sys.stderr); sys.exit(3)`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(foreign).toEqual({ code: 3, stderr: '404 not_found\n' });
   });
 
   it('fails a missing session at once with a clear reason', async () => {
@@ -229,16 +198,18 @@ describe('end to end: server and worker as processes', () => {
     const serverMetrics = await (await fetch(`${base}/metrics`)).text();
     expect(serverMetrics).toMatch(/rasterizer_queue_jobs\{state="completed"} [1-9]/);
     const workerMetrics = await (await fetch(workerHealth.replace('/healthz', '/metrics'))).text();
-    expect(workerMetrics).toMatch(/rasterizer_jobs_total\{outcome="completed"} 1/);
+    // Two renders so far (the posted moment, the Python client's preview) and one failure.
+    expect(workerMetrics).toMatch(/rasterizer_jobs_total\{outcome="completed"} 2/);
     expect(workerMetrics).toMatch(/rasterizer_jobs_total\{outcome="failed"} 1/);
-    expect(workerMetrics).toMatch(/rasterizer_render_seconds_count 1/);
+    expect(workerMetrics).toMatch(/rasterizer_render_seconds_count 2/);
+    expect(workerMetrics).toMatch(/rasterizer_errors_total\{code="recording_not_found"} 1/);
   });
 
   it('drains the job in flight on SIGTERM, then exits 0', async () => {
     const posted = await rasterize({ team_id: TEAM, session_id: 'journey-e2e', start_offset_s: 0, end_offset_s: 40, min_duration_s: 0, fps: 10, width: 480 });
     await waitFor('the render to start', async () => (await asset(posted.asset_id)).status === 'rendering', 30_000, 50);
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    expect((await worker.exited).code).toBe(0);
     expect(await asset(posted.asset_id)).toMatchObject({ status: 'done' });
     expect(worker.lines.some((l) => l.msg === 'worker stopped')).toBe(true);
   });
@@ -246,29 +217,25 @@ describe('end to end: server and worker as processes', () => {
   it('hands the job of a SIGKILLed worker to another once its lock expires', async () => {
     // Short locks so the test takes seconds; production keeps minutes (JOB_LOCK_DURATION_MS).
     const shortLocks = { ...env, JOB_LOCK_DURATION_MS: '6000', WORKER_METRICS_PORT: '0' };
-    const doomed = launch('worker', shortLocks);
+    const doomed = launchService('worker', shortLocks, 'doomed worker');
     const posted = await rasterize({ team_id: TEAM, session_id: 'journey-e2e', start_offset_s: 0, end_offset_s: 20, min_duration_s: 0, fps: 10, width: 320 });
     await waitFor('the render to start', async () => (await asset(posted.asset_id)).status === 'rendering', 30_000, 50);
     // Chromium runs in its own process group (Playwright starts it detached): kill it with its worker.
-    const browserGroups = await waitFor('the worker to launch Chromium', async () => {
-      const groups = chromiumLaunchedBy(doomed.child.pid!);
-      return groups.length > 0 ? groups : undefined;
-    }, 30_000, 50);
-    doomed.child.kill('SIGKILL');
-    for (const pgid of browserGroups) process.kill(-pgid, 'SIGKILL');
-    expect(await doomed.exited).toBeNull();
+    await waitFor('the worker to launch Chromium', () => chromiumUnder(doomed.pid).length > 0, 30_000, 50);
+    await killWithBrowsers(doomed);
+    expect((await doomed.exited).signal).toBe('SIGKILL');
     expect((await asset(posted.asset_id)).status).toBe('rendering');
 
-    worker = launch('worker', shortLocks);
+    worker = launchService('worker', shortLocks);
     const done = await settled(posted.asset_id, 60_000);
     expect(done.status).toBe('done');
     expect(worker.lines.some((l) => l.msg === 'job stalled; it goes back to the queue' && l.job_id === posted.job_id)).toBe(true);
     worker.child.kill('SIGTERM');
-    expect(await worker.exited).toBe(0);
+    expect((await worker.exited).code).toBe(0);
   });
 
   it('stops the server on SIGTERM with exit code 0', async () => {
     server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
+    expect((await server.exited).code).toBe(0);
   });
 });

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import S3rver from 's3rver';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { startServer, type ServerHandle } from '../../src/http/server.js';
+import { createLogger } from '../../src/observability/logger.js';
 
 /**
  * Test isolation on shared services: each test file gets its own PostgreSQL database, its own BullMQ
@@ -123,3 +126,68 @@ export async function dropQueuePrefix(prefix: string): Promise<void> {
 
 /** Polls `probe` until it returns a value (one helper for the whole suite, in test/support). */
 export { waitUntil as waitFor } from '../support/service-procs.js';
+
+/**
+ * The one fixture for a service test file: its own database, S3 server and queue prefix, the
+ * service's environment for them (plus `extra`), AWS credentials for the SDK in this process, and
+ * one close() that removes it all.
+ */
+export interface ServiceFixture {
+  db: TestDatabase;
+  s3: TestS3;
+  prefix: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function serviceFixture(extra: Record<string, string> = {}): Promise<ServiceFixture> {
+  const [db, s3] = await Promise.all([createTestDatabase(), startS3()]);
+  const prefix = uniqueName('bull');
+  const env = serviceEnv({ db, s3, queuePrefix: prefix, extra });
+  // The SDK in this process (the tests' own S3 checks, in-process servers) reads the same credentials.
+  Object.assign(process.env, S3_CREDENTIALS);
+  return {
+    db,
+    s3,
+    prefix,
+    env,
+    close: async () => {
+      await Promise.allSettled([db.drop(), s3.close(), dropQueuePrefix(prefix)]);
+    },
+  };
+}
+
+/**
+ * The HTTP server (in this process) on a fixture of its own, with its log lines kept and a pool on
+ * its database for the checks: what the HTTP test files share.
+ */
+export interface ServerFixture {
+  fixture: ServiceFixture;
+  config: Config;
+  server: ServerHandle;
+  base: string;
+  pool: pg.Pool;
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+export async function serverFixture(extra: Record<string, string> = {}): Promise<ServerFixture> {
+  const fixture = await serviceFixture({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...extra });
+  const config = loadConfig('server', fixture.env);
+  const logLines: string[] = [];
+  const server = await startServer(config, { logger: createLogger('server', 'info', { write: (line: string) => void logLines.push(line) }) });
+  const pool = new pg.Pool({ connectionString: fixture.db.url, max: 2 });
+  return {
+    fixture,
+    config,
+    server,
+    base: `http://127.0.0.1:${server.port}`,
+    pool,
+    logLines,
+    close: async () => {
+      await server.close();
+      await pool.end();
+      await fixture.close();
+    },
+  };
+}

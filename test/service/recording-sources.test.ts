@@ -8,7 +8,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInputError } from '../../src/recording/errors.js';
 import { parseRecording } from '../../src/recording/parse.js';
-import { DirectorySource, RecordingNotFound, S3Source, UrlSource } from '../../src/recording/sources/index.js';
+import { isRasterizerError } from '../../src/errors.js';
+import { DirectorySource, S3Source, UrlSource } from '../../src/recording/sources/index.js';
+
+const notFound = expect.objectContaining({ code: 'recording_not_found' });
 import { createS3Client } from '../../src/storage/s3.js';
 import { S3_CREDENTIALS, startS3, type TestS3 } from './env.js';
 
@@ -50,7 +53,7 @@ describe('DirectorySource', () => {
   it('reports a missing session as not found (no retry)', async () => {
     for (const [team, session] of [[3, 'nope'], [4, 'a'], [3, 'e']] as const) {
       const err = await rejection(new DirectorySource(dir).load(team, session));
-      expect(err).toBeInstanceOf(RecordingNotFound);
+      expect(err).toEqual(notFound);
       expect(isInputError(err)).toBe(true);
       expect(err.message).toMatch(/recording not found/);
     }
@@ -60,7 +63,7 @@ describe('DirectorySource', () => {
     for (const session of ['../3/a', '..', '.hidden', 'a/b', '']) {
       const err = await rejection(new DirectorySource(dir).load(3, session));
       expect(isInputError(err)).toBe(true);
-      expect(err).not.toBeInstanceOf(RecordingNotFound);
+      expect(isRasterizerError(err, 'recording_not_found')).toBe(false);
     }
   });
 
@@ -80,12 +83,12 @@ describe('S3Source', () => {
   afterAll(() => s3?.close());
 
   it('reads <prefix>/<team>/<session>.<ext> and reports a missing one as not found', async () => {
-    const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true });
+    const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, timeoutMs: 30_000 });
     await client.send(new PutObjectCommand({ Bucket: s3.recordingsBucket, Key: 'sessions/5/s1.jsonl.gz', Body: gzipSync(AS_LINES) }));
     const source = new S3Source(client, s3.recordingsBucket, 'sessions');
     expect(parseRecording(await source.load(5, 's1')).events).toHaveLength(3);
     const err = await rejection(source.load(5, 's2'));
-    expect(err).toBeInstanceOf(RecordingNotFound);
+    expect(err).toEqual(notFound);
     expect(err.message).toContain(`s3://${s3.recordingsBucket}/sessions/5/s2`);
     client.destroy();
   });
@@ -123,8 +126,8 @@ describe('UrlSource', () => {
 
   it('treats 404 and 410 as not found, and other failures as transient', async () => {
     const source = new UrlSource(`${base}/recordings/{team_id}/{session_id}`, { timeoutMs: 5000 });
-    expect(await rejection(source.load(8, 'missing'))).toBeInstanceOf(RecordingNotFound);
-    expect(await rejection(source.load(8, 'gone'))).toBeInstanceOf(RecordingNotFound);
+    expect(await rejection(source.load(8, 'missing'))).toEqual(notFound);
+    expect(await rejection(source.load(8, 'gone'))).toEqual(notFound);
     const transient = await rejection(source.load(8, 'broken'));
     expect(isInputError(transient)).toBe(false);
     expect(transient.message).toMatch(/answered 500/);

@@ -3,56 +3,53 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { Job } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { createPool } from '../../src/db/pool.js';
+import { AssetRepository } from '../../src/db/assets.js';
+import { createPool, type Pool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Producer } from '../../src/producer/index.js';
-import { JOB_NAME, type JobProgress, type JobResult } from '../../src/queue/job.js';
+import { JOB_NAME, QUEUE_NAME, type JobProgress, type JobResult } from '../../src/queue/job.js';
+import { AssetStore, createS3Client } from '../../src/storage/s3.js';
 import { startWorker, type WorkerHandle } from '../../src/queue/worker.js';
 import { chromiumUnder } from '../support/service-procs.js';
 import { decodeGif } from '../support/gif-frames.js';
-import { createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, waitFor, type TestDatabase, type TestS3 } from './env.js';
+import { REDIS_URL, serviceFixture, waitFor, type ServiceFixture } from './env.js';
 
 /** examples/journey.json.gz: 72.8 s of a session at 1280x800, stored as gzip JSON lines. */
 const TEAM = 7;
 
 describe('worker: renders queued assets with a warm browser pool', () => {
-  let db: TestDatabase;
-  let s3: TestS3;
-  let prefix: string;
+  let fixture: ServiceFixture;
   let dir: string;
   let config: Config;
   let producer: Producer;
   let handle: WorkerHandle;
+  let queue: Queue;
+  let pool: Pool;
+  let assets: AssetRepository;
+  let store: AssetStore;
   const progress = new Map<string, JobProgress[]>();
 
   beforeAll(async () => {
-    [db, s3] = await Promise.all([createTestDatabase(), startS3()]);
-    prefix = uniqueName('bull');
     dir = await mkdtemp(join(tmpdir(), 'rr-recordings-'));
     await mkdir(join(dir, String(TEAM)));
     await copyFile('examples/journey.json.gz', join(dir, String(TEAM), 'journey.jsonl.gz'));
     await writeFile(join(dir, String(TEAM), 'garbage.json'), 'this is not a recording');
-    const env = serviceEnv({
-      db,
-      s3,
-      queuePrefix: prefix,
-      extra: {
-        RECORDINGS_DIR: dir,
-        WORKER_CONCURRENCY: '1',
-        BROWSER_RECYCLE_AFTER: '2',
-        JOB_ATTEMPTS: '2',
-        JOB_BACKOFF_MS: '50',
-        SWEEP_INTERVAL_S: '0',
-        WORKER_METRICS_PORT: '0',
-        // Short, so the hung-renderer test below settles quickly; ample for a step's capped asset wait.
-        RENDER_STALL_TIMEOUT_MS: '8000',
-      },
+    fixture = await serviceFixture({
+      RECORDINGS_DIR: dir,
+      WORKER_CONCURRENCY: '1',
+      BROWSER_RECYCLE_AFTER: '2',
+      JOB_ATTEMPTS: '2',
+      JOB_BACKOFF_MS: '50',
+      SWEEP_INTERVAL_S: '0',
+      WORKER_METRICS_PORT: '0',
+      // Short, so the hung-renderer test below settles quickly; ample for a step's capped asset wait.
+      RENDER_STALL_TIMEOUT_MS: '8000',
     });
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
-    config = loadConfig('worker', env);
+    config = loadConfig('worker', fixture.env);
     handle = await startWorker(config, { logger: createLogger('worker-test', 'silent') });
     handle.worker.on('progress', (job: Job, p) => {
       const list = progress.get(job.id!) ?? [];
@@ -60,23 +57,30 @@ describe('worker: renders queued assets with a warm browser pool', () => {
       progress.set(job.id!, list);
     });
     producer = new Producer({ config, logger: createLogger('producer-test', 'silent') });
+    queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: fixture.prefix });
+    pool = createPool(config.database.url, 2, 10_000);
+    assets = new AssetRepository(pool, config.assets.ttlDays);
+    store = new AssetStore(createS3Client(config.s3), config.s3.bucket, config.s3.prefix);
   });
 
   afterAll(async () => {
     await handle?.close();
     await producer?.close();
-    await Promise.allSettled([db?.drop(), s3?.close(), prefix ? dropQueuePrefix(prefix) : undefined, dir ? rm(dir, { recursive: true, force: true }) : undefined]);
+    await queue?.close();
+    await pool?.end();
+    store?.client.destroy();
+    await Promise.allSettled([fixture?.close(), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
   });
 
   const finished = (jobId: string) =>
     waitFor(`job ${jobId} to finish`, async () => {
-      const state = await producer.queue.getJobState(jobId);
+      const state = await queue.getJobState(jobId);
       return state === 'completed' || state === 'failed' ? state : undefined;
     }, 90_000);
 
   async function gifAt(location: string): Promise<Buffer> {
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location)!;
-    const out = await producer.store.client.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+    const out = await store.client.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
     return Buffer.from(await out.Body!.transformToByteArray());
   }
 
@@ -90,15 +94,15 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     first = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 20, endS: 24, minDurationS: 4, fps: 5, width: 320 });
     expect(await finished(first.jobId)).toBe('completed');
 
-    const row = await producer.assets.get(first.assetId);
-    expect(row).toMatchObject({ status: 'done', error: null, contentLocation: `s3://${s3.bucket}/previews/test/team-${TEAM}/asset-${first.assetId}.gif` });
+    const row = await assets.get(first.assetId);
+    expect(row).toMatchObject({ status: 'done', error: null, contentLocation: `s3://${fixture.s3.bucket}/previews/test/team-${TEAM}/asset-${first.assetId}.gif` });
     const gif = decodeGif(await gifAt(row!.contentLocation!));
     expect(gif.width).toBe(320);
     expect(gif.height).toBe(200);
     expect(gif.durationMs).toBeGreaterThan(3800);
     expect(gif.durationMs).toBeLessThan(4200);
 
-    const job = await producer.queue.getJob(first.jobId);
+    const job = await queue.getJob(first.jobId);
     const result = job!.returnvalue as JobResult;
     expect(result).toMatchObject({ content_location: row!.contentLocation, skipped: false, width: 320, height: 200 });
     expect(result.frames).toBeGreaterThan(0);
@@ -117,18 +121,18 @@ describe('worker: renders queued assets with a warm browser pool', () => {
   it('renders an asset once however often it is enqueued', async () => {
     // While the finished job is still in Redis, enqueueing the asset again finds it.
     expect(await producer.requeueAsset(first.assetId)).toBe(first.jobId);
-    expect((await producer.queue.getJob(first.jobId))!.finishedOn).toBeDefined();
-    expect(await producer.queue.getJobState(first.jobId)).toBe('completed');
+    expect((await queue.getJob(first.jobId))!.finishedOn).toBeDefined();
+    expect(await queue.getJobState(first.jobId)).toBe('completed');
 
     // Once Redis has forgotten it, a new job runs but finds the asset done and renders nothing.
-    const before = (await producer.assets.get(first.assetId))!;
-    await producer.queue.remove(first.jobId);
+    const before = (await assets.get(first.assetId))!;
+    await queue.remove(first.jobId);
     await producer.requeueAsset(first.assetId);
     expect(await finished(first.jobId)).toBe('completed');
-    expect((await producer.queue.getJob(first.jobId))!.returnvalue).toMatchObject({ skipped: true, content_location: before.contentLocation });
+    expect((await queue.getJob(first.jobId))!.returnvalue).toMatchObject({ skipped: true, content_location: before.contentLocation });
     expect(await metric('rasterizer_jobs_total')).toMatch(/outcome="completed"} 1\b/);
     expect(await metric('rasterizer_jobs_total')).toMatch(/outcome="skipped"} 1\b/);
-    expect((await producer.assets.get(first.assetId))!.updatedAt).toEqual(before.updatedAt);
+    expect((await assets.get(first.assetId))!.updatedAt).toEqual(before.updatedAt);
   });
 
   it('recycles the browser after BROWSER_RECYCLE_AFTER jobs', async () => {
@@ -137,7 +141,7 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     // Two renders on the first browser: it was retired and closed when the second ended.
     expect(handle.browsers.launches).toBe(1);
     expect(handle.browsers.browser).toBeUndefined();
-    const gif = decodeGif(await gifAt((await producer.assets.get(second.assetId))!.contentLocation!));
+    const gif = decodeGif(await gifAt((await assets.get(second.assetId))!.contentLocation!));
     expect(gif.width).toBe(256);
     expect(gif.height).toBeGreaterThan(160); // 160 px of frame plus the footer strip
   });
@@ -166,43 +170,52 @@ describe('worker: renders queued assets with a warm browser pool', () => {
       handle.worker.off('progress', onProgress);
     }
     expect(killed).toBeGreaterThan(0);
-    const job = await producer.queue.getJob(crash.jobId);
+    const job = await queue.getJob(crash.jobId);
     expect(job!.attemptsMade).toBe(2);
-    expect((job!.stacktrace ?? []).join('\n')).toMatch(/BrowserCrashed|browser died|Target|closed/i);
-    expect(await producer.assets.get(crash.assetId)).toMatchObject({ status: 'done' });
+    expect((job!.stacktrace ?? []).join('\n')).toMatch(/browser died|Target|closed/i);
+    expect(await assets.get(crash.assetId)).toMatchObject({ status: 'done' });
     expect(handle.browsers.launches).toBe(3);
     expect(await metric('rasterizer_jobs_total')).toMatch(/outcome="retried"} 1\b/);
   });
+
+  const good0 = () => first.assetId;
 
   it('fails bad input at once, without retrying, and keeps working', async () => {
     const past = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 100, endS: 110, minDurationS: 0 });
     const garbage = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'garbage', startS: 0, endS: 10 });
     // Data no producer would send: the worker must refuse it, not crash on it.
-    const bogus = await producer.queue.add(JOB_NAME, { asset_id: 'x', session_id: '../../etc/passwd' }, { jobId: 'asset-999999', attempts: 3 });
+    const bogus = await queue.add(JOB_NAME, { asset_id: 'x', session_id: '../../etc/passwd' }, { jobId: 'asset-999999', attempts: 3 });
+    // A job left in Redis from before the database was reset: its asset id now names another row.
+    const stale = await queue.add(JOB_NAME, { asset_id: good0(), team_id: TEAM, session_id: 'journey', start_offset_s: 0, end_offset_s: 5 }, { jobId: `asset-${good0()}`, attempts: 3 });
     const good = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 60, endS: 62, minDurationS: 0, fps: 5, width: 200 });
 
     for (const { jobId, reason } of [
       { jobId: past.jobId, reason: /after the recording|past|end/i },
       { jobId: garbage.jobId, reason: /rrweb|JSON|recording/i },
-      { jobId: bogus.id!, reason: /invalid job data: asset_id: .*; team_id: team_id is required; session_id/ },
+      { jobId: bogus.id!, reason: /^asset_id must be an asset id .*; team_id is required; session_id may hold only/ },
+      { jobId: stale.id!, reason: /a stale job/ },
     ]) {
       expect(await finished(jobId)).toBe('failed');
-      const job = await producer.queue.getJob(jobId);
+      const job = await queue.getJob(jobId);
       expect(job!.attemptsMade).toBe(1);
       expect(job!.failedReason).toMatch(reason);
     }
-    expect(await producer.assets.get(past.assetId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/./) });
-    expect(await producer.assets.get(garbage.assetId)).toMatchObject({ status: 'failed' });
+    expect(await assets.get(past.assetId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/./) });
+    expect(await assets.get(garbage.assetId)).toMatchObject({ status: 'failed' });
     expect(await finished(good.jobId)).toBe('completed');
-    expect(await producer.assets.get(good.assetId)).toMatchObject({ status: 'done' });
+    expect(await assets.get(good.assetId)).toMatchObject({ status: 'done' });
+    // The stale job did not touch the row its asset id names now.
+    expect(await assets.get(good0())).toMatchObject({ status: 'done', error: null });
   });
 
   it('closes a browser whose renderer hangs and retries the job on a fresh one', async () => {
     const hung = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 0, endS: 20, minDurationS: 0, fps: 10, width: 400 });
     const launchesBefore = handle.browsers.launches;
     const frozen: number[] = [];
+    let stalled: Browser | undefined;
     const onProgress = (job: Job) => {
       if (job.id !== hung.jobId || frozen.length > 0) return;
+      stalled = handle.browsers.browser;
       // The renderer stops answering without dying (a hang, a machine swapping): SIGSTOP it.
       for (const p of chromiumUnder(process.pid)) {
         if (!/--type=renderer/.test(p.cmdline)) continue;
@@ -224,12 +237,14 @@ describe('worker: renders queued assets with a warm browser pool', () => {
       }
     }
     expect(frozen.length).toBeGreaterThan(0);
-    const job = await producer.queue.getJob(hung.jobId);
+    const job = await queue.getJob(hung.jobId);
     expect(job!.attemptsMade).toBe(2);
-    expect((job!.stacktrace ?? []).join('\n')).toMatch(/PageUnresponsive|did not finish .* within 8 s/);
-    // The stalled browser was closed, not lent to the retry.
-    expect(handle.browsers.launches).toBe(launchesBefore + 1);
-    expect(await producer.assets.get(hung.assetId)).toMatchObject({ status: 'done' });
+    expect((job!.stacktrace ?? []).join('\n')).toMatch(/did not finish .* within 8 s/);
+    // The stalled browser was closed, not lent to the retry, which ran on a fresh one.
+    expect(stalled).toBeDefined();
+    expect(stalled!.isConnected()).toBe(false);
+    expect(handle.browsers.launches).toBeGreaterThan(launchesBefore);
+    expect(await assets.get(hung.assetId)).toMatchObject({ status: 'done' });
   });
 
   it('answers health checks and serves its metrics', async () => {
@@ -243,19 +258,31 @@ describe('worker: renders queued assets with a warm browser pool', () => {
   it('sweeps expired assets: rows and GIFs', async () => {
     const { assetId } = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 10, endS: 11, minDurationS: 0, fps: 5, width: 128 });
     const done = await waitFor('the asset to be done', async () => {
-      const a = await producer.assets.get(assetId);
+      const a = await assets.get(assetId);
       return a?.status === 'done' ? a : undefined;
     }, 60_000);
     expect((await gifAt(done.contentLocation!)).length).toBeGreaterThan(0);
-    const pool = createPool(config.database.url, 1);
-    try {
-      await pool.query(`UPDATE exported_assets SET expires_after = now() - interval '1 second' WHERE id = $1`, [assetId]);
-    } finally {
-      await pool.end();
-    }
+    await pool.query(`UPDATE exported_assets SET expires_after = now() - interval '1 second' WHERE id = $1`, [assetId]);
     await handle.sweep();
-    expect(await producer.assets.get(assetId)).toBeUndefined();
+    expect(await assets.get(assetId)).toBeUndefined();
     await expect(gifAt(done.contentLocation!)).rejects.toThrow();
-    expect(await producer.assets.get(first.assetId)).toMatchObject({ status: 'done' });
+    expect(await assets.get(first.assetId)).toMatchObject({ status: 'done' });
+  });
+
+  it("moves a clip that runs past the recording's end back inside it, and says so in the row and the job", async () => {
+    // 71-73 s of a 72.8 s recording, its length unknown to the caller: enqueued as 57-87.
+    const atEnd = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 71, endS: 73, fps: 2, width: 128 });
+    expect(atEnd).toMatchObject({ startS: 57, endS: 87 });
+    expect(await finished(atEnd.jobId)).toBe('completed');
+    const result = (await queue.getJob(atEnd.jobId))!.returnvalue as JobResult;
+    expect(result.end_offset_s! - result.start_offset_s!).toBeCloseTo(30, 1);
+    expect(result.end_offset_s).toBeGreaterThan(72.7);
+    expect(result.end_offset_s).toBeLessThan(72.9);
+    const row = (await assets.get(atEnd.assetId))!;
+    expect(row.exportContext).toMatchObject({ start_offset_s: result.start_offset_s, end_offset_s: result.end_offset_s });
+    expect(row.budgetSteps).toEqual(result.budget_steps);
+    const gif = decodeGif(await gifAt(row.contentLocation!));
+    expect(Math.abs(gif.durationMs - 30_000)).toBeLessThanOrEqual(200);
+    expect(result.budget_steps).toEqual(expect.any(Array));
   });
 });

@@ -194,3 +194,4 @@ export async function killWithBrowsers(service: ServiceProcess): Promise<void> {
 export async function killAllLaunched(): Promise<void> {
   await Promise.all(launched.splice(0).map((s) => killWithBrowsers(s)));
 }
+

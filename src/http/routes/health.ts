@@ -1,19 +1,18 @@
 import { Router } from 'express';
 import type { Metrics } from '../../observability/metrics.js';
+import { withDeadline } from '../../util/deadline.js';
 
 export type ReadinessCheck = (signal: AbortSignal) => Promise<void>;
 
 const CHECK_TIMEOUT_MS = 3000;
 
 async function runCheck(check: ReadinessCheck): Promise<string> {
-  const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS);
+  const abort = new AbortController();
   try {
-    await Promise.race([
-      check(signal),
-      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), { once: true })),
-    ]);
+    await withDeadline(check(abort.signal), CHECK_TIMEOUT_MS, 'the check');
     return 'ok';
   } catch (err) {
+    abort.abort();
     return (err as Error).message || String(err);
   }
 }

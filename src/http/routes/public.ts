@@ -1,47 +1,35 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
-import type { Producer } from '../../producer/producer.js';
+import { isViewable, type AssetRepository } from '../../db/assets.js';
+import { RasterizerError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { PreviewTokenError } from '../../signing/public-url.js';
+import type { UrlSigner } from '../../signing/public-url.js';
+import type { AssetStore } from '../../storage/s3.js';
+
+export interface PublicRouteDeps {
+  assets: Pick<AssetRepository, 'get'>;
+  signer: Pick<UrlSigner, 'verify'>;
+  gifs: Pick<AssetStore, 'open'>;
+  logger: Logger;
+}
 
 /**
  * GET /public/previews/:token: no bearer; the signed token is the permission. The GIF is streamed
  * from S3, never buffered whole.
  */
-export function publicRoutes(producer: Producer, logger: Logger): Router {
+export function publicRoutes(deps: PublicRouteDeps): Router {
   const router = Router();
   router.get('/public/previews/:token', async (req, res) => {
-    let claims;
-    try {
-      claims = await producer.signer.verify(req.params.token);
-    } catch (err) {
-      if (err instanceof PreviewTokenError) {
-        res.status(401).json({ error: err.reason === 'expired' ? 'token_expired' : 'invalid_token', message: err.message });
-        return;
-      }
-      throw err;
-    }
+    const claims = await deps.signer.verify(req.params.token);
     res.locals.assetId = claims.assetId;
-    const asset = await producer.assets.get(claims.assetId);
-    if (!asset) {
-      res.status(404).json({ error: 'not_found', message: 'this preview does not exist (deleted or expired)' });
-      return;
-    }
-    if (asset.teamId !== claims.teamId) {
-      res.status(403).json({ error: 'forbidden', message: 'this link does not grant access to this preview' });
-      return;
-    }
-    if (asset.status !== 'done' || !asset.contentLocation || asset.expiresAfter.getTime() <= Date.now()) {
-      res.status(404).json({ error: 'not_ready', message: `this preview is not available (status ${asset.status})` });
-      return;
-    }
+    const asset = await deps.assets.get(claims.assetId);
+    if (!asset) throw new RasterizerError('not_found', 'this preview does not exist (deleted or expired)');
+    if (asset.teamId !== claims.teamId) throw new RasterizerError('forbidden', 'this link does not grant access to this preview');
+    if (!isViewable(asset)) throw new RasterizerError('not_ready', `this preview is not available (status ${asset.status})`);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
-    const object = await producer.store.open(asset.contentLocation, abort.signal);
-    if (!object) {
-      res.status(404).json({ error: 'not_found', message: 'the GIF of this preview is missing' });
-      return;
-    }
+    const object = await deps.gifs.open(asset.contentLocation!, abort.signal);
+    if (!object) throw new RasterizerError('not_found', 'the GIF of this preview is missing');
     res.status(200).set({
       'content-type': 'image/gif',
       'cache-control': 'private, max-age=3600',
@@ -52,7 +40,7 @@ export function publicRoutes(producer: Producer, logger: Logger): Router {
     try {
       await pipeline(object.body, res);
     } catch (err) {
-      if (!abort.signal.aborted) logger.warn({ err, asset_id: asset.id }, 'streaming a preview failed');
+      if (!abort.signal.aborted) deps.logger.warn({ err, asset_id: asset.id }, 'streaming a preview failed');
     }
   });
   return router;

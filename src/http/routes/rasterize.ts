@@ -1,70 +1,40 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import type { Producer } from '../../producer/producer.js';
-import { WindowError } from '../../producer/window.js';
-import { fpsSchema, playbackSpeedSchema, sessionIdSchema, teamIdSchema, typeError, widthSchema } from '../../queue/job.js';
-import { InputError } from '../../recording/errors.js';
-import { parseOr400, sendInvalid } from '../validation.js';
+import type { EnqueuedPreview, PreviewEnqueuer, SegmentPreview } from '../../producer/enqueue.js';
+import { field } from '../../request/fields.js';
+import { wireMomentRequest, wireProblemsBody } from '../../request/moment.js';
+import { parseRequest } from '../../request/parse.js';
+import type { EnqueuedResponse, ProblemPreviewsResponse } from '../schemas.js';
 
-const seconds = (name: string) =>
-  z
-    .number({ error: typeError(name, 'a number of seconds') })
-    .refine(Number.isFinite, `${name} must be a finite number of seconds`)
-    .refine((v) => v >= 0, `${name} must not be negative`);
+export type Enqueuing = Pick<PreviewEnqueuer, 'enqueueMoment' | 'enqueueProblems'>;
 
-const rasterizeBody = z
-  .strictObject(
-    {
-      team_id: teamIdSchema,
-      session_id: sessionIdSchema,
-      start_offset_s: seconds('start_offset_s'),
-      end_offset_s: seconds('end_offset_s'),
-      min_duration_s: seconds('min_duration_s').optional(),
-      recording_duration_s: seconds('recording_duration_s')
-        .refine((v) => v > 0, 'recording_duration_s must be above 0')
-        .optional(),
-      playback_speed: playbackSpeedSchema.optional(),
-      fps: fpsSchema.optional(),
-      width: widthSchema.optional(),
-      footer: z.boolean({ error: 'footer must be true or false' }).optional(),
-    },
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : undefined) },
-  )
-  .refine((b) => b.end_offset_s >= b.start_offset_s, { message: 'end_offset_s must not be before start_offset_s', path: ['end_offset_s'] });
-
-/** POST /v1/rasterize: a moment of a session in, an asset id and its job out (202: it renders later). */
-export function rasterizeRoutes(producer: Producer): Router {
+/**
+ * POST /v1/rasterize: a moment of a session in, an asset id and its job out (202: it renders later).
+ * POST /v1/sessions/{session_id}/problem-previews: a session's segments in, one preview per problem.
+ */
+export function rasterizeRoutes(enqueuer: Enqueuing): Router {
   const router = Router();
   router.post('/v1/rasterize', async (req, res) => {
-    const body = parseOr400(rasterizeBody, req.body ?? {}, res);
-    if (!body) return;
-    try {
-      const enqueued = await producer.enqueueMomentPreview({
-        teamId: body.team_id,
-        sessionId: body.session_id,
-        startS: body.start_offset_s,
-        endS: body.end_offset_s,
-        minDurationS: body.min_duration_s,
-        recordingDurationS: body.recording_duration_s,
-        playbackSpeed: body.playback_speed,
-        fps: body.fps,
-        width: body.width,
-        footer: body.footer,
-        context: { source: 'api' },
-      });
-      res.locals.assetId = enqueued.assetId;
-      res.status(202).json({
-        asset_id: enqueued.assetId,
-        job_id: enqueued.jobId,
-        status: enqueued.status,
-        start_offset_s: enqueued.startS,
-        end_offset_s: enqueued.endS,
-      });
-    } catch (err) {
-      if (err instanceof WindowError) return sendInvalid(res, { [err.field]: err.message });
-      if (err instanceof InputError) return sendInvalid(res, { body: err.message });
-      throw err;
-    }
+    const moment = parseRequest(wireMomentRequest, req.body ?? {});
+    const enqueued = await enqueuer.enqueueMoment(moment, { context: { source: 'api' } });
+    res.locals.assetId = enqueued.assetId;
+    res.status(202).json(enqueuedBody(enqueued));
+  });
+
+  router.post('/v1/sessions/:session_id/problem-previews', async (req, res) => {
+    const sessionId = parseRequest(field.sessionId, req.params.session_id);
+    const body = parseRequest(wireProblemsBody, req.body ?? {});
+    const previews = await enqueuer.enqueueProblems({ ...body, sessionId });
+    const answer: ProblemPreviewsResponse = { session_id: sessionId, previews: previews.map(segmentBody) };
+    res.status(202).json(answer);
   });
   return router;
+}
+
+function enqueuedBody(e: EnqueuedPreview): EnqueuedResponse {
+  return { asset_id: e.assetId, job_id: e.jobId, status: e.status, start_offset_s: e.startS, end_offset_s: e.endS };
+}
+
+function segmentBody(p: SegmentPreview): ProblemPreviewsResponse['previews'][number] {
+  if ('reason' in p) return { index: p.index, problem_type: p.problemType, reason: p.reason };
+  return { index: p.index, problem_type: p.problemType, asset_id: p.assetId, job_id: p.jobId, start_offset_s: p.startS, end_offset_s: p.endS, deduplicated: p.deduplicated };
 }

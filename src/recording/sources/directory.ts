@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_PARSE_LIMITS } from '../parse.js';
-import { RECORDING_EXTENSIONS, RecordingNotFound, checkSessionRef, tooLarge, type RecordingSource } from './source.js';
+import { RECORDING_EXTENSIONS, checkSessionRef, recordingNotFound, tooLarge, type RecordingSource } from './source.js';
 
 /** `<dir>/<team_id>/<session_id>.{json,jsonl,json.gz,jsonl.gz}`. */
 export class DirectorySource implements RecordingSource {
@@ -30,6 +30,6 @@ export class DirectorySource implements RecordingSource {
       if (size > this.maxBytes) throw tooLarge(path, size, this.maxBytes);
       return readFile(path);
     }
-    throw new RecordingNotFound(`recording not found: no ${teamId}/${sessionId}{${RECORDING_EXTENSIONS.join(',')}} in ${this.dir}`);
+    throw recordingNotFound(`recording not found: no ${teamId}/${sessionId}{${RECORDING_EXTENSIONS.join(',')}} in ${this.dir}`);
   }
 }

@@ -5,7 +5,7 @@ import { S3Source } from './s3.js';
 import { UrlSource } from './url.js';
 import type { RecordingSource } from './source.js';
 
-export { RecordingNotFound, SESSION_ID_PATTERN, RECORDING_EXTENSIONS, type RecordingSource } from './source.js';
+export { recordingNotFound, SESSION_ID_PATTERN, RECORDING_EXTENSIONS, type RecordingSource } from './source.js';
 export { DirectorySource, S3Source, UrlSource };
 
 export function createRecordingSource(config: RecordingSourceConfig, s3: () => S3Client): RecordingSource {

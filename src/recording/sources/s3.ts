@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isNotFound } from '../../storage/s3.js';
 import { DEFAULT_PARSE_LIMITS } from '../parse.js';
-import { RECORDING_EXTENSIONS, RecordingNotFound, checkSessionRef, tooLarge, type RecordingSource } from './source.js';
+import { RECORDING_EXTENSIONS, checkSessionRef, recordingNotFound, tooLarge, type RecordingSource } from './source.js';
 
 /** `s3://<bucket>/<prefix>/<team_id>/<session_id>.{json,jsonl,json.gz,jsonl.gz}`. */
 export class S3Source implements RecordingSource {
@@ -34,6 +34,6 @@ export class S3Source implements RecordingSource {
         throw err;
       }
     }
-    throw new RecordingNotFound(`recording not found: no s3://${this.bucket}/${base}{${RECORDING_EXTENSIONS.join(',')}}`);
+    throw recordingNotFound(`recording not found: no s3://${this.bucket}/${base}{${RECORDING_EXTENSIONS.join(',')}}`);
   }
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_PARSE_LIMITS } from '../parse.js';
-import { RecordingNotFound, checkSessionRef, tooLarge, type RecordingSource } from './source.js';
+import { checkSessionRef, recordingNotFound, tooLarge, type RecordingSource } from './source.js';
 
 /**
  * GET `template` with `{team_id}` and `{session_id}` filled in. 404 and 410 mean the session does not
@@ -33,7 +33,7 @@ export class UrlSource implements RecordingSource {
     });
     if (res.status === 404 || res.status === 410) {
       await res.body?.cancel();
-      throw new RecordingNotFound(`recording not found: ${redact(url)} answered ${res.status}`);
+      throw recordingNotFound(`recording not found: ${redact(url)} answered ${res.status}`);
     }
     if (!res.ok) {
       await res.body?.cancel();

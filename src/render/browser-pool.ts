@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../render/browser.js';
 import type { Logger } from '../observability/logger.js';
+import { withDeadline } from '../util/deadline.js';
+import { launchBrowser } from './browser.js';
 
 /**
  * The engine's launchBrowser() (same binary and flags) minus Playwright's signal handlers: by default
@@ -27,11 +28,6 @@ interface Slot {
   jobsStarted: number;
   busy: boolean;
   retired: boolean;
-}
-
-/** A browser process that died under a job: the job is retried on a fresh one. */
-export class BrowserCrashed extends Error {
-  override readonly name = 'BrowserCrashed';
 }
 
 /** How long a browser gets to close before the pool stops waiting for it. */
@@ -131,16 +127,8 @@ export class BrowserPool {
     const i = this.idle.indexOf(slot);
     if (i >= 0) this.idle.splice(i, 1);
     if (!slot.browser.isConnected()) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      slot.browser.close().catch((err: unknown) => this.options.logger?.warn({ err }, 'closing a browser failed')),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.options.logger?.warn({ timeout_ms: CLOSE_TIMEOUT_MS }, 'a browser did not close in time; leaving it');
-          resolve();
-        }, CLOSE_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    await withDeadline(slot.browser.close(), CLOSE_TIMEOUT_MS, 'closing a browser').catch((err: unknown) =>
+      this.options.logger?.warn({ err: { message: (err as Error).message } }, 'closing a browser failed; leaving it'),
+    );
   }
 }

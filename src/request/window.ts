@@ -1,14 +1,5 @@
-import { InputError } from '../recording/errors.js';
-
-/** A bad window, naming the field at fault (the HTTP layer reports it per field). */
-export class WindowError extends InputError {
-  constructor(
-    readonly field: 'start_offset_s' | 'end_offset_s' | 'min_duration_s' | 'recording_duration_s',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { RasterizerError } from '../errors.js';
+import { DEFAULTS } from './fields.js';
 
 export interface WindowRequest {
   startS: number;
@@ -19,30 +10,25 @@ export interface WindowRequest {
   recordingDurationS?: number;
 }
 
-export const DEFAULT_MIN_DURATION_S = 30;
-
 /** Milliseconds are the finest the player seeks to; rounding keeps float noise out of rows and keys. */
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
 /**
  * The clip to render for a moment: at least `minDurationS` long, centred on the moment's midpoint.
  * At the recording's start the clip is pushed later (the end grows by what the start lost); at its
- * end, when known, pushed earlier. A recording no longer than the minimum is shown whole.
+ * end, when known, pushed earlier (the start moves back, not below 0). A recording no longer than
+ * the minimum is shown whole. The producer applies it with the length the caller knows; the worker
+ * again once it has loaded the recording and knows it for sure. Inputs are already parsed.
  */
 export function widenWindow(req: WindowRequest): { startS: number; endS: number } {
-  const min = req.minDurationS ?? DEFAULT_MIN_DURATION_S;
+  const min = req.minDurationS ?? DEFAULTS.minDurationS;
   const duration = req.recordingDurationS;
-  if (!Number.isFinite(req.startS) || req.startS < 0) throw new WindowError('start_offset_s', 'start_offset_s must be a number of seconds, 0 or more');
-  if (!Number.isFinite(req.endS) || req.endS < req.startS) throw new WindowError('end_offset_s', 'end_offset_s must be a number of seconds, not before start_offset_s');
-  if (!Number.isFinite(min) || min < 0) throw new WindowError('min_duration_s', 'min_duration_s must be a number of seconds, 0 or more');
-  if (duration !== undefined && (!Number.isFinite(duration) || duration <= 0)) {
-    throw new WindowError('recording_duration_s', 'recording_duration_s must be a positive number of seconds');
-  }
-
   if (duration !== undefined) {
     if (duration <= min) return { startS: 0, endS: round(duration) };
     if (req.startS >= duration) {
-      throw new WindowError('start_offset_s', `start_offset_s (${req.startS}) is at or past the recording's end (${duration} s)`);
+      throw new RasterizerError('invalid_request', undefined, {
+        fields: { startS: `(${req.startS} s) is at or past the end of the recording (${round(duration)} s long)` },
+      });
     }
   }
   let start = req.startS;

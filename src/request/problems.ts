@@ -5,16 +5,16 @@ export const PROBLEM_TYPES = ['blocking_exception', 'abandonment', 'non_blocking
 export type ProblemType = (typeof PROBLEM_TYPES)[number];
 
 /**
- * A segment of a session summary: times from the recording's start as `MM:SS` or `HH:MM:SS`, and
- * what was seen in it. Other fields are kept and ignored.
+ * A segment of a session summary, in the signals pipeline's shape: times from the recording's start
+ * as `MM:SS` or `HH:MM:SS`, and what was seen in it. Other fields are kept and ignored.
  */
 export const segmentSchema = z.looseObject({
-  start_time: z.string({ error: 'start_time must be a string such as 01:05 or 00:01:05' }),
-  end_time: z.string({ error: 'end_time must be a string such as 01:35 or 00:01:35' }),
-  exception: z.enum(['blocking', 'non-blocking'], { error: 'exception must be "blocking", "non-blocking" or null' }).nullish(),
-  abandonment_detected: z.boolean({ error: 'abandonment_detected must be true or false' }).nullish(),
-  confusion_detected: z.boolean({ error: 'confusion_detected must be true or false' }).nullish(),
-  success: z.boolean({ error: 'success must be true or false' }).nullish(),
+  start_time: z.string({ error: 'must be a string such as 01:05 or 00:01:05' }),
+  end_time: z.string({ error: 'must be a string such as 01:35 or 00:01:35' }),
+  exception: z.enum(['blocking', 'non-blocking'], { error: 'must be "blocking", "non-blocking" or null' }).nullish(),
+  abandonment_detected: z.boolean({ error: 'must be true or false' }).nullish(),
+  confusion_detected: z.boolean({ error: 'must be true or false' }).nullish(),
+  success: z.boolean({ error: 'must be true or false' }).nullish(),
 });
 export type Segment = z.input<typeof segmentSchema>;
 
