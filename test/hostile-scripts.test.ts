@@ -6,7 +6,7 @@ import { launchBrowser } from '../src/render/browser.js';
 import { playerAssets } from '../src/render/player-bundle.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
-import { startCanary, type CanaryServer } from './support/canary-server.js';
+import { quiet, startCanary, type CanaryServer } from './support/canary-server.js';
 import { injectVectorsAsMutation, injectVectorsIntoSnapshot, launchRecorderBrowser, recordPage } from './support/hostile-recordings.js';
 import { legitimateVectors, scriptPayload, scriptVectors, vectorPage, type Vector } from './support/hostile-vectors.js';
 import {
@@ -124,7 +124,8 @@ afterAll(async () => {
 
 async function render(events: RrwebEvent[]) {
   const r = await renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 0, width: 400, allowOrigins: [allowed.origin] }, { browser });
-  await new Promise((res) => setTimeout(res, 300));
+  // A script ping the page started late may still be in flight through the proxy: wait until it lands.
+  await quiet([allowed]);
   return r;
 }
 

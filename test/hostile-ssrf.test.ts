@@ -9,7 +9,7 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.js';
-import { COLOURS, solidPng, startCanary, type CanaryServer } from './support/canary-server.js';
+import { COLOURS, quiet, solidPng, startCanary, type CanaryServer } from './support/canary-server.js';
 import { decodeGif } from './support/gif-frames.js';
 import {
   injectCssomVectors,
@@ -88,8 +88,8 @@ async function loopbackNames(): Promise<string[]> {
 
 async function render(events: RrwebEvent[], allowOrigins: string[]): Promise<RenderResult> {
   const r = await renderRecording(events, { ...OPTIONS, allowOrigins }, { browser });
-  // A request the page started late would still be in flight through the proxy; give it time to land.
-  await new Promise((res) => setTimeout(res, 300));
+  // A request the page started late may still be in flight through the proxy: wait until it lands.
+  await quiet([canary, allowed]);
   return r;
 }
 

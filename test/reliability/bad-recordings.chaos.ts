@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/recording/errors.js';
+import { isInputError } from '../../src/errors.js';
 import { parseRecording } from '../../src/recording/parse.js';
 import { ensureBuilt } from '../service/build.js';
 import { badMessage, loadFuzzBase } from '../support/fuzz-run.js';
@@ -34,6 +34,7 @@ interface Posted {
   session: string;
   status: number;
   assetId?: number;
+  jobId?: string;
   /** What the parser in this process says of the bytes: its InputError message, or 'parses'. */
   parser?: string;
   body?: Record<string, unknown>;
@@ -81,20 +82,20 @@ describe('malformed recordings through the service', () => {
         parseRecording(bytes);
         parser = 'parses';
       } catch (err) {
-        if (!(err instanceof InputError)) throw new Error(`${c.name}: the parser threw ${String(err)}`);
+        if (!isInputError(err)) throw new Error(`${c.name}: the parser threw ${String(err)}`);
         parser = err.message;
       }
       const startS = c.startS ?? 0;
       const endS = c.endS ?? startS + 1;
       work.push(async () => {
         const res = await post(base, '/v1/rasterize', { team_id: TEAM, session_id: session, start_offset_s: startS, end_offset_s: endS, min_duration_s: 0, fps: 2, width: 120 });
-        posted.push({ kind: 'bad', name: c.name, session, status: res.status, assetId: res.body.asset_id as number | undefined, parser, body: res.body });
+        posted.push({ kind: 'bad', name: c.name, session, status: res.status, assetId: res.body.asset_id as number | undefined, jobId: res.body.job_id as string | undefined, parser, body: res.body });
       });
       if (i % GOOD_EVERY === 0) {
         const g = goodIndex++;
         work.push(async () => {
           const res = await post(base, '/v1/rasterize', { team_id: TEAM, session_id: JOURNEY, start_offset_s: (g * 3) % 60, end_offset_s: ((g * 3) % 60) + 2, min_duration_s: 0, fps: 5, width: 160 });
-          posted.push({ kind: 'good', name: `good-${g}`, session: JOURNEY, status: res.status, assetId: res.body.asset_id as number | undefined });
+          posted.push({ kind: 'good', name: `good-${g}`, session: JOURNEY, status: res.status, assetId: res.body.asset_id as number | undefined, jobId: res.body.job_id as string | undefined });
         });
       }
     }
@@ -139,7 +140,7 @@ describe('malformed recordings through the service', () => {
     const rows = new Map((await allRows(stack)).map((r) => [r.id, r]));
     const keys = new Set(await bucketKeys(stack));
     for (const p of accepted) {
-      const j = jobs.get(`asset-${p.assetId}`);
+      const j = p.jobId ? jobs.get(p.jobId) : undefined;
       const r = rows.get(p.assetId!);
       if (!j || !r) {
         problems.push(`${p.name}: job ${j ? 'present' : 'missing'}, row ${r ? r.status : 'missing'}`);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Producer } from '../../src/producer/producer.js';
+import { assetIdFromJobId } from '../../src/queue/job.js';
 import { ensureBuilt } from '../service/build.js';
 import {
   chromiumUnder,
@@ -105,7 +106,7 @@ describe('load', () => {
     expect(Object.fromEntries(statuses)).toEqual({ 202: REQUESTS });
     const ids = results.map((r) => r.body.asset_id as number);
     expect(new Set(ids).size, 'distinct asset ids').toBe(REQUESTS);
-    for (const r of results) expect(r.body.job_id).toBe(`asset-${r.body.asset_id}`);
+    for (const r of results) expect(r.body.job_id).toMatch(new RegExp(`^asset-${r.body.asset_id}-[0-9a-f]{16}$`));
 
     // Rows == jobs == accepted requests, and each job carries its own row's moment.
     const rows = await allRows(stack);
@@ -115,7 +116,7 @@ describe('load', () => {
     expect(new Set(jobs.map((j) => j.id)).size).toBe(REQUESTS);
     const byId = new Map(results.map((r, i) => [r.body.asset_id as number, bodies[i]!]));
     for (const j of jobs) {
-      const id = Number(j.id!.slice('asset-'.length));
+      const id = assetIdFromJobId(j.id)!;
       const b = byId.get(id)!;
       expect(j.data).toMatchObject({ asset_id: id, team_id: b.team_id, session_id: b.session_id, start_offset_s: b.start_offset_s, end_offset_s: b.end_offset_s });
     }
@@ -127,7 +128,8 @@ describe('load', () => {
     const again = await Promise.all([...ids, ...ids].map((id) => producer.requeueAsset(id)));
     const requeueMs = performance.now() - requeueStarted;
     await producer.close();
-    expect(again.every((jobId, i) => jobId === `asset-${[...ids, ...ids][i]}`)).toBe(true);
+    const jobIdOfAsset = new Map(results.map((r) => [r.body.asset_id as number, r.body.job_id as string]));
+    expect(again.every((jobId, i) => jobId === jobIdOfAsset.get([...ids, ...ids][i]!))).toBe(true);
     expect(await stack.queue.count()).toBe(REQUESTS);
     expect((await allRows(stack)).length).toBe(REQUESTS);
 

@@ -3,7 +3,7 @@ import { ensureBuilt } from '../service/build.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/fault-proxy.js';
 import { startPrivatePostgres, type PrivateServer } from '../support/private-services.js';
 import { killAllLaunched, launchService, logLines, waitHealthy, waitUntil, type ServiceProcess } from '../support/service-procs.js';
-import { bucketKeys, createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, keyFor, report, row, waitSettled, type Stack } from './stack.js';
+import { bucketKeys, createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, jobIdOf, jobState, keyFor, report, row, waitSettled, type Stack } from './stack.js';
 
 /**
  * PostgreSQL unavailable at the moment a job finishes: the GIF is in S3 and the worker's statement
@@ -142,7 +142,7 @@ describe('PostgreSQL unavailable when a job finishes', () => {
       const fault = faultAtMarkDone(mode);
       const id = await enqueueMoment(baseFewAttempts, { start: 30, end: 33, fps: 5, width: 200 });
       const at = await fault;
-      await waitUntil(`job of asset ${id} to fail`, async () => (await stack.queue.getJobState(`asset-${id}`)) === 'failed', 120_000, 100);
+      await waitUntil(`job of asset ${id} to fail`, async () => (await jobState(stack, id)) === 'failed', 120_000, 100);
       const failMs = Date.now() - at;
       const j = await job(stack, id);
       expect(j?.attemptsMade).toBe(3);

@@ -75,7 +75,8 @@ describe('Redis restarted mid-run', () => {
       for (const r of duringPosts) {
         if (r.status === 202) accepted.push(r.body.asset_id as number);
         else {
-          expect(r.status).toBe(500);
+          expect(r.status).toBe(503);
+          expect(r.body.error).toBe('queue_unavailable');
           refusedDuringOutage++;
         }
       }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../service/build.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/fault-proxy.js';
 import { killAllLaunched, launchService, logLines, waitHealthy, waitUntil, type ServiceProcess } from '../support/service-procs.js';
-import { bucketKeys, createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, keyFor, report, row, waitSettled, type Stack } from './stack.js';
+import { bucketKeys, createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, jobIdOf, jobState, keyFor, report, row, waitSettled, type Stack } from './stack.js';
 
 /**
  * S3 failing under the worker's upload, through a TCP fault proxy in front of the in-process S3
@@ -117,7 +117,7 @@ describe('S3 faults during the upload', () => {
         const fault = faultAtUpload(mode);
         const id = await enqueueMoment(baseFewAttempts, { start: 20 + i, end: 23 + i, fps: 5, width: 200 });
         const at = await fault;
-        await waitUntil(`job of asset ${id} to fail`, async () => (await stack.queue.getJobState(`asset-${id}`)) === 'failed', 120_000, 100);
+        await waitUntil(`job of asset ${id} to fail`, async () => (await jobState(stack, id)) === 'failed', 120_000, 100);
         const failMs = Date.now() - at;
         const j = await job(stack, id);
         expect(j?.attemptsMade).toBe(3);
@@ -130,8 +130,9 @@ describe('S3 faults during the upload', () => {
           const r = await row(stack, id);
           return r?.status === 'failed' ? r : undefined;
         }, 20_000);
-        const sweepsBefore = logLines(worker, /did not work; next sweep retries/).filter((l) => l.asset_id === id || l.job_id === `asset-${id}`).length;
-        await waitUntil('a sweep to try and fail', () => logLines(worker, /did not work; next sweep retries/).filter((l) => l.asset_id === id || l.job_id === `asset-${id}`).length > sweepsBefore, 30_000, 100);
+        const jobId = await jobIdOf(stack, id);
+        const sweepsBefore = logLines(worker, /did not work; next sweep retries/).filter((l) => l.asset_id === id || l.job_id === jobId).length;
+        await waitUntil('a sweep to try and fail', () => logLines(worker, /did not work; next sweep retries/).filter((l) => l.asset_id === id || l.job_id === jobId).length > sweepsBefore, 30_000, 100);
         expect((await row(stack, id))?.status).toBe('failed');
         expect(logLines(worker, 'rendered', id)).toHaveLength(0);
 
@@ -146,7 +147,7 @@ describe('S3 faults during the upload', () => {
           attempts: j?.attemptsMade ?? 0,
           failMs,
           error: failedRow.error ?? '',
-          sweepRetries: logLines(worker, /did not work; next sweep retries/).filter((l) => l.asset_id === id || l.job_id === `asset-${id}`).length,
+          sweepRetries: logLines(worker, /did not work; next sweep retries/).filter((l) => l.asset_id === id || l.job_id === jobId).length,
           cleanupMs: Date.now() - back,
         });
       }

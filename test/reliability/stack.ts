@@ -6,7 +6,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Queue, type Job } from 'bullmq';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { QUEUE_NAME } from '../../src/queue/job.js';
+import { QUEUE_NAME, jobIdForAsset } from '../../src/queue/job.js';
 import { API_TOKEN, REDIS_URL, createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, type TestDatabase, type TestS3 } from '../service/env.js';
 import { freePort } from '../support/private-services.js';
 import { logLines, type ServiceProcess } from '../support/service-procs.js';
@@ -127,8 +127,22 @@ export function locationFor(stack: Stack, assetId: number, team = TEAM): string 
   return `s3://${stack.s3.bucket}/${keyFor(assetId, team)}`;
 }
 
+/** Job ids seen per asset (from POST answers and rows), for assets whose row is gone by the time a check asks. */
+const knownJobIds = new Map<number, string>();
+
+/** An asset's job id: `asset-<id>-<job key>`, the key read from its row. */
+export async function jobIdOf(stack: Stack, assetId: number): Promise<string> {
+  const { rows } = await stack.pool.query<{ job_key: string | null }>('SELECT job_key FROM exported_assets WHERE id = $1', [assetId]).catch(() => ({ rows: [] as { job_key: string | null }[] }));
+  if (rows[0]) knownJobIds.set(assetId, jobIdForAsset(assetId, rows[0].job_key));
+  return knownJobIds.get(assetId) ?? jobIdForAsset(assetId);
+}
+
 export async function job(stack: Stack, assetId: number): Promise<Job | undefined> {
-  return stack.queue.getJob(`asset-${assetId}`);
+  return stack.queue.getJob(await jobIdOf(stack, assetId));
+}
+
+export async function jobState(stack: Stack, assetId: number): Promise<string> {
+  return stack.queue.getJobState(await jobIdOf(stack, assetId));
 }
 
 export interface PostResult {
@@ -166,6 +180,7 @@ export async function enqueueMoment(base: string, window: { start: number; end: 
     width: window.width ?? 240,
   });
   if (res.status !== 202) throw new Error(`POST /v1/rasterize answered ${res.status}: ${JSON.stringify(res.body)}`);
+  knownJobIds.set(res.body.asset_id as number, res.body.job_id as string);
   return res.body.asset_id as number;
 }
 
@@ -173,7 +188,7 @@ export async function waitSettled(stack: Stack, assetId: number, timeoutMs = 120
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await row(stack, assetId).catch(() => undefined);
-    const state = await stack.queue.getJobState(`asset-${assetId}`).catch(() => 'unknown');
+    const state = await jobState(stack, assetId).catch(() => 'unknown');
     if ((state === 'completed' || state === 'failed') && r?.status !== 'rendering') return r;
     if (state === 'unknown' && r === undefined) return undefined;
     if (Date.now() > deadline) throw new Error(`asset ${assetId} did not settle in ${timeoutMs} ms (job ${state}, row ${r?.status})`);
@@ -187,7 +202,7 @@ export async function waitSettled(stack: Stack, assetId: number, timeoutMs = 120
  */
 export async function expectDoneOnce(stack: Stack, assetId: number, workers: ServiceProcess[]): Promise<{ attemptsMade: number; renders: number }> {
   const j = await job(stack, assetId);
-  expect(await stack.queue.getJobState(`asset-${assetId}`), `job of asset ${assetId}`).toBe('completed');
+  expect(await jobState(stack, assetId), `job of asset ${assetId}`).toBe('completed');
   const r = await row(stack, assetId);
   expect(r, `row of asset ${assetId}`).toMatchObject({ status: 'done', content_location: locationFor(stack, assetId), error: null });
   expect(await bucketKeys(stack)).toContain(keyFor(assetId));

@@ -12,7 +12,7 @@ import {
   waitUntil,
   type ServiceProcess,
 } from '../support/service-procs.js';
-import { createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, report, row, waitSettled, type Stack } from './stack.js';
+import { createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, jobIdOf, jobState, report, row, waitSettled, type Stack } from './stack.js';
 
 /**
  * Process faults, on the real processes: a worker SIGKILLed mid-render (its job goes to another
@@ -108,8 +108,9 @@ describe('worker processes under faults', () => {
       const j = await job(stack, id);
       const result = await expectDoneOnce(stack, id, everyWorker);
       expect(logLines(victim, 'rendered', id)).toHaveLength(0);
-      expect(logLines(survivor, 'job stalled; it goes back to the queue').some((l) => l.job_id === `asset-${id}`) ||
-        logLines(everyWorker, 'job stalled; it goes back to the queue').some((l) => l.job_id === `asset-${id}`)).toBe(true);
+      const jobId = await jobIdOf(stack, id);
+      expect(logLines(survivor, 'job stalled; it goes back to the queue').some((l) => l.job_id === jobId) ||
+        logLines(everyWorker, 'job stalled; it goes back to the queue').some((l) => l.job_id === jobId)).toBe(true);
       outcomes.push({ asset: id, killedAfterFrames: frames, reclaimMs, orphanBrowserMs, attempts: result.attemptsMade, stalled: (j as unknown as { stalledCounter?: number }).stalledCounter ?? -1 });
       // Two workers again for the next round.
       workers.splice(workers.indexOf(victim), 1, await startWorker(`w-${i}-replacement`));
@@ -209,14 +210,14 @@ describe('worker processes under faults', () => {
       expect(stopIndex).toBeGreaterThan(0);
       for (const id of ids) {
         const j = await job(stack, id);
-        expect(await stack.queue.getJobState(`asset-${id}`), `asset ${id}: ${j?.failedReason} ${(j?.stacktrace ?? []).join(' | ')}`).toBe('completed');
+        expect(await jobState(stack, id), `asset ${id}: ${j?.failedReason} ${(j?.stacktrace ?? []).join(' | ')}`).toBe('completed');
         const renderedIndex = worker.lines.findIndex((l) => l.msg === 'rendered' && l.asset_id === id);
         expect(renderedIndex, `asset ${id} rendered before the worker stopped`).toBeGreaterThanOrEqual(0);
         expect(renderedIndex).toBeLessThan(stopIndex);
         await expectDoneOnce(stack, id, everyWorker);
       }
       expect(logLines(worker, 'rendering', later)).toHaveLength(0);
-      const leftWaiting = (await stack.queue.getJobState(`asset-${later}`)) === 'waiting';
+      const leftWaiting = (await jobState(stack, later)) === 'waiting';
       expect(leftWaiting).toBe(true);
       outcomes.push({ assets: [...ids, later], exitMs, leftWaiting });
     }
@@ -248,7 +249,7 @@ describe('worker processes under faults', () => {
       expect(code).toBe(0);
       expect(logLines(worker, 'rendered', id)).toHaveLength(0);
       const j = await job(stack, id);
-      const state = await stack.queue.getJobState(`asset-${id}`);
+      const state = await jobState(stack, id);
       handedBack.push({ worker: worker.name, exitMs, attemptsMade: j?.attemptsMade ?? -1, state });
       expect(['waiting', 'delayed', 'prioritized'], `job state after hand-back ${i + 1}`).toContain(state);
       expect(j?.attemptsMade, 'a hand-back uses no attempt').toBe(0);

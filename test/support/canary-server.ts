@@ -183,3 +183,25 @@ export async function startCanary(): Promise<CanaryServer> {
     },
   };
 }
+
+/**
+ * Waits until the canaries have seen no new request or connection for `quietMs` (at most
+ * `timeoutMs`): a request the page started late may still be in flight through the proxy when a
+ * render returns. Polls the counts instead of sleeping a fixed time, so a quiet run ends at once.
+ */
+export async function quiet(canaries: CanaryServer[], quietMs = 150, timeoutMs = 3000): Promise<void> {
+  const count = () => canaries.reduce((n, c) => n + c.requests.length + c.connections, 0);
+  const deadline = Date.now() + timeoutMs;
+  let last = count();
+  let stillSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = count();
+    if (now !== last) {
+      last = now;
+      stillSince = Date.now();
+    } else if (Date.now() - stillSince >= quietMs) {
+      return;
+    }
+  }
+}
