@@ -32,6 +32,14 @@ export const DEFAULT_POLICY: NetworkPolicyOptions = {
   maxRedirects: 5,
 };
 
+/** One hop's answer: a redirect's location, or the body. */
+interface Answer {
+  status: number;
+  contentType?: string;
+  location?: string;
+  body: Buffer;
+}
+
 export interface FetchedAsset {
   status: number;
   contentType: string | undefined;
@@ -202,12 +210,7 @@ export class NetworkPolicy {
     return this.totalBytes <= this.options.maxTotalBytes;
   }
 
-  private request(
-    url: URL,
-    pinned: { address: string; family: number } | undefined,
-    signal: AbortSignal,
-  ): Promise<{ status: number; contentType?: string; location?: string; body: Buffer }> {
-    const max = this.options.maxResponseBytes;
+  private request(url: URL, pinned: { address: string; family: number } | undefined, signal: AbortSignal): Promise<Answer> {
     // Connect to the address we vetted, so a second DNS answer cannot point us elsewhere.
     const lookup: LookupFunction | undefined = pinned
       ? (_host, opts, cb) => {
@@ -217,50 +220,38 @@ export class NetworkPolicy {
       : undefined;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = mod.request(
-        url,
-        {
-          method: 'GET',
-          lookup,
-          signal,
-          headers: { 'user-agent': 'replay-rasterizer', accept: '*/*', 'accept-encoding': 'identity' },
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const location = res.headers.location;
-          if (status >= 300 && status < 400 && location) {
-            res.resume();
-            resolve({ status, location, body: Buffer.alloc(0) });
-            return;
-          }
-          const declared = Number(res.headers['content-length']);
-          if (declared > max) {
-            req.destroy();
-            reject(new RasterizerError('network_policy', `response of ${declared} bytes is over the ${max}-byte cap`));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > max) {
-              req.destroy();
-              reject(new RasterizerError('network_policy', `response is over the ${max}-byte cap`));
-              return;
-            }
-            if (!this.take(c.length)) {
-              req.destroy();
-              reject(new RasterizerError('network_policy', `over ${this.options.maxTotalBytes} bytes of assets in one render`));
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('end', () => resolve({ status, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
-          res.on('error', reject);
-        },
-      );
+      const headers = { 'user-agent': 'replay-rasterizer', accept: '*/*', 'accept-encoding': 'identity' };
+      const req = mod.request(url, { method: 'GET', lookup, signal, headers }, (res) => this.readAnswer(req, res, resolve, reject));
       req.on('error', (err) => reject(signal.aborted ? new RasterizerError('network_policy', `timed out after ${this.options.requestTimeoutMs} ms`) : err));
       req.end();
     });
+  }
+
+  /** A redirect as it is; a body counted against the response's cap and the render's total as it arrives. */
+  private readAnswer(req: http.ClientRequest, res: http.IncomingMessage, resolve: (a: Answer) => void, reject: (e: Error) => void): void {
+    const max = this.options.maxResponseBytes;
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    const refuse = (why: string) => {
+      req.destroy();
+      reject(new RasterizerError('network_policy', why));
+    };
+    if (status >= 300 && status < 400 && location) {
+      res.resume();
+      resolve({ status, location, body: Buffer.alloc(0) });
+      return;
+    }
+    const declared = Number(res.headers['content-length']);
+    if (declared > max) return refuse(`response of ${declared} bytes is over the ${max}-byte cap`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) return refuse(`response is over the ${max}-byte cap`);
+      if (!this.take(c.length)) return refuse(`over ${this.options.maxTotalBytes} bytes of assets in one render`);
+      chunks.push(c);
+    });
+    res.on('end', () => resolve({ status, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    res.on('error', reject);
   }
 }
