@@ -1,33 +1,20 @@
 import type { Command } from 'commander';
-import { isConfigError, loadConfig, type Role } from '../config/config.js';
-import { createLogger } from '../observability/logger.js';
+import { isConfigError, loadConfig, type Config, type Role } from '../config/config.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 
 /**
  * `worker`, `server` and `migrate`: the running service (see src/queue, src/http, src/db). Each loads
  * its modules when it runs, so `render` starts without BullMQ, express, pg or the S3 client.
  */
 export function registerServiceCommands(program: Command): void {
-  program
-    .command('worker')
-    .description('Render queued jobs (BullMQ queue rasterize-recording); configured by the environment (see README)')
-    .action(async () => {
-      const config = configFor('worker');
-      const logger = createLogger('worker', config.logLevel);
-      const { startWorker } = await import('../queue/worker.js');
-      const handle = await startOrExit(() => startWorker(config, { logger }), logger);
-      stopOnSignals(() => handle.close(), logger);
-    });
-
-  program
-    .command('server')
-    .description('Serve the HTTP API (enqueue, asset status, public previews, health, metrics); configured by the environment')
-    .action(async () => {
-      const config = configFor('server');
-      const logger = createLogger('server', config.logLevel);
-      const { startServer } = await import('../http/server.js');
-      const handle = await startOrExit(() => startServer(config, { logger }), logger);
-      stopOnSignals(() => handle.close(), logger);
-    });
+  registerRunningRole(program, 'worker', 'Render queued jobs (BullMQ queue rasterize-recording); configured by the environment (see README)', async (config, logger) => {
+    const { startWorker } = await import('../queue/worker.js');
+    return startWorker(config, { logger });
+  });
+  registerRunningRole(program, 'server', 'Serve the HTTP API (enqueue, asset status, public previews, health, metrics); configured by the environment', async (config, logger) => {
+    const { startServer } = await import('../http/server.js');
+    return startServer(config, { logger });
+  });
 
   program
     .command('migrate')
@@ -43,6 +30,24 @@ export function registerServiceCommands(program: Command): void {
         process.stderr.write(`replay-rasterizer: migrate failed: ${(err as Error).message}\n`);
         process.exitCode = 1;
       }
+    });
+}
+
+/** A role that runs until a signal: start it (or exit 1), then drain and exit on SIGTERM/SIGINT. */
+function registerRunningRole(
+  program: Command,
+  role: 'worker' | 'server',
+  description: string,
+  start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>,
+): void {
+  program
+    .command(role)
+    .description(description)
+    .action(async () => {
+      const config = configFor(role);
+      const logger = createLogger(role, config.logLevel);
+      const handle = await startOrExit(() => start(config, logger), logger);
+      stopOnSignals(() => handle.close(), logger);
     });
 }
 
