@@ -5,7 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import type { PlayerConfig, StepResult } from '../src/render/player-protocol.js';
+import type { Motion, PlayerConfig, StepResult } from '../src/render/player-protocol.js';
 
 /** A page declaring more faces than this (icon sets, many subsets) loads the rest when it uses them. */
 const MAX_EAGER_FONTS = 40;
@@ -21,6 +21,14 @@ interface ReplayerInternals {
   emitter?: { emit(type: string): void };
 }
 const ScrollSource = 3;
+/** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
+const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */]);
+/** A display frame of the recorded page: changes within one are styled together, as the browser did. */
+const FRAME_MS = 16;
+/** Changes older than this before a frame are applied in one batch; what they started has finished. */
+const RECENT_MS = 5000;
+/** pause(t) applies events stamped before t: a hair past the snapshot includes it. */
+const SNAPSHOT_EPSILON_MS = 0.01;
 
 interface Scroll {
   x: number;
@@ -34,6 +42,8 @@ class Player {
   private applied = 0;
   /** rrweb has done its first seek (built the page); later forward steps can be applied directly. */
   private seeked = false;
+  /** Animations already placed on the replay clock. */
+  private known = new WeakSet<Animation>();
   private href = '';
   /** Last recorded scroll per node id since the last full snapshot: re-applied once late assets change layout. */
   private scrolls = new Map<number, Scroll>();
@@ -68,9 +78,14 @@ class Player {
       showDebug: false,
       mouseTail: false,
       triggerFocus: true,
-      pauseAnimation: true,
+      // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
+      // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
+      pauseAnimation: cfg.motion === 'frozen',
       UNSAFE_replayCanvas: false,
-      useVirtualDom: true,
+      // Forward steps apply events to the real DOM. With the virtual DOM, every step that carries a
+      // mutation copies the whole document into it and diffs it back (measured on rustdoc pages: a
+      // 400-900 ms step while the user types into the search box, 5-80 ms without).
+      useVirtualDom: false,
       insertStyleRules: [
         // Scrollbars would eat into the recorded viewport and shift the layout.
         'html::-webkit-scrollbar, body::-webkit-scrollbar { display: none; }',
@@ -111,31 +126,101 @@ class Player {
    * scroll on the new one, so each page is reached in its own seek.
    */
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
-    for (const c of cuts) if (c < t) this.seek(c);
-    this.seek(t);
+    for (const c of cuts) if (c < t) this.seek(c, t);
+    this.seek(t, t);
     this.drawClicks(t);
     this.footerTime.textContent = `${clock(t - this.cfg.sessionStartTs)}`;
     this.footerUrl.textContent = this.href;
-    return this.settle(assetCapMs);
+    return this.settle(assetCapMs, t);
   }
 
   /** Waits for what the page is loading, then puts scroll positions back where the recording had them. */
-  async settle(assetCapMs: number): Promise<StepResult> {
+  async settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const pending = await this.waitForAssets(assetCapMs);
     this.restoreScrolls();
-    return { pending, href: this.href };
+    return { pending, href: this.href, motion: this.motion(frameTs) };
   }
 
-  private seek(t: number): void {
-    const target = t - this.firstTs;
+  /**
+   * Applies the events before `t`. `frameTs` is the replay time of the frame that will show them:
+   * the animations those events start are set to where they would be at that frame.
+   */
+  private seek(t: number, frameTs: number): void {
+    let end = this.applied;
+    let snapshot = -1;
+    while (end < this.events.length && this.events[end]!.timestamp < t) {
+      if (this.events[end]!.type === EventType.FullSnapshot) snapshot = end;
+      end++;
+    }
+    const internals = this.replayer as unknown as ReplayerInternals;
+    const canCast = typeof internals.getCastFn === 'function' && typeof internals.emitter?.emit === 'function';
+    if (!this.seeked || snapshot >= 0 || !canCast) {
+      // A page load: rrweb builds it (pause replays from the last full snapshot before the time).
+      // With casting available, the page is built as it was at its snapshot and the events after
+      // it are applied forward, so animations start when their events happened.
+      const upTo = canCast && snapshot >= 0 ? snapshot + 1 : canCast && !this.seeked ? this.firstSnapshotEnd(end) : end;
+      this.track(upTo);
+      this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
+      this.seeked = true;
+      this.known = new WeakSet();
+      this.stampAnimations(frameTs - this.events[upTo - 1]!.timestamp);
+      if (upTo >= end || !canCast) return;
+    }
+    this.forward(end, frameTs, internals as Required<ReplayerInternals>);
+  }
+
+  /** Index just past the first full snapshot at or before `end` (the clip starts at its Meta + snapshot). */
+  private firstSnapshotEnd(end: number): number {
+    for (let i = this.applied; i < end; i++) if (this.events[i]!.type === EventType.FullSnapshot) return i + 1;
+    return end;
+  }
+
+  /**
+   * Applies events [applied, end) as rrweb's own synchronous seek does (its pause(t) would walk every
+   * event of the recording on each call, which grows with the session's length), in groups of what
+   * happened within one display frame of the recorded page. Recent groups are followed by a style
+   * update, so that the transitions and animations their changes start are started at the group's
+   * time, not at the frame's.
+   */
+  private forward(end: number, frameTs: number, internals: Required<ReplayerInternals>): void {
     const from = this.applied;
-    let pageLoad = false;
-    // Track what the seek applies (scrolls, page URL) from our own copy of the events.
-    while (this.applied < this.events.length && this.events[this.applied]!.timestamp < t) {
+    this.track(end);
+    let i = from;
+    // Older changes in one batch: an animation they started has had RECENT_MS to run.
+    const recentFrom = frameTs - RECENT_MS;
+    let changed = false;
+    let groupTs = 0;
+    while (i < end && this.events[i]!.timestamp < recentFrom) changed = this.cast(this.events[i++]!, internals) || changed;
+    if (i > from) {
+      internals.emitter.emit('flush');
+      if (changed) this.stampAnimations(frameTs - this.events[i - 1]!.timestamp);
+    }
+    while (i < end) {
+      groupTs = this.events[i]!.timestamp;
+      changed = false;
+      while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) changed = this.cast(this.events[i++]!, internals) || changed;
+      if (!changed) continue;
+      internals.emitter.emit('flush');
+      this.stampAnimations(frameTs - groupTs);
+    }
+    // Pointer position and selection of the last group.
+    internals.emitter.emit('flush');
+  }
+
+  /** Casts one event; true when it can start a transition or animation in the replay document. */
+  private cast(e: eventWithTime, internals: Required<ReplayerInternals>): boolean {
+    if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) return false;
+    internals.getCastFn(e, true)();
+    if (e.type !== EventType.IncrementalSnapshot) return true;
+    return !QUIET_SOURCES.has((e.data as { source: number }).source);
+  }
+
+  /** What the events up to `end` tell us beyond the DOM: page URL and scroll positions. */
+  private track(end: number): void {
+    while (this.applied < end) {
       const e = this.events[this.applied++]! as { type: number; data: Record<string, unknown> };
       if (e.type === EventType.Meta && typeof e.data.href === 'string') this.href = e.data.href;
       else if (e.type === EventType.FullSnapshot) {
-        pageLoad = true;
         this.scrolls.clear();
         const node = e.data.node as { id?: number } | undefined;
         const off = e.data.initialOffset as { left?: number; top?: number } | undefined;
@@ -145,21 +230,62 @@ class Player {
         this.scrolls.set(id, { x, y });
       }
     }
-    const internals = this.replayer as unknown as ReplayerInternals;
-    if (this.seeked && !pageLoad && typeof internals.getCastFn === 'function' && typeof internals.emitter?.emit === 'function') {
-      // A forward step: apply just the events since the last frame, as rrweb's own seek does, then
-      // flush. rrweb's pause(t) would also get there, but it walks every event of the recording on
-      // each call (delays, snapshot search, timers), which grows with the session's length.
-      for (let i = from; i < this.applied; i++) {
-        const e = this.events[i]!;
-        if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) continue;
-        internals.getCastFn(e, true)();
-      }
-      internals.emitter.emit('flush');
-      return;
+  }
+
+  /**
+   * Animations and transitions that appeared since the last call were started by changes made
+   * `ageMs` of replay time before the coming frame: move them that far on, so that at the frame
+   * they are where the user's browser had them. (The browser starts a new animation at its next
+   * frame; an animation not yet started holds its current time, and starts from it.)
+   */
+  private stampAnimations(ageMs: number): void {
+    if (this.cfg.motion === 'frozen') return;
+    const doc = this.iframe.contentDocument;
+    if (!doc?.getAnimations) return;
+    // getAnimations() brings style up to date, which is what creates the new animations.
+    for (const a of doc.getAnimations()) {
+      if (this.known.has(a)) continue;
+      this.known.add(a);
+      if (ageMs > 0 && a.playState === 'running') a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
     }
-    this.replayer.pause(Math.max(0, target));
-    this.seeked = true;
+  }
+
+  /**
+   * Whether something in the visible replay moves by itself at `frameTs`: finite animations and
+   * transitions (captured at full rate until they end), infinite ones (spinners, tickers: the
+   * renderer samples them less often), and when the next animation waiting for its delay starts.
+   */
+  private motion(frameTs: number): Motion {
+    const out: Motion = { finite: false, infinite: false, nextStartTs: null };
+    const doc = this.iframe.contentDocument;
+    const win = this.iframe.contentWindow;
+    if (this.cfg.motion === 'frozen' || !doc?.getAnimations || !win) return out;
+    const vw = win.innerWidth;
+    const vh = win.innerHeight;
+    for (const a of doc.getAnimations()) {
+      if (a.playState !== 'running' || !a.playbackRate) continue;
+      const effect = a.effect as KeyframeEffect | null;
+      if (!effect) continue;
+      const timing = effect.getComputedTiming();
+      const local = Number(timing.localTime ?? 0);
+      const delay = Number(timing.delay ?? 0);
+      const end = Number(timing.endTime ?? 0);
+      if (local >= end && end !== Infinity) continue;
+      const target = effect.target;
+      if (target) {
+        const r = target.getBoundingClientRect();
+        if (r.bottom <= 0 || r.right <= 0 || r.top >= vh || r.left >= vw || (r.width === 0 && r.height === 0)) continue;
+      }
+      if (local < delay) {
+        // Still waiting for its delay: nothing moves until then.
+        const at = frameTs + (delay - local) / Math.abs(a.playbackRate);
+        out.nextStartTs = out.nextStartTs === null ? at : Math.min(out.nextStartTs, at);
+        continue;
+      }
+      if (end === Infinity) out.infinite = true;
+      else out.finite = true;
+    }
+    return out;
   }
 
   private restoreScrolls(): void {
@@ -282,9 +408,9 @@ const api = {
     if (!player) throw new Error('player not initialised');
     return player.step(t, cuts, assetCapMs);
   },
-  settle(assetCapMs: number): Promise<StepResult> {
+  settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     if (!player) throw new Error('player not initialised');
-    return player.settle(assetCapMs);
+    return player.settle(assetCapMs, frameTs);
   },
 };
 

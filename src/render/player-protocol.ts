@@ -11,10 +11,23 @@ export interface PlayerConfig {
   clickRippleMs: number;
   /** Clicks to draw: replay timestamp and recorded-viewport position. */
   clicks: { ts: number; x: number; y: number }[];
+  /** 'frozen': CSS animations paused as rrweb's Replayer does (the tests' control); default 'live'. */
+  motion?: 'live' | 'frozen';
+}
+
+/** What moves by itself in the visible replay after a step. */
+export interface Motion {
+  /** A finite animation or transition is running. */
+  finite: boolean;
+  /** An infinite one is (spinner, ticker, carousel). */
+  infinite: boolean;
+  /** Replay time at which the next animation now waiting for its delay starts, if any. */
+  nextStartTs: number | null;
 }
 
 export interface StepResult {
   /** Assets (fonts, images, stylesheets) still loading when the wait gave up. */
   pending: number;
   href: string;
+  motion: Motion;
 }

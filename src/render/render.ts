@@ -10,7 +10,7 @@ import { GifWriter, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
-import type { PlayerConfig, StepResult } from './player-protocol.js';
+import type { Motion, PlayerConfig, StepResult } from './player-protocol.js';
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
@@ -86,7 +86,8 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     deviceScaleFactor: 1,
     serviceWorkers: 'block',
     acceptDownloads: false,
-    reducedMotion: 'reduce',
+    // Media features as the user had them: pages that honour prefers-reduced-motion must move.
+    reducedMotion: 'no-preference',
   });
   // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
   // fails the render at once instead of at the next page call's deadline).
@@ -109,22 +110,26 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       sessionStartTs: clip.recordingStartTs,
       clickRippleMs: CLICK_RIPPLE_MS,
       clicks: clip.clicks,
+      motion: ctx.motion ?? 'live',
     });
 
     const timings = { setupMs: performance.now() - started, replayMs: 0, captureMs: 0, encodeMs: 0 };
+    const stepMs: number[] = [];
     const captures: Captured[] = [];
     const sampler = new PaletteSampler();
     let rawBytes = 0;
     let waitBudget = ASSET_WAIT_PER_RENDER_MS;
     let seenActivity = -1;
     let carryPending = false;
+    let motion: Motion = { finite: false, infinite: false, nextStartTs: null };
+    let lastCaptureTs = -Infinity;
     const total = clip.frames.length;
     for (let k = 0; k < total; k++) {
       abort.throwIfAborted();
       const slot = clip.frames[k]!;
       const last = captures[captures.length - 1];
       const networkMoved = proxy.activity !== seenActivity || proxy.inflight > 0;
-      if (!plain && !slot.dirty && !networkMoved && !carryPending && last) {
+      if (!plain && !slot.dirty && !networkMoved && !carryPending && !moves(motion, slot.seekTs, lastCaptureTs) && last) {
         last.delayCs += slot.delayCs;
       } else {
         const waitedFrom = performance.now();
@@ -137,15 +142,20 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
           const left = cap - (performance.now() - waitedFrom);
           if (left <= 0) break;
           await proxy.waitIdle(left);
-          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`, at, limits);
+          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))}, ${slot.seekTs})`, at, limits);
         }
         const replayed = performance.now();
         // The first step replays the page's history up to the window: that is setup, paid once.
         if (k === 0) timings.setupMs += replayed - waitedFrom;
-        else timings.replayMs += replayed - waitedFrom;
+        else {
+          timings.replayMs += replayed - waitedFrom;
+          stepMs.push(replayed - waitedFrom);
+        }
         waitBudget = Math.max(0, waitBudget - (replayed - waitedFrom));
         carryPending = step.pending > 0 || proxy.inflight > 0;
         seenActivity = proxy.activity;
+        motion = step.motion;
+        lastCaptureTs = slot.seekTs;
         const png = await bounded(source.capture(slot.seekTs - clip.startTs), `the capture at ${at}`, limits);
         timings.captureMs += performance.now() - replayed;
         if (!png && last) {
@@ -195,6 +205,8 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
         replayMs: Math.round(timings.replayMs),
         captureMs: Math.round(timings.captureMs),
         encodeMs: Math.round(timings.encodeMs),
+        steps: stepMs.length,
+        stepMedianMs: +median(stepMs).toFixed(1),
       },
     };
   } finally {
@@ -202,6 +214,19 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     await context.close().catch(() => {});
     await ownBrowser?.close().catch(() => {});
   }
+}
+
+/**
+ * Infinite animations (spinners, tickers, carousels) are sampled at most this often, in ms of replay
+ * time: at full rate they would make every slot a capture for as long as they are on screen.
+ */
+const INFINITE_MOTION_INTERVAL_MS = 200;
+
+/** Whether what moves on its own in the replay makes the slot at `ts` a new picture. */
+function moves(m: Motion, ts: number, lastCaptureTs: number): boolean {
+  if (m.finite) return true;
+  if (m.nextStartTs !== null && ts >= m.nextStartTs) return true;
+  return m.infinite && ts - lastCaptureTs >= INFINITE_MOTION_INTERVAL_MS;
 }
 
 /**
@@ -263,7 +288,13 @@ async function callPlayer(source: FrameSource, call: string, at: string, limits:
     const why = (r.exceptionDetails.exception?.description ?? r.exceptionDetails.text).split('\n')[0];
     throw new InputError(`the recording cannot be replayed (${call.slice(0, call.indexOf('('))} at ${at}): ${why}`);
   }
-  return r.result.value ?? { pending: 0, href: '' };
+  return r.result.value ?? { pending: 0, href: '', motion: { finite: false, infinite: false, nextStartTs: null } };
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 /** PNG capture (drawn at captureScale) to RGBA at the GIF's size, in one sharp pipeline on libuv's threads. */
