@@ -1,4 +1,6 @@
 import sharp from 'sharp';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { planClip, CLICK_RIPPLE_MS } from '../recording/clip.js';
 import { InputError } from '../recording/errors.js';
@@ -11,6 +13,8 @@ import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
 import type { Motion, PlayerConfig, StepResult } from './player-protocol.js';
+
+const gzipAsync = promisify(gzip);
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
@@ -80,6 +84,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const plain = ctx.method === 'plain';
   // The plain baseline screenshots every frame, so its browser draws on its own.
   const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
+  const launchedAt = performance.now();
   const browser = ctx.browser ?? ownBrowser!;
   const context = await browser.newContext({
     viewport: { width: capture.width, height: capture.height },
@@ -113,7 +118,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       motion: ctx.motion ?? 'live',
     });
 
-    const timings = { setupMs: performance.now() - started, replayMs: 0, captureMs: 0, encodeMs: 0 };
+    const timings = { setupMs: performance.now() - started, launchMs: launchedAt - started, initMs: performance.now() - launchedAt, firstStepMs: 0, replayMs: 0, captureMs: 0, encodeMs: 0 };
     const stepMs: number[] = [];
     const captures: Captured[] = [];
     const sampler = new PaletteSampler();
@@ -146,7 +151,10 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
         }
         const replayed = performance.now();
         // The first step replays the page's history up to the window: that is setup, paid once.
-        if (k === 0) timings.setupMs += replayed - waitedFrom;
+        if (k === 0) {
+          timings.setupMs += replayed - waitedFrom;
+          timings.firstStepMs = replayed - waitedFrom;
+        }
         else {
           timings.replayMs += replayed - waitedFrom;
           stepMs.push(replayed - waitedFrom);
@@ -202,6 +210,9 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       frameSource: source.kind,
       timings: {
         setupMs: Math.round(timings.setupMs),
+        launchMs: Math.round(timings.launchMs),
+        initMs: Math.round(timings.initMs),
+        firstStepMs: Math.round(timings.firstStepMs),
         replayMs: Math.round(timings.replayMs),
         captureMs: Math.round(timings.captureMs),
         encodeMs: Math.round(timings.encodeMs),
@@ -264,9 +275,10 @@ function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise
 async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEvent[], limits: CallLimits, config: PlayerConfig): Promise<void> {
   try {
     // JSON strings: Playwright's serializer overflows its stack on deep snapshots passed as objects.
+    const packed = (await gzipAsync(JSON.stringify(events), { level: 1 })).toString('base64');
     const init = source.page.evaluate(
       ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
-      [JSON.stringify(events), JSON.stringify(config)] as const,
+      [packed, JSON.stringify(config)] as const,
     );
     await bounded(init, 'building the replay', limits);
   } catch (err) {

@@ -83,6 +83,10 @@ export interface RenderResult {
    */
   timings: {
     setupMs: number;
+    /** Parts of setupMs: starting the browser (0 with a warm one), loading the player and handing it the events, replaying up to the first frame. */
+    launchMs: number;
+    initMs: number;
+    firstStepMs: number;
     replayMs: number;
     captureMs: number;
     encodeMs: number;
