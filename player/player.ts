@@ -5,9 +5,8 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import type { Motion, PlayerConfig, StepResult } from '../src/render/player-protocol.js';
+import type { Motion, PlayerConfig, PlayerPayload, PlayerWindow, StepResult } from '../src/render/player-protocol.js';
 
-/** A page declaring more faces than this (icon sets, many subsets) loads the rest when it uses them. */
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
 /**
@@ -43,12 +42,9 @@ class Player {
   private seeked = false;
   /** Animations already placed on the replay clock. */
   private known = new WeakSet<Animation>();
-  private href = '';
+  href = '';
   /** Last recorded scroll per node id since the last full snapshot: re-applied once late assets change layout. */
   private scrolls = new Map<number, Scroll>();
-  private stage: HTMLElement;
-  private footerUrl: HTMLElement;
-  private footerTime: HTMLElement;
   private ripples: HTMLElement[] = [];
   private overlay: HTMLElement;
   private scale = 1;
@@ -56,21 +52,15 @@ class Player {
 
   constructor(
     events: eventWithTime[],
+    private clicks: Click[],
     private cfg: PlayerConfig,
+    /** This window's own box in the stage: shown while it is the window on screen. */
+    readonly root: HTMLElement,
   ) {
     this.events = events;
     this.firstTs = events[0]!.timestamp;
-    this.stage = document.getElementById('stage')!;
-    this.stage.style.width = `${cfg.frameWidth}px`;
-    this.stage.style.height = `${cfg.frameHeight}px`;
-    const footer = document.getElementById('footer')!;
-    footer.style.height = `${cfg.footerHeight}px`;
-    footer.style.display = cfg.footerHeight > 0 ? 'flex' : 'none';
-    footer.style.fontSize = `${Math.max(10, Math.round(cfg.footerHeight * 0.46))}px`;
-    this.footerUrl = document.getElementById('footer-url')!;
-    this.footerTime = document.getElementById('footer-time')!;
     this.replayer = new Replayer(events, {
-      root: this.stage,
+      root,
       speed: 1,
       skipInactive: false,
       showWarning: false,
@@ -91,7 +81,7 @@ class Player {
       ],
     });
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
-    const wrapper = this.stage.querySelector('.replayer-wrapper') as HTMLElement;
+    const wrapper = root.querySelector('.replayer-wrapper') as HTMLElement;
     this.overlay = document.createElement('div');
     this.overlay.className = 'rr-click-layer';
     wrapper.appendChild(this.overlay);
@@ -103,7 +93,7 @@ class Player {
     const s = Math.min(this.cfg.frameWidth / width, this.cfg.frameHeight / height);
     this.scale = s;
     this.offset = { x: (this.cfg.frameWidth - width * s) / 2, y: (this.cfg.frameHeight - height * s) / 2 };
-    const wrapper = this.stage.querySelector('.replayer-wrapper') as HTMLElement;
+    const wrapper = this.root.querySelector('.replayer-wrapper') as HTMLElement;
     wrapper.style.width = `${width}px`;
     wrapper.style.height = `${height}px`;
     wrapper.style.transform = `translate(${this.offset.x}px, ${this.offset.y}px) scale(${s})`;
@@ -128,8 +118,6 @@ class Player {
     for (const c of cuts) if (c < t) this.seek(c, t);
     this.seek(t, t);
     this.drawClicks(t);
-    this.footerTime.textContent = `${clock(t - this.cfg.sessionStartTs)}`;
-    this.footerUrl.textContent = this.href;
     return this.settle(assetCapMs, t);
   }
 
@@ -355,7 +343,7 @@ class Player {
   }
 
   private drawClicks(t: number): void {
-    const active = this.cfg.clicks.filter((c) => c.ts <= t && t < c.ts + this.cfg.clickRippleMs);
+    const active = this.clicks.filter((c) => c.ts <= t && t < c.ts + this.cfg.clickRippleMs);
     while (this.ripples.length < active.length) {
       const el = document.createElement('div');
       el.className = 'rr-click';
@@ -397,26 +385,93 @@ function clock(ms: number): string {
   return `${h > 0 ? `${h}:` : ''}${mm}:${String(sec).padStart(2, '0')}`;
 }
 
-let player: Player | undefined;
+type Click = PlayerWindow['clicks'][number];
+
+/**
+ * The stage: one Player per window (tab) of the recording, each in its own box, the one the user was
+ * in at a frame's time shown and stepped. A window taking the screen again catches up from where it
+ * was left, as its own events say.
+ */
+class Show {
+  private players = new Map<string, Player>();
+  private windows: Map<string, PlayerWindow>;
+  private current: Player | undefined;
+  private stage = document.getElementById('stage')!;
+  private footerUrl = document.getElementById('footer-url')!;
+  private footerTime = document.getElementById('footer-time')!;
+
+  constructor(
+    windows: PlayerWindow[],
+    private cfg: PlayerConfig,
+  ) {
+    this.windows = new Map(windows.map((w) => [w.key, w]));
+    this.stage.style.width = `${cfg.frameWidth}px`;
+    this.stage.style.height = `${cfg.frameHeight}px`;
+    const footer = document.getElementById('footer')!;
+    footer.style.height = `${cfg.footerHeight}px`;
+    footer.style.display = cfg.footerHeight > 0 ? 'flex' : 'none';
+    footer.style.fontSize = `${Math.max(10, Math.round(cfg.footerHeight * 0.46))}px`;
+  }
+
+  /** The window on screen at `t`, its player made (and its first page built) the first time. */
+  private async playerAt(t: number): Promise<Player> {
+    let key = this.cfg.schedule[0]!.key;
+    for (const span of this.cfg.schedule) if (span.fromTs <= t) key = span.key;
+    let player = this.players.get(key);
+    if (!player) {
+      const w = this.windows.get(key);
+      if (!w) throw new Error(`no events for window ${JSON.stringify(key)}`);
+      const root = document.createElement('div');
+      root.className = 'rr-window';
+      this.stage.appendChild(root);
+      player = new Player(w.events as eventWithTime[], w.clicks, this.cfg, root);
+      this.players.set(key, player);
+      await player.settleStart();
+    }
+    if (player !== this.current) {
+      for (const p of this.players.values()) p.root.style.display = p === player ? 'block' : 'none';
+      this.current = player;
+    }
+    return player;
+  }
+
+  async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
+    const player = await this.playerAt(t);
+    const r = await player.step(t, cuts, assetCapMs);
+    this.footerTime.textContent = `${clock(t - this.cfg.sessionStartTs)}`;
+    this.footerUrl.textContent = player.href;
+    return r;
+  }
+
+  settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
+    if (!this.current) throw new Error('settle before the first step');
+    return this.current.settle(assetCapMs, frameTs);
+  }
+}
+
+let show: Show | undefined;
 
 const api = {
-  /** `eventsGzip64`: the events as gzipped JSON in base64 (a sixth of the bytes through CDP; measured 5 MB of rustdoc events: ~500 ms as a JSON string, ~250 ms gzipped). */
-  async init(eventsGzip64: string, configJson: string): Promise<void> {
+  /**
+   * `payloadGzip64`: the windows and their events (PlayerPayload) as gzipped JSON in base64: a sixth
+   * of the bytes through CDP (5 MB of rustdoc events: ~500 ms as a JSON string, ~250 ms gzipped).
+   */
+  async init(payloadGzip64: string, configJson: string): Promise<void> {
     const style = document.createElement('style');
     style.textContent = rrwebCss;
     document.head.appendChild(style);
-    const gz = await (await fetch(`data:application/octet-stream;base64,${eventsGzip64}`)).blob();
+    const gz = await (await fetch(`data:application/octet-stream;base64,${payloadGzip64}`)).blob();
     const json = await new Response(gz.stream().pipeThrough(new DecompressionStream('gzip'))).text();
-    player = new Player(JSON.parse(json) as eventWithTime[], JSON.parse(configJson) as PlayerConfig);
-    await player.settleStart();
+    const payload = JSON.parse(json) as PlayerPayload;
+    show = new Show(payload.windows, JSON.parse(configJson) as PlayerConfig);
   },
   step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
-    if (!player) throw new Error('player not initialised');
-    return player.step(t, cuts, assetCapMs);
+    if (!show) throw new Error('player not initialised');
+    return show.step(t, cuts, assetCapMs);
   },
   settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
-    if (!player) throw new Error('player not initialised');
-    return player.settle(assetCapMs, frameTs);
+    if (!show) throw new Error('player not initialised');
+    return show.settle(assetCapMs, frameTs);
   },
 };
 

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { planClip, CLICK_RIPPLE_MS } from '../recording/clip.js';
+import { inferColorScheme } from '../recording/color-scheme.js';
 import { InputError } from '../recording/errors.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
@@ -12,7 +13,7 @@ import { GifWriter, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
-import type { Motion, PlayerConfig, StepResult } from './player-protocol.js';
+import type { Motion, PlayerConfig, PlayerPayload, StepResult } from './player-protocol.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -91,8 +92,10 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     deviceScaleFactor: 1,
     serviceWorkers: 'block',
     acceptDownloads: false,
-    // Media features as the user had them: pages that honour prefers-reduced-motion must move.
+    // Media features as the user had them: pages that honour prefers-reduced-motion must move, and
+    // the colour scheme is the one the page marked itself with.
     reducedMotion: 'no-preference',
+    colorScheme: inferColorScheme(clip.windows[0]!.events),
   });
   // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
   // fails the render at once instead of at the next page call's deadline).
@@ -108,13 +111,13 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     const source = await openFrameSource(browser, context);
     source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
     await bounded(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'loading the player', limits);
-    await initPlayer(source, browser, clip.events, limits, {
+    await initPlayer(source, browser, { windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) }, limits, {
       frameWidth: capture.width,
       frameHeight: capture.frameHeight,
       footerHeight: capture.footerHeight,
       sessionStartTs: clip.recordingStartTs,
       clickRippleMs: CLICK_RIPPLE_MS,
-      clicks: clip.clicks,
+      schedule: clip.schedule,
       motion: ctx.motion ?? 'live',
     });
 
@@ -272,10 +275,10 @@ function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise
 }
 
 /** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
-async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEvent[], limits: CallLimits, config: PlayerConfig): Promise<void> {
+async function initPlayer(source: FrameSource, browser: Browser, payload: PlayerPayload, limits: CallLimits, config: PlayerConfig): Promise<void> {
   try {
     // JSON strings: Playwright's serializer overflows its stack on deep snapshots passed as objects.
-    const packed = (await gzipAsync(JSON.stringify(events), { level: 1 })).toString('base64');
+    const packed = (await gzipAsync(JSON.stringify(payload), { level: 1 })).toString('base64');
     const init = source.page.evaluate(
       ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
       [packed, JSON.stringify(config)] as const,
