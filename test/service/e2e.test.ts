@@ -228,7 +228,7 @@ describe('end to end: server and worker as processes', () => {
 
     worker = launchService('worker', shortLocks);
     const done = await settled(posted.asset_id, 60_000);
-    expect(done.status).toBe('done');
+    expect(done.status, String(done.error)).toBe('done');
     expect(worker.lines.some((l) => l.msg === 'job stalled; it goes back to the queue' && l.job_id === posted.job_id)).toBe(true);
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
