@@ -100,8 +100,8 @@ function nameFields(message: string, namer: FieldNamer): string {
   return message.replace(/\{([A-Za-z][A-Za-z0-9.]*)\}/g, (_m, name: string) => namer(name));
 }
 
-/** `name must ...`, or `name: ...` when the message does not read on from the name. */
-function describeFields(fields: Record<string, string>, namer: FieldNamer): string | undefined {
+/** `name must ...`, or `name: ...` when the message does not read on from the name; fields joined by '; '. */
+export function describeFields(fields: Record<string, string>, namer: FieldNamer): string | undefined {
   const parts = Object.entries(fields).map(([path, what]) => {
     const name = path.split('.').map(namer).join('.');
     const text = nameFields(what, namer);

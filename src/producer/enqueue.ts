@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Asset, AssetRepository, AssetStatus, ExportContext } from '../db/assets.js';
-import { RasterizerError, isInputError } from '../errors.js';
+import { RasterizerError, describeFields, isInputError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { jobIdForAsset, type JobData } from '../queue/job.js';
 import type { Enqueuer } from '../queue/job-queue.js';
@@ -81,7 +81,7 @@ export class PreviewEnqueuer {
 
   private async enqueueSegment(req: ProblemsRequest, index: number, raw: unknown): Promise<SegmentPreview> {
     const parsed = segmentSchema.safeParse(raw);
-    if (!parsed.success) return { index, problemType: null, reason: `segment is malformed: ${new RasterizerError('invalid_request', undefined, { fields: issueFields(parsed.error) }).message}` };
+    if (!parsed.success) return { index, problemType: null, reason: `segment is malformed: ${describeFields(issueFields(parsed.error), (name) => name)}` };
     const segment = parsed.data;
     const problemType = classifySegment(segment) ?? null;
     if (!problemType) return { index, problemType, reason: 'no problem in this segment' };
