@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AssetRepository } from '../db/assets.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   progress: ProgressReader;
   signer: UrlSigner;
   gifs: Pick<AssetStore, 'open'>;
+  /** The BullMQ queue itself, for operator tools mounted on the app (the queue dashboard); no route uses it. */
+  queue: Queue;
   apiToken: string;
   logger: Logger;
   metrics: Metrics;

@@ -39,6 +39,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     progress: jobs,
     signer,
     gifs: store,
+    queue: jobs.queue,
     apiToken: config.http.apiToken,
     logger,
     metrics,
