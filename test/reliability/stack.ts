@@ -202,7 +202,7 @@ export async function waitSettled(stack: Stack, assetId: number, timeoutMs = 120
  */
 export async function expectDoneOnce(stack: Stack, assetId: number, workers: ServiceProcess[]): Promise<{ attemptsMade: number; renders: number }> {
   const j = await job(stack, assetId);
-  expect(await jobState(stack, assetId), `job of asset ${assetId}`).toBe('completed');
+  expect(await jobState(stack, assetId), `job of asset ${assetId}: ${j?.failedReason ?? ''}`).toBe('completed');
   const r = await row(stack, assetId);
   expect(r, `row of asset ${assetId}`).toMatchObject({ status: 'done', content_location: locationFor(stack, assetId), error: null });
   expect(await bucketKeys(stack)).toContain(keyFor(assetId));
