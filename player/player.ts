@@ -270,8 +270,10 @@ class Player {
       const delay = Number(timing.delay ?? 0);
       const end = Number(timing.endTime ?? 0);
       if (local >= end && end !== Infinity) continue;
+      // An infinite animation off screen (a spinner in a closed menu, a ticker scrolled away) is not
+      // sampled. Finite ones always are: they end, and one that slides something in starts off screen.
       const target = effect.target;
-      if (target) {
+      if (end === Infinity && target) {
         const r = target.getBoundingClientRect();
         if (r.bottom <= 0 || r.right <= 0 || r.top >= vh || r.left >= vw || (r.width === 0 && r.height === 0)) continue;
       }
