@@ -119,6 +119,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       clickRippleMs: CLICK_RIPPLE_MS,
       schedule: clip.schedule,
       motion: ctx.motion ?? 'live',
+      naive: plain,
     });
 
     const timings = { setupMs: performance.now() - started, launchMs: launchedAt - started, initMs: performance.now() - launchedAt, firstStepMs: 0, replayMs: 0, captureMs: 0, encodeMs: 0 };
