@@ -94,6 +94,25 @@ describe('replay-rasterizer render', () => {
     expect(JSON.parse(r.stdout).duration_s).toBe(2);
   });
 
+  it('renders a window shorter than one GIF tick as one frame (it crashed with exit 1)', async () => {
+    const r = await cli(['render', example, '--out', join(dir, 'instant.gif'), '--start', '60', '--end', '60.004', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { frames: number; duration_s: number };
+    expect(summary.frames).toBe(1);
+    expect(summary.duration_s).toBe(0.02);
+  });
+
+  it('reads a PostHog API answer saved to a file (it was refused as "line 1 does not parse as JSON")', async () => {
+    const events = gunzipSync(await readFile(example)).toString().trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const saved = join(dir, 'posthog-answer.json');
+    await writeFile(saved, JSON.stringify({ result: { snapshot_data_by_window_id: { '0192-window': events }, next: null } }, null, 2));
+    const r = await cli(['render', saved, '--out', join(dir, 'answer.gif'), '--start', '60', '--end', '62', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).duration_s).toBe(2);
+  });
+
   describe('bad input: exit 2 and one clear line, no stack trace', () => {
     const cases: [string, () => Promise<string[]>, RegExp][] = [
       ['a missing file', async () => ['render', join(dir, 'nope.json'), '--out', 'x.gif'], /cannot read recording .*nope\.json: ENOENT/],
@@ -117,6 +136,11 @@ describe('replay-rasterizer render', () => {
       ['a bad fps', async () => ['render', example, '--out', 'x.gif', '--fps', '0'], /--fps must be at least 1/],
       ['a budget too small to mean anything', async () => ['render', example, '--out', 'x.gif', '--max-bytes', '100'], /--max-bytes must be at least 4096/],
       ['a budget that is not a number', async () => ['render', example, '--out', 'x.gif', '--max-bytes', '1MB'], /--max-bytes must be a number of bytes/],
+      ['a PostHog list of blob sources', async () => {
+        const f = join(dir, 'sources.json');
+        await writeFile(f, JSON.stringify({ sources: [{ source: 'blob', blob_key: '1-2' }] }));
+        return ['render', f, '--out', 'x.gif'];
+      }, /PostHog list of snapshot sources/],
       ['a bad allowed origin', async () => ['render', example, '--out', 'x.gif', '--allow-origin', 'file:///etc'], /--allow-origin: allowed origins must be http\(s\)/],
     ];
     it.each(cases)('%s', async (_name, args, message) => {
