@@ -24,7 +24,7 @@ export async function ask(): Promise<Map<number, string | null>> {
   void types;
   const cleanup = await producer.startFailureCleanup();
   await cleanup.close();
-  const urls = await producer.resolvePreviewUrls([one.assetId]);
+  const urls = await producer.resolvePreviewUrls([one.assetId], { teamId: 1 });
   await producer.close();
   return urls;
 }
@@ -36,6 +36,8 @@ export const r: typeof renderRecording = renderRecording;
 
 // @ts-expect-error teamId is a number
 void createProducer().enqueueMomentPreview({ teamId: '1', sessionId: 's', startS: 0, endS: 1 });
+// @ts-expect-error every read names its team
+void createProducer().resolvePreviewUrls([1]);
 `;
 
 describe('the built package', () => {
