@@ -4,7 +4,11 @@
  */
 export class InputError extends Error {
   override readonly name = 'InputError';
-  constructor(message: string) {
+  /** A stable name for the kind of error where one helps a caller ("over_budget"). */
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
   }
 }

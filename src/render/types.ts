@@ -1,4 +1,5 @@
 import type { RrwebEvent } from '../recording/types.js';
+import type { BudgetReport } from './gif/budget.js';
 
 export interface RenderOptions {
   /** Seconds from the recording's first event. */
@@ -17,6 +18,8 @@ export interface RenderOptions {
   allowOrigins: string[];
   /** The longest window (in seconds of session) we agree to render. */
   maxDurationS: number;
+  /** Byte budget of the GIF; undefined: none. Over it the encoder degrades until it fits, or fails with code "over_budget". */
+  maxBytes?: number;
 }
 
 export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, 'startS'> = {
@@ -77,6 +80,8 @@ export interface RenderResult {
    * taking the pictures, and finishing the GIF after the last one.
    */
   timings: { setupMs: number; replayMs: number; captureMs: number; encodeMs: number };
+  /** Present when the render had a byte budget: what the encoder did to fit it. */
+  budget?: BudgetReport;
 }
 
 export type { RrwebEvent };

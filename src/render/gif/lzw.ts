@@ -10,6 +10,16 @@ import type { ByteSink } from './bytes.js';
  */
 
 const MAX_CODES = 4096;
+/** Room for the walks of one lossy search (a walk that reaches the end of it stops early). */
+const WALK_SLOTS = 1 << 16;
+const walks = {
+  walkNode: new Int32Array(WALK_SLOTS),
+  walkDr: new Int32Array(WALK_SLOTS),
+  walkDg: new Int32Array(WALK_SLOTS),
+  walkDb: new Int32Array(WALK_SLOTS),
+};
+/** Dictionary nodes one lossy search may visit: bounds the time a code can take on noisy pictures. */
+const MAX_VISITS = 256;
 
 /** Packs variable-width codes into the sink as GIF data sub-blocks. */
 class CodeWriter {
@@ -57,12 +67,19 @@ class Dictionary {
   readonly sibling = new Int16Array(MAX_CODES);
   readonly suffix = new Uint8Array(MAX_CODES);
   readonly prefix = new Int16Array(MAX_CODES);
+  /** Length of each code's string, and of the longest string that continues it. */
+  readonly depth = new Int32Array(MAX_CODES);
+  readonly maxDepth = new Int32Array(MAX_CODES);
   private readonly used = new Int32Array(MAX_CODES);
   private nUsed = 0;
   next = 0;
 
   constructor(readonly clearCode: number) {
-    for (let s = 0; s < clearCode; s++) this.suffix[s] = s;
+    for (let s = 0; s < clearCode; s++) {
+      this.suffix[s] = s;
+      this.prefix[s] = -1;
+      this.depth[s] = 1;
+    }
     this.reset();
   }
 
@@ -70,6 +87,7 @@ class Dictionary {
     for (let k = 0; k < this.nUsed; k++) this.child[this.used[k]!] = 0;
     this.nUsed = 0;
     this.firstChild.fill(0);
+    this.maxDepth.fill(1, 0, this.clearCode);
     this.next = this.clearCode + 2;
   }
 
@@ -82,6 +100,10 @@ class Dictionary {
     this.suffix[code] = symbol;
     this.sibling[code] = this.firstChild[parent]!;
     this.firstChild[parent] = code;
+    const d = this.depth[parent]! + 1;
+    this.depth[code] = d;
+    this.maxDepth[code] = d;
+    for (let p = parent; p >= 0 && this.maxDepth[p]! < d; p = this.prefix[p]!) this.maxDepth[p] = d;
   }
 }
 
@@ -172,38 +194,81 @@ export function encodeLossy(frame: LossyFrame, minCodeSize: number, out: ByteSin
   let bestNode = 0;
   let bestEnd = 0;
   let bestDiff = 0;
-  // Depth-first over the continuations of `node` matching pixels from `pos` on.
-  const search = (node: number, pos: number, sum: number, dr: number, dg: number, db: number): void => {
-    if (pos > bestEnd || (pos === bestEnd && sum < bestDiff)) {
-      bestNode = node;
-      bestEnd = pos;
+  let start = 0;
+  let visits = 0;
+  const { child, maxDepth } = dict;
+  // The exact continuation of a string, walked in a loop, is where most of the time goes; the other
+  // continuations branch off it. Per depth of a walk: node, dither; a stack of walks for the branches.
+  const { walkNode, walkDr, walkDg, walkDb } = walks;
+  // Depth-first over the continuations of `node` matching pixels from `pos` on: first the exact
+  // continuation as far as it goes (a long best early), then, from each node along it, the other
+  // children whose colour is close enough; a branch whose longest string cannot reach the best end
+  // is not entered.
+  const search = (node: number, pos: number, sum: number, dr: number, dg: number, db: number, base: number): void => {
+    let m = 0;
+    walkNode[base] = node;
+    walkDr[base] = dr;
+    walkDg[base] = dg;
+    walkDb[base] = db;
+    for (let p = pos, end = Math.min(n, pos + WALK_SLOTS - 1 - base); p < end; p++) {
+      const want = pref[p]!;
+      const next = child[(walkNode[base + m]! << 8) | want]!;
+      if (next === 0) break;
+      let er = 0;
+      let eg = 0;
+      let eb = 0;
+      if (want === transparent) {
+        const t = target[p]!;
+        const u = under[p]!;
+        er = (t >> 16) - (u >> 16);
+        eg = ((t >> 8) & 255) - ((u >> 8) & 255);
+        eb = (t & 255) - (u & 255);
+      }
+      m++;
+      walkNode[base + m] = next;
+      walkDr[base + m] = er + (((walkDr[base + m - 1]! * 3) / 4) | 0);
+      walkDg[base + m] = eg + (((walkDg[base + m - 1]! * 3) / 4) | 0);
+      walkDb[base + m] = eb + (((walkDb[base + m - 1]! * 3) / 4) | 0);
+    }
+    if (pos + m > bestEnd || (pos + m === bestEnd && sum < bestDiff)) {
+      bestNode = walkNode[base + m]!;
+      bestEnd = pos + m;
       bestDiff = sum;
     }
-    if (pos >= n) return;
-    const want = pref[pos]!;
-    const t = target[pos]!;
-    const tr = t >> 16;
-    const tg = (t >> 8) & 255;
-    const tb = t & 255;
-    for (let c = firstChild[node]!; c !== 0; c = sibling[c]!) {
-      const s = suffix[c]!;
-      const col = s === transparent ? under[pos]! : palette[s]!;
-      const er = tr - (col >> 16);
-      const eg = tg - ((col >> 8) & 255);
-      const eb = tb - (col & 255);
-      let diff = 0;
-      if (s !== want) {
+    for (let j = 0; j <= m; j++) {
+      const p = pos + j;
+      if (p >= n || ++visits > MAX_VISITS) return;
+      const at = walkNode[base + j]!;
+      const exact = j < m ? walkNode[base + j + 1]! : 0;
+      let c = firstChild[at]!;
+      if (c === exact && sibling[c] === 0) continue;
+      const t = target[p]!;
+      const tr = t >> 16;
+      const tg = (t >> 8) & 255;
+      const tb = t & 255;
+      const jr = walkDr[base + j]!;
+      const jg = walkDg[base + j]!;
+      const jb = walkDb[base + j]!;
+      for (; c !== 0; c = sibling[c]!) {
+        if (c === exact) continue;
+        const reach = start + maxDepth[c]!;
+        if (reach < bestEnd) continue;
+        const sym = suffix[c]!;
+        const col = sym === transparent ? under[p]! : palette[sym]!;
+        const er = tr - (col >> 16);
+        const eg = tg - ((col >> 8) & 255);
+        const eb = tb - (col & 255);
         if (er * er + eg * eg + eb * eb > maxDiff) continue;
-        const fr = er + dr;
-        const fg = eg + dg;
-        const fb = eb + db;
-        const hr = er + ((dr / 2) | 0);
-        const hg = eg + ((dg / 2) | 0);
-        const hb = eb + ((db / 2) | 0);
-        diff = Math.min(fr * fr + fg * fg + fb * fb, hr * hr + hg * hg + hb * hb);
-        if (diff > maxDiff) continue;
+        const fr = er + jr;
+        const fg = eg + jg;
+        const fb = eb + jb;
+        const hr = er + ((jr / 2) | 0);
+        const hg = eg + ((jg / 2) | 0);
+        const hb = eb + ((jb / 2) | 0);
+        const diff = Math.min(fr * fr + fg * fg + fb * fb, hr * hr + hg * hg + hb * hb);
+        if (diff > maxDiff || (reach === bestEnd && sum + diff >= bestDiff)) continue;
+        search(c, p + 1, sum + diff, er + (((jr * 3) / 4) | 0), eg + (((jg * 3) / 4) | 0), eb + (((jb * 3) / 4) | 0), base + m + 1);
       }
-      search(c, pos + 1, sum + diff, er + (((dr * 3) / 4) | 0), eg + (((dg * 3) / 4) | 0), eb + (((db * 3) / 4) | 0));
     }
   };
 
@@ -215,7 +280,9 @@ export function encodeLossy(frame: LossyFrame, minCodeSize: number, out: ByteSin
     bestNode = first;
     bestEnd = pos + 1;
     bestDiff = 0;
-    search(first, pos + 1, 0, 0, 0, 0);
+    start = pos;
+    visits = 0;
+    search(first, pos + 1, 0, 0, 0, 0, 0);
     emit(bestNode);
     for (let k = bestEnd - 1, c = bestNode; k >= pos; k--, c = prefix[c]!) chosen[k] = suffix[c]!;
     pos = bestEnd;

@@ -185,7 +185,26 @@ export class PaletteMap {
   /** Palette index of every pixel of an RGBA buffer (alpha ignored). */
   map(rgba: Uint8Array, out: Uint8Array = new Uint8Array(rgba.length >> 2)): Uint8Array {
     const exact = this.exact;
-    for (let i = 0, p = 0, n = rgba.length >> 2; i < n; i++, p += 4) {
+    const n = rgba.length >> 2;
+    // Whole pixels at once where the buffer allows it (little-endian: 0xAABBGGRR), and a pixel equal
+    // to the one before it (most of a page) costs one comparison.
+    if ((rgba.byteOffset & 3) === 0 && LITTLE_ENDIAN) {
+      const px = new Uint32Array(rgba.buffer, rgba.byteOffset, n);
+      let last = -1;
+      let lastIndex = 0;
+      for (let i = 0; i < n; i++) {
+        const v = px[i]! & 0xffffff;
+        if (v !== last) {
+          const key = ((v & 255) << 16) | (v & 0xff00) | (v >>> 16);
+          const hit = exact[key]!;
+          lastIndex = hit !== 0 ? hit - 1 : this.miss(key);
+          last = v;
+        }
+        out[i] = lastIndex;
+      }
+      return out;
+    }
+    for (let i = 0, p = 0; i < n; i++, p += 4) {
       const key = (rgba[p]! << 16) | (rgba[p + 1]! << 8) | rgba[p + 2]!;
       const hit = exact[key]!;
       out[i] = hit !== 0 ? hit - 1 : this.miss(key);
@@ -244,6 +263,24 @@ export class PaletteMap {
     return Uint8Array.from(out);
   }
 }
+
+/** Every kth pixel of an RGBA buffer, at most maxPixels of them. */
+export function subsample(rgba: Uint8Array, maxPixels: number): Uint8Array {
+  const n = rgba.length >> 2;
+  if (n <= maxPixels) return rgba;
+  const stride = Math.ceil(n / maxPixels);
+  const out = new Uint8Array(Math.ceil(n / stride) * 4);
+  for (let i = 0, o = 0; i < n; i += stride, o += 4) {
+    const p = i * 4;
+    out[o] = rgba[p]!;
+    out[o + 1] = rgba[p + 1]!;
+    out[o + 2] = rgba[p + 2]!;
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 function dist2rgb(a: number, b: number): number {
   return ((a >> 16) - (b >> 16)) ** 2 + (((a >> 8) & 255) - ((b >> 8) & 255)) ** 2 + ((a & 255) - (b & 255)) ** 2;

@@ -47,18 +47,22 @@ export interface MappedFrame {
   local: boolean;
 }
 
-/** Maps captured frames to the shared palette, or to a palette of their own when the shared one misses their colours. */
+/**
+ * Maps captured frames to the shared palette, or to a palette of their own when the shared one
+ * misses their colours (not with a reduced palette: there every frame misses some, and "fewer
+ * colours" is meant for the whole GIF).
+ */
 export class FrameMapper {
   constructor(
     readonly shared: ColourTable,
-    private readonly maxColors = MAX_COLORS,
+    private readonly localPalettes = true,
   ) {}
 
   map(rgba: Uint8Array, first: boolean): MappedFrame {
     const index = this.shared.map.map(rgba);
-    if (first || sampledError(rgba, index, this.shared.map.rgb) <= LOCAL_PALETTE_MSE) return { index, table: this.shared, local: false };
+    if (first || !this.localPalettes || sampledError(rgba, index, this.shared.map.rgb) <= LOCAL_PALETTE_MSE) return { index, table: this.shared, local: false };
     // A page whose colours the shared palette misses (a navigation to a different design) gets its own.
-    const table = new ColourTable(paletteFor(rgba, this.maxColors));
+    const table = new ColourTable(paletteFor(rgba, MAX_COLORS));
     return { index: table.map.map(rgba, index), table, local: true };
   }
 }
@@ -94,8 +98,8 @@ export interface WriterOptions {
   lossy?: number;
   /** The naive method the benchmark compares with: every frame whole, with its own palette. */
   paletteEveryFrame?: boolean;
-  /** Colours of the palettes made for single frames. */
-  maxColors?: number;
+  /** Frames the shared palette serves badly get one of their own (default true). */
+  localPalettes?: boolean;
 }
 
 /**
@@ -259,7 +263,7 @@ export class GifWriter {
     private readonly options: WriterOptions = {},
   ) {
     this.shared = palette instanceof ColourTable ? palette : new ColourTable(palette);
-    this.mapper = new FrameMapper(this.shared, options.maxColors);
+    this.mapper = new FrameMapper(this.shared, options.localPalettes ?? true);
     this.encoder = new FrameEncoder(width, height);
     this.encoder.maxDiff = lossyMaxDiff(options.lossy ?? 0);
     const o = this.out;
