@@ -229,7 +229,7 @@ export class GifEncoder {
 
   /**
    * Frame-rate rungs (on the fewest colours but the floor's): for each lower rate, the busiest
-   * stretch that should cut enough, a stretch twice as heavy, then the whole clip.
+   * stretch that should cut enough, heavier ones, then the whole clip.
    */
   private fpsRungs(estimator: Estimator, maxBytes: number): Rung[] {
     const colors = COLOR_STEPS.at(-1)!;
@@ -243,7 +243,7 @@ export class GifEncoder {
     for (const rate of FPS_STEPS) {
       if (rate >= this.input.fps) continue;
       const saving = (1 - rate / this.input.fps) * 0.6;
-      for (const share of [(cut / saving) * 1.25, (cut / saving) * 2.5, 1]) {
+      for (const share of [1.25, 1.75, 2.5, 3.5, Infinity].map((k) => (cut / saving) * k)) {
         const stretch = share >= 1 ? whole : this.busiestStretch(estimator.weights, share);
         const key = `${rate}/${stretch.fromCs}/${stretch.toCs}`;
         if (seen.has(key)) continue;
@@ -270,7 +270,12 @@ export class GifEncoder {
     return best;
   }
 
-  /** Which frames are written, and for how long, once the fps step merges some. */
+  /**
+   * Which frames are written, and for how long, once the fps step merges some: in the stretch, the
+   * frames starting in each 1/rate s slot become one, the frame that was on screen longest in it
+   * (the later on a tie), shown for the whole slot. A pause inside a slot thus shows its still
+   * picture, not the scroll that led to it.
+   */
   select(s: Pick<EncodeSettings, 'fps'>): Selection {
     const frames = this.input.frames;
     const keep = frames.map(() => true);
@@ -278,17 +283,27 @@ export class GifEncoder {
     if (!s.fps) return { keep, delays };
     const { rate, fromCs, toCs } = s.fps;
     const slot = 100 / rate;
-    let lastKept = 0;
-    let lastBucket = -1;
-    for (let i = 0; i < frames.length; i++) {
+    const bucketOf = (i: number) => {
       const t = this.startsCs[i]!;
-      const bucket = t >= fromCs && t < toCs ? Math.floor((t - fromCs) / slot) : -1;
-      if (i > 0 && bucket >= 0 && bucket === lastBucket) {
-        keep[i] = false;
-        delays[lastKept]! += delays[i]!;
-        delays[i] = 0;
-      } else lastKept = i;
-      lastBucket = bucket;
+      return i > 0 && t >= fromCs && t < toCs ? Math.floor((t - fromCs) / slot) : -1 - i;
+    };
+    for (let i = 0; i < frames.length; ) {
+      const bucket = bucketOf(i);
+      let end = i + 1;
+      while (end < frames.length && bucketOf(end) === bucket) end++;
+      if (end - i > 1) {
+        let pick = i;
+        let total = 0;
+        for (let j = i; j < end; j++) {
+          total += frames[j]!.delayCs;
+          if (frames[j]!.delayCs >= frames[pick]!.delayCs) pick = j;
+          keep[j] = false;
+          delays[j] = 0;
+        }
+        keep[pick] = true;
+        delays[pick] = total;
+      }
+      i = end;
     }
     return { keep, delays };
   }
