@@ -162,7 +162,7 @@ export class PaletteMap {
   private readonly g: Int32Array;
   private readonly b: Int32Array;
   private readonly exact = new Uint8Array(1 << 24);
-  private readonly boxes = new Map<number, Uint8Array>();
+  private readonly boxes: (Uint8Array | undefined)[] = new Array(1 << 16);
 
   constructor(palette: Palette) {
     if (palette.length === 0 || palette.length > 255) throw new Error(`a palette holds 1 to 255 colours, not ${palette.length}`);
@@ -223,10 +223,10 @@ export class PaletteMap {
     const g = (key >> 8) & 255;
     const b = key & 255;
     const box = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3);
-    let candidates = this.boxes.get(box);
+    let candidates = this.boxes[box];
     if (!candidates) {
       candidates = this.candidates(r & ~7, g & ~3, b & ~7);
-      this.boxes.set(box, candidates);
+      this.boxes[box] = candidates;
     }
     let best = candidates[0]!;
     let bestD = Infinity;

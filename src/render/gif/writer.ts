@@ -184,24 +184,39 @@ export class FrameEncoder {
     const t = table.transparent;
     const maxDiff = this.maxDiff;
     const { pref, target, under } = this;
-    // Lossless: a pixel keeps its colour, or is transparent where the screen already shows it.
+    // Lossless: a pixel keeps its colour, or is transparent where the screen already shows it (and
+    // the screen is updated here: what is written is what is shown).
     // Lossy: transparent where the screen is close enough; the search may swap any pixel for a near colour.
     let k = 0;
-    for (let y = r.y; y < r.y + r.h; y++) {
-      for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
-        const s = index[i]!;
-        const c = rgb[s]!;
-        const d = screen[i]!;
-        let keep = transparent && c === d;
-        if (transparent && !keep && maxDiff !== 0) {
-          const dr = (c >> 16) - (d >> 16);
-          const dg = ((c >> 8) & 255) - ((d >> 8) & 255);
-          const db = (c & 255) - (d & 255);
-          keep = dr * dr + dg * dg + db * db <= maxDiff;
+    if (maxDiff === 0) {
+      for (let y = r.y; y < r.y + r.h; y++) {
+        for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
+          const s = index[i]!;
+          const c = rgb[s]!;
+          if (transparent && c === screen[i]) pref[k] = t;
+          else {
+            pref[k] = s;
+            screen[i] = c;
+          }
         }
-        pref[k] = keep ? t : s;
-        target[k] = c;
-        under[k] = d;
+      }
+    } else {
+      for (let y = r.y; y < r.y + r.h; y++) {
+        for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
+          const s = index[i]!;
+          const c = rgb[s]!;
+          const d = screen[i]!;
+          let keep = transparent && c === d;
+          if (transparent && !keep) {
+            const dr = (c >> 16) - (d >> 16);
+            const dg = ((c >> 8) & 255) - ((d >> 8) & 255);
+            const db = (c & 255) - (d & 255);
+            keep = dr * dr + dg * dg + db * db <= maxDiff;
+          }
+          pref[k] = keep ? t : s;
+          target[k] = c;
+          under[k] = d;
+        }
       }
     }
     // Graphic control extension: keep the frame under the next one (disposal 1), delay, transparency.
@@ -218,17 +233,17 @@ export class FrameEncoder {
     o.byte(local ? 0x80 | (Math.log2(table.size) - 1) : 0);
     if (local) table.write(o);
     const pixels = pref.subarray(0, k);
-    let shown = pixels;
-    if (maxDiff === 0) encodeLossless(pixels, table.minCodeSize, o);
-    else {
-      shown = this.chosen.subarray(0, k);
-      encodeLossy(
-        { pref: pixels, target: target.subarray(0, k), under: under.subarray(0, k), palette: rgb, transparent: transparent ? t : -1, maxDiff },
-        table.minCodeSize,
-        o,
-        shown,
-      );
+    if (maxDiff === 0) {
+      encodeLossless(pixels, table.minCodeSize, o);
+      return delayAt;
     }
+    const shown = this.chosen.subarray(0, k);
+    encodeLossy(
+      { pref: pixels, target: target.subarray(0, k), under: under.subarray(0, k), palette: rgb, transparent: transparent ? t : -1, maxDiff },
+      table.minCodeSize,
+      o,
+      shown,
+    );
     k = 0;
     for (let y = r.y; y < r.y + r.h; y++) {
       for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
