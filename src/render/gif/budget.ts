@@ -64,7 +64,7 @@ const SAMPLE_PICKS = 12;
 /** Estimates aim this far under the budget, so that the encode they choose fits at the first try. */
 const AIM = 0.97;
 /** Mapped frames kept for re-encoding, at most (beyond it they are mapped again from their pixels). */
-const MAPPED_CACHE_BYTES = 256 * 1024 * 1024;
+const MAPPED_CACHE_BYTES = 128 * 1024 * 1024;
 /** Pixels of the palette sample a reduced palette is computed from. */
 const REDUCED_PALETTE_SAMPLE = 1 << 18;
 
