@@ -109,6 +109,8 @@ export class GifEncoder {
   /** Whole-GIF encodes so far. */
   encodes = 0;
   private startsCs: number[] = [];
+  /** Frames that changed nothing on screen in a lossless encode of every frame (none known before one). */
+  private unchanged: boolean[] = [];
 
   /** Row ranges of the strip probes measure: four bands spread down the picture. */
   private readonly stripBands: [number, number][];
@@ -147,6 +149,7 @@ export class GifEncoder {
     }
     const gif = writer.finish();
     this.encodes++;
+    if (settings.lossy === 0 && !settings.fps) this.unchanged = inputBytes.map((b, i) => i > 0 && b === 0);
     return { gif, frames: writer.stats.frames, localPalettes: writer.stats.localPalettes, settings, inputBytes };
   }
 
@@ -272,9 +275,10 @@ export class GifEncoder {
 
   /**
    * Which frames are written, and for how long, once the fps step merges some: in the stretch, the
-   * frames starting in each 1/rate s slot become one, the frame that was on screen longest in it
-   * (the later on a tie), shown for the whole slot. A pause inside a slot thus shows its still
-   * picture, not the scroll that led to it.
+   * frames starting in each 1/rate s slot become one, showing the picture that was on screen
+   * longest in the slot (the later on a tie) for the whole slot. A pause inside a slot thus shows
+   * its still picture, not the scroll that led to it or the one after it. A picture is a changed
+   * frame and the unchanged ones after it (known once a lossless encode has run).
    */
   select(s: Pick<EncodeSettings, 'fps'>): Selection {
     const frames = this.input.frames;
@@ -293,15 +297,25 @@ export class GifEncoder {
       while (end < frames.length && bucketOf(end) === bucket) end++;
       if (end - i > 1) {
         let pick = i;
+        let pickTime = -1;
         let total = 0;
-        for (let j = i; j < end; j++) {
-          total += frames[j]!.delayCs;
-          if (frames[j]!.delayCs >= frames[pick]!.delayCs) pick = j;
-          keep[j] = false;
-          delays[j] = 0;
+        for (let j = i; j < end; ) {
+          // One picture: frame j and the frames after it that changed nothing.
+          let run = j + 1;
+          while (run < end && this.unchanged[run]) run++;
+          let time = 0;
+          for (let k = j; k < run; k++) time += frames[k]!.delayCs;
+          if (time >= pickTime) {
+            pick = j;
+            pickTime = time;
+          }
+          total += time;
+          j = run;
         }
-        keep[pick] = true;
-        delays[pick] = total;
+        for (let j = i; j < end; j++) {
+          keep[j] = j === pick;
+          delays[j] = j === pick ? total : 0;
+        }
       }
       i = end;
     }
