@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/recording/errors.js';
-import { GifWriter, PaletteSampler } from '../src/render/gif.js';
+import { createRequire } from 'node:module';
+import type gifencModule from 'gifenc';
+import { GifWriter, PaletteMap, PaletteSampler, type Palette } from '../src/render/gif.js';
 import { decodeGif } from './support/gif-frames.js';
+
+const { applyPalette, quantize } = createRequire(import.meta.url)('gifenc') as typeof gifencModule;
 
 const W = 64;
 const H = 40;
@@ -103,5 +107,97 @@ describe('GifWriter', () => {
     let err = 0;
     for (let i = 0; i < W * H * 4; i += 4) err += Math.abs(last[i + 1]! - greens[i + 1]!);
     expect(err / (W * H)).toBeLessThan(4);
+  });
+});
+
+describe('exact colour', () => {
+  // A near-white page's pixels in the order a frame meets them: greys and tints from text edges and
+  // scaled pictures first, then the page's white. gifenc's applyPalette answers per 5-5-5 bin from
+  // the first pixel it meets, so white came out as one of them.
+  const nearWhites = [
+    [246, 246, 246],
+    [243, 243, 243],
+    [250, 253, 251], // mint
+    [253, 248, 250], // pink
+    [248, 248, 253], // lavender
+  ];
+  const palette: Palette = [...nearWhites, [0, 0, 0], [6, 6, 6], [255, 255, 255], [251, 247, 240], [128, 64, 32]];
+
+  it('maps every palette colour to itself, white to white, and anything else to its nearest entry', () => {
+    const pixels = [...nearWhites.map((c) => [c[0]! + 1, c[1]!, c[2]!]), ...palette, [255, 255, 255], [254, 255, 255], [3, 3, 3]];
+    const rgba = new Uint8Array(pixels.flatMap((c) => [c[0]!, c[1]!, c[2]!, 255]));
+    const index = new PaletteMap(palette).map(rgba);
+    const shown = Array.from(index, (i) => palette[i]);
+    palette.forEach((c, k) => expect(shown[nearWhites.length + k]).toEqual(c));
+    expect(shown[nearWhites.length + palette.length]).toEqual([255, 255, 255]);
+    // Random colours against a brute-force search.
+    const map = new PaletteMap(palette);
+    let seed = 1;
+    for (let n = 0; n < 20000; n++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const c = [seed & 255, (seed >> 8) & 255, (seed >> 16) & 255];
+      const d = (p: number[]) => (p[0]! - c[0]!) ** 2 + (p[1]! - c[1]!) ** 2 + (p[2]! - c[2]!) ** 2;
+      const best = Math.min(...palette.map(d));
+      expect(d(palette[map.index((c[0]! << 16) | (c[1]! << 8) | c[2]!)]!)).toBe(best);
+    }
+  });
+
+  it('(control) gifenc applyPalette maps white to a near-white it met first', () => {
+    // Mint and white share a bin.
+    const rgba = new Uint8Array([...nearWhites[2]!, 255, 255, 255, 255, 255]);
+    const index = applyPalette(rgba, palette, 'rgb565');
+    expect(palette[index[1]!]).not.toEqual([255, 255, 255]);
+  });
+
+  /** A page frame: white, a near-white panel, the shop's cream, black text with grey edges, a photo. */
+  function page(shift: number): Uint8Array {
+    const w = 160;
+    const h = 120;
+    const px = new Uint8Array(w * h * 4);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let c: number[];
+        if (y < 20) c = [251, 247, 240];
+        else if (x >= 100 && y >= 60) {
+          // A photo: hundreds of colours, more than the palette holds.
+          const v = (x * 7 + (y + shift) * 13) % 256;
+          c = [v, (v * 3 + y) % 256, (255 - v + x) % 256];
+        } else if (x < 40 && y >= 40 && y < 100) c = [250, 250, 250];
+        else if ((x + shift) % 12 < 2 && y % 10 < 6) c = [0, 0, 0];
+        else if ((x + shift) % 12 === 2 && y % 10 < 6) c = [140 + (y % 7) * 15, 140 + (y % 7) * 15, 140 + (y % 7) * 15];
+        else if ((x + shift) % 12 === 3 && y % 10 < 6) c = [243, 243, 243];
+        else if ((x + y) % 17 === 0) c = [254, 254, 254];
+        else c = [255, 255, 255];
+        px.set([c[0]!, c[1]!, c[2]!, 255], (y * w + x) * 4);
+      }
+    }
+    return px;
+  }
+
+  it('keeps the frames\' dominant colours exactly in the palette, and they come out exact', () => {
+    const frames = [0, 3, 7].map(page);
+    const sampler = new PaletteSampler();
+    for (const f of frames) sampler.add(f);
+    const pal = sampler.palette();
+    const has = (c: number[]) => pal.some((p) => p[0] === c[0] && p[1] === c[1] && p[2] === c[2]);
+    for (const c of [[255, 255, 255], [0, 0, 0], [251, 247, 240], [250, 250, 250]]) expect(has(c), c.join(',')).toBe(true);
+    // (control) gifenc's quantizer alone returns the 5-5-5 bin means.
+    const plain = quantize(sampler.samples(), 255, { format: 'rgb565' });
+    expect([[255, 255, 255], [251, 247, 240], [250, 250, 250]].every((c) => plain.some((p) => p[0] === c[0] && p[1] === c[1] && p[2] === c[2]))).toBe(false);
+
+    const writer = new GifWriter(160, 120, pal);
+    for (const f of frames) writer.addFrame(f, 10);
+    const decoded = decodeGif(writer.finish());
+    let checked = 0;
+    decoded.frames.forEach((shown, k) => {
+      const src = frames[k]!;
+      for (let i = 0; i < src.length; i += 4) {
+        const c = [src[i]!, src[i + 1]!, src[i + 2]!];
+        if (!has(c)) continue;
+        checked++;
+        expect([shown.rgba[i], shown.rgba[i + 1], shown.rgba[i + 2]]).toEqual(c);
+      }
+    });
+    expect(checked).toBeGreaterThan(3 * 160 * 120 * 0.7);
   });
 });

@@ -9,7 +9,7 @@ import type { RrwebEvent } from '../recording/types.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { launchBrowser } from './browser.js';
 import { newRenderContext, openFrameSource, type FrameSource } from './frame-source.js';
-import { GifWriter, PaletteSampler } from './gif.js';
+import { encodeClip, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
@@ -73,7 +73,7 @@ export function frameGeometry(viewport: { width: number; height: number }, width
 }
 
 /**
- * Renders the window [startS, endS] of a recording to a GIF. Throws InputError (src/recording/errors)
+ * Renders the window [startS, endS] of a recording to a GIF. Throws InputError (src/errors.ts)
  * for anything wrong with the recording or the options; any other error is transient (retry).
  */
 export async function renderRecording(events: RrwebEvent[], options: RenderOptions, ctx: RenderContext = {}): Promise<RenderResult> {
@@ -193,18 +193,16 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
 
     const encodeFrom = performance.now();
     await Promise.all(captures.map((c) => c.rgba));
-    const writer = new GifWriter(width, height, sampler.palette(), plain ? { paletteEveryFrame: true } : {});
-    for (const c of captures) {
-      const rgba = (await c.rgba) ?? (await decode(c.png!, width, height));
-      writer.addFrame(rgba, c.delayCs);
-    }
-    const gif = writer.finish();
+    // Frames past the raw budget are decoded again from their PNG when the encoder needs them.
+    const frames = captures.map((c) => ({ delayCs: c.delayCs, rgba: async () => (await c.rgba) ?? (await decode(c.png!, width, height)) }));
+    const encoded = await encodeClip({ width, height, frames, sampler, fps: options.fps, maxBytes: options.maxBytes, plain });
+    const gif = encoded.gif;
     timings.encodeMs = performance.now() - encodeFrom;
     return {
       gif,
       width,
       height,
-      frames: writer.stats.frames,
+      frames: encoded.frames,
       captured: captures.length,
       durationS: clip.durationCs / 100,
       startS: (clip.startTs - clip.recordingStartTs) / 1000,
@@ -212,6 +210,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       wallMs: Math.round(performance.now() - started),
       assetFailures: proxy.failures,
       frameSource: source.kind,
+      ...(encoded.budget ? { budget: encoded.budget } : {}),
       timings: {
         setupMs: Math.round(timings.setupMs),
         launchMs: Math.round(timings.launchMs),

@@ -1,6 +1,7 @@
 import type { RrwebEvent } from '../recording/types.js';
 import { DEFAULTS } from '../request/fields.js';
 import type { RenderRequest } from '../request/render.js';
+import type { BudgetReport } from './gif/budget.js';
 
 /**
  * What a render is asked for. The fields and their limits are the request module's (src/request):
@@ -95,12 +96,4 @@ export interface RenderResult {
 
 export type { RrwebEvent };
 
-/**
- * How a GIF was brought under its byte budget: its size before, and the steps applied in order, by
- * short stable names ("lossy:40", "colors:128", "fps:5@12.0-20.0s"). No steps: it fitted as it was.
- */
-export interface BudgetReport {
-  maxBytes: number;
-  bytesBefore: number;
-  steps: string[];
-}
+export type { BudgetReport };

@@ -1,0 +1,386 @@
+import { createRequire } from 'node:module';
+import type gifencModule from 'gifenc';
+import { InputError } from '../../errors.js';
+import { ByteSink } from './bytes.js';
+import { encodeLossless, encodeLossy } from './lzw.js';
+import { MAX_COLORS, PaletteMap, paletteFor, type Palette } from './palette.js';
+
+const { quantize, applyPalette } = createRequire(import.meta.url)('gifenc') as typeof gifencModule;
+
+/** Mean squared RGB error (on a sample) above which a frame gets a palette of its own. */
+const LOCAL_PALETTE_MSE = 120;
+
+/** A palette as a GIF colour table: its colours, then the transparent entry, padded to a power of two. */
+export class ColourTable {
+  readonly map: PaletteMap;
+  /** Index of the transparent entry (right after the colours). */
+  readonly transparent: number;
+  /** Entries in the table as written (a power of two, at least 2). */
+  readonly size: number;
+  readonly minCodeSize: number;
+
+  constructor(readonly palette: Palette) {
+    this.map = new PaletteMap(palette);
+    this.transparent = palette.length;
+    let bits = 1;
+    while (1 << bits < palette.length + 1) bits++;
+    this.size = 1 << bits;
+    this.minCodeSize = Math.max(2, bits);
+  }
+
+  write(out: ByteSink): void {
+    const rgb = this.map.rgb;
+    for (let i = 0; i < this.size; i++) {
+      const c = i < rgb.length ? rgb[i]! : 0;
+      out.byte(c >> 16);
+      out.byte((c >> 8) & 255);
+      out.byte(c & 255);
+    }
+  }
+}
+
+/** A captured frame as palette indices, with the table they index. */
+export interface MappedFrame {
+  index: Uint8Array;
+  table: ColourTable;
+  /** True when the frame has a palette of its own (the shared one served it badly). */
+  local: boolean;
+}
+
+/**
+ * Maps captured frames to the shared palette, or to a palette of their own when the shared one
+ * misses their colours (not with a reduced palette: there every frame misses some, and "fewer
+ * colours" is meant for the whole GIF).
+ */
+export class FrameMapper {
+  constructor(
+    readonly shared: ColourTable,
+    private readonly localPalettes = true,
+  ) {}
+
+  map(rgba: Uint8Array, first: boolean): MappedFrame {
+    const index = this.shared.map.map(rgba);
+    if (first || !this.localPalettes || sampledError(rgba, index, this.shared.map.rgb) <= LOCAL_PALETTE_MSE) return { index, table: this.shared, local: false };
+    // A page whose colours the shared palette misses (a navigation to a different design) gets its own.
+    const table = new ColourTable(paletteFor(rgba, MAX_COLORS));
+    return { index: table.map.map(rgba, index), table, local: true };
+  }
+}
+
+function sampledError(rgba: Uint8Array, index: Uint8Array, rgb: Int32Array): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < index.length; i += 97) {
+    const c = rgb[index[i]!]!;
+    const p = i * 4;
+    const dr = rgba[p]! - (c >> 16);
+    const dg = rgba[p + 1]! - ((c >> 8) & 255);
+    const db = rgba[p + 2]! - (c & 255);
+    sum += dr * dr + dg * dg + db * db;
+    n++;
+  }
+  return n ? sum / n : 0;
+}
+
+export interface GifStats {
+  frames: number;
+  localPalettes: number;
+  /** Bytes each frame given to the writer cost (0 for a frame that only lengthened the one before). */
+  inputBytes: number[];
+}
+
+export interface WriterOptions {
+  /**
+   * gifsicle's --lossy level: 0 is lossless; N lets each pixel be off by a squared RGB distance of
+   * 10 N from its palette colour, both in the LZW search and in deciding that a pixel already on
+   * screen is close enough to leave as it is.
+   */
+  lossy?: number;
+  /** The naive method the benchmark compares with: every frame whole, with its own palette. */
+  paletteEveryFrame?: boolean;
+  /** Frames the shared palette serves badly get one of their own (default true). */
+  localPalettes?: boolean;
+}
+
+/**
+ * Encodes frames one after another against what a decoder shows after the previous ones: pixels
+ * already showing their colour (or, lossy, a colour close enough) become transparent, only the
+ * rectangle that changed is coded, and a frame that changes nothing costs nothing.
+ */
+export class FrameEncoder {
+  /** The colour on screen at each pixel after the frames encoded so far (0xRRGGBB), as a decoder shows it. */
+  readonly screen: Int32Array;
+  private readonly pref: Uint8Array;
+  private readonly target: Int32Array;
+  private readonly under: Int32Array;
+  private readonly chosen: Uint8Array;
+  /** Largest squared RGB error a pixel may take (0: lossless). */
+  maxDiff = 0;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    const n = width * height;
+    this.screen = new Int32Array(n);
+    this.pref = new Uint8Array(n);
+    this.target = new Int32Array(n);
+    this.under = new Int32Array(n);
+    this.chosen = new Uint8Array(n);
+  }
+
+  /** Puts a frame's colours on screen as they are, writing nothing (to measure the next frame alone). */
+  seed(frame: MappedFrame): void {
+    const rgb = frame.table.map.rgb;
+    const { index } = frame;
+    for (let i = 0; i < index.length; i++) this.screen[i] = rgb[index[i]!]!;
+  }
+
+  /**
+   * Writes the frame's image (graphic control extension, descriptor, local table, LZW data) into
+   * `out` and returns where its delay sits there, or -1 when nothing changed and nothing was written.
+   * `whole`: the frame is written whole and opaque (a GIF's first frame).
+   */
+  encode(frame: MappedFrame, delayCs: number, whole: boolean, out: ByteSink): number {
+    const { index, table } = frame;
+    const n = this.width * this.height;
+    if (index.length !== n) throw new Error(`frame has ${index.length} pixels, expected ${n}`);
+    if (whole) return this.writeImage(index, table, { x: 0, y: 0, w: this.width, h: this.height }, delayCs, false, frame.local, out);
+    const rgb = table.map.rgb;
+    const screen = this.screen;
+    const maxDiff = this.maxDiff;
+    let x0 = this.width;
+    let y0 = this.height;
+    let x1 = -1;
+    let y1 = -1;
+    for (let y = 0, i = 0; y < this.height; y++) {
+      let rowChanged = false;
+      for (let x = 0; x < this.width; x++, i++) {
+        const c = rgb[index[i]!]!;
+        const d = screen[i]!;
+        if (c === d) continue;
+        if (maxDiff !== 0) {
+          const dr = (c >> 16) - (d >> 16);
+          const dg = ((c >> 8) & 255) - ((d >> 8) & 255);
+          const db = (c & 255) - (d & 255);
+          if (dr * dr + dg * dg + db * db <= maxDiff) continue;
+        }
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        rowChanged = true;
+      }
+      if (rowChanged) {
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
+    }
+    if (x1 < 0) return -1;
+    return this.writeImage(index, table, { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 }, delayCs, true, frame.local, out);
+  }
+
+  private writeImage(index: Uint8Array, table: ColourTable, r: Rect, delayCs: number, transparent: boolean, local: boolean, o: ByteSink): number {
+    const rgb = table.map.rgb;
+    const screen = this.screen;
+    const t = table.transparent;
+    const maxDiff = this.maxDiff;
+    const { pref, target, under } = this;
+    // Lossless: a pixel keeps its colour, or is transparent where the screen already shows it (and
+    // the screen is updated here: what is written is what is shown).
+    // Lossy: transparent where the screen is close enough; the search may swap any pixel for a near colour.
+    let k = 0;
+    if (maxDiff === 0) {
+      for (let y = r.y; y < r.y + r.h; y++) {
+        for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
+          const s = index[i]!;
+          const c = rgb[s]!;
+          if (transparent && c === screen[i]) pref[k] = t;
+          else {
+            pref[k] = s;
+            screen[i] = c;
+          }
+        }
+      }
+    } else {
+      for (let y = r.y; y < r.y + r.h; y++) {
+        for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
+          const s = index[i]!;
+          const c = rgb[s]!;
+          const d = screen[i]!;
+          let keep = transparent && c === d;
+          if (transparent && !keep) {
+            const dr = (c >> 16) - (d >> 16);
+            const dg = ((c >> 8) & 255) - ((d >> 8) & 255);
+            const db = (c & 255) - (d & 255);
+            keep = dr * dr + dg * dg + db * db <= maxDiff;
+          }
+          pref[k] = keep ? t : s;
+          target[k] = c;
+          under[k] = d;
+        }
+      }
+    }
+    // Graphic control extension: keep the frame under the next one (disposal 1), delay, transparency.
+    o.bytes([0x21, 0xf9, 0x04, (1 << 2) | (transparent ? 1 : 0)]);
+    const delayAt = o.length;
+    o.u16(Math.min(0xffff, delayCs));
+    o.byte(transparent ? t : 0);
+    o.byte(0);
+    o.byte(0x2c);
+    o.u16(r.x);
+    o.u16(r.y);
+    o.u16(r.w);
+    o.u16(r.h);
+    o.byte(local ? 0x80 | (Math.log2(table.size) - 1) : 0);
+    if (local) table.write(o);
+    const pixels = pref.subarray(0, k);
+    if (maxDiff === 0) {
+      encodeLossless(pixels, table.minCodeSize, o);
+      return delayAt;
+    }
+    const shown = this.chosen.subarray(0, k);
+    encodeLossy(
+      { pref: pixels, target: target.subarray(0, k), under: under.subarray(0, k), palette: rgb, transparent: transparent ? t : -1, maxDiff },
+      table.minCodeSize,
+      o,
+      shown,
+    );
+    k = 0;
+    for (let y = r.y; y < r.y + r.h; y++) {
+      for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
+        const s = shown[k]!;
+        if (s !== t) screen[i] = rgb[s]!;
+      }
+    }
+    return delayAt;
+  }
+}
+
+/**
+ * Writes a GIF frame by frame (see FrameEncoder): a frame that changes nothing lengthens the one
+ * before it; delays are whole centiseconds chosen by the caller.
+ */
+export class GifWriter {
+  private readonly out = new ByteSink(1 << 20);
+  private readonly shared: ColourTable;
+  private readonly mapper: FrameMapper;
+  private readonly encoder: FrameEncoder;
+  /** Where the last written frame's delay sits in the output, to lengthen it. */
+  private delayAt = -1;
+  private everChanged = false;
+  private firstFlat = true;
+  private finished = false;
+  readonly stats: GifStats = { frames: 0, localPalettes: 0, inputBytes: [] };
+
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+    palette: Palette | ColourTable,
+    private readonly options: WriterOptions = {},
+  ) {
+    this.shared = palette instanceof ColourTable ? palette : new ColourTable(palette);
+    this.mapper = new FrameMapper(this.shared, options.localPalettes ?? true);
+    this.encoder = new FrameEncoder(width, height);
+    this.encoder.maxDiff = lossyMaxDiff(options.lossy ?? 0);
+    const o = this.out;
+    o.bytes([0x47, 0x49, 0x46, 0x38, 0x39, 0x61]); // GIF89a
+    o.u16(width);
+    o.u16(height);
+    const table = options.paletteEveryFrame ? undefined : this.shared;
+    // Global table flag, 8 bits of colour resolution, table size.
+    o.byte(table ? 0xf0 | (Math.log2(table.size) - 1) : 0x70);
+    o.byte(0);
+    o.byte(0);
+    table?.write(o);
+    // Loop forever (NETSCAPE2.0 application extension).
+    o.bytes([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 0x03, 0x01, 0x00, 0x00, 0x00]);
+  }
+
+  /** Maps a captured RGBA frame to the palette and writes it. */
+  addFrame(rgba: Uint8Array, delayCs: number): void {
+    if (rgba.length !== this.width * this.height * 4) throw new Error(`frame is ${rgba.length} bytes, expected ${this.width}x${this.height} RGBA`);
+    if (this.options.paletteEveryFrame) return this.addWhole(rgba, delayCs);
+    this.add(this.mapper.map(rgba, this.stats.inputBytes.length === 0), delayCs);
+  }
+
+  /** Writes a frame already mapped (by a FrameMapper on this writer's shared table). */
+  add(frame: MappedFrame, delayCs: number): void {
+    if (this.finished) throw new Error('the GIF is finished');
+    const before = this.out.length;
+    const first = this.stats.inputBytes.length === 0;
+    this.stats.inputBytes.push(0);
+    if (first) {
+      const { index } = frame;
+      const f = index[0];
+      for (let i = 0; i < index.length; i++) {
+        if (index[i] !== f) {
+          this.firstFlat = false;
+          break;
+        }
+      }
+    }
+    const at = this.encoder.encode(frame, delayCs, first, this.out);
+    if (at < 0) {
+      // Nothing to draw: the frame on screen stays up longer.
+      this.out.setU16(this.delayAt, Math.min(0xffff, this.out.getU16(this.delayAt) + delayCs));
+      return;
+    }
+    this.delayAt = at;
+    if (!first) this.everChanged = true;
+    if (frame.local) this.stats.localPalettes++;
+    this.stats.frames++;
+    this.stats.inputBytes[this.stats.inputBytes.length - 1] = this.out.length - before;
+  }
+
+  /** The naive method: the frame whole, with a palette of its own and no transparency. */
+  private addWhole(rgba: Uint8Array, delayCs: number): void {
+    const own = quantize(rgba, MAX_COLORS, { format: 'rgb565' });
+    const table = new ColourTable(own);
+    const frame: MappedFrame = { index: applyPalette(rgba, own, 'rgb565'), table, local: this.stats.frames > 0 };
+    if (this.stats.frames === 0) {
+      // The first frame's palette is the global table: rewrite the screen descriptor's table.
+      const o = this.out;
+      const tail = o.view().slice(13);
+      o.truncate(10);
+      o.byte(0xf0 | (Math.log2(table.size) - 1));
+      o.byte(0);
+      o.byte(0);
+      table.write(o);
+      o.bytes(tail);
+    }
+    const before = this.out.length;
+    this.stats.inputBytes.push(0);
+    // Every frame whole and opaque, as the first one is.
+    this.delayAt = this.encoder.encode(frame, delayCs, true, this.out);
+    this.everChanged = true;
+    this.stats.frames++;
+    this.stats.inputBytes[this.stats.inputBytes.length - 1] = this.out.length - before;
+  }
+
+  /** Bytes written so far (the GIF's size once finished, less its one-byte trailer). */
+  get bytes(): number {
+    return this.out.length;
+  }
+
+  /** Finishes the GIF; a clip that is one flat colour throughout is refused rather than shipped. */
+  finish(): Buffer {
+    if (this.stats.frames === 0) throw new Error('no frames were written');
+    if (!this.everChanged && this.firstFlat) {
+      throw new InputError('the rendered clip is blank (every frame is one flat colour): the recording shows nothing in this window');
+    }
+    if (!this.finished) this.out.byte(0x3b);
+    this.finished = true;
+    return Buffer.from(this.out.view());
+  }
+}
+
+/** gifsicle's scale: --lossy=N accepts a squared RGB error of 10 N per pixel. */
+export function lossyMaxDiff(level: number): number {
+  return Math.max(0, Math.round(level * 10));
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
