@@ -276,7 +276,7 @@ export class GifEncoder {
   /**
    * Which frames are written, and for how long, once the fps step merges some: in the stretch, the
    * frames starting in each 1/rate s slot become one, showing the picture that was on screen
-   * longest in the slot (the later on a tie) for the whole slot. A pause inside a slot thus shows
+   * longest in the slot (the later on a tie; the last slot: the last picture) for the whole slot. A pause inside a slot thus shows
    * its still picture, not the scroll that led to it or the one after it. A picture is a changed
    * frame and the unchanged ones after it (known once a lossless encode has run).
    */
@@ -299,6 +299,7 @@ export class GifEncoder {
         let pick = i;
         let pickTime = -1;
         let total = 0;
+        let lastPicture = i;
         for (let j = i; j < end; ) {
           // One picture: frame j and the frames after it that changed nothing.
           let run = j + 1;
@@ -310,8 +311,12 @@ export class GifEncoder {
             pickTime = time;
           }
           total += time;
+          lastPicture = j;
           j = run;
         }
+        // The GIF ends on what the window ends on (the engine's last frame shows the state at its
+        // end), however briefly that picture lasts in the last slot.
+        if (end === frames.length) pick = lastPicture;
         for (let j = i; j < end; j++) {
           keep[j] = j === pick;
           delays[j] = j === pick ? total : 0;
