@@ -1,14 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const siteDir = join(here, '..', 'fixtures', 'site');
 const require = createRequire(import.meta.url);
+
+/** The fixture sites under test/fixtures that the server can serve as its root. */
+export const FIXTURE_ROOTS = {
+  /** The fixture shop: three pages, a stylesheet, two web fonts, generated JPEGs. */
+  shop: join(here, '..', 'fixtures', 'site'),
+  /** Pages that move by CSS alone: fade-ins, a staggered list, transitions, keyframes, infinite loops. */
+  motion: join(here, '..', 'fixtures', 'motion'),
+} as const;
 
 /** Fonts come from @fontsource packages, served from our origin without CORS headers, as many sites do. */
 const FONTS: Record<string, string> = {
@@ -19,8 +26,17 @@ const FONTS: Record<string, string> = {
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
   '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
   '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
 };
 
 const HUES = [12, 48, 95, 140, 190, 225, 262, 300, 335];
@@ -49,11 +65,25 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
+export interface SiteOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** The directory served at `/`: one of FIXTURE_ROOTS, or any directory (the Rust docs, a generated site). */
+  root?: string;
+  /** Pages made in memory (path -> body), served before the root's files: generated sites. */
+  generated?: ReadonlyMap<string, { body: Buffer; type: string }>;
+}
+
 /**
- * The fixture shop on 127.0.0.1: three pages, an external stylesheet, two web fonts and JPEG images,
- * all sent without any CORS header. `port` 0 picks a free one.
+ * A static site on 127.0.0.1, sent without any CORS header (as most sites are): by default the
+ * fixture shop (three pages, an external stylesheet, two web fonts and JPEG images). Every root also
+ * gets the shop's generated `/img/*.jpg` pictures and `/fonts/*.woff2` web fonts. A directory path
+ * serves its index.html.
  */
-export async function startSite(port = 0): Promise<SiteServer> {
+export async function startSite(portOrOptions: number | SiteOptions = 0): Promise<SiteServer> {
+  const opts: SiteOptions = typeof portOrOptions === 'number' ? { port: portOrOptions } : portOrOptions;
+  const port = opts.port ?? 0;
+  const siteDir = resolve(opts.root ?? FIXTURE_ROOTS.shop);
   const images = new Map<string, Promise<Buffer>>();
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -64,7 +94,11 @@ export async function startSite(port = 0): Promise<SiteServer> {
         let body: Buffer;
         let type: string;
         const img = /^\/img\/(hero|product-(\d+))\.jpg$/.exec(path);
-        if (img) {
+        const made = opts.generated?.get(path === '/' ? '/index.html' : path);
+        if (made) {
+          body = made.body;
+          type = made.type;
+        } else if (img) {
           let p = images.get(path);
           if (!p) {
             p = img[1] === 'hero' ? picture(101, 900, 600) : picture(Number(img[2]), 600, 400);
@@ -76,8 +110,9 @@ export async function startSite(port = 0): Promise<SiteServer> {
           body = await readFile(require.resolve(FONTS[path]));
           type = TYPES['.woff2']!;
         } else {
-          const file = normalize(join(siteDir, path === '/' ? 'index.html' : path));
-          if (!file.startsWith(siteDir)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+          let file = normalize(join(siteDir, decodeURIComponent(path)));
+          if (file !== siteDir && !file.startsWith(siteDir + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+          if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
           body = await readFile(file);
           type = TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
         }
