@@ -63,6 +63,11 @@ export interface JourneyContext {
    */
   shotAt(label: string, at: number): Promise<void>;
   /**
+   * Waits until the current tab has recorded nothing for `quietMs` (a page that changes itself on a
+   * timer included), then takes a screenshot at once. Dropped if no such moment comes in `timeoutMs`.
+   */
+  shotWhenQuiet(label: string, quietMs?: number, timeoutMs?: number): Promise<void>;
+  /**
    * The timestamp of the first full snapshot of the current tab recorded at or after `since` (wall ms):
    * when a replay builds the page, and so when its CSS animations start. Waits for it.
    */
@@ -135,6 +140,20 @@ interface TabState {
 
 /** How long after Page.captureScreenshot is sent the frame it returns is drawn (measured: 2-10 ms). */
 const SHOT_FRAME_LAG_MS = 10;
+
+/** rrweb's recorder sends pointer positions in batches, at most this long after the first of them. */
+const MOVE_BATCH_MS = 500;
+
+/**
+ * When an event's content happened: [earliest, latest] ms. A batch of pointer positions is stamped
+ * when it was sent, each position carrying its own (negative) offset from that.
+ */
+function eventSpan(e: unknown): [number, number] {
+  const { timestamp, data } = e as { timestamp: number; data?: { positions?: { timeOffset?: number }[] } };
+  const offsets = (Array.isArray(data?.positions) ? data.positions : []).map((p) => p?.timeOffset).filter((o): o is number => typeof o === 'number' && Number.isFinite(o));
+  if (offsets.length === 0) return [timestamp, timestamp];
+  return [timestamp + Math.min(...offsets), timestamp + Math.max(...offsets)];
+}
 
 /** How late a timed shot may be taken before its moment no longer means what the journey planned. */
 const MAX_SHOT_LATENESS_MS = 150;
@@ -217,6 +236,34 @@ export async function recordJourney(origin: string, journey: Journey, opts: Reco
         }
         keep(label, 'timed', await capture(current));
       },
+      async shotWhenQuiet(label, quietMs = 1000, timeoutMs = 15_000) {
+        await settle();
+        // rrweb sends pointer moves in batches up to 500 ms late: let the last batch arrive first.
+        await current.waitForTimeout(MOVE_BATCH_MS + 50);
+        const deadline = Date.now() + timeoutMs;
+        const lastOfTab = () => {
+          const id = tab(current).windowId;
+          for (let k = events.length - 1; k >= 0; k--) if (events[k]!.windowId === id) return events[k]!.ts;
+          return -Infinity;
+        };
+        for (;;) {
+          // A margin over quietMs: the event that would break the quiet may still be on its way to Node.
+          const wait = lastOfTab() + quietMs + 60 - Date.now();
+          if (wait > 0) {
+            if (Date.now() + wait > deadline) break;
+            await new Promise((r) => setTimeout(r, wait));
+            continue;
+          }
+          const c = await capture(current);
+          // The page changed itself while the picture was taken (a timer): take it again.
+          await new Promise((r) => setTimeout(r, 30));
+          if (lastOfTab() < c.startTs - quietMs) {
+            keep(label, 'settled', c);
+            return;
+          }
+        }
+        dropped.push({ label, ts: Date.now(), reason: `its tab was never quiet for ${quietMs} ms within ${timeoutMs} ms` });
+      },
       async snapshotAfter(since, timeoutMs = 15_000) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
@@ -277,11 +324,14 @@ export async function recordJourney(origin: string, journey: Journey, opts: Reco
   const windowIds = order.map((i) => events[i]!.windowId);
   const kept: Shot[] = [];
   for (const s of shots) {
+    // The last thing of this window that happened before the capture ended (a pointer position sent
+    // after the shot but made before it counts).
     let last = -Infinity;
     for (let i = 0; i < sortedEvents.length; i++) {
-      const ts = (sortedEvents[i] as { timestamp: number }).timestamp;
-      if (ts > s.endTs) break;
-      if (windowIds[i] === s.windowId) last = ts;
+      if (windowIds[i] !== s.windowId) continue;
+      const [earliest, latest] = eventSpan(sortedEvents[i]);
+      if (earliest > s.endTs) continue;
+      last = Math.max(last, Math.min(latest, s.endTs));
     }
     s.quietMs = s.endTs - last;
     const noisyWithin = s.endTs - s.startTs + (opts.quiet?.beforeMs ?? 0);
