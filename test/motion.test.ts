@@ -26,13 +26,6 @@ const MIN_SSIM = 0.95;
 /** The recorder's rule for these shots: no event of the page in the second before the capture. */
 const QUIET_MS = 1000;
 
-/**
- * The engine's switch for the control, agreed in notes/INTERFACES.md (`RenderContext.motion`, default
- * 'live'). Spelled here as an optional field so this file compiles before the engine has it; an
- * engine without it renders frozen anyway (it has no other way).
- */
-type MotionContext = RenderContext & { motion?: 'live' | 'frozen' };
-
 let site: SiteServer;
 let browser: Browser;
 let recording: Recording;
@@ -51,7 +44,7 @@ afterAll(async () => {
   await site?.close();
 });
 
-async function scores(ctx: MotionContext): Promise<MomentScore[]> {
+async function scores(ctx: RenderContext): Promise<MomentScore[]> {
   const result = await renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, ctx);
   expect(result.width).toBe(800);
   console.log(`rendered ${result.durationS} s: ${result.captured} captures, ${result.frames} frames, ${result.gif.length} bytes, ${result.wallMs} ms`);
@@ -93,7 +86,7 @@ describe('motion between events', () => {
   });
 
   it('control: the same recording with animations frozen fails the threshold', async () => {
-    const frozen: MotionContext = { browser, motion: 'frozen' };
+    const frozen: RenderContext = { browser, motion: 'frozen' };
     const s = await scores(frozen);
     console.log(formatScores('SSIM per moment, animations frozen (control)', s));
     expect(Math.min(...s.map((m) => m.ssim))).toBeLessThan(MIN_SSIM);
