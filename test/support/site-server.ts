@@ -21,6 +21,7 @@ export const FIXTURE_ROOTS = {
 const FONTS: Record<string, string> = {
   '/fonts/lobster.woff2': '@fontsource/lobster/files/lobster-latin-400-normal.woff2',
   '/fonts/merriweather.woff2': '@fontsource/merriweather/files/merriweather-latin-400-normal.woff2',
+  '/fonts/merriweather-700.woff2': '@fontsource/merriweather/files/merriweather-latin-700-normal.woff2',
 };
 
 const TYPES: Record<string, string> = {
