@@ -53,11 +53,12 @@ export interface RealtimeShot {
 
 /**
  * Plays `events` (one window's, in time order) in real time and screenshots each of `shots` at its
- * moment. `origin` is the site the recording was made on.
+ * moment (only the recorded viewport's area when the window was smaller then). `origin` is the site
+ * the recording was made on; `viewport` the recording's first.
  */
 export async function replayInRealTime(
   events: unknown[],
-  shots: Pick<Shot, 'label' | 'ts'>[],
+  shots: (Pick<Shot, 'label' | 'ts'> & { viewport?: Shot['viewport'] })[],
   origin: string,
   viewport: { width: number; height: number },
   opts: { browser?: Browser } = {},
@@ -81,7 +82,10 @@ export async function replayInRealTime(
       const wait = at - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const lateMs = Date.now() - at;
-      const r = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+      // The Replayer draws a resized window at its new size in the page's top left corner.
+      const v = s.viewport;
+      const clip = v && (v.width < viewport.width || v.height < viewport.height) ? { x: 0, y: 0, width: Math.min(v.width, viewport.width), height: Math.min(v.height, viewport.height), scale: 1 } : undefined;
+      const r = (await cdp.send('Page.captureScreenshot', { format: 'png', ...(clip ? { clip } : {}) })) as { data: string };
       out.push({ label: s.label, png: Buffer.from(r.data, 'base64'), lateMs });
     }
     await context.close();
