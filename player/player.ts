@@ -35,6 +35,41 @@ interface Scroll {
   y: number;
 }
 
+function earliest(a: number | null, b: number): number {
+  return a === null ? b : Math.min(a, b);
+}
+
+/** Keyframe values only (not their offset, easing or composite). */
+function keyframeValues(k: ComputedKeyframe): string {
+  const { offset: _o, computedOffset: _c, easing: _e, composite: _m, ...values } = k;
+  return JSON.stringify(values);
+}
+
+/**
+ * Whether a keyframe animation is between two equal keyframes now, and for how much longer (ms of
+ * its own time, to the nearer end of the segment, so a reversed direction is safe), and whether it
+ * has such holds at all.
+ */
+function holdOf(effect: KeyframeEffect, timing: ComputedEffectTiming): { holdingMs: number; hasHolds: boolean } {
+  const frames = effect.getKeyframes();
+  const progress = timing.progress;
+  const duration = Number(timing.duration);
+  let hasHolds = false;
+  let holdingMs = 0;
+  for (let i = 0; i + 1 < frames.length; i++) {
+    const a = frames[i]!;
+    const b = frames[i + 1]!;
+    if (b.computedOffset <= a.computedOffset || keyframeValues(a) !== keyframeValues(b)) continue;
+    hasHolds = true;
+    if (progress !== null && progress !== undefined && Number.isFinite(duration) && progress >= a.computedOffset && progress < b.computedOffset) {
+      holdingMs = Math.min(progress - a.computedOffset, b.computedOffset - progress) * duration;
+      // A hold that ends within a frame is motion now.
+      if (holdingMs < 1) holdingMs = 0;
+    }
+  }
+  return { holdingMs, hasHolds };
+}
+
 class Player {
   private replayer: Replayer;
   private events: eventWithTime[];
@@ -277,13 +312,21 @@ class Player {
         const r = target.getBoundingClientRect();
         if (r.bottom <= 0 || r.right <= 0 || r.top >= vh || r.left >= vw || (r.width === 0 && r.height === 0)) continue;
       }
+      const rate = Math.abs(a.playbackRate);
       if (local < delay) {
         // Still waiting for its delay: nothing moves until then.
-        const at = frameTs + (delay - local) / Math.abs(a.playbackRate);
-        out.nextStartTs = out.nextStartTs === null ? at : Math.min(out.nextStartTs, at);
+        out.nextStartTs = earliest(out.nextStartTs, frameTs + (delay - local) / rate);
         continue;
       }
-      if (end === Infinity) out.infinite = true;
+      const hold = holdOf(effect, timing);
+      if (hold.holdingMs > 0) {
+        // Between two equal keyframes (a carousel's pause between slides): still until the hold ends.
+        out.nextStartTs = earliest(out.nextStartTs, frameTs + hold.holdingMs / rate);
+        continue;
+      }
+      // An infinite animation that pauses between its moves (a carousel) moves like a finite one, at
+      // full rate, until its next hold; one that never pauses (a spinner, a ticker) is sampled.
+      if (end === Infinity && !hold.hasHolds) out.infinite = true;
       else out.finite = true;
     }
     return out;

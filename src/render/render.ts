@@ -8,7 +8,7 @@ import { InputError } from '../recording/errors.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { launchBrowser } from './browser.js';
-import { openFrameSource, type FrameSource } from './frame-source.js';
+import { newRenderContext, openFrameSource, type FrameSource } from './frame-source.js';
 import { GifWriter, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
@@ -87,7 +87,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
   const launchedAt = performance.now();
   const browser = ctx.browser ?? ownBrowser!;
-  const context = await browser.newContext({
+  const context = await newRenderContext(browser, {
     viewport: { width: capture.width, height: capture.height },
     deviceScaleFactor: 1,
     serviceWorkers: 'block',
