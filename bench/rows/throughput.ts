@@ -103,12 +103,13 @@ export const throughputRow: BenchRow = {
           return rows.length === ids.length && rows.every((r) => r.status === 'done' || r.status === 'failed') ? rows : undefined;
         }, timeoutMs, 250);
 
-      // The mix: still, motion, heavy in turn; each 30 s window placed along its recording.
+      // The mix: still, motion, heavy in turn; each kind's 30 s windows spread evenly along its recording.
+      const perKind = Math.ceil(count / KINDS.length);
       const mix = Array.from({ length: count }, (_, i) => {
         const k = KINDS[i % KINDS.length]!;
         const s = sessions.get(k.session)!;
         const room = Math.max(0, Math.floor(s.lengthS - MOMENT_S - 0.5));
-        const start = room === 0 ? 0 : (Math.floor(i / KINDS.length) * 7) % (room + 1);
+        const start = perKind > 1 ? Math.round((room * Math.floor(i / KINDS.length)) / (perKind - 1)) : 0;
         return { kind: k.kind, session: k.session, start, end: Math.min(start + MOMENT_S, Math.floor(s.lengthS * 10) / 10) };
       });
 
