@@ -143,16 +143,19 @@ export const bigdomJourney: Journey = async (ctx) => {
   await click('#q');
   await page.keyboard.type('buffer', { delay: 140 });
   await shot('search-results');
+  await idle(2000);
   await click('#results a');
   await shot('search-hit');
   await idle(1000);
   await click(`.sidebar a[href="/module/m${BIGDOM_MODULES - 1}.html"]`);
   await shot('other-module');
+  await idle(2000);
   await overContent();
   await wheel(1500, 15);
   await shot('other-module-scrolled');
   await click('#theme');
   await shot('dark');
+  await idle(2000);
   await overContent();
   await wheel(1200, 12);
   await shot('dark-scrolled');
@@ -165,6 +168,6 @@ export const bigdomJourney: Journey = async (ctx) => {
 
 /** The journey for a heavy row: rustdoc or mdBook on the Rust docs, the generated site otherwise. */
 export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook'): { name: string; journey: Journey } {
-  if (kind === 'bigdom') return { name: 'big-DOM site (generated)', journey: bigdomJourney };
+  if (kind === 'bigdom') return { name: 'big-DOM', journey: bigdomJourney };
   return which === 'rustdoc' ? { name: 'rustdoc (std)', journey: rustdocJourney } : { name: 'mdBook (Rust by Example)', journey: mdbookJourney };
 }
