@@ -106,12 +106,12 @@ class Player {
       triggerFocus: true,
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
-      pauseAnimation: cfg.motion === 'frozen',
+      pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
       UNSAFE_replayCanvas: false,
       // Forward steps apply events to the real DOM. With the virtual DOM, every step that carries a
       // mutation copies the whole document into it and diffs it back (measured on rustdoc pages: a
       // 400-900 ms step while the user types into the search box, 5-80 ms without).
-      useVirtualDom: false,
+      useVirtualDom: cfg.naive === true,
       insertStyleRules: [
         // Scrollbars would eat into the recorded viewport and shift the layout.
         'html::-webkit-scrollbar, body::-webkit-scrollbar { display: none; }',
@@ -170,6 +170,14 @@ class Player {
    * the animations those events start are set to where they would be at that frame.
    */
   private seek(t: number, frameTs: number): void {
+    if (this.cfg.naive) {
+      // The benchmark's plain approach: rrweb's own seek, with its defaults, for every frame.
+      let end = this.applied;
+      while (end < this.events.length && this.events[end]!.timestamp < t) end++;
+      this.track(end);
+      this.replayer.pause(Math.max(0, t - this.firstTs));
+      return;
+    }
     let end = this.applied;
     let snapshot = -1;
     while (end < this.events.length && this.events[end]!.timestamp < t) {
