@@ -1,140 +1,100 @@
-// `npm run bench`: renders a 30 s moment of a realistic recording (navigation, scrolling, typing,
-// idle stretches) with the engine, and with the plain approach (seek + screenshot every frame, no
-// deduplication, a palette per frame) in the same run, and compares both with live screenshots.
+// `npm run bench`: the benchmark rows. Each row measures one thing in one run and prints a table
+// (and a JSON line); rows that compare two methods interleave their renders so both see the same
+// machine. The machine is shared and has 2 cores: read ratios within a row, not single timings.
 //
-//   npm run bench                                   records a fresh ~80 s session on the fixture shop
-//   npm run bench -- --recording f.json.gz --start 15 --end 45 [--allow-origin o]   an existing file
-//   options: --runs <n> (engine runs, default 3), --plain-runs <n> (default 1), --no-replayers
-import { cpus, totalmem } from 'node:os';
-import { readFile } from 'node:fs/promises';
+//   npm run bench                              fixture, heavy, mdbook, motion (and budget, when bench/budget.ts exists)
+//   npm run bench -- --row heavy --row motion  only those rows
+//   npm run bench -- --row all                 every row, throughput included
+//   npm run bench:throughput                   = npm run bench -- --row throughput
+//   options: --runs <n> engine renders per method (default 3), --plain-runs <n> (default 1),
+//            --reuse-recordings <dir> keep recorded sessions between runs, --no-replayers,
+//            --no-reference (heavy rows: skip SSIM against rrweb's real-time replay),
+//            fixture row: --recording f.json.gz --start 15 --end 45 --allow-origin o
+//            throughput row: --moments <n> (default 9), --concurrency 1,2
+import { existsSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { parseRecording } from '../src/recording/parse.js';
-import type { RrwebEvent } from '../src/recording/types.js';
 import { CHROMIUM_ARGS, chromiumPath } from '../src/render/browser.js';
-import { renderRecording } from '../src/render/render.js';
-import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderResult } from '../src/render/types.js';
-import { ssimAgainstLive } from '../test/support/compare.js';
-import { decodeGif, frameAt } from '../test/support/gif-frames.js';
-import { exampleJourney } from '../test/support/journeys.js';
-import { recordJourney, type Shot } from '../test/support/recorder.js';
-import { startSite, type SiteServer } from '../test/support/site-server.js';
+import type { BenchContext, BenchRow, RowReport } from './lib/row.js';
+import { Sessions } from './lib/sessions.js';
+import { fixtureRow } from './rows/fixture.js';
+import { mdbookRow, rustdocRow } from './rows/heavy.js';
+import { motionRow } from './rows/motion.js';
+import { throughputRow } from './rows/throughput.js';
 
 const { values: args } = parseArgs({
   options: {
-    recording: { type: 'string' },
-    'allow-origin': { type: 'string', multiple: true, default: [] },
-    start: { type: 'string', default: '15' },
-    end: { type: 'string', default: '45' },
+    row: { type: 'string', multiple: true, default: [] },
     runs: { type: 'string', default: '3' },
     'plain-runs': { type: 'string', default: '1' },
+    'reuse-recordings': { type: 'string' },
     'no-replayers': { type: 'boolean', default: false },
+    'no-reference': { type: 'boolean', default: false },
+    recording: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true, default: [] },
+    moments: { type: 'string' },
+    concurrency: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
 
-interface Row {
-  method: string;
-  wallMs: number;
-  timings: RenderResult['timings'];
-  captured: number;
-  frames: number;
-  bytes: number;
-  ssimMean?: number;
-  ssimMin?: number;
+/**
+ * The budget row lives in bench/budget.ts (the GIF encoder's work, written separately): it exports
+ * `budgetRow: BenchRow`. Loaded by path so that this runner works with and without it.
+ */
+async function budgetRow(): Promise<BenchRow | undefined> {
+  const file = join(import.meta.dirname, 'budget.ts');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as { budgetRow?: BenchRow };
+  if (!mod.budgetRow) throw new Error('bench/budget.ts must export budgetRow: BenchRow (bench/lib/row.ts)');
+  return mod.budgetRow;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
-  const startS = Number(args.start);
-  const endS = Number(args.end);
-  let site: SiteServer | undefined;
-  let events: RrwebEvent[];
-  let shots: Shot[] = [];
-  let allowOrigins = args['allow-origin'] ?? [];
-  let viewportHeightRatio = 800 / 1280;
+  const budget = await budgetRow();
+  const all: BenchRow[] = [fixtureRow, rustdocRow, mdbookRow, motionRow, ...(budget ? [budget] : []), throughputRow];
+  if (args.help) {
+    console.log('rows (--row <name>, repeatable; --row all):');
+    for (const r of all) console.log(`  ${r.name.padEnd(11)} ${r.about}${r.onlyWhenAsked ? ' [only when asked]' : ''}`);
+    return;
+  }
+  const asked = args.row ?? [];
+  const unknown = asked.filter((n) => n !== 'all' && !all.some((r) => r.name === n));
+  if (unknown.length) throw new Error(`unknown row ${unknown.join(', ')}: rows are ${all.map((r) => r.name).join(', ')}, all`);
+  const rows = asked.length === 0 ? all.filter((r) => !r.onlyWhenAsked) : asked.includes('all') ? all : all.filter((r) => asked.includes(r.name));
+
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  const sessions = new Sessions({ reuseDir: args['reuse-recordings'], log });
+  const ctx: BenchContext = {
+    sessions,
+    runs: Number(args.runs),
+    plainRuns: Number(args['plain-runs']),
+    log,
+    options: args,
+  };
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  const chromiumVersion = browser.version();
+  await browser.close();
+  const header = `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, chromium ${chromiumVersion}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  console.log(header);
+  const reports: RowReport[] = [];
   try {
-    if (args.recording) {
-      events = parseRecording(await readFile(args.recording)).events;
-    } else {
-      site = await startSite();
-      allowOrigins = [site.origin];
-      process.stderr.write('recording a fresh session on the fixture shop with rrweb\'s recorder (about 80 s)...\n');
-      const rec = await recordJourney(site.origin, exampleJourney);
-      events = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      shots = rec.shots;
-      viewportHeightRatio = rec.viewport.height / rec.viewport.width;
+    for (const row of rows) {
+      const started = Date.now();
+      log(`\n== row ${row.name} (load average ${loadavg()[0]!.toFixed(2)}) ==`);
+      const report = await row.run(ctx);
+      reports.push(report);
+      console.log(`\n## ${row.name}  (${((Date.now() - started) / 1000).toFixed(0)} s; load average after ${loadavg().map((l) => l.toFixed(2)).join(' ')})\n`);
+      for (const line of report.lines) console.log(line);
+      console.log(`\n${JSON.stringify({ row: report.row, ...report.figures })}`);
     }
-    const lengthS = (events[events.length - 1]!.timestamp - events[0]!.timestamp) / 1000;
-    const windowS = endS - startS;
-    const windowStartTs = events[0]!.timestamp + startS * 1000;
-    const inWindow = shots.filter((s) => s.ts >= windowStartTs && s.ts < windowStartTs + windowS * 1000);
-
-    const options = { ...DEFAULT_RENDER_OPTIONS, startS, endS, allowOrigins };
-    const score = async (r: RenderResult): Promise<Pick<Row, 'ssimMean' | 'ssimMin'>> => {
-      if (inWindow.length === 0) return {};
-      const gif = decodeGif(r.gif);
-      const frameHeight = Math.round(gif.width * viewportHeightRatio);
-      const values: number[] = [];
-      for (const s of inWindow) values.push(await ssimAgainstLive(s.png, frameAt(gif, s.ts - windowStartTs).rgba, gif.width, frameHeight));
-      return { ssimMean: values.reduce((a, b) => a + b, 0) / values.length, ssimMin: Math.min(...values) };
-    };
-    const run = async (method: string, ctx: RenderContext): Promise<Row> => {
-      // No ctx.browser: every run starts its own Chromium, and the wall time includes that start.
-      const r = await renderRecording(events, options, ctx);
-      const row: Row = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, ...(await score(r)) };
-      process.stderr.write(`  ${method}: ${(row.wallMs / 1000).toFixed(2)} s, ${row.captured} captured, ${row.frames} written, ${(row.bytes / 1024).toFixed(0)} KiB\n`);
-      return row;
-    };
-
-    const fast: Row[] = [];
-    const plain: Row[] = [];
-    // Interleaved, so both see the same machine state.
-    const runs = Math.max(Number(args.runs), Number(args['plain-runs']));
-    for (let i = 0; i < runs; i++) {
-      if (i < Number(args.runs)) fast.push(await run('engine', {}));
-      if (i < Number(args['plain-runs'])) plain.push(await run('plain', { method: 'plain' }));
-    }
-    const upstream = args['no-replayers'] ? undefined : await run('engine, upstream rrweb replayer', { replayer: 'upstream' });
-
-    const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
-    const chromiumVersion = browser.version();
-    await browser.close();
-
-    const summarise = (name: string, rows: Row[]) => {
-      const wall = median(rows.map((r) => r.wallMs));
-      const r = rows[0]!;
-      const mid = rows.find((x) => x.wallMs === wall)!;
-      return {
-        method: name,
-        wall_s: +(wall / 1000).toFixed(2),
-        x_real_time: +(windowS / (wall / 1000)).toFixed(1),
-        captured: r.captured,
-        frames: r.frames,
-        bytes: r.bytes,
-        ssim_mean: r.ssimMean === undefined ? null : +r.ssimMean.toFixed(4),
-        ssim_min: r.ssimMin === undefined ? null : +r.ssimMin.toFixed(4),
-        runs: rows.map((x) => +(x.wallMs / 1000).toFixed(2)),
-        timings: mid.timings,
-      };
-    };
-    const table = [summarise('engine (begin-frame, dedup, shared palette)', fast), summarise('plain (seek + screenshot every frame)', plain)];
-    if (upstream) table.push(summarise('engine with upstream rrweb 2.2.2 replayer', [upstream]));
-    const f = table[0]!;
-    const p = table[1]!;
-    console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, chromium ${chromiumVersion}`);
-    console.log(`recording: ${args.recording ?? 'fresh fixture-shop session'} (${lengthS.toFixed(1)} s, ${events.length} events); window ${startS}-${endS} s, 10 fps, 800 px; ${inWindow.length} live screenshots in the window`);
-    console.log('\n| method | wall (s, median) | × real time | captured | frames written | bytes | SSIM mean | SSIM min |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-    for (const t of table) {
-      console.log(`| ${t.method} | ${t.wall_s} (${t.runs.join(', ')}) | ${t.x_real_time} | ${t.captured} | ${t.frames} | ${t.bytes.toLocaleString('en')} | ${t.ssim_mean ?? 'n/a'} | ${t.ssim_min ?? 'n/a'} |`);
-    }
-    console.log('\nwhere the median run\'s time went (ms): setup = browser start, player, replay up to the window; replay = seeking to each later captured frame; capture = pictures; encode = GIF after the last picture');
-    for (const t of table) console.log(`- ${t.method}: ${JSON.stringify(t.timings)}`);
-    console.log(`\nengine vs plain: ${(p.wall_s / f.wall_s).toFixed(1)}x faster, ${(p.bytes / f.bytes).toFixed(1)}x smaller, ${p.captured - f.captured} fewer screenshots`);
-    console.log(JSON.stringify({ window_s: windowS, table }));
   } finally {
-    await site?.close();
+    await sessions.close();
   }
 }
 

@@ -75,18 +75,14 @@ describe('colour scheme', () => {
 describe('reduced motion', () => {
   it('a page that animates only for users who allow motion shows its animation', async () => {
     // A screenshot at a known moment after the load, with nothing recorded around it.
-    const shots: Recording['shots'] = [];
-    const rec = await recordJourney(site.origin, async ({ page, origin, idle }) => {
+    const rec = await recordJourney(site.origin, async ({ page, origin, idle, shotAt }) => {
       await page.goto(`${origin}/motion-pref.html`);
       await idle(1600);
-      const before = Date.now();
-      const png = await page.screenshot();
-      shots.push({ label: 'banner in', ts: (before + Date.now()) / 2, png });
+      await shotAt('banner in', Date.now());
       await idle(300);
       // A recording lasts until its last event, and CSS animations record none: a move ends it.
       await page.mouse.move(5, 5);
     }, { viewport: { width: 800, height: 500 } });
-    rec.shots = shots;
     const events = parse(rec);
     const [live] = await scoreShots(rec, events);
     const [frozen] = await scoreShots(rec, events, 'frozen');

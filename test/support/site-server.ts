@@ -1,26 +1,43 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const siteDir = join(here, '..', 'fixtures', 'site');
 const require = createRequire(import.meta.url);
+
+/** The fixture sites under test/fixtures that the server can serve as its root. */
+export const FIXTURE_ROOTS = {
+  /** The fixture shop: three pages, a stylesheet, two web fonts, generated JPEGs. */
+  shop: join(here, '..', 'fixtures', 'site'),
+  /** Pages that move by CSS alone: fade-ins, a staggered list, transitions, keyframes, infinite loops. */
+  motion: join(here, '..', 'fixtures', 'motion'),
+} as const;
 
 /** Fonts come from @fontsource packages, served from our origin without CORS headers, as many sites do. */
 const FONTS: Record<string, string> = {
   '/fonts/lobster.woff2': '@fontsource/lobster/files/lobster-latin-400-normal.woff2',
   '/fonts/merriweather.woff2': '@fontsource/merriweather/files/merriweather-latin-400-normal.woff2',
+  '/fonts/merriweather-700.woff2': '@fontsource/merriweather/files/merriweather-latin-700-normal.woff2',
 };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
   '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
   '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
 };
 
 const HUES = [12, 48, 95, 140, 190, 225, 262, 300, 335];
@@ -49,12 +66,41 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
+/** Generated once per process: drawing them (SVG noise) takes seconds on a loaded machine. */
+const images = new Map<string, Promise<Buffer>>();
+
+function shopImage(path: string): Promise<Buffer> {
+  let p = images.get(path);
+  if (!p) {
+    const m = /^\/img\/(hero|product-(\d+))\.jpg$/.exec(path)!;
+    p = m[1] === 'hero' ? picture(101, 900, 600) : picture(Number(m[2]), 600, 400);
+    images.set(path, p);
+  }
+  return p;
+}
+
+/** The shop's pictures (hero and nine products). */
+const SHOP_IMAGES = ['/img/hero.jpg', ...Array.from({ length: 9 }, (_, i) => `/img/product-${i}.jpg`)];
+
+export interface SiteOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** The directory served at `/`: one of FIXTURE_ROOTS, or any directory (the Rust docs, a generated site). */
+  root?: string;
+  /** Pages made in memory (path -> body), served before the root's files: generated sites. */
+  generated?: ReadonlyMap<string, { body: Buffer; type: string }>;
+}
+
 /**
- * The fixture shop on 127.0.0.1: three pages, an external stylesheet, two web fonts and JPEG images,
- * all sent without any CORS header. `port` 0 picks a free one.
+ * A static site on 127.0.0.1, sent without any CORS header (as most sites are): by default the
+ * fixture shop (three pages, an external stylesheet, two web fonts and JPEG images). Every root also
+ * gets the shop's generated `/img/*.jpg` pictures and `/fonts/*.woff2` web fonts. A directory path
+ * serves its index.html.
  */
-export async function startSite(port = 0): Promise<SiteServer> {
-  const images = new Map<string, Promise<Buffer>>();
+export async function startSite(portOrOptions: number | SiteOptions = 0): Promise<SiteServer> {
+  const opts: SiteOptions = typeof portOrOptions === 'number' ? { port: portOrOptions } : portOrOptions;
+  const port = opts.port ?? 0;
+  const siteDir = resolve(opts.root ?? FIXTURE_ROOTS.shop);
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -64,20 +110,20 @@ export async function startSite(port = 0): Promise<SiteServer> {
         let body: Buffer;
         let type: string;
         const img = /^\/img\/(hero|product-(\d+))\.jpg$/.exec(path);
-        if (img) {
-          let p = images.get(path);
-          if (!p) {
-            p = img[1] === 'hero' ? picture(101, 900, 600) : picture(Number(img[2]), 600, 400);
-            images.set(path, p);
-          }
-          body = await p;
+        const made = opts.generated?.get(path === '/' ? '/index.html' : path);
+        if (made) {
+          body = made.body;
+          type = made.type;
+        } else if (img) {
+          body = await shopImage(path);
           type = TYPES['.jpg']!;
         } else if (FONTS[path]) {
           body = await readFile(require.resolve(FONTS[path]));
           type = TYPES['.woff2']!;
         } else {
-          const file = normalize(join(siteDir, path === '/' ? 'index.html' : path));
-          if (!file.startsWith(siteDir)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+          let file = normalize(join(siteDir, decodeURIComponent(path)));
+          if (file !== siteDir && !file.startsWith(siteDir + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' });
+          if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
           body = await readFile(file);
           type = TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
         }
@@ -88,6 +134,10 @@ export async function startSite(port = 0): Promise<SiteServer> {
       }
     })();
   });
+  // The shop's first page load waits for its pictures; made on demand they took 2.2-2.7 s under a
+  // load average of 15, past the 2 s a render allows between a recording's start and its first full
+  // snapshot. Made before the server answers, the page loads as fast as a real shop's.
+  if (siteDir === resolve(FIXTURE_ROOTS.shop)) await Promise.all(SHOP_IMAGES.map(shopImage));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

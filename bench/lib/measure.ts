@@ -1,0 +1,152 @@
+import { loadavg } from 'node:os';
+import type { RrwebEvent } from '../../src/recording/types.js';
+import { renderRecording } from '../../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderOptions, type RenderResult } from '../../src/render/types.js';
+import { scoreMoments, type MomentScore } from '../../test/support/moments.js';
+import type { Shot } from '../../test/support/recorder.js';
+
+/** One render of a moment, measured: what a row's table is made of. */
+export interface Run {
+  method: string;
+  wallMs: number;
+  timings: RenderResult['timings'];
+  captured: number;
+  frames: number;
+  bytes: number;
+  /** SSIM against each live screenshot inside the window (none when the window holds no shot). */
+  moments: MomentScore[];
+  /** SSIM against rrweb's Replayer playing the recording in real time at the same moments (when a reference was given). */
+  reference: MomentScore[];
+  /** Load average (1 min) when the run started: the machine is shared. */
+  load: number;
+}
+
+export interface Moment {
+  events: RrwebEvent[];
+  startS: number;
+  endS: number;
+  allowOrigins: string[];
+  shots: Shot[];
+  /** The viewport the frames are planned for (the recording's first page). */
+  viewport: { width: number; height: number };
+  /** Pictures of the same moments from a real-time rrweb replay (Sessions.reference). */
+  reference?: Map<string, Shot>;
+}
+
+/** Renders the moment at the defaults (10 fps, 800 px), starting its own Chromium (wall time includes it). */
+export async function measure(method: string, m: Moment, ctx: RenderContext = {}, log: (s: string) => void = () => {}): Promise<Run> {
+  const options: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, startS: m.startS, endS: m.endS, allowOrigins: m.allowOrigins };
+  const load = loadavg()[0]!;
+  const r = await renderRecording(m.events, options, ctx);
+  const t0 = m.events[0]!.timestamp;
+  const from = t0 + m.startS * 1000;
+  const to = t0 + m.endS * 1000;
+  const inWindow = m.shots.filter((s) => s.ts >= from && s.ts < to);
+  const moments = inWindow.length ? await scoreMoments(r.gif, inWindow, from, m.viewport) : [];
+  const refShots = m.reference ? inWindow.map((s) => m.reference!.get(s.label)).filter((s): s is Shot => s !== undefined) : [];
+  const reference = refShots.length ? await scoreMoments(r.gif, refShots, from, m.viewport) : [];
+  const run: Run = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, moments, reference, load: +load.toFixed(1) };
+  log(`  ${method}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.captured} captured, ${run.frames} written, ${(run.bytes / 1024).toFixed(0)} KiB, median step ${r.timings.stepMedianMs ?? '?'} ms (load ${run.load})`);
+  return run;
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export interface Summary {
+  method: string;
+  wall_s: number;
+  runs_s: number[];
+  x_real_time: number;
+  captured: number;
+  frames: number;
+  bytes: number;
+  median_step_ms: number;
+  steps: number;
+  ssim_mean: number | null;
+  ssim_min: number | null;
+  /** Against the real-time rrweb replay of the same moments (null without a reference). */
+  ssim_ref_mean: number | null;
+  ssim_ref_min: number | null;
+  load: number[];
+  /** The median run's timings. */
+  timings: RenderResult['timings'];
+  moments: MomentScore[];
+  reference: MomentScore[];
+}
+
+const mean = (xs: number[]): number | null => (xs.length ? +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4) : null);
+const min = (xs: number[]): number | null => (xs.length ? +Math.min(...xs).toFixed(4) : null);
+
+/** The median run by wall time stands for the method; sizes and SSIM are the same in every run of one recording. */
+export function summarise(method: string, runs: Run[], windowS: number): Summary {
+  const wall = median(runs.map((r) => r.wallMs));
+  const mid = runs.find((r) => r.wallMs === wall)!;
+  const ssims = mid.moments.map((m) => m.ssim);
+  const refs = mid.reference.map((m) => m.ssim);
+  return {
+    method,
+    wall_s: +(wall / 1000).toFixed(2),
+    runs_s: runs.map((r) => +(r.wallMs / 1000).toFixed(2)),
+    x_real_time: +(windowS / (wall / 1000)).toFixed(1),
+    captured: mid.captured,
+    frames: mid.frames,
+    bytes: mid.bytes,
+    // An engine from before per-step timings (measuring an older commit) has only the replay total.
+    median_step_ms: mid.timings.stepMedianMs ?? (mid.captured > 1 ? +(mid.timings.replayMs / (mid.captured - 1)).toFixed(1) : 0),
+    steps: mid.timings.steps ?? mid.captured - 1,
+    ssim_mean: mean(ssims),
+    ssim_min: min(ssims),
+    ssim_ref_mean: mean(refs),
+    ssim_ref_min: min(refs),
+    load: runs.map((r) => r.load),
+    timings: mid.timings,
+    moments: mid.moments,
+    reference: mid.reference,
+  };
+}
+
+/** Runs each method's renders interleaved (a, b, a, b, ...), so both see the same machine. */
+export async function interleaved(plan: { method: string; times: number; run: () => Promise<Run> }[]): Promise<Map<string, Run[]>> {
+  const out = new Map<string, Run[]>(plan.map((p) => [p.method, []]));
+  const most = Math.max(...plan.map((p) => p.times));
+  for (let i = 0; i < most; i++) {
+    for (const p of plan) if (i < p.times) out.get(p.method)!.push(await p.run());
+  }
+  return out;
+}
+
+export function table(rows: Summary[]): string[] {
+  const withRef = rows.some((t) => t.ssim_ref_mean !== null);
+  const lines = [
+    `| method | wall (s, median of runs) | × real time | captured | frames | bytes | median step (ms) | SSIM mean | SSIM min |${withRef ? ' SSIM vs real-time replay, mean / min |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${withRef ? ' --- |' : ''}`,
+  ];
+  for (const t of rows) {
+    const ref = withRef ? ` ${t.ssim_ref_mean ?? 'n/a'} / ${t.ssim_ref_min ?? 'n/a'} |` : '';
+    lines.push(`| ${t.method} | ${t.wall_s} (${t.runs_s.join(', ')}) | ${t.x_real_time} | ${t.captured} | ${t.frames} | ${t.bytes.toLocaleString('en')} | ${t.median_step_ms} (${t.steps} steps) | ${t.ssim_mean ?? 'n/a'} | ${t.ssim_min ?? 'n/a'} |${ref}`);
+  }
+  return lines;
+}
+
+export function timingLines(rows: Summary[]): string[] {
+  return [
+    "where the median run's time went (ms): setup = launch + init + first step (the page's history up to the window); replay = bringing the replay to each later captured frame; capture = pictures; encode = GIF after the last picture",
+    ...rows.map((t) => `- ${t.method}: ${JSON.stringify(t.timings)}`),
+  ];
+}
+
+export function momentLines(s: Summary): string[] {
+  if (!s.moments.length) return [];
+  const w = Math.max(...s.moments.map((m) => m.label.length));
+  const ref = new Map(s.reference.map((m) => [m.label, m.ssim]));
+  return [
+    `SSIM per moment (${s.method}): against the live screenshot${ref.size ? '; against the real-time rrweb replay' : ''}`,
+    ...s.moments.map((m) => `  ${m.label.padEnd(w)}  ${m.ssim.toFixed(4)}${ref.has(m.label) ? `  ${ref.get(m.label)!.toFixed(4)}` : ''}  at ${m.atS.toFixed(2)} s`),
+  ];
+}
+
+/** The window clipped to the recording (a journey can end a little earlier than planned). */
+export function clipWindow(startS: number, endS: number, lengthS: number): { startS: number; endS: number } {
+  const end = Math.min(endS, Math.floor(lengthS * 100) / 100);
+  return { startS: Math.max(0, Math.min(startS, end - 1)), endS: end };
+}

@@ -1,0 +1,49 @@
+import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
+import { clipWindow, interleaved, measure, momentLines, summarise, table, timingLines, type Summary } from '../lib/measure.js';
+import type { BenchRow, RowReport } from '../lib/row.js';
+
+/**
+ * Heavy pages (issue 8): a 30 s moment of a journey on big documentation pages (rustdoc on std, or
+ * mdBook's Rust by Example; the generated big-DOM site when the machine has no Rust docs), rendered
+ * with the engine and with the plain approach interleaved in one run. Reports wall time (browser
+ * start included), the ratio to the plain approach, the median step, bytes and SSIM against the live
+ * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
+ * where the recorder lost nothing.
+ */
+function heavyRow(which: 'rustdoc' | 'mdbook'): BenchRow {
+  return {
+    name: which === 'rustdoc' ? 'heavy' : 'mdbook',
+    about: which === 'rustdoc' ? 'rustdoc (std docs) journey, 30 s moment: engine vs plain, median step, bytes, SSIM' : 'mdBook (Rust by Example) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
+    async run(ctx): Promise<RowReport> {
+      const s = await ctx.sessions.get(which);
+      const { startS, endS } = clipWindow(HEAVY_MOMENT.startS, HEAVY_MOMENT.endS, s.lengthS);
+      const windowS = endS - startS;
+      // The recorder loses some of these pages' styles (rustdoc's `font: ... var()` shorthands): SSIM is
+      // also taken against rrweb's own real-time replay, which shows what the recording holds.
+      const reference = ctx.options['no-reference'] ? undefined : await ctx.sessions.reference(which);
+      const m = { events: s.events, startS, endS, allowOrigins: [s.origin], shots: s.shots, viewport: s.viewport, reference };
+      ctx.log(`${this.name} row: ${s.what}; window ${startS}-${endS} s`);
+      const runs = await interleaved([
+        { method: 'engine', times: ctx.runs, run: () => measure('engine', m, {}, ctx.log) },
+        { method: 'plain', times: ctx.plainRuns, run: () => measure('plain', m, { method: 'plain' }, ctx.log) },
+      ]);
+      const rows: Summary[] = [summarise('engine', runs.get('engine')!, windowS), summarise('plain (seek + screenshot every frame)', runs.get('plain')!, windowS)];
+      const [e, p] = rows as [Summary, Summary];
+      const ratio = +(e.wall_s / p.wall_s).toFixed(3);
+      const lines = [
+        `recording: ${s.what} (${s.lengthS.toFixed(1)} s, ${s.events.length} events); window ${startS}-${endS} s, 10 fps, 800 px; ${e.moments.length} live screenshots in the window`,
+        '',
+        ...table(rows),
+        '',
+        ...timingLines(rows),
+        '',
+        `engine / plain wall: ${ratio} (target <= 0.1); wall ${e.wall_s} s (target <= 5 s); median step ${e.median_step_ms} ms over ${e.steps} steps (target <= 40 ms on rustdoc); ${e.bytes.toLocaleString('en')} bytes; SSIM mean ${e.ssim_mean}, min ${e.ssim_min} against live screenshots${e.ssim_ref_mean === null ? '' : `, mean ${e.ssim_ref_mean}, min ${e.ssim_ref_min} against the real-time rrweb replay`}`,
+        ...momentLines(e),
+      ];
+      return { row: this.name, lines, figures: { recording: s.what, window: [startS, endS], engine_vs_plain_wall_ratio: ratio, table: rows } };
+    },
+  };
+}
+
+export const rustdocRow = heavyRow('rustdoc');
+export const mdbookRow = heavyRow('mdbook');

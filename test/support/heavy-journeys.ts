@@ -1,0 +1,173 @@
+import type { Journey, JourneyContext } from './recorder.js';
+import { BIGDOM_MODULES, type HeavySiteKind } from './heavy-sites.js';
+
+/**
+ * Journeys on big documentation pages (issue 8), each about 40 s so that a 30 s moment fits with
+ * room either side, with a live screenshot at each still moment (no event of the tab in the second
+ * before it). They run on the Rust docs (test/support/heavy-sites.ts) or, without them, on the
+ * generated big-DOM site.
+ */
+
+/** Seconds every heavy journey lasts at least, and the moment the benchmark renders from it. */
+export const HEAVY_MOMENT = { startS: 4, endS: 34 } as const;
+
+const QUIET_MS = 1000;
+
+function helpers(ctx: JourneyContext) {
+  return {
+    shot: (label: string) => ctx.shotWhenQuiet(label, QUIET_MS),
+    /** Clicks the first visible match (moving there first) and waits for what it loads. */
+    async click(selector: string) {
+      const el = ctx.page.locator(`${selector} >> visible=true`).first();
+      await el.scrollIntoViewIfNeeded();
+      const box = await el.boundingBox();
+      if (box) await ctx.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 10 });
+      await el.click();
+      await ctx.page.waitForLoadState('load');
+    },
+    /** Moves the pointer over the reading column, as someone about to scroll it. */
+    async overContent(x = 700, y = 450) {
+      await ctx.page.mouse.move(x, y, { steps: 8 });
+    },
+  };
+}
+
+/**
+ * rustdoc (std): the Vec page (16,000 nodes), read and scrolled, a jump from the sidebar, the search
+ * UI (typing a query, the results, opening one), a navigation to the Iterator trait, the settings
+ * menu switching to the dark theme, and more scrolling in the dark theme.
+ */
+export const rustdocJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click, overContent } = helpers(ctx);
+  await page.goto(`${origin}/std/vec/struct.Vec.html`);
+  await shot('vec-top');
+  await overContent();
+  await idle(1500);
+  await wheel(1600, 16);
+  await shot('vec-examples');
+  await idle(1200);
+  await wheel(2400, 20);
+  await shot('vec-guarantees');
+  await click('.sidebar a[href="#method.capacity"]');
+  await shot('vec-capacity');
+  await idle(800);
+  await click('#search-button');
+  await page.keyboard.type('peekable', { delay: 140 });
+  await shot('search-results');
+  await click('#search .search-results a');
+  await shot('peekable');
+  await idle(1000);
+  await click('a[href$="trait.Iterator.html"]');
+  await shot('iterator-top');
+  await overContent();
+  await wheel(1500, 15);
+  await shot('iterator-scrolled');
+  await click('.settings-menu a');
+  await shot('settings-open');
+  await click('#theme-dark');
+  await shot('settings-dark');
+  await click('.settings-menu a');
+  await overContent();
+  await wheel(1200, 12);
+  await shot('iterator-dark-scrolled');
+  await idle(2500);
+  await wheel(-600, 6);
+  await shot('iterator-dark-back');
+  await idle(1500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/**
+ * mdBook (Rust by Example): the dark (navy) theme from the theme menu, the sidebar hidden, the search
+ * (typing, results, opening one), the window made narrower and wide again, scrolling, and the next chapter.
+ */
+export const mdbookJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click, overContent } = helpers(ctx);
+  await page.goto(`${origin}/rust-by-example/index.html`);
+  await shot('rbe-intro');
+  await idle(1000);
+  await click('#mdbook-theme-toggle');
+  await shot('theme-menu');
+  await click('#mdbook-theme-navy');
+  await shot('navy');
+  await idle(2000);
+  await overContent();
+  await wheel(900, 9);
+  await shot('navy-scrolled');
+  await click('#mdbook-sidebar-toggle');
+  await shot('sidebar-hidden');
+  await click('#mdbook-search-toggle');
+  await page.keyboard.type('closure', { delay: 140 });
+  await shot('search-results');
+  await idle(1500);
+  await click('#mdbook-searchresults a');
+  await shot('search-hit');
+  await page.setViewportSize({ width: 1024, height: 800 });
+  await shot('narrow');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot('wide-again');
+  await idle(2000);
+  await overContent(640, 450);
+  await wheel(1500, 15);
+  await shot('scrolled');
+  await idle(1500);
+  await wheel(1500, 15);
+  await shot('scrolled-more');
+  await click('.nav-chapters.next, a[rel="next"]');
+  await shot('next-chapter');
+  await idle(1500);
+  await overContent(640, 450);
+  await wheel(800, 8);
+  await shot('next-chapter-scrolled');
+  await idle(1500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/** The generated big-DOM site: the same kinds of action as the rustdoc journey. */
+export const bigdomJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click, overContent } = helpers(ctx);
+  await page.goto(`${origin}/module/m3.html`);
+  await shot('module-top');
+  await overContent();
+  await idle(1500);
+  await wheel(1600, 16);
+  await shot('module-scrolled');
+  await idle(1200);
+  await wheel(2400, 20);
+  await shot('module-deep');
+  await click('.sidebar a[href="#item-120"]');
+  await shot('item-jump');
+  await click('#q');
+  await page.keyboard.type('buffer', { delay: 140 });
+  await shot('search-results');
+  await idle(2000);
+  await click('#results a');
+  await shot('search-hit');
+  await idle(1000);
+  await click(`.sidebar a[href="/module/m${BIGDOM_MODULES - 1}.html"]`);
+  await shot('other-module');
+  await idle(2000);
+  await overContent();
+  await wheel(1500, 15);
+  await shot('other-module-scrolled');
+  await click('#theme');
+  await shot('dark');
+  await idle(2000);
+  await overContent();
+  await wheel(1200, 12);
+  await shot('dark-scrolled');
+  await idle(2500);
+  await wheel(-600, 6);
+  await shot('dark-back');
+  await idle(1500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/** The journey for a heavy row: rustdoc or mdBook on the Rust docs, the generated site otherwise. */
+export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook'): { name: string; journey: Journey } {
+  if (kind === 'bigdom') return { name: 'big-DOM', journey: bigdomJourney };
+  return which === 'rustdoc' ? { name: 'rustdoc (std)', journey: rustdocJourney } : { name: 'mdBook (Rust by Example)', journey: mdbookJourney };
+}
