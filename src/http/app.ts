@@ -3,6 +3,7 @@ import { pinoHttp } from 'pino-http';
 import type { Producer } from '../producer/producer.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { DASHBOARD_PATH, queueDashboard } from './admin.js';
 import { requireBearer } from './auth.js';
 import { assetRoutes } from './routes/assets.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.readiness, deps.metrics));
   app.use(publicRoutes(deps.producer, deps.logger));
 
+  app.use(DASHBOARD_PATH, queueDashboard(deps.producer.queue, deps.apiToken));
   app.use('/v1', requireBearer(deps.apiToken));
   app.use('/v1', checkBody);
   app.use(express.json({ limit: BODY_LIMIT_BYTES }));
