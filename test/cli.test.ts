@@ -80,7 +80,7 @@ describe('replay-rasterizer render', () => {
         const lines = gunzipSync(await readFile(example)).toString().trim().split('\n').filter((l) => !l.startsWith('{"type":2'));
         await writeFile(f, lines.join('\n'));
         return ['render', f, '--out', 'x.gif', '--start', '5'];
-      }, /no full snapshot at or before the start of the window/],
+      }, /no full snapshot \(no page was recorded\)/],
       ['an end before the start', async () => ['render', example, '--out', 'x.gif', '--start', '20', '--end', '10'], /--end \(10 s\) must be after --start \(20 s\)/],
       ['a negative start', async () => ['render', example, '--out', 'x.gif', '--start', '-3'], /--start must not be negative/],
       ['a NaN end', async () => ['render', example, '--out', 'x.gif', '--end', 'abc'], /--end must be a number of seconds/],

@@ -49,7 +49,7 @@ describe('timing', () => {
     for (let k = 1; k < clip.frames.length; k++) {
       const from = clip.frames[k - 1]!.seekTs;
       const to = clip.frames[k]!.seekTs;
-      const visible = clip.events.some((e) => e.timestamp >= from && e.timestamp < to && e.type === EventType.IncrementalSnapshot && (e.data as { source: number }).source !== 11);
+      const visible = clip.windows[0]!.events.some((e) => e.timestamp >= from && e.timestamp < to && e.type === EventType.IncrementalSnapshot && (e.data as { source: number }).source !== 11);
       if (visible) expect(clip.frames[k]!.dirty, `slot ${k}`).toBe(true);
     }
   });
@@ -67,12 +67,12 @@ describe('trimming', () => {
     expect(loads.length).toBe(3);
     const lastLoadTs = t0 + loads[2]! * 1000;
     // The events handed to the player begin with the Meta + full snapshot of the third page.
-    expect(clip.events[0]!.type).toBe(EventType.Meta);
-    expect(clip.events[1]!.type).toBe(EventType.FullSnapshot);
-    expect(clip.events[1]!.timestamp).toBe(lastLoadTs);
-    expect(clip.events.every((e) => e.timestamp >= clip.events[0]!.timestamp)).toBe(true);
+    expect(clip.windows[0]!.events[0]!.type).toBe(EventType.Meta);
+    expect(clip.windows[0]!.events[1]!.type).toBe(EventType.FullSnapshot);
+    expect(clip.windows[0]!.events[1]!.timestamp).toBe(lastLoadTs);
+    expect(clip.windows[0]!.events.every((e) => e.timestamp >= clip.windows[0]!.events[0]!.timestamp)).toBe(true);
     // Nothing after the window is replayed (bar the marker that keeps rrweb's seeks incremental).
-    expect(clip.events.filter((e) => e.timestamp > clip.endTs && e.type !== EventType.Custom)).toEqual([]);
+    expect(clip.windows[0]!.events.filter((e) => e.timestamp > clip.endTs && e.type !== EventType.Custom)).toEqual([]);
   });
 
   it('marks a page load inside the clip as a cut, so each page is reached by its own seek', () => {
@@ -90,7 +90,7 @@ describe('trimming', () => {
     const batched = events.filter((e) => e.type === EventType.IncrementalSnapshot && (e.data as { source: number; positions?: unknown[] }).source === 1 && ((e.data as { positions: unknown[] }).positions.length ?? 0) > 1);
     expect(batched.length).toBeGreaterThan(0);
     const clip = planClip(events, req({ startS: 0 }));
-    for (const e of clip.events) {
+    for (const e of clip.windows[0]!.events) {
       const d = e.data as { source?: number; positions?: unknown[] };
       if (e.type === EventType.IncrementalSnapshot && d.source === 1) expect(d.positions).toHaveLength(1);
     }
@@ -99,7 +99,7 @@ describe('trimming', () => {
   it('collects clicks for the ripple overlay', () => {
     const clip = planClip(events, req({ startS: 15, endS: 45 }));
     expect(clip.clicks.length).toBeGreaterThanOrEqual(2);
-    for (const c of clip.clicks) expect(c.ts).toBeGreaterThanOrEqual(clip.events[0]!.timestamp);
+    for (const c of clip.clicks) expect(c.ts).toBeGreaterThanOrEqual(clip.windows[0]!.events[0]!.timestamp);
   });
 });
 
@@ -127,12 +127,32 @@ describe('multi-window recordings', () => {
     expect(inClip('background')).toBeGreaterThan(inClip('checkout'));
     const clip = planClip(both, req({ startS: loads[2]! + 2, endS: loads[2]! + 20 }));
     expect(clip.windowId).toBe('checkout');
-    expect(clip.events.every((e) => e.windowId === 'checkout' || e.type === EventType.Custom)).toBe(true);
+    expect(clip.schedule.map((s) => s.key)).toEqual(['checkout']);
+    expect(clip.windows).toHaveLength(1);
+    expect(clip.windows[0]!.events.every((e) => e.windowId === 'checkout' || e.type === EventType.Custom)).toBe(true);
   });
 
   it('falls back to the only window with a page loaded before the start', () => {
     const clip = planClip(both, req({ startS: 3, endS: 10 }));
     expect(clip.windowId).toBe('background');
+  });
+
+  it('switches to a window when the user loads it or acts in it, and back', () => {
+    // The user works in 'background' until the checkout tab loads, then moves back to 'background'.
+    const backAt = thirdLoad + 6000;
+    const moves: RrwebEvent[] = [1, 2, 3].map((k) => ({ type: EventType.IncrementalSnapshot, timestamp: backAt + k * 100, windowId: 'background', data: { source: 1, positions: [{ x: 10 * k, y: 10, id: 1, timeOffset: 0 }] } }));
+    // The user is in one tab at a time: the checkout tab is quiet once they are back.
+    const mixed = [...both.filter((e) => e.windowId !== 'checkout' || e.timestamp < backAt), ...moves].sort((a, b) => a.timestamp - b.timestamp);
+    const clip = planClip(mixed, req({ startS: loads[2]! - 5, endS: loads[2]! + 12 }));
+    expect(clip.schedule.map((s) => s.key)).toEqual(['background', 'checkout', 'background']);
+    expect(clip.schedule[1]!.fromTs).toBe(clip.windows.find((w) => w.key === 'checkout')!.events.find((e) => e.type === EventType.FullSnapshot)!.timestamp);
+    expect(clip.schedule[2]!.fromTs).toBe(backAt + 100);
+    // Each window gets its own events, from its own page load; the switches are captured.
+    for (const w of clip.windows) expect(w.events.every((e) => e.windowId === w.key || e.type === EventType.Custom)).toBe(true);
+    for (const s of clip.schedule.slice(1)) {
+      const slot = clip.frames.find((f) => f.seekTs > s.fromTs)!;
+      expect(slot.dirty).toBe(true);
+    }
   });
 });
 
@@ -155,8 +175,8 @@ describe('bad requests', () => {
 
   it('a recording with no full snapshot before the window', () => {
     const noSnapshot = events.filter((e) => e.type !== EventType.FullSnapshot || e.timestamp > t0 + 25_000);
-    expect(() => planClip(noSnapshot, req({ startS: 5, endS: 10 }))).toThrow(/no full snapshot at or before the start of the window \(the first is at 3\d\.\d\d s\)/);
-    expect(() => planClip(events.filter((e) => e.type !== EventType.FullSnapshot), req({}))).toThrow(/it has none/);
+    expect(() => planClip(noSnapshot, req({ startS: 5, endS: 10 }))).toThrow(/the window ends at 10\.00 s, before the page is loaded \(its full snapshot is at 3\d\.\d\d s\)/);
+    expect(() => planClip(events.filter((e) => e.type !== EventType.FullSnapshot), req({}))).toThrow(/no full snapshot \(no page was recorded\)/);
   });
 
   it('an empty recording', () => {

@@ -130,7 +130,7 @@ describe('malformed recordings that reach the browser', () => {
   // Same cause: 320 × 100000 px rendered an 800 × 250,000 px GIF (85 s, 3.9 GB peak RSS measured).
   it('a Meta event of 320 × 100000 px renders within 5 s', () => endsCleanly('data/meta.tall-320x100000', 5000));
 
-  // A full snapshot up to 2 s after the start counts as the page at the start, but events were only
+  // A full snapshot after the start counts as the page at the start, but events were only
   // taken up to the window's end, so a window ending before that snapshot handed the player one
   // event. The planner now refuses it, naming the snapshot's time.
   it('a window that ends before the first full snapshot is refused with a clear InputError', () => {

@@ -18,15 +18,18 @@ export interface Clip {
   recordingEndTs: number;
   startTs: number;
   endTs: number;
-  /** The window (tab) rendered, when the recording has several. */
+  /** The window (tab) on screen at the start, when the recording has several. */
   windowId: string | undefined;
-  /** Viewport in force at the start of the clip. */
+  /** Viewport in force at the start of the clip: the GIF's shape (a window of another shape is letterboxed). */
   viewport: MetaData;
-  /** Events handed to the player: from the last Meta + full snapshot at or before the start, to the end. */
-  events: RrwebEvent[];
+  /** The windows shown in the clip, each with the events the player needs to show it. */
+  windows: ClipWindow[];
+  /** Which window is on screen when. */
+  schedule: WindowSpan[];
   /** GIF duration in centiseconds, exactly (end - start) / speed. */
   durationCs: number;
   frames: FrameSlot[];
+  /** Clicks on screen (of the window shown at the time). */
   clicks: { ts: number; x: number; y: number }[];
 }
 
@@ -43,11 +46,6 @@ export interface FrameSlot {
 
 /** How long a click stays drawn, in ms of session time. */
 export const CLICK_RIPPLE_MS = 500;
-/**
- * A recording's first full snapshot comes a few ms after its first Meta event, so a window that
- * starts at 0 has none "before" it. One this close after the start is taken as the page at the start.
- */
-const SNAPSHOT_GRACE_MS = 2000;
 /** Frames seek just past their instant, so an event stamped exactly at a frame's time is in it. */
 const SEEK_EPSILON_MS = 0.01;
 
@@ -88,44 +86,84 @@ const INTERACTION_SOURCES = new Set<number>([
   IncrementalSource.Drag,
   IncrementalSource.Selection,
 ]);
-/** One interaction outweighs this many mutations: a background tab that refreshes itself is not watched. */
-const INTERACTION_WEIGHT = 20;
+
+function isInteraction(e: RrwebEvent): boolean {
+  if (e.type !== EventType.IncrementalSnapshot || !isRecord(e.data)) return false;
+  const source = e.data.source;
+  return typeof source === 'number' && INTERACTION_SOURCES.has(source);
+}
+
+/** A window (tab) of the recording as the player gets it. */
+export interface ClipWindow {
+  /** Stable key for the player: the window id, or '' for recordings without ids. */
+  key: string;
+  windowId: string | undefined;
+  /** Its events from the Meta + full snapshot before it is first shown, to the window's end. */
+  events: RrwebEvent[];
+  /** Clicks it shows while it is the one on screen. */
+  clicks: { ts: number; x: number; y: number }[];
+}
+
+/** From `fromTs` on (until the next span), the window with key `key` is on screen. */
+export interface WindowSpan {
+  key: string;
+  fromTs: number;
+}
+
+const keyOf = (windowId: string | undefined): string => windowId ?? '';
 
 /**
- * Picks the window to render: among windows that have a full snapshot at or before the start, the
- * one the user was looking at in the clip, judged by their interactions first and visible changes
- * second; ties go to the window loaded last.
+ * Which window the user was looking at, over time: the one with the latest user activity (a move,
+ * click, scroll, input...), or the latest page load (a new window's full snapshot counts). A window
+ * is shown only once it has a full snapshot; changes in a background tab (mutations, timers) never
+ * take the screen. The first span starts at the window's start; when no page is loaded yet then, the
+ * first one loaded in the window is taken as on screen from the start.
  */
-function chooseWindow(events: RrwebEvent[], startTs: number, endTs: number): string | undefined {
-  const stats = new Map<string | undefined, { snapshotBefore: boolean; activity: number; lastSnapshot: number }>();
-  for (const e of events) {
-    let s = stats.get(e.windowId);
-    if (!s) stats.set(e.windowId, (s = { snapshotBefore: false, activity: 0, lastSnapshot: -1 }));
-    if (e.type === EventType.FullSnapshot && e.timestamp <= startTs + SNAPSHOT_GRACE_MS) {
-      s.snapshotBefore = true;
-      s.lastSnapshot = e.timestamp;
+function windowSchedule(all: RrwebEvent[], startTs: number, endTs: number): WindowSpan[] {
+  const loaded = new Set<string>();
+  let current: string | undefined;
+  const spans: WindowSpan[] = [];
+  for (const e of all) {
+    if (e.timestamp > endTs) break;
+    const key = keyOf(e.windowId);
+    let activates = false;
+    if (e.type === EventType.FullSnapshot) {
+      loaded.add(key);
+      activates = true;
+    } else if (loaded.has(key) && isInteraction(e)) activates = true;
+    if (!activates || key === current) continue;
+    if (e.timestamp <= startTs) {
+      current = key;
+      continue;
     }
-    if (e.timestamp > startTs && e.timestamp <= endTs && isVisualEvent(e)) {
-      const source = e.type === EventType.IncrementalSnapshot && isRecord(e.data) ? e.data.source : undefined;
-      s.activity += typeof source === 'number' && INTERACTION_SOURCES.has(source) ? INTERACTION_WEIGHT : 1;
+    if (current === undefined) {
+      // Nothing loaded at the start (rrweb takes its first snapshot at the page's load event, seconds
+      // after the session's first event on a slow page): the first page loaded stands for the start.
+      current = key;
+      continue;
     }
+    if (spans.length === 0) spans.push({ key: current, fromTs: startTs });
+    spans.push({ key, fromTs: e.timestamp });
+    current = key;
   }
-  let best: string | undefined;
-  let bestScore: [number, number] | undefined;
-  for (const [id, s] of stats) {
-    if (!s.snapshotBefore) continue;
-    const score: [number, number] = [s.activity, s.lastSnapshot];
-    if (!bestScore || score[0] > bestScore[0] || (score[0] === bestScore[0] && score[1] > bestScore[1])) {
-      best = id;
-      bestScore = score;
-    }
+  if (current === undefined) {
+    const first = all.find((e) => e.type === EventType.FullSnapshot);
+    if (!first) throw new InputError('the recording has no full snapshot (no page was recorded), so there is nothing to show');
+    const at = (ts: number) => ((ts - all[0]!.timestamp) / 1000).toFixed(2);
+    throw new InputError(`the window ends at ${at(endTs)} s, before the page is loaded (its full snapshot is at ${at(first.timestamp)} s)`);
   }
-  if (!bestScore) {
-    const first = events.find((e) => e.type === EventType.FullSnapshot);
-    const firstAt = first ? ` (the first is at ${((first.timestamp - events[0]!.timestamp) / 1000).toFixed(2)} s)` : ' (it has none)';
-    throw new InputError(`the recording has no full snapshot at or before the start of the window${firstAt}`);
+  if (spans.length === 0) spans.push({ key: current, fromTs: startTs });
+  return spans;
+}
+
+/** The key of the window on screen at `ts`. */
+export function windowAt(schedule: WindowSpan[], ts: number): string {
+  let key = schedule[0]!.key;
+  for (const s of schedule) {
+    if (s.fromTs <= ts) key = s.key;
+    else break;
   }
-  return best;
+  return key;
 }
 
 /**
@@ -169,18 +207,62 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
   const startTs = recordingStartTs + req.startS * 1000;
   const endTs = recordingStartTs + endS * 1000;
 
-  const windowId = chooseWindow(all, startTs, endTs);
-  const own = all.filter((e) => e.windowId === windowId);
+  const schedule = windowSchedule(all, startTs, endTs);
+  const windows = new Map<string, ClipWindow & { viewport: MetaData; loadTs: number }>();
+  for (const span of schedule) {
+    if (windows.has(span.key)) continue;
+    const own = all.filter((e) => keyOf(e.windowId) === span.key);
+    windows.set(span.key, windowEvents(own, span.key, Math.max(span.fromTs, startTs), endTs));
+  }
+  const first = windows.get(schedule[0]!.key)!;
 
+  // What is on screen over time: each window's events while it is the one shown (a window taking the
+  // screen shows its own state, built from its own events, at its own viewport).
+  const shown: RrwebEvent[] = [];
+  const clicks: Clip['clicks'] = [];
+  schedule.forEach((span, i) => {
+    const until = schedule[i + 1]?.fromTs ?? Number.POSITIVE_INFINITY;
+    const w = windows.get(span.key)!;
+    for (const e of w.events) if (e.timestamp >= span.fromTs && e.timestamp < until) shown.push(e);
+    for (const c of w.clicks) if (c.ts >= span.fromTs && c.ts < until) clicks.push(c);
+  });
+  for (const w of windows.values()) w.clicks = w.clicks.filter((c) => clicks.includes(c));
+  const switches = schedule.slice(1).map((s) => s.fromTs);
+
+  const durationCs = Math.round((windowS / req.speed) * 100);
+  const firstSeekTs = Math.max(startTs, first.loadTs) + SEEK_EPSILON_MS;
+  const frames = planFrames(shown, clicks, switches, { startTs, endTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.speed, footer: req.footer ?? false });
+  return {
+    recordingStartTs,
+    recordingEndTs,
+    startTs,
+    endTs,
+    windowId: first.windowId,
+    viewport: first.viewport,
+    windows: [...windows.values()].map(({ key, windowId, events, clicks }) => ({ key, windowId, events, clicks })),
+    schedule,
+    durationCs,
+    frames,
+    clicks,
+  };
+}
+
+/**
+ * One window's events for the player: from the last page load (Meta + full snapshot) at or before
+ * `fromTs` (the moment it is first shown) to the clip's end.
+ */
+function windowEvents(own: RrwebEvent[], key: string, fromTs: number, endTs: number): ClipWindow & { viewport: MetaData; loadTs: number } {
   // Replay from the last page load at or before the start: seeking never replays older pages.
+  // (or, when it has none yet, from its first page load: see windowSchedule).
   let snap = -1;
   for (let i = own.length - 1; i >= 0; i--) {
     const e = own[i]!;
-    if (e.type === EventType.FullSnapshot && e.timestamp <= startTs + SNAPSHOT_GRACE_MS) {
+    if (e.type === EventType.FullSnapshot && e.timestamp <= endTs) {
       snap = i;
-      if (e.timestamp <= startTs) break;
+      if (e.timestamp <= fromTs) break;
     }
   }
+  if (snap < 0) throw new InputError(`window ${JSON.stringify(key)} has no page load before the end of the clip`);
   let from = snap;
   for (let i = snap - 1; i >= 0; i--) {
     if (own[i]!.type === EventType.Meta) {
@@ -192,11 +274,6 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
   if (own[from]!.type !== EventType.Meta) throw new InputError('the full snapshot before the window has no Meta event (viewport size) before it');
   const viewport = metaData(own[from]!);
   if (!viewport) throw new InputError('the Meta event before the window has no valid width and height');
-  if (own[snap]!.timestamp > endTs) {
-    // The grace above lets a window start a moment before the first page load, not end before it.
-    const at = ((own[snap]!.timestamp - recordingStartTs) / 1000).toFixed(2);
-    throw new InputError(`the window ends at ${endS.toFixed(2)} s, before the page is loaded (its full snapshot is at ${at} s)`);
-  }
 
   const events: RrwebEvent[] = [];
   for (let i = from; i < own.length && own[i]!.timestamp <= endTs; i++) {
@@ -207,7 +284,7 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
   // later seeks incremental.
   events.push({ type: EventType.Custom, timestamp: endTs + 1000, data: { tag: 'replay-rasterizer-end', payload: null } });
 
-  const clicks: Clip['clicks'] = [];
+  const clicks: ClipWindow['clicks'] = [];
   for (const e of events) {
     if (e.type !== EventType.IncrementalSnapshot || !isRecord(e.data)) continue;
     const d = e.data;
@@ -215,16 +292,13 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
       if (typeof d.x === 'number' && typeof d.y === 'number') clicks.push({ ts: e.timestamp, x: d.x, y: d.y });
     }
   }
-
-  const durationCs = Math.round((windowS / req.speed) * 100);
-  const firstSeekTs = Math.max(startTs, own[snap]!.timestamp) + SEEK_EPSILON_MS;
-  const frames = planFrames(events, clicks, { startTs, endTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.speed, footer: req.footer ?? false });
-  return { recordingStartTs, recordingEndTs, startTs, endTs, windowId, viewport, events, durationCs, frames, clicks };
+  return { key, windowId: own[0]?.windowId, events, clicks, viewport, loadTs: own[snap]!.timestamp };
 }
 
 function planFrames(
   events: RrwebEvent[],
   clicks: Clip['clicks'],
+  switches: number[],
   p: { startTs: number; endTs: number; firstSeekTs: number; recordingStartTs: number; durationCs: number; fps: number; speed: number; footer: boolean },
 ): FrameSlot[] {
   // Frame boundaries in centiseconds of GIF time, rounded from exact times so delays never drift.
@@ -255,6 +329,8 @@ function planFrames(
       if (k > 0 && isVisualEvent(e)) dirty = true;
       if (k > 0 && e.type === EventType.Meta && events[ei + 1]?.type === EventType.FullSnapshot) cuts.push(e.timestamp);
     }
+    const prevSeekTs = slots[slots.length - 1]?.seekTs ?? -Infinity;
+    if (switches.some((ts) => ts >= prevSeekTs && ts < seekTs)) dirty = true;
     const ripple = clicks.some((c) => c.ts < seekTs && seekTs - c.ts < CLICK_RIPPLE_MS);
     if (ripple || prevRipple) dirty = true;
     prevRipple = ripple;

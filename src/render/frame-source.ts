@@ -86,12 +86,15 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext): Promise
     const page = await adopted;
     created = page;
     const cdp = await context.newCDPSession(page);
-    let ticks = 1000;
+    // Frame times are TimeTicks (CLOCK_MONOTONIC, ms): ones in the past are ignored, and the page's
+    // animations then advance by one interval per frame instead of following replay time.
+    const base = Number(process.hrtime.bigint() / 1_000_000n) + 1000;
+    let ticks = base;
     // Fails here, not mid-render, when this Chromium has no begin-frame support.
     await cdp.send('HeadlessExperimental.beginFrame', { frameTimeTicks: ticks, interval: 16.666, noDisplayUpdates: true });
     const capture = async (ms: number): Promise<Buffer | undefined> => {
       // frameTimeTicks must grow strictly; replay time does, and a tiny step covers repeats.
-      ticks = Math.max(ticks + 0.01, 1000 + ms);
+      ticks = Math.max(ticks + 0.01, base + ms);
       const r = (await cdp.send('HeadlessExperimental.beginFrame', {
         frameTimeTicks: ticks,
         interval: 16.666,

@@ -9,12 +9,39 @@ export interface PlayerConfig {
   sessionStartTs: number;
   /** How long a click ripple stays visible, in ms of replay time. */
   clickRippleMs: number;
-  /** Clicks to draw: replay timestamp and recorded-viewport position. */
-  clicks: { ts: number; x: number; y: number }[];
+  /** Which window is on screen from when (sorted; the first span starts the clip). */
+  schedule: { key: string; fromTs: number }[];
+  /** 'frozen': CSS animations paused as rrweb's Replayer does (the tests' control); default 'live'. */
+  motion?: 'live' | 'frozen';
+}
+
+/** What moves by itself in the visible replay after a step. */
+export interface Motion {
+  /** A finite animation or transition is running. */
+  finite: boolean;
+  /** An infinite one is (spinner, ticker, carousel). */
+  infinite: boolean;
+  /** Replay time at which the next animation now waiting for its delay starts, if any. */
+  nextStartTs: number | null;
 }
 
 export interface StepResult {
   /** Assets (fonts, images, stylesheets) still loading when the wait gave up. */
   pending: number;
   href: string;
+  motion: Motion;
+}
+
+/** One window (tab) of the recording, for the player. */
+export interface PlayerWindow {
+  key: string;
+  /** rrweb events, from the Meta + full snapshot before the window is first shown. */
+  events: unknown[];
+  /** Clicks to draw: replay timestamp and recorded-viewport position. */
+  clicks: { ts: number; x: number; y: number }[];
+}
+
+/** What the player is handed at init (gzipped JSON). */
+export interface PlayerPayload {
+  windows: PlayerWindow[];
 }

@@ -1,6 +1,9 @@
 import sharp from 'sharp';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { planClip, CLICK_RIPPLE_MS } from '../recording/clip.js';
+import { inferColorScheme } from '../recording/color-scheme.js';
 import { InputError } from '../recording/errors.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
@@ -10,7 +13,9 @@ import { GifWriter, PaletteSampler } from './gif.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
-import type { PlayerConfig, StepResult } from './player-protocol.js';
+import type { Motion, PlayerConfig, PlayerPayload, StepResult } from './player-protocol.js';
+
+const gzipAsync = promisify(gzip);
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
@@ -80,13 +85,17 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const plain = ctx.method === 'plain';
   // The plain baseline screenshots every frame, so its browser draws on its own.
   const ownBrowser: Browser | undefined = ctx.browser ? undefined : await launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
+  const launchedAt = performance.now();
   const browser = ctx.browser ?? ownBrowser!;
   const context = await browser.newContext({
     viewport: { width: capture.width, height: capture.height },
     deviceScaleFactor: 1,
     serviceWorkers: 'block',
     acceptDownloads: false,
-    reducedMotion: 'reduce',
+    // Media features as the user had them: pages that honour prefers-reduced-motion must move, and
+    // the colour scheme is the one the page marked itself with.
+    reducedMotion: 'no-preference',
+    colorScheme: inferColorScheme(clip.windows[0]!.events),
   });
   // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
   // fails the render at once instead of at the next page call's deadline).
@@ -102,29 +111,33 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     const source = await openFrameSource(browser, context);
     source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
     await bounded(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'loading the player', limits);
-    await initPlayer(source, browser, clip.events, limits, {
+    await initPlayer(source, browser, { windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) }, limits, {
       frameWidth: capture.width,
       frameHeight: capture.frameHeight,
       footerHeight: capture.footerHeight,
       sessionStartTs: clip.recordingStartTs,
       clickRippleMs: CLICK_RIPPLE_MS,
-      clicks: clip.clicks,
+      schedule: clip.schedule,
+      motion: ctx.motion ?? 'live',
     });
 
-    const timings = { setupMs: performance.now() - started, replayMs: 0, captureMs: 0, encodeMs: 0 };
+    const timings = { setupMs: performance.now() - started, launchMs: launchedAt - started, initMs: performance.now() - launchedAt, firstStepMs: 0, replayMs: 0, captureMs: 0, encodeMs: 0 };
+    const stepMs: number[] = [];
     const captures: Captured[] = [];
     const sampler = new PaletteSampler();
     let rawBytes = 0;
     let waitBudget = ASSET_WAIT_PER_RENDER_MS;
     let seenActivity = -1;
     let carryPending = false;
+    let motion: Motion = { finite: false, infinite: false, nextStartTs: null };
+    let lastCaptureTs = -Infinity;
     const total = clip.frames.length;
     for (let k = 0; k < total; k++) {
       abort.throwIfAborted();
       const slot = clip.frames[k]!;
       const last = captures[captures.length - 1];
       const networkMoved = proxy.activity !== seenActivity || proxy.inflight > 0;
-      if (!plain && !slot.dirty && !networkMoved && !carryPending && last) {
+      if (!plain && !slot.dirty && !networkMoved && !carryPending && !moves(motion, slot.seekTs, lastCaptureTs) && last) {
         last.delayCs += slot.delayCs;
       } else {
         const waitedFrom = performance.now();
@@ -137,15 +150,23 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
           const left = cap - (performance.now() - waitedFrom);
           if (left <= 0) break;
           await proxy.waitIdle(left);
-          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))})`, at, limits);
+          step = await callPlayer(source, `settle(${Math.round(Math.max(0, cap - (performance.now() - waitedFrom)))}, ${slot.seekTs})`, at, limits);
         }
         const replayed = performance.now();
         // The first step replays the page's history up to the window: that is setup, paid once.
-        if (k === 0) timings.setupMs += replayed - waitedFrom;
-        else timings.replayMs += replayed - waitedFrom;
+        if (k === 0) {
+          timings.setupMs += replayed - waitedFrom;
+          timings.firstStepMs = replayed - waitedFrom;
+        }
+        else {
+          timings.replayMs += replayed - waitedFrom;
+          stepMs.push(replayed - waitedFrom);
+        }
         waitBudget = Math.max(0, waitBudget - (replayed - waitedFrom));
         carryPending = step.pending > 0 || proxy.inflight > 0;
         seenActivity = proxy.activity;
+        motion = step.motion;
+        lastCaptureTs = slot.seekTs;
         const png = await bounded(source.capture(slot.seekTs - clip.startTs), `the capture at ${at}`, limits);
         timings.captureMs += performance.now() - replayed;
         if (!png && last) {
@@ -192,9 +213,14 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       frameSource: source.kind,
       timings: {
         setupMs: Math.round(timings.setupMs),
+        launchMs: Math.round(timings.launchMs),
+        initMs: Math.round(timings.initMs),
+        firstStepMs: Math.round(timings.firstStepMs),
         replayMs: Math.round(timings.replayMs),
         captureMs: Math.round(timings.captureMs),
         encodeMs: Math.round(timings.encodeMs),
+        steps: stepMs.length,
+        stepMedianMs: +median(stepMs).toFixed(1),
       },
     };
   } finally {
@@ -202,6 +228,19 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     await context.close().catch(() => {});
     await ownBrowser?.close().catch(() => {});
   }
+}
+
+/**
+ * Infinite animations (spinners, tickers, carousels) are sampled at most this often, in ms of replay
+ * time: at full rate they would make every slot a capture for as long as they are on screen.
+ */
+const INFINITE_MOTION_INTERVAL_MS = 200;
+
+/** Whether what moves on its own in the replay makes the slot at `ts` a new picture. */
+function moves(m: Motion, ts: number, lastCaptureTs: number): boolean {
+  if (m.finite) return true;
+  if (m.nextStartTs !== null && ts >= m.nextStartTs) return true;
+  return m.infinite && ts - lastCaptureTs >= INFINITE_MOTION_INTERVAL_MS;
 }
 
 /**
@@ -236,12 +275,13 @@ function bounded<T>(call: Promise<T>, what: string, limits: CallLimits): Promise
 }
 
 /** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
-async function initPlayer(source: FrameSource, browser: Browser, events: RrwebEvent[], limits: CallLimits, config: PlayerConfig): Promise<void> {
+async function initPlayer(source: FrameSource, browser: Browser, payload: PlayerPayload, limits: CallLimits, config: PlayerConfig): Promise<void> {
   try {
     // JSON strings: Playwright's serializer overflows its stack on deep snapshots passed as objects.
+    const packed = (await gzipAsync(JSON.stringify(payload), { level: 1 })).toString('base64');
     const init = source.page.evaluate(
       ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
-      [JSON.stringify(events), JSON.stringify(config)] as const,
+      [packed, JSON.stringify(config)] as const,
     );
     await bounded(init, 'building the replay', limits);
   } catch (err) {
@@ -263,7 +303,13 @@ async function callPlayer(source: FrameSource, call: string, at: string, limits:
     const why = (r.exceptionDetails.exception?.description ?? r.exceptionDetails.text).split('\n')[0];
     throw new InputError(`the recording cannot be replayed (${call.slice(0, call.indexOf('('))} at ${at}): ${why}`);
   }
-  return r.result.value ?? { pending: 0, href: '' };
+  return r.result.value ?? { pending: 0, href: '', motion: { finite: false, infinite: false, nextStartTs: null } };
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 /** PNG capture (drawn at captureScale) to RGBA at the GIF's size, in one sharp pipeline on libuv's threads. */

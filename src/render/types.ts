@@ -49,6 +49,11 @@ export interface RenderContext {
   method?: 'fast' | 'plain';
   /** Longest one call to the page may take before the browser is taken to be stuck (default 30 s). */
   pageCallTimeoutMs?: number;
+  /**
+   * 'frozen' renders as rrweb's paused Replayer shows a page (CSS animations stopped, only slots with
+   * events captured): the control for the motion tests and the benchmark. Default 'live'.
+   */
+  motion?: 'live' | 'frozen';
   /** The rrweb build the player runs (see player-bundle.ts); the benchmark compares them. */
   replayer?: import('./player-bundle.js').ReplayerBuild;
 }
@@ -76,7 +81,19 @@ export interface RenderResult {
    * window's start), bringing the replay to each later captured frame (seek, assets, settle),
    * taking the pictures, and finishing the GIF after the last one.
    */
-  timings: { setupMs: number; replayMs: number; captureMs: number; encodeMs: number };
+  timings: {
+    setupMs: number;
+    /** Parts of setupMs: starting the browser (0 with a warm one), loading the player and handing it the events, replaying up to the first frame. */
+    launchMs: number;
+    initMs: number;
+    firstStepMs: number;
+    replayMs: number;
+    captureMs: number;
+    encodeMs: number;
+    /** Steps after the first (each brings the replay to a captured frame), and their median time. */
+    steps: number;
+    stepMedianMs: number;
+  };
 }
 
 export type { RrwebEvent };
