@@ -25,12 +25,49 @@ const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */]);
 const FRAME_MS = 16;
 /** Changes older than this before a frame are applied in one batch; what they started has finished. */
 const RECENT_MS = 5000;
+/** Catching up on more events than this at once goes through rrweb's virtual DOM. */
+const VIRTUAL_DOM_BATCH = 500;
 /** pause(t) applies events stamped before t: a hair past the snapshot includes it. */
 const SNAPSHOT_EPSILON_MS = 0.01;
 
 interface Scroll {
   x: number;
   y: number;
+}
+
+function earliest(a: number | null, b: number): number {
+  return a === null ? b : Math.min(a, b);
+}
+
+/** Keyframe values only (not their offset, easing or composite). */
+function keyframeValues(k: ComputedKeyframe): string {
+  const { offset: _o, computedOffset: _c, easing: _e, composite: _m, ...values } = k;
+  return JSON.stringify(values);
+}
+
+/**
+ * Whether a keyframe animation is between two equal keyframes now, and for how much longer (ms of
+ * its own time, to the nearer end of the segment, so a reversed direction is safe), and whether it
+ * has such holds at all.
+ */
+function holdOf(effect: KeyframeEffect, timing: ComputedEffectTiming): { holdingMs: number; hasHolds: boolean } {
+  const frames = effect.getKeyframes();
+  const progress = timing.progress;
+  const duration = Number(timing.duration);
+  let hasHolds = false;
+  let holdingMs = 0;
+  for (let i = 0; i + 1 < frames.length; i++) {
+    const a = frames[i]!;
+    const b = frames[i + 1]!;
+    if (b.computedOffset <= a.computedOffset || keyframeValues(a) !== keyframeValues(b)) continue;
+    hasHolds = true;
+    if (progress !== null && progress !== undefined && Number.isFinite(duration) && progress >= a.computedOffset && progress < b.computedOffset) {
+      holdingMs = Math.min(progress - a.computedOffset, b.computedOffset - progress) * duration;
+      // A hold that ends within a frame is motion now.
+      if (holdingMs < 1) holdingMs = 0;
+    }
+  }
+  return { holdingMs, hasHolds };
 }
 
 class Player {
@@ -69,12 +106,12 @@ class Player {
       triggerFocus: true,
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
-      pauseAnimation: cfg.motion === 'frozen',
+      pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
       UNSAFE_replayCanvas: false,
       // Forward steps apply events to the real DOM. With the virtual DOM, every step that carries a
       // mutation copies the whole document into it and diffs it back (measured on rustdoc pages: a
       // 400-900 ms step while the user types into the search box, 5-80 ms without).
-      useVirtualDom: false,
+      useVirtualDom: cfg.naive === true,
       insertStyleRules: [
         // Scrollbars would eat into the recorded viewport and shift the layout.
         'html::-webkit-scrollbar, body::-webkit-scrollbar { display: none; }',
@@ -133,6 +170,14 @@ class Player {
    * the animations those events start are set to where they would be at that frame.
    */
   private seek(t: number, frameTs: number): void {
+    if (this.cfg.naive) {
+      // The benchmark's plain approach: rrweb's own seek, with its defaults, for every frame.
+      let end = this.applied;
+      while (end < this.events.length && this.events[end]!.timestamp < t) end++;
+      this.track(end);
+      this.replayer.pause(Math.max(0, t - this.firstTs));
+      return;
+    }
     let end = this.applied;
     let snapshot = -1;
     while (end < this.events.length && this.events[end]!.timestamp < t) {
@@ -177,11 +222,21 @@ class Player {
     const recentFrom = frameTs - RECENT_MS;
     let changed = false;
     let groupTs = 0;
-    while (i < end && this.events[i]!.timestamp < recentFrom) changed = this.cast(this.events[i++]!, internals) || changed;
-    if (i > from) {
-      internals.emitter.emit('flush');
-      if (changed) this.stampAnimations(frameTs - this.events[i - 1]!.timestamp);
+    let old = from;
+    while (old < end && this.events[old]!.timestamp < recentFrom) old++;
+    // A long history (the first frame of a clip late in a session) is built in rrweb's virtual DOM and
+    // written to the page once; small steps go straight to the page, where copying and diffing the
+    // whole document would cost more than the changes (measured: 30 min of a busy page, 45,000
+    // events: 2.8 s virtual, 8.8 s direct; a step on a rustdoc page: 400-900 ms virtual, 5-80 ms direct).
+    const batch = old - from > VIRTUAL_DOM_BATCH;
+    if (batch) this.replayer.config.useVirtualDom = true;
+    try {
+      while (i < old) changed = this.cast(this.events[i++]!, internals) || changed;
+      if (i > from) internals.emitter.emit('flush');
+    } finally {
+      if (batch) this.replayer.config.useVirtualDom = false;
     }
+    if (changed) this.stampAnimations(frameTs - this.events[i - 1]!.timestamp);
     while (i < end) {
       groupTs = this.events[i]!.timestamp;
       changed = false;
@@ -258,18 +313,28 @@ class Player {
       const delay = Number(timing.delay ?? 0);
       const end = Number(timing.endTime ?? 0);
       if (local >= end && end !== Infinity) continue;
+      // An infinite animation off screen (a spinner in a closed menu, a ticker scrolled away) is not
+      // sampled. Finite ones always are: they end, and one that slides something in starts off screen.
       const target = effect.target;
-      if (target) {
+      if (end === Infinity && target) {
         const r = target.getBoundingClientRect();
         if (r.bottom <= 0 || r.right <= 0 || r.top >= vh || r.left >= vw || (r.width === 0 && r.height === 0)) continue;
       }
+      const rate = Math.abs(a.playbackRate);
       if (local < delay) {
         // Still waiting for its delay: nothing moves until then.
-        const at = frameTs + (delay - local) / Math.abs(a.playbackRate);
-        out.nextStartTs = out.nextStartTs === null ? at : Math.min(out.nextStartTs, at);
+        out.nextStartTs = earliest(out.nextStartTs, frameTs + (delay - local) / rate);
         continue;
       }
-      if (end === Infinity) out.infinite = true;
+      const hold = holdOf(effect, timing);
+      if (hold.holdingMs > 0) {
+        // Between two equal keyframes (a carousel's pause between slides): still until the hold ends.
+        out.nextStartTs = earliest(out.nextStartTs, frameTs + hold.holdingMs / rate);
+        continue;
+      }
+      // An infinite animation that pauses between its moves (a carousel) moves like a finite one, at
+      // full rate, until its next hold; one that never pauses (a spinner, a ticker) is sampled.
+      if (end === Infinity && !hold.hasHolds) out.infinite = true;
       else out.finite = true;
     }
     return out;

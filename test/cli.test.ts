@@ -67,6 +67,25 @@ describe('replay-rasterizer render', () => {
     expect(JSON.parse(r.stdout).duration_s).toBe(2);
   });
 
+  it('renders a window shorter than one GIF tick as one frame (it crashed with exit 1)', async () => {
+    const r = await cli(['render', example, '--out', join(dir, 'instant.gif'), '--start', '60', '--end', '60.004', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { frames: number; duration_s: number };
+    expect(summary.frames).toBe(1);
+    expect(summary.duration_s).toBe(0.02);
+  });
+
+  it('reads a PostHog API answer saved to a file (it was refused as "line 1 does not parse as JSON")', async () => {
+    const events = gunzipSync(await readFile(example)).toString().trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const saved = join(dir, 'posthog-answer.json');
+    await writeFile(saved, JSON.stringify({ result: { snapshot_data_by_window_id: { '0192-window': events }, next: null } }, null, 2));
+    const r = await cli(['render', saved, '--out', join(dir, 'answer.gif'), '--start', '60', '--end', '62', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).duration_s).toBe(2);
+  });
+
   describe('bad input: exit 2 and one clear line, no stack trace', () => {
     const cases: [string, () => Promise<string[]>, RegExp][] = [
       ['a missing file', async () => ['render', join(dir, 'nope.json'), '--out', 'x.gif'], /cannot read recording .*nope\.json: ENOENT/],
@@ -88,6 +107,11 @@ describe('replay-rasterizer render', () => {
       ['a start past the end', async () => ['render', example, '--out', 'x.gif', '--start', '5000'], /past the end of the recording/],
       ['an output that is not a GIF', async () => ['render', example, '--out', 'x.png'], /--out must name a \.gif file/],
       ['a bad fps', async () => ['render', example, '--out', 'x.gif', '--fps', '0'], /--fps must be at least 1/],
+      ['a PostHog list of blob sources', async () => {
+        const f = join(dir, 'sources.json');
+        await writeFile(f, JSON.stringify({ sources: [{ source: 'blob', blob_key: '1-2' }] }));
+        return ['render', f, '--out', 'x.gif'];
+      }, /PostHog list of snapshot sources/],
       ['a bad allowed origin', async () => ['render', example, '--out', 'x.gif', '--allow-origin', 'file:///etc'], /--allow-origin: allowed origins must be http\(s\)/],
     ];
     it.each(cases)('%s', async (_name, args, message) => {

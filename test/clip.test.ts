@@ -28,6 +28,16 @@ describe('timing', () => {
     for (const f of clip.frames) expect(f.delayCs).toBeGreaterThanOrEqual(2);
   });
 
+  it('a window shorter than one GIF tick makes one 2 cs frame showing its end', () => {
+    for (const endS of [20.004, 20.0001, 20.015]) {
+      const clip = planClip(events, req({ startS: 20, endS }));
+      expect(clip.durationCs).toBe(2);
+      expect(clip.frames).toHaveLength(1);
+      expect(clip.frames[0]!.delayCs).toBe(2);
+      expect(clip.frames[0]!.seekTs).toBeGreaterThan(t0 + endS * 1000);
+    }
+  });
+
   it('frame k shows replay time start + k x speed / fps, the last one the window\'s end', () => {
     const clip = planClip(events, req({ startS: 15, endS: 45, fps: 10, speed: 1 }));
     const startTs = t0 + 15_000;

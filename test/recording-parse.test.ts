@@ -32,6 +32,33 @@ describe('format detection', () => {
     }
   });
 
+  // PostHog's snapshot API answers, saved to a file as they came.
+  const half = Math.floor(events.length / 2);
+  const byWindow = { 'w-a': events.slice(0, half), 'w-b': events.slice(half) };
+  it.each([
+    ['{snapshot_data_by_window_id}', { snapshot_data_by_window_id: byWindow, next: null }],
+    ['{result: {snapshot_data_by_window_id}}', { result: { snapshot_data_by_window_id: byWindow, next: null } }],
+    ['the long-term storage form', { version: '2022-12-22', snapshot_data_by_window_id: byWindow }],
+    ['{result: {snapshots: [events with window_id]}}', { result: { snapshots: events.map((e, i) => ({ ...e, window_id: i < half ? 'w-a' : 'w-b' })) } }],
+    ['{snapshots: [{window_id, data}]}', { snapshots: [{ window_id: 'w-a', data: byWindow['w-a'] }, { window_id: 'w-b', data: byWindow['w-b'] }] }],
+    ['{snapshots: [[windowId, event]]}', { snapshots: events.map((e, i) => [i < half ? 'w-a' : 'w-b', e]) }],
+  ])('reads a PostHog API answer: %s, with its window ids', (_name, doc) => {
+    for (const input of [Buffer.from(JSON.stringify(doc)), gzipSync(JSON.stringify(doc, null, 2))]) {
+      const parsed = parseRecording(input);
+      expect(parsed.format).toBe('posthog-api-response');
+      expect(parsed.events.map((e) => [e.type, e.timestamp])).toEqual(events.map((e) => [e.type, e.timestamp]));
+      expect(parsed.events.filter((e) => e.windowId === 'w-a')).toHaveLength(half);
+      expect(parsed.events.filter((e) => e.windowId === 'w-b')).toHaveLength(events.length - half);
+    }
+  });
+
+  it('refuses a PostHog list of blob sources by name, and a malformed answer by its path', () => {
+    const sources = { sources: [{ source: 'blob', start_timestamp: '2026-11-01T00:00:00Z', blob_key: '1700000000000-1700000060000' }] };
+    expect(() => parseRecording(Buffer.from(JSON.stringify(sources)))).toThrow(/PostHog list of snapshot sources .* not the snapshots/);
+    expect(() => parseRecording(Buffer.from(JSON.stringify({ snapshot_data_by_window_id: { w: 'x' } })))).toThrow(/snapshot_data_by_window_id\.w is not a list/);
+    expect(() => parseRecording(Buffer.from(JSON.stringify({ snapshots: [{ window_id: 'w', data: [{ nope: 1 }] }] })))).toThrow(/not an rrweb event at snapshots\[0\]\.data\[0\]/);
+  });
+
   it('keeps window ids from PostHog lines and ignores a stray windowId inside events', () => {
     expect(new Set(parseRecording(Buffer.from(pairs)).events.map((e) => e.windowId))).toEqual(new Set(['window-1']));
     expect(new Set(parseRecording(Buffer.from(batches)).events.map((e) => e.windowId))).toEqual(new Set(['w-7']));

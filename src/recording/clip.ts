@@ -26,7 +26,7 @@ export interface Clip {
   windows: ClipWindow[];
   /** Which window is on screen when. */
   schedule: WindowSpan[];
-  /** GIF duration in centiseconds, exactly (end - start) / speed. */
+  /** GIF duration in centiseconds: (end - start) / speed, rounded; at least 2 cs. */
   durationCs: number;
   frames: FrameSlot[];
   /** Clicks on screen (of the window shown at the time). */
@@ -43,6 +43,9 @@ export interface FrameSlot {
   /** Page loads (Meta before a full snapshot) inside this step, seeked to one by one. */
   cuts: number[];
 }
+
+/** The shortest frame delay browsers show as written. */
+const MIN_DELAY_CS = 2;
 
 /** How long a click stays drawn, in ms of session time. */
 export const CLICK_RIPPLE_MS = 500;
@@ -229,7 +232,9 @@ export function planClip(all: RrwebEvent[], req: ClipRequest): Clip {
   for (const w of windows.values()) w.clicks = w.clicks.filter((c) => clicks.includes(c));
   const switches = schedule.slice(1).map((s) => s.fromTs);
 
-  const durationCs = Math.round((windowS / req.speed) * 100);
+  // A window shorter than the shortest delay browsers honour (2 cs; less is shown as 10 cs) still
+  // makes one frame, of 2 cs, showing the window's end: a recording of one instant has a picture.
+  const durationCs = Math.max(MIN_DELAY_CS, Math.round((windowS / req.speed) * 100));
   const firstSeekTs = Math.max(startTs, first.loadTs) + SEEK_EPSILON_MS;
   const frames = planFrames(shown, clicks, switches, { startTs, endTs, firstSeekTs, recordingStartTs, durationCs, fps: req.fps, speed: req.speed, footer: req.footer ?? false });
   return {
@@ -321,7 +326,7 @@ function planFrames(
     let seekTs = Math.max(p.firstSeekTs, p.startTs + ((k * 1000) / p.fps) * p.speed + SEEK_EPSILON_MS);
     // The last frame stands for the window's end too: what happened up to the end (a recording's
     // final click, say) is on screen when the GIF stops instead of never being shown.
-    if (k === last && k > 0) seekTs = Math.max(seekTs, p.endTs + SEEK_EPSILON_MS);
+    if (k === last) seekTs = Math.max(seekTs, p.endTs + SEEK_EPSILON_MS);
     let dirty = k === 0;
     const cuts: number[] = [];
     for (; ei < events.length && events[ei]!.timestamp < seekTs; ei++) {

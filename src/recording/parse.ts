@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { InputError } from './errors.js';
 import { EventType, isRecord, rrwebEventSchema, type RrwebEvent } from './types.js';
 
-export type RecordingFormat = 'json-array' | 'json-lines' | 'posthog-snapshots';
+export type RecordingFormat = 'json-array' | 'json-lines' | 'posthog-snapshots' | 'posthog-api-response';
 
 export interface ParsedRecording {
   format: RecordingFormat;
@@ -82,22 +82,71 @@ export function parseRecording(input: Buffer, limits = DEFAULT_PARSE_LIMITS): Pa
   const trimmed = text.trimStart();
   if (trimmed.length === 0) throw new InputError('recording is empty');
   // Before JSON.parse: a value nested far enough cannot be rendered, and is cheaper to refuse unparsed.
-  // Two levels of slack for the wrappers around an event (the array, a PostHog pair or blob).
-  checkDepth(text, budget.maxDepth, 2, 'recording');
+  // Four levels of slack for the wrappers around an event (the array, a PostHog pair, blob or API answer).
+  checkDepth(text, budget.maxDepth, 4, 'recording');
 
   let format: RecordingFormat;
   let events: RrwebEvent[];
   const whole = trimmed.startsWith('[') || trimmed.startsWith('{') ? tryParseJson(trimmed) : undefined;
+  const response = isRecord(whole) ? postHogResponse(whole) : undefined;
   if (Array.isArray(whole) && (whole.length === 0 || !Array.isArray(whole[0]))) {
     format = 'json-array';
     events = whole.map((item, i) => toEvent(item, `event ${i}`, budget));
+  } else if (response) {
+    format = 'posthog-api-response';
+    events = response(budget);
   } else {
     // One value per line: rrweb events, or PostHog's `[windowId, event]` / `{window_id, data}` lines.
     ({ format, events } = parseLines(text, budget));
   }
   if (events.length === 0) throw new InputError('recording holds no rrweb events');
   events = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.timestamp - b.e.timestamp || a.i - b.i).map((x) => x.e);
+  checkDomDepth(events, Math.floor(budget.maxDepth / 2));
   return { format, gzipped, events };
+}
+
+/**
+ * PostHog's snapshot API answers saved to a file, as users hand them to us: the old API's
+ * `{"snapshot_data_by_window_id": {"<window>": [events]}}` (also its long-term-storage form, and
+ * wrapped in `{"result": ...}`), and `{"snapshots": [...]}` whose items are events carrying a
+ * `window_id`, `{window_id, data: [events]}` batches or `[windowId, event]` pairs. A listing of blob
+ * sources holds no events: refused by name. Returns undefined for other objects (a one-line JSON
+ * Lines file is one event).
+ */
+function postHogResponse(doc: Record<string, unknown>): ((budget: Budget) => RrwebEvent[]) | undefined {
+  const body = isRecord(doc.result) ? doc.result : doc;
+  const byWindow = body.snapshot_data_by_window_id;
+  if (isRecord(byWindow)) {
+    return (budget) =>
+      Object.entries(byWindow).flatMap(([windowId, list]) => {
+        if (!Array.isArray(list)) throw new InputError(`snapshot_data_by_window_id.${windowId} is not a list of events`);
+        return list.map((item, i) => toEvent(item, `snapshot_data_by_window_id.${windowId}[${i}]`, budget, windowId));
+      });
+  }
+  if (Array.isArray(body.snapshots)) {
+    const snapshots = body.snapshots;
+    return (budget) =>
+      snapshots.flatMap((item, i) => {
+        const where = `snapshots[${i}]`;
+        if (Array.isArray(item)) {
+          if (item.length !== 2) throw new InputError(`${where}: expected an rrweb event, a [windowId, event] pair or a {window_id, data} batch`);
+          return [toEvent(item[1], where, budget, item[0] == null ? undefined : String(item[0]))];
+        }
+        const windowId = isRecord(item) ? (item.window_id ?? item.windowId) : undefined;
+        const id = windowId == null ? undefined : String(windowId);
+        if (isRecord(item) && !('type' in item) && 'data' in item) {
+          const data = item.data;
+          return Array.isArray(data) ? data.map((e, j) => toEvent(e, `${where}.data[${j}]`, budget, id)) : [toEvent(data, `${where}.data`, budget, id)];
+        }
+        return [toEvent(item, where, budget, id)];
+      });
+  }
+  if (Array.isArray(body.sources)) {
+    throw new InputError(
+      'this is a PostHog list of snapshot sources (blob keys), not the snapshots: fetch each source (the snapshots API with source=blob and its blob_key) and save their lines instead',
+    );
+  }
+  return undefined;
 }
 
 function tryParseJson(text: string): unknown {
@@ -285,6 +334,67 @@ const NodeType = { Document: 0, DocumentType: 1, Element: 2, Text: 3, CDATA: 4, 
  * <img>, a media value out of range, childNodes that are not a list) stops the render; mutations go
  * through a path that catches them. CDATA nodes become text. Iterative: trees are deep.
  */
+/**
+ * How deep mutations nest the page. Each event is flat (one element per add), but a chain of adds,
+ * each inside the last, builds a DOM deeper than Chromium's renderer survives (it crashes, on every
+ * attempt). A full snapshot's own depth is bounded by the nesting check above (about 1024 elements),
+ * so chains of mutation-added elements are counted on top of it, from 0 at their snapshot parent:
+ * at most about 2048 in all, below the ~3000 where Blink's renderer crashes (measured).
+ * Node ids are per window (each tab has its own), reset at each full snapshot.
+ */
+function checkDomDepth(events: RrwebEvent[], maxChain: number): void {
+  const windows = new Map<string | undefined, Map<number, number>>();
+  const t0 = events[0]!.timestamp;
+  for (const e of events) {
+    if (e.type === EventType.FullSnapshot) {
+      windows.delete(e.windowId);
+      continue;
+    }
+    if (e.type !== EventType.IncrementalSnapshot || !isRecord(e.data) || e.data.source !== 0) continue;
+    const adds = e.data.adds;
+    if (!Array.isArray(adds) || adds.length === 0) continue;
+    let depths = windows.get(e.windowId);
+    if (!depths) windows.set(e.windowId, (depths = new Map()));
+    // Within one mutation, an add may come before its parent's.
+    let later: Map<number, number> | undefined;
+    const depthOf = (id: number, seen: Set<number>): number => {
+      const known = depths.get(id);
+      if (known !== undefined) return known;
+      later ??= new Map(adds.flatMap((a) => (isRecord(a) && isRecord(a.node) && typeof a.node.id === 'number' && typeof a.parentId === 'number' ? [[a.node.id, a.parentId] as [number, number]] : [])));
+      const parent = later.get(id);
+      // A node added into itself or a cycle is refused by rrweb: it nests nothing.
+      if (parent === undefined || seen.has(id) || seen.size > maxChain) return 0;
+      seen.add(id);
+      return depthOf(parent, seen) + 1;
+    };
+    for (const add of adds) {
+      if (!isRecord(add) || !isRecord(add.node) || typeof add.node.id !== 'number' || typeof add.parentId !== 'number') continue;
+      const parentDepth = depths.get(add.parentId) ?? (later || adds.length > 1 ? depthOf(add.parentId, new Set([add.node.id])) : 0);
+      const d = parentDepth + 1;
+      depths.set(add.node.id, d);
+      const kids = add.node.childNodes;
+      if (d > maxChain || (Array.isArray(kids) && kids.length > 0 && !setSubtreeDepths(kids, d, depths, maxChain))) {
+        throw new InputError(
+          `a mutation at ${((e.timestamp - t0) / 1000).toFixed(2)} s nests elements more than ${maxChain} deep inside the page, which cannot be replayed`,
+        );
+      }
+    }
+  }
+}
+
+/** Records the depths of serialised children under a node at `depth`; false past maxDepth. */
+function setSubtreeDepths(children: unknown[], depth: number, depths: Map<number, number>, maxDepth: number): boolean {
+  const stack: [unknown, number][] = children.map((c) => [c, depth + 1]);
+  while (stack.length) {
+    const [node, d] = stack.pop()!;
+    if (!isRecord(node)) continue;
+    if (d > maxDepth) return false;
+    if (typeof node.id === 'number') depths.set(node.id, d);
+    if (Array.isArray(node.childNodes)) for (const c of node.childNodes) stack.push([c, d + 1]);
+  }
+  return true;
+}
+
 function checkSnapshotTree(root: unknown, bad: (field: string, why: string) => InputError): void {
   const stack: { node: unknown; parent: number; parentTag: string }[] = [{ node: root, parent: -1, parentTag: '' }];
   while (stack.length) {

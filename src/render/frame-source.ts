@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Page } from 'playwright-core';
 
 /**
  * Where a frame is captured. Two ways, one interface:
@@ -31,9 +31,37 @@ export function captureModeOf(browser: Browser): CaptureMode {
   return modes.get(browser) ?? 'screenshot';
 }
 
+/** Each render context's CDP id, so a begin-frame page can be made in it without a probe page. */
+const contextIds = new WeakMap<BrowserContext, string>();
+/** Contexts of one browser are made one at a time, so the new CDP id is the one that appeared. */
+const creating = new WeakMap<Browser, Promise<unknown>>();
+
+/**
+ * A browser context for a render. Its CDP id is noted on the way (the ids before and after), which
+ * saves opening and closing a page just to learn it (~90 ms a render, measured).
+ */
+export async function newRenderContext(browser: Browser, options: BrowserContextOptions): Promise<BrowserContext> {
+  const make = async (): Promise<BrowserContext> => {
+    const cdp = await browser.newBrowserCDPSession();
+    try {
+      const ids = async () => ((await cdp.send('Target.getBrowserContexts')) as { browserContextIds: string[] }).browserContextIds;
+      const before = new Set(await ids());
+      const context = await browser.newContext(options);
+      const added = (await ids()).filter((id) => !before.has(id));
+      if (added.length === 1) contextIds.set(context, added[0]!);
+      return context;
+    } finally {
+      await cdp.detach().catch(() => {});
+    }
+  };
+  const made = (creating.get(browser) ?? Promise.resolve()).catch(() => {}).then(make);
+  creating.set(browser, made);
+  return made;
+}
+
 /** Whether begin-frame capture works in this browser (it was started with BEGIN_FRAME_ARGS). */
 export async function probeBeginFrame(browser: Browser): Promise<boolean> {
-  const context = await browser.newContext();
+  const context = await newRenderContext(browser, {});
   try {
     return (await tryBeginFrame(browser, context)) !== undefined;
   } finally {
@@ -69,17 +97,17 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext): Promise
   try {
     // Playwright cannot open a page under begin-frame control; CDP can, in the same browser
     // context, and Playwright then adopts the page (routes, evaluate) like any other.
-    probe = await context.newPage();
-    const probeCdp = await context.newCDPSession(probe);
-    const { targetInfo } = (await probeCdp.send('Target.getTargetInfo')) as { targetInfo: { browserContextId: string } };
+    let browserContextId = contextIds.get(context);
+    if (!browserContextId) {
+      // A context made elsewhere: a page of it tells its id.
+      probe = await context.newPage();
+      const probeCdp = await context.newCDPSession(probe);
+      browserContextId = ((await probeCdp.send('Target.getTargetInfo')) as { targetInfo: { browserContextId: string } }).targetInfo.browserContextId;
+    }
     const browserCdp = await browser.newBrowserCDPSession();
     const adopted = context.waitForEvent('page', { timeout: 5000 });
     try {
-      await browserCdp.send('Target.createTarget', {
-        url: 'about:blank',
-        enableBeginFrameControl: true,
-        browserContextId: targetInfo.browserContextId,
-      });
+      await browserCdp.send('Target.createTarget', { url: 'about:blank', enableBeginFrameControl: true, browserContextId });
     } finally {
       await browserCdp.detach().catch(() => {});
     }

@@ -13,6 +13,8 @@ export interface PlayerConfig {
   schedule: { key: string; fromTs: number }[];
   /** 'frozen': CSS animations paused as rrweb's Replayer does (the tests' control); default 'live'. */
   motion?: 'live' | 'frozen';
+  /** The benchmark's plain approach: seek with rrweb's own pause(t) at every frame, rrweb's defaults. */
+  naive?: boolean;
 }
 
 /** What moves by itself in the visible replay after a step. */

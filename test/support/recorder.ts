@@ -67,14 +67,14 @@ export const RECORDER_ARGS = CHROMIUM_ARGS;
 export async function recordJourney(
   origin: string,
   journey: Journey,
-  opts: { viewport?: { width: number; height: number }; browser?: Browser } = {},
+  opts: { viewport?: { width: number; height: number }; browser?: Browser; colorScheme?: 'light' | 'dark' } = {},
 ): Promise<Recording> {
   const viewport = opts.viewport ?? { width: 1280, height: 800 };
   const browser = opts.browser ?? (await chromium.launch({ executablePath: chromiumPath(), args: RECORDER_ARGS, headless: true }));
   const events: unknown[] = [];
   const shots: Shot[] = [];
   try {
-    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: opts.colorScheme ?? 'light' });
     await context.exposeBinding('__rrEmit', (_source, json: string) => {
       events.push(JSON.parse(json));
     });
