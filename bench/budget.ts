@@ -182,7 +182,7 @@ export async function budgetBench(opts: BudgetBenchOptions = {}): Promise<Budget
     // The photo moment: a fresh recording (or a saved one), with live screenshots.
     let photo: { events: unknown[]; shots: Shot[]; viewport: { width: number; height: number }; origin: string };
     if (opts.photoRecording) {
-      const saved = JSON.parse(await readFile(opts.photoRecording, 'utf8')) as { events: unknown[]; shots: { label: string; ts: number; png: string }[]; viewport: { width: number; height: number }; origin: string };
+      const saved = JSON.parse(await readFile(opts.photoRecording, 'utf8')) as { events: unknown[]; shots: (Omit<Shot, 'png'> & { png: string })[]; viewport: { width: number; height: number }; origin: string };
       photo = { ...saved, shots: saved.shots.map((s) => ({ ...s, png: Buffer.from(s.png, 'base64') })) };
     } else {
       log('recording a scroll-heavy session over photos on the fixture shop with rrweb\'s recorder (about 45 s)...');

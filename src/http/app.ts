@@ -9,6 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ProgressReader } from '../queue/job-queue.js';
 import type { UrlSigner } from '../signing/public-url.js';
 import type { AssetStore } from '../storage/s3.js';
+import { DASHBOARD_PATH, queueDashboard } from './admin.js';
 import { requireBearer } from './auth.js';
 import { jsonBody } from './body.js';
 import { errorHandler } from './errors.js';
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(document);
   });
 
+  app.use(DASHBOARD_PATH, queueDashboard(deps.queue, deps.apiToken));
   app.use('/v1', requireBearer(deps.apiToken));
   app.use('/v1', jsonBody);
   app.use(rasterizeRoutes(deps.enqueuer));
