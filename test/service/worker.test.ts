@@ -239,7 +239,7 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     expect(frozen.length).toBeGreaterThan(0);
     const job = await queue.getJob(hung.jobId);
     expect(job!.attemptsMade).toBe(2);
-    expect((job!.stacktrace ?? []).join('\n')).toMatch(/did not finish .* within 8 s/);
+    expect((job!.stacktrace ?? []).join('\n')).toMatch(/the browser.s .* did not finish within 8 s/);
     // The stalled browser was closed, not lent to the retry, which ran on a fresh one.
     expect(stalled).toBeDefined();
     expect(stalled!.isConnected()).toBe(false);

@@ -1,0 +1,162 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { InputError, isRasterizerError } from '../errors.js';
+import type { Clip } from '../recording/clip.js';
+import { inferColorScheme } from '../recording/color-scheme.js';
+import { withDeadline } from '../util/deadline.js';
+import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
+import { launchBrowser } from './browser.js';
+import { newRenderContext, openFrameSource, type FrameSource } from './frame-source.js';
+import type { FrameGeometry } from './geometry.js';
+import { NetworkPolicy } from './network-policy.js';
+import { playerAssets } from './player-bundle.js';
+import type { PlayerConfig, PlayerPayload, StepResult } from './player-protocol.js';
+import { CLICK_RIPPLE_MS } from '../recording/clip.js';
+import type { RenderContext, RenderOptions } from './types.js';
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * Longest one call to the page may take (a step includes its capped asset wait): past it the browser
+ * is taken to be stuck and the render fails (transient: a job is retried on a fresh browser).
+ */
+export const PAGE_CALL_TIMEOUT_MS = 30_000;
+
+const NO_MOTION = { finite: false, infinite: false, nextStartTs: null };
+
+/**
+ * The player page of one render: its browser (the caller's, or one of its own), a fresh context, the
+ * asset proxy, and the page under frame control. Every call to the page has a deadline and stops
+ * when the render is cancelled or the page's renderer dies.
+ */
+export class ReplayPage {
+  private constructor(
+    readonly source: FrameSource,
+    readonly proxy: AssetProxy,
+    private readonly browser: Browser,
+    private readonly context: BrowserContext,
+    private readonly ownBrowser: Browser | undefined,
+    private readonly stop: AbortController,
+    private readonly detach: () => void,
+    private readonly timeoutMs: number,
+    /** When the browser was up (launching it is part of setup). */
+    readonly launchedAt: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.stop.signal;
+  }
+
+  /** Starts the page and hands it the clip (the player builds the replay). Closes all it made if that fails. */
+  static async open(clip: Clip, geometry: FrameGeometry, options: Pick<RenderOptions, 'allowOrigins'>, ctx: RenderContext): Promise<ReplayPage> {
+    const plain = ctx.method === 'plain';
+    // The plain baseline screenshots every frame, so its browser draws on its own.
+    const ownBrowser = ctx.browser ? undefined : await launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
+    const launchedAt = performance.now();
+    const browser = ctx.browser ?? ownBrowser!;
+    // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
+    // fails the render at once instead of at the next page call's deadline).
+    const stop = new AbortController();
+    const cancel = () => stop.abort(ctx.signal?.reason instanceof Error ? ctx.signal.reason : new Error('render cancelled'));
+    if (ctx.signal?.aborted) cancel();
+    ctx.signal?.addEventListener('abort', cancel, { once: true });
+    const detach = () => ctx.signal?.removeEventListener('abort', cancel);
+    let context: BrowserContext | undefined;
+    try {
+      context = await newRenderContext(browser, {
+        viewport: { width: geometry.capture.width, height: geometry.capture.height },
+        deviceScaleFactor: 1,
+        serviceWorkers: 'block',
+        acceptDownloads: false,
+        // Media features as the user had them: pages that honour prefers-reduced-motion must move,
+        // and the colour scheme is the one the page marked itself with.
+        reducedMotion: 'no-preference',
+        colorScheme: inferColorScheme(clip.windows[0]!.events),
+      });
+      const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), stop.signal);
+      await proxy.attach(context);
+      const source = await openFrameSource(browser, context);
+      source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
+      const page = new ReplayPage(source, proxy, browser, context, ownBrowser, stop, detach, ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS, launchedAt);
+      await page.call(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'player load');
+      await page.init({ windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) }, {
+        frameWidth: geometry.capture.width,
+        frameHeight: geometry.capture.frameHeight,
+        footerHeight: geometry.capture.footerHeight,
+        sessionStartTs: clip.recordingStartTs,
+        clickRippleMs: CLICK_RIPPLE_MS,
+        schedule: clip.schedule,
+        motion: ctx.motion ?? 'live',
+        naive: plain,
+      });
+      return page;
+    } catch (err) {
+      // A context or browser made for this render is not left behind when its start fails.
+      detach();
+      await context?.close().catch(() => {});
+      await ownBrowser?.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** A page call that gives up at the deadline or when the render stops, instead of waiting forever. */
+  call<T>(work: Promise<T>, what: string): Promise<T> {
+    return withDeadline(work, this.timeoutMs, `the browser's ${what}`, this.stop.signal, 'page_unresponsive');
+  }
+
+  /** Brings the replay to `seekTs` (page loads `cuts` reached one by one), waiting at most `capMs` for assets. */
+  step(seekTs: number, cuts: number[], capMs: number, at: string): Promise<StepResult> {
+    return this.player(`step(${seekTs}, ${JSON.stringify(cuts)}, ${Math.round(capMs)})`, at);
+  }
+
+  /** Waits again (at most `capMs`) for what the page is loading, for the frame at `frameTs`. */
+  settle(capMs: number, frameTs: number, at: string): Promise<StepResult> {
+    return this.player(`settle(${Math.round(Math.max(0, capMs))}, ${frameTs})`, at);
+  }
+
+  /** The picture at frame time `ms` (replay time since the clip's start), or undefined when nothing was drawn. */
+  capture(ms: number, at: string): Promise<Buffer | undefined> {
+    return this.call(this.source.capture(ms), `capture at ${at}`);
+  }
+
+  async close(): Promise<void> {
+    this.detach();
+    await this.context.close().catch(() => {});
+    await this.ownBrowser?.close().catch(() => {});
+  }
+
+  /** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
+  private async init(payload: PlayerPayload, config: PlayerConfig): Promise<void> {
+    try {
+      // A gzipped JSON string: a sixth of the bytes through CDP, and Playwright's serializer
+      // overflows its stack on deep snapshots passed as objects.
+      const packed = (await gzipAsync(JSON.stringify(payload), { level: 1 })).toString('base64');
+      const init = this.source.page.evaluate(
+        ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
+        [packed, JSON.stringify(config)] as const,
+      );
+      await this.call(init, 'replay build');
+    } catch (err) {
+      // rrweb refusing the events (a snapshot it cannot build) is the recording's fault; a page or
+      // browser that went away is not.
+      if (this.source.page.isClosed() || !this.browser.isConnected() || isRasterizerError(err, 'page_unresponsive') || this.stop.signal.aborted) throw err;
+      const why = String((err as Error).message ?? err).replace(/^page\.evaluate: /, '').split('\n')[0];
+      throw new InputError(`the recording cannot be replayed (init): ${why}`);
+    }
+  }
+
+  /** One round trip to the player page, straight over CDP. */
+  private async player(call: string, at: string): Promise<StepResult> {
+    const name = call.slice(0, call.indexOf('('));
+    const sent = this.source.cdp.send('Runtime.evaluate', { expression: `window.__rr.${call}`, awaitPromise: true, returnByValue: true });
+    const r = (await this.call(sent, `${name} at ${at}`)) as { result: { value?: StepResult }; exceptionDetails?: { exception?: { description?: string }; text: string } };
+    if (r.exceptionDetails) {
+      // The player threw while applying the recording's events (rrweb on a malformed snapshot or
+      // mutation). That is the same on every attempt, so it is the recording's fault, not transient.
+      const why = (r.exceptionDetails.exception?.description ?? r.exceptionDetails.text).split('\n')[0];
+      throw new InputError(`the recording cannot be replayed (${name} at ${at}): ${why}`);
+    }
+    return r.result.value ?? { pending: 0, href: '', motion: NO_MOTION };
+  }
+}
