@@ -166,64 +166,76 @@ export class GifEncoder {
     if (bytesBefore <= maxBytes) return report(base);
 
     const estimator = new Estimator(this, base.inputBytes);
-    const top = LOSSY_LEVELS.length - 1;
-    const fitsAtBest = async (r: Rung) => r.floor || (await estimator.estimate({ ...strip(r), lossy: LOSSY_LEVELS[top]! })) <= maxBytes;
-    // The ladder, most faithful first. Rather than trying each rung in turn, find the first one the
-    // estimate says can fit at the strongest lossy level (rungs get smaller down the ladder).
-    const ladder: Rung[] = [{ colors: 256 }, ...COLOR_STEPS.map((colors) => ({ colors }))];
-    let start: number;
-    if (await fitsAtBest(ladder[0]!)) start = 0;
-    else if (await fitsAtBest(ladder.at(-1)!)) {
-      start = ladder.length - 1;
-      while (start > 1 && (await fitsAtBest(ladder[start - 1]!))) start--;
-    } else {
-      ladder.push(...this.fpsRungs(estimator, maxBytes), { colors: FLOOR_COLORS, fps: { rate: Math.min(1, this.input.fps), fromCs: 0, toCs: this.durationCs }, floor: true });
-      let lo = COLOR_STEPS.length + 1;
-      let hi = ladder.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (await fitsAtBest(ladder[mid]!)) hi = mid;
-        else lo = mid + 1;
-      }
-      start = lo;
-    }
-
-    let smallest = { bytes: base.gif.length, steps: [] as string[] };
+    const fitsAtBest = async (r: Rung) => r.floor || (await estimator.estimate({ ...strip(r), lossy: LOSSY_LEVELS.at(-1)! })) <= maxBytes;
+    const { ladder, start } = await this.ladderFrom(estimator, maxBytes, fitsAtBest);
+    const smallest = { bytes: base.gif.length, steps: [] as string[] };
     for (let r = start; r < ladder.length; r++) {
-      const rung = ladder[r]!;
-      if (!(await fitsAtBest(rung))) continue;
-      const levels = r === 0 ? LOSSY_LEVELS.slice(1) : LOSSY_LEVELS;
-      const at = (k: number): EncodeSettings => ({ ...strip(rung), lossy: levels[k]! });
-      // The cheapest level the estimate (scaled by what it missed so far) says fits.
-      let correction = 1;
-      const cheapest = async (from: number) => {
-        let lo = from;
-        let hi = levels.length - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if ((await estimator.estimate(at(mid))) * correction <= maxBytes * AIM) hi = mid;
-          else lo = mid + 1;
-        }
-        return lo;
-      };
-      let k = await cheapest(0);
-      for (let tries = 0; tries < 3; tries++) {
-        const out = await this.encode(at(k));
-        if (out.gif.length < smallest.bytes) smallest = { bytes: out.gif.length, steps: stepNames(out.settings) };
-        if (out.gif.length <= maxBytes) return report(out);
-        if (k === levels.length - 1) break;
-        correction = Math.max(correction, out.gif.length / (await estimator.estimate(at(k))));
-        const next = await cheapest(k + 1);
-        // Even the strongest level does not fit: on to the next rung (the floor tries it anyway).
-        if (next === levels.length - 1 && !rung.floor && (await estimator.estimate(at(next))) * correction > maxBytes) break;
-        k = next;
-      }
+      if (!(await fitsAtBest(ladder[r]!))) continue;
+      const out = await this.fitRung(ladder[r]!, r === 0, estimator, maxBytes, smallest);
+      if (out) return report(out);
     }
     throw new InputError(
       `the GIF does not fit its byte budget of ${maxBytes} bytes: ${bytesBefore} bytes as rendered, ${smallest.bytes} at the smallest (${smallest.steps.join(', ')}); ` +
         'render a shorter window, a lower frame rate or width, or allow more bytes',
       'over_budget',
     );
+  }
+
+  /**
+   * The ladder, most faithful first, and where to start on it: rather than trying each rung in turn,
+   * the first one the estimate says can fit at the strongest lossy level (rungs get smaller down it).
+   */
+  private async ladderFrom(estimator: Estimator, maxBytes: number, fitsAtBest: (r: Rung) => Promise<boolean>): Promise<{ ladder: Rung[]; start: number }> {
+    const ladder: Rung[] = [{ colors: 256 }, ...COLOR_STEPS.map((colors) => ({ colors }))];
+    if (await fitsAtBest(ladder[0]!)) return { ladder, start: 0 };
+    if (await fitsAtBest(ladder.at(-1)!)) {
+      let start = ladder.length - 1;
+      while (start > 1 && (await fitsAtBest(ladder[start - 1]!))) start--;
+      return { ladder, start };
+    }
+    ladder.push(...this.fpsRungs(estimator, maxBytes), { colors: FLOOR_COLORS, fps: { rate: Math.min(1, this.input.fps), fromCs: 0, toCs: this.durationCs }, floor: true });
+    let lo = COLOR_STEPS.length + 1;
+    let hi = ladder.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (await fitsAtBest(ladder[mid]!)) hi = mid;
+      else lo = mid + 1;
+    }
+    return { ladder, start: lo };
+  }
+
+  /**
+   * The least lossy level of one rung that fits (at most three whole encodes, each correcting the
+   * estimate by what it missed), or undefined. Records the smallest GIF reached in `smallest`.
+   */
+  private async fitRung(rung: Rung, first: boolean, estimator: Estimator, maxBytes: number, smallest: { bytes: number; steps: string[] }): Promise<EncodeOutput | undefined> {
+    const levels = first ? LOSSY_LEVELS.slice(1) : LOSSY_LEVELS;
+    const at = (k: number): EncodeSettings => ({ ...strip(rung), lossy: levels[k]! });
+    let correction = 1;
+    // The cheapest level the estimate (scaled by what it missed so far) says fits.
+    const cheapest = async (from: number) => {
+      let lo = from;
+      let hi = levels.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((await estimator.estimate(at(mid))) * correction <= maxBytes * AIM) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    let k = await cheapest(0);
+    for (let tries = 0; tries < 3; tries++) {
+      const out = await this.encode(at(k));
+      if (out.gif.length < smallest.bytes) Object.assign(smallest, { bytes: out.gif.length, steps: stepNames(out.settings) });
+      if (out.gif.length <= maxBytes) return out;
+      if (k === levels.length - 1) return undefined;
+      correction = Math.max(correction, out.gif.length / (await estimator.estimate(at(k))));
+      const next = await cheapest(k + 1);
+      // Even the strongest level does not fit: on to the next rung (the floor tries it anyway).
+      if (next === levels.length - 1 && !rung.floor && (await estimator.estimate(at(next))) * correction > maxBytes) return undefined;
+      k = next;
+    }
+    return undefined;
   }
 
   private get durationCs(): number {

@@ -177,6 +177,8 @@ export interface LossyFrame {
  * the error bound holds per pixel. A transparent symbol counts as the colour already on screen.
  * Returns the symbols written (what a decoder shows), in `chosen`.
  */
+// One function on purpose: this loop runs per pixel of every frame of every encode, and splitting
+// it into helpers (a call per pixel, closures over the dictionary) measured slower.
 export function encodeLossy(frame: LossyFrame, minCodeSize: number, out: ByteSink, chosen: Uint8Array): void {
   const { pref, target, under, palette, transparent, maxDiff } = frame;
   const n = pref.length;
