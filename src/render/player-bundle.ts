@@ -1,5 +1,7 @@
-import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { build, version as esbuildVersion } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -27,15 +29,54 @@ function playerDir(): string {
 }
 
 /**
- * The player page and its script, bundled once per process. Bundling at start-up (esbuild, ~0.2 s)
- * keeps the page's rrweb version the one in package-lock, with no build artefact to go stale. A
- * build that failed is not kept: the next render tries again.
+ * The player page and its script, once per process: the bundle `npm run build` wrote
+ * (dist/player-bundle.json) when it was made from the same sources, rrweb and esbuild, else bundled
+ * now (esbuild, 0.2-0.4 s: most of a cold CLI render's start). Its key is a hash of what went in,
+ * so a stale bundle is never used. A build that failed is not kept: the next render tries again.
  */
 export function playerAssets(replayer: ReplayerBuild = 'posthog'): Promise<PlayerAssets> {
   return cachedBuild(replayer);
 }
 
-const cachedBuild = cacheSuccesses(buildPlayer);
+const cachedBuild = cacheSuccesses(async (replayer: ReplayerBuild) => (replayer === 'posthog' ? await prebuilt() : undefined) ?? buildPlayer(replayer));
+
+interface PrebuiltBundle extends PlayerAssets {
+  key: string;
+}
+
+function prebuiltPath(): string {
+  return join(dirname(playerDir()), 'dist', 'player-bundle.json');
+}
+
+/** What the bundle is made of: the player's sources and the versions of rrweb and esbuild. */
+async function sourceKey(): Promise<string> {
+  const dir = playerDir();
+  const require = createRequire(join(dir, 'player.ts'));
+  // Its package.json is not exported: found from its entry point.
+  let pkg = dirname(require.resolve('@posthog/rrweb'));
+  while (!existsSync(join(pkg, 'package.json')) && dirname(pkg) !== pkg) pkg = dirname(pkg);
+  const rrweb = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const hash = createHash('sha256');
+  for (const f of ['player.ts', 'index.html']) hash.update(await readFile(join(dir, f)));
+  hash.update(`rrweb ${rrweb.version} esbuild ${esbuildVersion}`);
+  return hash.digest('hex');
+}
+
+async function prebuilt(): Promise<PlayerAssets | undefined> {
+  const file = prebuiltPath();
+  if (!existsSync(file)) return undefined;
+  const [bundle, key] = await Promise.all([readFile(file, 'utf8').then((t) => JSON.parse(t) as PrebuiltBundle), sourceKey()]);
+  return bundle.key === key ? { html: bundle.html, js: bundle.js } : undefined;
+}
+
+/** `npm run build`: writes the player bundle next to the other build output. */
+export async function writePlayerBundle(): Promise<string> {
+  const [assets, key] = await Promise.all([buildPlayer('posthog'), sourceKey()]);
+  const file = prebuiltPath();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify({ key, ...assets } satisfies PrebuiltBundle));
+  return file;
+}
 
 async function buildPlayer(replayer: ReplayerBuild): Promise<PlayerAssets> {
   const dir = playerDir();
