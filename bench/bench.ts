@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     'allow-origin': { type: 'string', multiple: true, default: [] },
     moments: { type: 'string' },
     concurrency: { type: 'string' },
+    points: { type: 'string' },
+    'photo-recording': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });

@@ -12,6 +12,7 @@
 // spread over the clip.
 //
 // The main benchmark can call `budgetBench()` (it prints as it goes and returns the figures).
+import type { BenchRow, RowReport } from './lib/row.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -265,6 +266,27 @@ export async function budgetBench(opts: BudgetBenchOptions = {}): Promise<Budget
     await site.close();
   }
 }
+
+/**
+ * `npm run bench -- --row budget`: the row as the bench runner calls it (its tables are printed by
+ * budgetBench itself; the runner gets the summary). `--points <n>` moments per clip for SSIM
+ * (default 20; each point costs SSIM against every step's GIF), `--photo-recording <file>`.
+ */
+export const budgetRow: BenchRow = {
+  name: 'budget',
+  about: 'a scroll-heavy photo moment forced under 1 MiB: bytes, steps, SSIM; each budget step alone with its SSIM cost',
+  onlyWhenAsked: true,
+  async run(ctx): Promise<RowReport> {
+    const photo = typeof ctx.options['photo-recording'] === 'string' ? ctx.options['photo-recording'] : undefined;
+    const r = await budgetBench({ maxBytes: 1024 * 1024, points: Number(ctx.options.points ?? 20), log: ctx.log, ...(photo ? { photoRecording: photo } : {}) });
+    const b = r.budget;
+    return {
+      row: 'budget',
+      lines: [`budget: ${b.clip} ${b.bytesBefore.toLocaleString('en')} -> ${b.bytesAfter.toLocaleString('en')} bytes (${b.steps.join(', ')}); SSIM vs live at pauses ${b.ssimLiveMean ?? 'n/a'} mean (unbudgeted ${b.ssimLiveFreeMean ?? 'n/a'})`],
+      figures: { ...r },
+    };
+  },
+};
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({

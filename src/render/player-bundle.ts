@@ -78,23 +78,32 @@ export async function writePlayerBundle(): Promise<string> {
   return file;
 }
 
+/**
+ * A script for a page of the render browser, bundled by esbuild into one minified IIFE (CSS imported
+ * as text): the player here, and the tests' recorder and real-time replayer.
+ */
+export async function bundleForPage(input: { entry: string } | { contents: string; resolveDir: string }, alias: Record<string, string> = {}): Promise<string> {
+  const out = await build({
+    ...('entry' in input ? { entryPoints: [input.entry] } : { stdin: { contents: input.contents, resolveDir: input.resolveDir, loader: 'js' as const } }),
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'chrome120',
+    minify: true,
+    loader: { '.css': 'text' },
+    alias,
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles?.[0]?.text;
+  if (!js) throw new Error('esbuild produced no bundle');
+  return js;
+}
+
 async function buildPlayer(replayer: ReplayerBuild): Promise<PlayerAssets> {
   const dir = playerDir();
-  const [html, out] = await Promise.all([
+  const [html, js] = await Promise.all([
     readFile(join(dir, 'index.html'), 'utf8'),
-    build({
-      entryPoints: [join(dir, 'player.ts')],
-      bundle: true,
-      write: false,
-      format: 'iife',
-      target: 'chrome120',
-      minify: true,
-      loader: { '.css': 'text' },
-      alias: replayer === 'upstream' ? { '@posthog/rrweb': 'rrweb' } : {},
-      logLevel: 'silent',
-    }),
+    bundleForPage({ entry: join(dir, 'player.ts') }, replayer === 'upstream' ? { '@posthog/rrweb': 'rrweb' } : {}),
   ]);
-  const js = out.outputFiles?.[0]?.text;
-  if (!js) throw new Error('esbuild produced no player bundle');
   return { html, js };
 }

@@ -1,7 +1,7 @@
-import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { chromiumPath } from '../../src/render/browser.js';
 import { RECORDER_ARGS, type Shot } from './recorder.js';
+import { bundleForPage } from '../../src/render/player-bundle.js';
 
 /**
  * The reference a fixture is judged fair by: rrweb's own Replayer playing the recording in real time
@@ -17,9 +17,8 @@ import { RECORDER_ARGS, type Shot } from './recorder.js';
 let replayerJs: Promise<string> | undefined;
 
 function replayerScript(): Promise<string> {
-  replayerJs ??= build({
-    stdin: {
-      contents: `import { Replayer } from '@posthog/rrweb';
+  replayerJs ??= bundleForPage({
+    contents: `import { Replayer } from '@posthog/rrweb';
         import css from '@posthog/rrweb/dist/style.css';
         const style = document.createElement('style');
         style.textContent = css + ' .replayer-wrapper { position: absolute; left: 0; top: 0; } .replayer-wrapper > iframe { border: 0; }';
@@ -30,17 +29,8 @@ function replayerScript(): Promise<string> {
           r.play(0);
           return performance.timeOrigin + performance.now();
         };`,
-      resolveDir: process.cwd(),
-      loader: 'js',
-    },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'chrome120',
-    minify: true,
-    loader: { '.css': 'text' },
-    logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
+    resolveDir: process.cwd(),
+  });
   return replayerJs;
 }
 

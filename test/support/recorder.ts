@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../../src/render/browser.js';
+import { bundleForPage } from '../../src/render/player-bundle.js';
 
 /**
  * Records real rrweb sessions: rrweb's own recorder (@posthog/rrweb, the fork our users' sessions
@@ -104,26 +104,15 @@ let recorderJs: Promise<string> | undefined;
 
 /** rrweb's recorder bundled for the page; events go to Node as JSON strings (Playwright's serializer overflows on deep snapshots). */
 function recorderScript(): Promise<string> {
-  recorderJs ??= build({
-    stdin: {
-      // about:blank (the page before the first navigation) is not part of the session. The
-      // document's time origin tells Node which document (before or after a reload) sent an event.
-      contents: `import { record } from '@posthog/rrweb';
+  recorderJs ??= bundleForPage({
+    contents: `import { record } from '@posthog/rrweb';
         const send = (e) => window.__rrEmit(JSON.stringify(e), performance.timeOrigin);
         if (location.protocol.startsWith('http')) {
           record({ emit: send, maskAllInputs: false, inlineStylesheet: true, recordCanvas: false, collectFonts: true,
                    sampling: { mousemove: 20, scroll: 50 } });
         }`,
-      resolveDir: process.cwd(),
-      loader: 'js',
-    },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'chrome120',
-    minify: true,
-    logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
+    resolveDir: process.cwd(),
+  });
   return recorderJs;
 }
 

@@ -117,17 +117,44 @@ function dictionaryFor(minCodeSize: number): Dictionary {
   return d;
 }
 
+/**
+ * LZW codes as a GIF decoder reads them: the min-code-size byte, then codes whose width grows with
+ * the dictionary (up to 12 bits) and starts over when it is cleared.
+ */
+class CodeStream {
+  private readonly w: CodeWriter;
+  private width: number;
+
+  constructor(
+    out: ByteSink,
+    private readonly minCodeSize: number,
+    private readonly dict: { next: number },
+  ) {
+    out.byte(minCodeSize);
+    this.w = new CodeWriter(out);
+    this.width = minCodeSize + 1;
+  }
+
+  emit(code: number): void {
+    this.w.write(code, this.width);
+    if (this.dict.next >= 1 << this.width && this.width < 12) this.width++;
+  }
+
+  restart(): void {
+    this.width = this.minCodeSize + 1;
+  }
+
+  end(): void {
+    this.w.end();
+  }
+}
+
 /** Lossless LZW of `pixels` (symbols below 2^minCodeSize) into the sink, min-code-size byte first. */
 export function encodeLossless(pixels: Uint8Array, minCodeSize: number, out: ByteSink): void {
   const dict = dictionaryFor(minCodeSize);
   const clear = dict.clearCode;
-  const w = new CodeWriter(out);
-  out.byte(minCodeSize);
-  let width = minCodeSize + 1;
-  const emit = (code: number) => {
-    w.write(code, width);
-    if (dict.next >= 1 << width && width < 12) width++;
-  };
+  const codes = new CodeStream(out, minCodeSize, dict);
+  const emit = (code: number) => codes.emit(code);
   emit(clear);
   const child = dict.child;
   let prefix = pixels[0]!;
@@ -143,13 +170,13 @@ export function encodeLossless(pixels: Uint8Array, minCodeSize: number, out: Byt
     else {
       emit(clear);
       dict.reset();
-      width = minCodeSize + 1;
+      codes.restart();
     }
     prefix = s;
   }
   emit(prefix);
   emit(clear + 1);
-  w.end();
+  codes.end();
 }
 
 /** One frame's pixels for the lossy encoder, in the order they are coded. */
@@ -185,13 +212,8 @@ export function encodeLossy(frame: LossyFrame, minCodeSize: number, out: ByteSin
   const dict = dictionaryFor(minCodeSize);
   const clear = dict.clearCode;
   const { firstChild, sibling, suffix, prefix } = dict;
-  const w = new CodeWriter(out);
-  out.byte(minCodeSize);
-  let width = minCodeSize + 1;
-  const emit = (code: number) => {
-    w.write(code, width);
-    if (dict.next >= 1 << width && width < 12) width++;
-  };
+  const codes = new CodeStream(out, minCodeSize, dict);
+  const emit = (code: number) => codes.emit(code);
 
   let bestNode = 0;
   let bestEnd = 0;
@@ -293,10 +315,10 @@ export function encodeLossy(frame: LossyFrame, minCodeSize: number, out: ByteSin
       else {
         emit(clear);
         dict.reset();
-        width = minCodeSize + 1;
+        codes.restart();
       }
     }
   }
   emit(clear + 1);
-  w.end();
+  codes.end();
 }
