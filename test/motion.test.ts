@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -6,7 +7,7 @@ import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderContext } from '../src/render/types.js';
-import { ssimAgainstLive } from './support/compare.js';
+import { gifSimilarity, ssimAgainstLive } from './support/compare.js';
 import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
 import { motionJourney } from './support/motion-journey.js';
 import { replayInRealTime } from './support/realtime-replay.js';
@@ -83,6 +84,22 @@ describe('motion between events', () => {
     console.log(formatScores('SSIM per moment, animations live', s));
     const below = s.filter((m) => m.ssim < MIN_SSIM).map((m) => `${m.label}: ${m.ssim}`);
     expect(below, `moments under ${MIN_SSIM}`).toEqual([]);
+  });
+
+  it('draws the same moving frames whatever the machine\'s load', async () => {
+    // Animation time is replay time: two busy processes on the two cores change nothing.
+    const options = { ...DEFAULT_RENDER_OPTIONS, startS: 0, endS: 12, allowOrigins: [site.origin] };
+    const quiet = await renderRecording(events, options, { browser });
+    const burners = [0, 1].map(() => spawn(process.execPath, ['-e', 'const end = Date.now() + 60000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
+    try {
+      const loaded = await renderRecording(events, options, { browser });
+      console.log(`quiet: ${quiet.captured} captures, ${quiet.wallMs} ms; loaded: ${loaded.captured} captures, ${loaded.wallMs} ms`);
+      expect(loaded.captured).toBe(quiet.captured);
+      expect(loaded.frames).toBe(quiet.frames);
+      expect(gifSimilarity(quiet.gif, loaded.gif)).toBeGreaterThan(0.999);
+    } finally {
+      for (const b of burners) b.kill('SIGKILL');
+    }
   });
 
   it('control: the same recording with animations frozen fails the threshold', async () => {

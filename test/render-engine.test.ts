@@ -8,8 +8,7 @@ import { captureModeOf } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import sharp from 'sharp';
-import { ssim } from 'ssim.js';
-import { ssimAgainstLive } from './support/compare.js';
+import { gifSimilarity as meanSsim, ssimAgainstLive } from './support/compare.js';
 import { decodeGif } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
 import { chromiumUnder } from './support/service-procs.js';
@@ -31,21 +30,6 @@ afterAll(async () => {
   await screenshot?.close();
 });
 
-function meanSsim(a: Buffer, b: Buffer): number {
-  const ga = decodeGif(a);
-  const gb = decodeGif(b);
-  expect(gb.durationMs).toBe(ga.durationMs);
-  let sum = 0;
-  let n = 0;
-  // Compare the pictures on screen every 100 ms of GIF time.
-  for (let t = 0; t < ga.durationMs; t += 100) {
-    const fa = ga.frames.findLast((f) => f.startMs <= t)!;
-    const fb = gb.frames.findLast((f) => f.startMs <= t)!;
-    sum += ssim({ data: fa.rgba, width: ga.width, height: ga.height }, { data: fb.rgba, width: gb.width, height: gb.height }).mssim;
-    n++;
-  }
-  return sum / n;
-}
 
 describe('frame capture', () => {
   it('uses begin-frame capture on the headless shell, and the screenshot fallback draws the same clip', async () => {

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { ssim } from 'ssim.js';
+import { decodeGif } from './gif-frames.js';
 
 /**
  * SSIM between a live screenshot and a rendered frame. The screenshot is scaled to the frame's size
@@ -13,4 +14,20 @@ export async function ssimAgainstLive(livePng: Buffer, rgba: Uint8Array | Uint8C
     { data: frame, width, height: frameHeight },
   );
   return mssim;
+}
+
+/** Mean SSIM of two GIFs of the same clip, comparing the pictures on screen every 100 ms of GIF time. */
+export function gifSimilarity(a: Buffer, b: Buffer): number {
+  const ga = decodeGif(a);
+  const gb = decodeGif(b);
+  if (ga.durationMs !== gb.durationMs || ga.width !== gb.width || ga.height !== gb.height) return 0;
+  let sum = 0;
+  let n = 0;
+  for (let t = 0; t < ga.durationMs; t += 100) {
+    const fa = ga.frames.findLast((f) => f.startMs <= t)!;
+    const fb = gb.frames.findLast((f) => f.startMs <= t)!;
+    sum += ssim({ data: fa.rgba, width: ga.width, height: ga.height }, { data: fb.rgba, width: gb.width, height: gb.height }).mssim;
+    n++;
+  }
+  return sum / n;
 }
