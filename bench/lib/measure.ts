@@ -1,6 +1,9 @@
-import { loadavg } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { RrwebEvent } from '../../src/recording/types.js';
-import { renderRecording } from '../../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderOptions, type RenderResult } from '../../src/render/types.js';
 import { scoreMoments, type MomentScore } from '../../test/support/moments.js';
 import type { Shot } from '../../test/support/recorder.js';
@@ -37,7 +40,7 @@ export interface Moment {
 export async function measure(method: string, m: Moment, ctx: RenderContext = {}, log: (s: string) => void = () => {}): Promise<Run> {
   const options: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, startS: m.startS, endS: m.endS, allowOrigins: m.allowOrigins };
   const load = loadavg()[0]!;
-  const r = await renderRecording(m.events, options, ctx);
+  const r = await renderInChild(m, options, ctx);
   const t0 = m.events[0]!.timestamp;
   const from = t0 + m.startS * 1000;
   const to = t0 + m.endS * 1000;
@@ -48,6 +51,34 @@ export async function measure(method: string, m: Moment, ctx: RenderContext = {}
   const run: Run = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, moments, reference, load: +load.toFixed(1) };
   log(`  ${method}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.captured} captured, ${run.frames} written, ${(run.bytes / 1024).toFixed(0)} KiB, median step ${r.timings.stepMedianMs ?? '?'} ms (load ${run.load})`);
   return run;
+}
+
+const execFileAsync = promisify(execFile);
+const eventFiles = new WeakMap<RrwebEvent[], Promise<string>>();
+
+/**
+ * Renders in a process of its own, as the CLI and the worker do: the bench process holds every row's
+ * recordings and screenshots, and its garbage collections slowed renders made inside it by a third.
+ * The context must be plain data (no browser): each render starts its own Chromium anyway.
+ */
+async function renderInChild(m: Moment, options: RenderOptions, ctx: RenderContext): Promise<RenderResult> {
+  let file = eventFiles.get(m.events);
+  if (!file) {
+    file = (async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rr-bench-'));
+      const f = join(dir, 'events.json');
+      await writeFile(f, JSON.stringify(m.events));
+      return f;
+    })();
+    eventFiles.set(m.events, file);
+  }
+  const out = join(dirname(await file), `${Date.now()}-${Math.random().toString(36).slice(2)}.gif`);
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'render-child.ts'), await file, JSON.stringify(options), JSON.stringify(ctx), out], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const gif = await readFile(out);
+  await rm(out, { force: true });
+  return { ...(JSON.parse(stdout) as Omit<RenderResult, 'gif'>), gif };
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
