@@ -46,6 +46,23 @@ function keyframeValues(k: ComputedKeyframe): string {
 }
 
 /**
+ * How often what moves by itself is captured (ms of replay time; the GIF's slots bound it from below).
+ * - A finite animation gets FINITE_FRAMES_PER_RUN pictures per run: a 0.5 s transition or a 1.2 s
+ *   fade is captured at every slot of a 10 fps GIF, a 6 s progress bar or slow slide every 200 ms.
+ * - One that never pauses (a ticker, moving stripes) every INFINITE_EVERY_MS: at full rate it makes
+ *   every slot a capture for as long as it is on screen. Measured on the motion fixture's 30 s moment
+ *   (a ticker, a spinner): 200 ms gave 211 captures and 1.15 MB, 400 ms 162 and 0.93 MB with SSIM
+ *   >= 0.98 at every moment, 500 ms 134 but a moment at 0.92 (a ticker half a second stale).
+ * - A small one (a spinner, a pulsing dot: under SMALL_AREA_PX css px) every SMALL_EVERY_MS: its
+ *   picture changes little, and any rate below its own turn shows it jumping anyway.
+ * Carousels move at full rate between their holds. Figures per setting: BENCHMARKS.md.
+ */
+const FINITE_FRAMES_PER_RUN = 30;
+const INFINITE_EVERY_MS = 400;
+const SMALL_EVERY_MS = 800;
+const SMALL_AREA_PX = 64 * 64;
+
+/**
  * Whether a keyframe animation is between two equal keyframes now, and for how much longer (ms of
  * its own time, to the nearer end of the segment, so a reversed direction is safe), and whether it
  * has such holds at all.
@@ -306,12 +323,15 @@ class Player {
    * renderer samples them less often), and when the next animation waiting for its delay starts.
    */
   private motion(frameTs: number): Motion {
-    const out: Motion = { finite: false, infinite: false, nextStartTs: null };
+    const out: Motion = { everyMs: null, nextStartTs: null };
     const doc = this.iframe.contentDocument;
     const win = this.iframe.contentWindow;
     if (this.cfg.motion === 'frozen' || !doc?.getAnimations || !win) return out;
     const vw = win.innerWidth;
     const vh = win.innerHeight;
+    const every = (ms: number) => {
+      out.everyMs = Math.min(out.everyMs ?? Infinity, ms);
+    };
     for (const a of doc.getAnimations()) {
       if (a.playState !== 'running' || !a.playbackRate) continue;
       const effect = a.effect as KeyframeEffect | null;
@@ -324,10 +344,8 @@ class Player {
       // An infinite animation off screen (a spinner in a closed menu, a ticker scrolled away) is not
       // sampled. Finite ones always are: they end, and one that slides something in starts off screen.
       const target = effect.target;
-      if (end === Infinity && target) {
-        const r = target.getBoundingClientRect();
-        if (r.bottom <= 0 || r.right <= 0 || r.top >= vh || r.left >= vw || (r.width === 0 && r.height === 0)) continue;
-      }
+      const box = end === Infinity && target ? target.getBoundingClientRect() : undefined;
+      if (box && (box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || (box.width === 0 && box.height === 0))) continue;
       const rate = Math.abs(a.playbackRate);
       if (local < delay) {
         // Still waiting for its delay: nothing moves until then.
@@ -340,10 +358,9 @@ class Player {
         out.nextStartTs = earliest(out.nextStartTs, frameTs + hold.holdingMs / rate);
         continue;
       }
-      // An infinite animation that pauses between its moves (a carousel) moves like a finite one, at
-      // full rate, until its next hold; one that never pauses (a spinner, a ticker) is sampled.
-      if (end === Infinity && !hold.hasHolds) out.infinite = true;
-      else out.finite = true;
+      if (end !== Infinity) every(Number(timing.duration) / rate / FINITE_FRAMES_PER_RUN || 0);
+      else if (hold.hasHolds) every(0);
+      else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
     return out;
   }

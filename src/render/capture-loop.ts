@@ -11,16 +11,7 @@ const ASSET_WAIT_PER_RENDER_MS = 8000;
 /** Raw frames kept in memory up to this; past it they are decoded again from PNG at encode time. */
 const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
 
-/**
- * Infinite animations that never pause (spinners, tickers) are sampled this often, in ms of replay
- * time: at full rate they make every slot a capture for as long as they are on screen. Measured on
- * the motion fixture's 30 s moment (spinners and a ticker throughout): 200 ms gave 211 captures and
- * 1.15 MB, 400 ms 162 captures and 0.93 MB with SSIM >= 0.98 at every moment, 500 ms 134 captures
- * but a moment at 0.92 (a ticker half a second stale). Carousels move at full rate between holds.
- */
-const INFINITE_MOTION_INTERVAL_MS = 400;
-
-const STILL: Motion = { finite: false, infinite: false, nextStartTs: null };
+const STILL: Motion = { everyMs: null, nextStartTs: null };
 
 /** One picture of the clip, decoded (on libuv's threads) to RGBA at the GIF's size. */
 export interface CapturedFrame {
@@ -151,9 +142,9 @@ export class CaptureLoop {
 
 /** Whether what moves on its own in the replay makes the slot at `ts` a new picture. */
 function moves(m: Motion, ts: number, lastCaptureTs: number): boolean {
-  if (m.finite) return true;
   if (m.nextStartTs !== null && ts >= m.nextStartTs) return true;
-  return m.infinite && ts - lastCaptureTs >= INFINITE_MOTION_INTERVAL_MS;
+  // Slots are whole ms apart at most frame rates; half a ms keeps a 200 ms gap from waiting a slot more.
+  return m.everyMs !== null && ts - lastCaptureTs >= m.everyMs - 0.5;
 }
 
 /** PNG capture (drawn at the capture scale) to RGBA at the GIF's size, in one sharp pipeline. */

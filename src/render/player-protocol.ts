@@ -19,11 +19,12 @@ export interface PlayerConfig {
 
 /** What moves by itself in the visible replay after a step. */
 export interface Motion {
-  /** A finite animation or transition is running. */
-  finite: boolean;
-  /** An infinite one is (spinner, ticker, carousel). */
-  infinite: boolean;
-  /** Replay time at which the next animation now waiting for its delay starts, if any. */
+  /**
+   * Something on screen moves by itself: capture again once this much replay time (ms) has passed
+   * since the last picture (0: at every slot). The player decides it per animation (player.ts).
+   */
+  everyMs: number | null;
+  /** Replay time at which the next animation now waiting for its delay or in a hold moves, if any. */
   nextStartTs: number | null;
 }
 

@@ -23,7 +23,7 @@ const gzipAsync = promisify(gzip);
  */
 export const PAGE_CALL_TIMEOUT_MS = 30_000;
 
-const NO_MOTION = { finite: false, infinite: false, nextStartTs: null };
+const NO_MOTION = { everyMs: null, nextStartTs: null };
 
 /**
  * The player page of one render: its browser (the caller's, or one of its own), a fresh context, the
