@@ -235,9 +235,9 @@ describe('AssetProxy', () => {
         await fetch(o + '/put', { method: 'PUT', body: 'x' }).catch(() => {});
         await fetch(o + '/get').catch(() => {});
       })(${JSON.stringify(allowed.origin)})`);
-      await new Promise((r) => setTimeout(r, 300));
+      // The beacon is sent in the background: wait until the proxy has refused all three, not a fixed time.
+      await vi.waitFor(() => expect(proxy.refusals.filter((r) => /method/.test(r)).length).toBe(3), { timeout: 5000, interval: 20 });
       expect(allowed.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /get']);
-      expect(proxy.refusals.filter((r) => /method/.test(r)).length).toBe(3);
     } finally {
       await context.close();
     }
@@ -265,8 +265,8 @@ describe('AssetProxy', () => {
       canary.reset();
       const page2 = await plain.newPage();
       await page2.goto(`${slowOrigin}/headers`);
-      await new Promise((r) => setTimeout(r, 1200));
-      expect(canary.requests.length).toBeGreaterThan(0);
+      // Within the same 1.2 s the proxied page above was given to act on them.
+      await vi.waitFor(() => expect(canary.requests.length).toBeGreaterThan(0), { timeout: 1200, interval: 20 });
     } finally {
       await plain.close();
     }
