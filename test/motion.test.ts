@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -7,6 +6,7 @@ import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderContext } from '../src/render/types.js';
+import { withBusyCores } from './support/busy-cores.js';
 import { gifSimilarity, ssimAgainstLive } from './support/compare.js';
 import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
 import { motionJourney } from './support/motion-journey.js';
@@ -90,16 +90,11 @@ describe('motion between events', () => {
     // Animation time is replay time: two busy processes on the two cores change nothing.
     const options = { ...DEFAULT_RENDER_OPTIONS, startS: 0, endS: 12, allowOrigins: [site.origin] };
     const quiet = await renderRecording(events, options, { browser });
-    const burners = [0, 1].map(() => spawn(process.execPath, ['-e', 'const end = Date.now() + 60000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
-    try {
-      const loaded = await renderRecording(events, options, { browser });
-      console.log(`quiet: ${quiet.captured} captures, ${quiet.wallMs} ms; loaded: ${loaded.captured} captures, ${loaded.wallMs} ms`);
-      expect(loaded.captured).toBe(quiet.captured);
-      expect(loaded.frames).toBe(quiet.frames);
-      expect(gifSimilarity(quiet.gif, loaded.gif)).toBeGreaterThan(0.999);
-    } finally {
-      for (const b of burners) b.kill('SIGKILL');
-    }
+    const loaded = await withBusyCores(() => renderRecording(events, options, { browser }));
+    console.log(`quiet: ${quiet.captured} captures, ${quiet.wallMs} ms; loaded: ${loaded.captured} captures, ${loaded.wallMs} ms`);
+    expect(loaded.captured).toBe(quiet.captured);
+    expect(loaded.frames).toBe(quiet.frames);
+    expect(gifSimilarity(quiet.gif, loaded.gif)).toBeGreaterThan(0.999);
   });
 
   it('control: the same recording with animations frozen fails the threshold', async () => {

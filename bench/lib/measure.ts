@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,6 +56,11 @@ export async function measure(method: string, m: Moment, ctx: RenderContext = {}
 
 const execFileAsync = promisify(execFile);
 const eventFiles = new WeakMap<RrwebEvent[], Promise<string>>();
+/** Each recording is written once for the child renders, and its folder removed when the bench ends. */
+const eventDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of eventDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * Renders in a process of its own, as the CLI and the worker do: the bench process holds every row's
@@ -66,6 +72,7 @@ async function renderInChild(m: Moment, options: RenderOptions, ctx: RenderConte
   if (!file) {
     file = (async () => {
       const dir = await mkdtemp(join(tmpdir(), 'rr-bench-'));
+      eventDirs.add(dir);
       const f = join(dir, 'events.json');
       await writeFile(f, JSON.stringify(m.events));
       return f;
