@@ -551,6 +551,37 @@ class Show {
 
 let show: Show | undefined;
 
+/**
+ * Resolves once the frame after the last step has been drawn. Node captures that frame while it
+ * already steps to the next slot (src/render/capture-loop.ts): a step given `afterFrame` waits for
+ * this first, so its changes cannot reach the picture being taken. The animation-frame callback
+ * runs at the start of that frame's main-frame update, and the message after it once the update
+ * (style, layout, paint, commit to the compositor) is done; the compositor then rasters and draws
+ * from what was committed, while this thread is free to change the document again.
+ */
+let drawn: Promise<void> = Promise.resolve();
+
+function watchNextFrame(): void {
+  drawn = new Promise((resolve) => {
+    requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    });
+  });
+}
+
+/** Runs a step or settle and reports how long it took the page (without the wait for the frame before it). */
+async function timed(work: () => Promise<StepResult>): Promise<StepResult> {
+  const from = performance.now();
+  const r = await work();
+  watchNextFrame();
+  return { ...r, ms: performance.now() - from };
+}
+
 const api = {
   /**
    * `payloadGzip64`: the windows and their events (PlayerPayload) as gzipped JSON in base64: a sixth
@@ -565,13 +596,17 @@ const api = {
     const payload = JSON.parse(json) as PlayerPayload;
     show = new Show(payload.windows, JSON.parse(configJson) as PlayerConfig);
   },
-  step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
-    if (!show) throw new Error('player not initialised');
-    return show.step(t, cuts, assetCapMs);
+  /** `afterFrame`: Node is capturing the frame of the last step; wait until it is drawn before changing the page. */
+  async step(t: number, cuts: number[], assetCapMs: number, afterFrame = false): Promise<StepResult> {
+    const s = show;
+    if (!s) throw new Error('player not initialised');
+    if (afterFrame) await drawn;
+    return timed(() => s.step(t, cuts, assetCapMs));
   },
   settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
-    if (!show) throw new Error('player not initialised');
-    return show.settle(assetCapMs, frameTs);
+    const s = show;
+    if (!s) throw new Error('player not initialised');
+    return timed(() => s.settle(assetCapMs, frameTs));
   },
 };
 

@@ -50,6 +50,18 @@ describe('frame capture', () => {
     expect(gifSimilarity(quiet.gif, loaded.gif)).toBeGreaterThan(0.999);
   });
 
+  it('steps to the next frame while the last is captured, and takes the same pictures as one step at a time', async () => {
+    // A window with scrolling, typing and a page load: most captured slots follow one another.
+    const busy: RenderOptions = { ...options, startS: 8, endS: 30 };
+    const ahead = await renderRecording(events, busy, { browser: beginFrame });
+    const oneByOne = await renderRecording(events, busy, { browser: beginFrame, stepAhead: false });
+    expect(ahead.timings.stepsAhead).toBeGreaterThan(ahead.timings.steps / 2);
+    expect(oneByOne.timings.stepsAhead).toBe(0);
+    expect(ahead.captured).toBe(oneByOne.captured);
+    // A step reaching the picture taken before it would show each change one frame early.
+    expect(Buffer.compare(ahead.gif, oneByOne.gif)).toBe(0);
+  });
+
   it('does not replay from zero for each frame of a long recording', async () => {
     // One long page: the example's checkout page with its interactions repeated for half an hour.
     const loads = events.filter((e) => e.type === 2);

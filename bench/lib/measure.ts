@@ -168,7 +168,7 @@ export function table(rows: Summary[]): string[] {
 
 export function timingLines(rows: Summary[]): string[] {
   return [
-    "where the median run's time went (ms): setup = launch + init + first step (the page's history up to the window); replay = bringing the replay to each later captured frame; capture = pictures; encode = GIF after the last picture",
+    "where the median run's time went (ms): setup = launch + init + first step (the page's history up to the window); replay = waiting for the replay to reach each later captured frame (a step sent ahead runs while the frame before it is captured: stepsAhead); capture = pictures; encode = GIF after the last picture",
     ...rows.map((t) => `- ${t.method}: ${JSON.stringify(t.timings)}`),
   ];
 }

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Clip, FrameSlot } from '../recording/clip.js';
 import { PaletteSampler } from './gif.js';
-import type { Motion } from './player-protocol.js';
+import type { Motion, StepResult } from './player-protocol.js';
 import type { ReplayPage } from './replay-page.js';
 import type { RenderContext } from './types.js';
 
@@ -22,9 +22,11 @@ export interface CapturedFrame {
 export interface CaptureTimings {
   /** Replaying up to the first frame (the page's history before the window). */
   firstStepMs: number;
-  /** Bringing the replay to each later captured frame, in all, and one by one. */
+  /** Waiting for the replay to reach each later captured frame, in all; and each step's own length. */
   replayMs: number;
   stepMs: number[];
+  /** Steps sent while the frame before was captured (their time overlaps the capture's). */
+  stepsAhead: number;
   captureMs: number;
 }
 
@@ -36,7 +38,7 @@ export interface CaptureTimings {
 export class CaptureLoop {
   readonly frames: CapturedFrame[] = [];
   readonly sampler = new PaletteSampler();
-  readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], captureMs: 0 };
+  readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0 };
   private rawBytes = 0;
   private waitBudget = ASSET_WAIT_PER_RENDER_MS;
   private seenActivity = -1;
@@ -44,6 +46,8 @@ export class CaptureLoop {
   private motion: Motion = STILL;
   private lastCaptureTs = -Infinity;
   private readonly pending: Promise<unknown>[] = [];
+  /** The step to slot k, sent while the frame before it was captured (stepAhead). */
+  private ahead: { k: number; step: Promise<StepResult> } | undefined;
 
   constructor(
     private readonly page: ReplayPage,
@@ -51,6 +55,8 @@ export class CaptureLoop {
     private readonly size: { width: number; height: number },
     /** The plain approach (the benchmark's baseline) captures every slot. */
     private readonly everySlot: boolean,
+    /** Whether a step may be sent while the frame before it is captured (stepAhead). */
+    private readonly stepsAhead = true,
   ) {}
 
   async run(onProgress?: RenderContext['onProgress']): Promise<void> {
@@ -59,10 +65,10 @@ export class CaptureLoop {
       this.page.signal.throwIfAborted();
       const slot = this.clip.frames[k]!;
       const last = this.frames[this.frames.length - 1];
-      if (last && !this.everySlot && !this.changes(slot)) {
+      if (last && !this.everySlot && this.ahead?.k !== k && !this.changes(slot)) {
         last.delayCs += slot.delayCs;
       } else {
-        await this.captureSlot(slot, k === 0, last);
+        await this.captureSlot(k, last);
       }
       onProgress?.({ done: k + 1, total, captured: this.frames.length });
     }
@@ -80,34 +86,64 @@ export class CaptureLoop {
     return slot.dirty || networkMoved || this.carryPending || moves(this.motion, slot.seekTs, this.lastCaptureTs);
   }
 
-  private async captureSlot(slot: FrameSlot, first: boolean, last: CapturedFrame | undefined): Promise<void> {
+  private async captureSlot(k: number, last: CapturedFrame | undefined): Promise<void> {
+    const slot = this.clip.frames[k]!;
     const waitedFrom = performance.now();
-    const at = `${((slot.seekTs - this.clip.recordingStartTs) / 1000).toFixed(2)} s`;
-    const step = await this.bringTo(slot, at, waitedFrom);
+    const at = this.at(slot);
+    const ahead = this.ahead?.k === k ? this.ahead.step : undefined;
+    this.ahead = undefined;
+    const step = await this.bringTo(slot, at, waitedFrom, ahead);
     const replayed = performance.now();
+    // A step sent ahead ran while the last frame was captured: the render waited only for what was
+    // left of it, and the step's own length is what the page measured.
+    const ownMs = ahead && step.ms !== undefined ? step.ms : replayed - waitedFrom;
     // The first step replays the page's history up to the window: that is setup, paid once.
-    if (first) this.timings.firstStepMs = replayed - waitedFrom;
+    if (k === 0) this.timings.firstStepMs = replayed - waitedFrom;
     else {
       this.timings.replayMs += replayed - waitedFrom;
-      this.timings.stepMs.push(replayed - waitedFrom);
+      this.timings.stepMs.push(ownMs);
+      if (ahead) this.timings.stepsAhead++;
     }
-    this.waitBudget = Math.max(0, this.waitBudget - (replayed - waitedFrom));
+    this.waitBudget = Math.max(0, this.waitBudget - ownMs);
     this.carryPending = step.pending > 0 || this.page.proxy.inflight > 0;
     this.seenActivity = this.page.proxy.activity;
     this.motion = step.motion;
     this.lastCaptureTs = slot.seekTs;
-    const png = await this.page.capture(slot.seekTs - this.clip.startTs, at);
+    const capturing = this.page.capture(slot.seekTs - this.clip.startTs, at);
+    this.stepAhead(k + 1);
+    const png = await capturing;
     this.timings.captureMs += performance.now() - replayed;
     if (png) this.keep(png, slot.delayCs);
     else if (last) last.delayCs += slot.delayCs;
     else throw new Error('the browser returned no picture for the first frame');
   }
 
+  /**
+   * While a frame is captured (drawn, copied and encoded by the browser's compositor and its main
+   * process), the page's own thread is free: the step to the next slot is sent then, when that slot
+   * is captured whatever happens meanwhile (an event lands in it, or something on screen moves),
+   * so the pictures are the ones taken one step at a time. Only under begin-frame control: there
+   * the page draws nothing until told, and the step waits for the frame being captured to be drawn.
+   */
+  private stepAhead(k: number): void {
+    const slot = this.clip.frames[k];
+    if (!slot || !this.stepsAhead || this.everySlot || this.page.source.kind !== 'begin-frame' || this.page.proxy.inflight > 0) return;
+    if (!slot.dirty && !this.carryPending && !moves(this.motion, slot.seekTs, this.lastCaptureTs)) return;
+    const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
+    // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
+    step.catch(() => {});
+    this.ahead = { k, step };
+  }
+
+  private at(slot: FrameSlot): string {
+    return `${((slot.seekTs - this.clip.recordingStartTs) / 1000).toFixed(2)} s`;
+  }
+
   /** Steps the replay, then lets what the page started loading land and settle again (within the frame's cap). */
-  private async bringTo(slot: FrameSlot, at: string, from: number) {
+  private async bringTo(slot: FrameSlot, at: string, from: number, sent?: Promise<StepResult>): Promise<StepResult> {
     const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget);
     const proxy = this.page.proxy;
-    let step = await this.page.step(slot.seekTs, slot.cuts, cap, at);
+    let step = await (sent ?? this.page.step(slot.seekTs, slot.cuts, cap, at));
     // Requests the page made show up here; once they land, the page needs a moment to use them
     // (decode a font, lay out again), so settle again before the picture.
     for (let round = 0; round < 3 && proxy.inflight > 0; round++) {

@@ -33,6 +33,8 @@ export interface StepResult {
   pending: number;
   href: string;
   motion: Motion;
+  /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
+  ms?: number;
 }
 
 /** One window (tab) of the recording, for the player. */

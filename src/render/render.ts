@@ -23,7 +23,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const page = await ReplayPage.open(clip, geometry, options, ctx);
   try {
     const initMs = performance.now() - page.launchedAt;
-    const loop = new CaptureLoop(page, clip, { width, height }, plain);
+    const loop = new CaptureLoop(page, clip, { width, height }, plain, ctx.stepAhead ?? true);
     await loop.run(ctx.onProgress);
 
     const encodeFrom = performance.now();
@@ -60,6 +60,7 @@ function timingsOf(launchMs: number, initMs: number, t: CaptureTimings, encodeMs
     captureMs: Math.round(t.captureMs),
     encodeMs: Math.round(encodeMs),
     steps: t.stepMs.length,
+    stepsAhead: t.stepsAhead,
     stepMedianMs: +median(t.stepMs).toFixed(1),
   };
 }

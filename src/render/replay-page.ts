@@ -105,9 +105,13 @@ export class ReplayPage {
     return withDeadline(work, this.timeoutMs, `the browser's ${what}`, this.stop.signal, 'page_unresponsive');
   }
 
-  /** Brings the replay to `seekTs` (page loads `cuts` reached one by one), waiting at most `capMs` for assets. */
-  step(seekTs: number, cuts: number[], capMs: number, at: string): Promise<StepResult> {
-    return this.player(`step(${seekTs}, ${JSON.stringify(cuts)}, ${Math.round(capMs)})`, at);
+  /**
+   * Brings the replay to `seekTs` (page loads `cuts` reached one by one), waiting at most `capMs` for
+   * assets. `afterFrame`: sent while the last step's frame is being captured; the page starts once
+   * that frame is drawn.
+   */
+  step(seekTs: number, cuts: number[], capMs: number, at: string, afterFrame = false): Promise<StepResult> {
+    return this.player(`step(${seekTs}, ${JSON.stringify(cuts)}, ${Math.round(capMs)}, ${afterFrame})`, at);
   }
 
   /** Waits again (at most `capMs`) for what the page is loading, for the frame at `frameTs`. */

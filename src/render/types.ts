@@ -52,6 +52,11 @@ export interface RenderContext {
   motion?: 'live' | 'frozen';
   /** The rrweb build the player runs (see player-bundle.ts); the benchmark compares them. */
   replayer?: import('./player-bundle.js').ReplayerBuild;
+  /**
+   * false: each step waits for the capture before it (CaptureLoop.stepAhead), the reference the
+   * tests hold the default to. Default true.
+   */
+  stepAhead?: boolean;
 }
 
 export interface RenderResult {
@@ -90,6 +95,8 @@ export interface RenderResult {
     encodeMs: number;
     /** Steps after the first (each brings the replay to a captured frame), and their median time. */
     steps: number;
+    /** Of those, steps sent while the frame before was captured (replayMs counts only the wait left after the capture). */
+    stepsAhead: number;
     stepMedianMs: number;
   };
 }
