@@ -116,6 +116,12 @@ export class FrameEncoder {
   private readonly chosen: Uint8Array;
   /** Largest squared RGB error a pixel may take (0: lossless). */
   maxDiff = 0;
+  /**
+   * The last frame put on screen whole and exactly (lossless, or seeded): the screen then shows its
+   * table's colour at each of its indices, so a next frame on the same table differs exactly where
+   * its indices do, which is compared four pixels at a time.
+   */
+  private exactOnScreen: MappedFrame | undefined;
 
   constructor(
     readonly width: number,
@@ -134,6 +140,7 @@ export class FrameEncoder {
     const rgb = frame.table.map.rgb;
     const { index } = frame;
     for (let i = 0; i < index.length; i++) this.screen[i] = rgb[index[i]!]!;
+    this.exactOnScreen = frame;
   }
 
   /**
@@ -145,7 +152,13 @@ export class FrameEncoder {
     const { index, table } = frame;
     const n = this.width * this.height;
     if (index.length !== n) throw new Error(`frame has ${index.length} pixels, expected ${n}`);
+    const before = this.exactOnScreen;
+    this.exactOnScreen = this.maxDiff === 0 ? frame : undefined;
     if (whole) return this.writeImage(index, table, { x: 0, y: 0, w: this.width, h: this.height }, delayCs, false, frame.local, out);
+    if (before && before.table === table && this.maxDiff === 0) {
+      const r = changedRect(before.index, index, this.width, this.height);
+      return r ? this.writeImage(index, table, r, delayCs, true, frame.local, out) : -1;
+    }
     const rgb = table.map.rgb;
     const screen = this.screen;
     const maxDiff = this.maxDiff;
@@ -373,6 +386,49 @@ export class GifWriter {
     this.finished = true;
     return Buffer.from(this.out.view());
   }
+}
+
+/**
+ * The smallest rectangle holding every pixel whose index differs between two frames of one table
+ * (undefined when none does). Rows are compared as 32-bit words where the buffers allow it.
+ */
+function changedRect(a: Uint8Array, b: Uint8Array, width: number, height: number): Rect | undefined {
+  const words = (a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0 && (width & 3) === 0;
+  const wa = words ? new Uint32Array(a.buffer, a.byteOffset, a.length >> 2) : undefined;
+  const wb = words ? new Uint32Array(b.buffer, b.byteOffset, b.length >> 2) : undefined;
+  const rowWords = width >> 2;
+  const rowDiffers = (y: number): boolean => {
+    if (wa && wb) {
+      for (let i = y * rowWords, end = i + rowWords; i < end; i++) if (wa[i] !== wb[i]) return true;
+      return false;
+    }
+    for (let i = y * width, end = i + width; i < end; i++) if (a[i] !== b[i]) return true;
+    return false;
+  };
+  let y0 = 0;
+  while (y0 < height && !rowDiffers(y0)) y0++;
+  if (y0 === height) return undefined;
+  let y1 = height - 1;
+  while (y1 > y0 && !rowDiffers(y1)) y1--;
+  // Columns: the first and last differing pixel over the rows in between.
+  let x0 = width;
+  let x1 = -1;
+  for (let y = y0; y <= y1; y++) {
+    const row = y * width;
+    for (let x = 0; x < x0; x++) {
+      if (a[row + x] !== b[row + x]) {
+        x0 = x;
+        break;
+      }
+    }
+    for (let x = width - 1; x > x1; x--) {
+      if (a[row + x] !== b[row + x]) {
+        x1 = x;
+        break;
+      }
+    }
+  }
+  return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
 }
 
 /** gifsicle's scale: --lossy=N accepts a squared RGB error of 10 N per pixel. */
