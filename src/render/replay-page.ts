@@ -52,7 +52,11 @@ export class ReplayPage {
   static async open(clip: Clip, geometry: FrameGeometry, options: Pick<RenderOptions, 'allowOrigins'>, ctx: RenderContext): Promise<ReplayPage> {
     const plain = ctx.method === 'plain';
     // The plain baseline screenshots every frame, so its browser draws on its own.
-    const ownBrowser = ctx.browser ? undefined : await launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
+    const launching = ctx.browser ? undefined : launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
+    // The events are packed for the page while Chromium starts (a 6 MB rustdoc recording: ~100 ms).
+    const packed = packPayload({ windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) });
+    packed.catch(() => {});
+    const ownBrowser = await launching;
     const launchedAt = performance.now();
     const browser = ctx.browser ?? ownBrowser!;
     // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
@@ -80,7 +84,7 @@ export class ReplayPage {
       source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
       const page = new ReplayPage(source, proxy, browser, context, ownBrowser, stop, detach, ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS, launchedAt);
       await page.call(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'player load');
-      await page.init({ windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) }, {
+      await page.init(packed, {
         frameWidth: geometry.capture.width,
         frameHeight: geometry.capture.frameHeight,
         footerHeight: geometry.capture.footerHeight,
@@ -131,11 +135,9 @@ export class ReplayPage {
   }
 
   /** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
-  private async init(payload: PlayerPayload, config: PlayerConfig): Promise<void> {
+  private async init(payload: Promise<string>, config: PlayerConfig): Promise<void> {
     try {
-      // A gzipped JSON string: a sixth of the bytes through CDP, and Playwright's serializer
-      // overflows its stack on deep snapshots passed as objects.
-      const packed = (await gzipAsync(JSON.stringify(payload), { level: 1 })).toString('base64');
+      const packed = await payload;
       const init = this.source.page.evaluate(
         ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
         [packed, JSON.stringify(config)] as const,
@@ -163,4 +165,12 @@ export class ReplayPage {
     }
     return r.result.value ?? { pending: 0, href: '', motion: NO_MOTION };
   }
+}
+
+/**
+ * What the player is handed at init, as gzipped JSON in base64: a sixth of the bytes through CDP,
+ * and Playwright's serializer overflows its stack on deep snapshots passed as objects.
+ */
+async function packPayload(payload: PlayerPayload): Promise<string> {
+  return (await gzipAsync(JSON.stringify(payload), { level: 1 })).toString('base64');
 }
