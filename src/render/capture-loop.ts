@@ -39,6 +39,9 @@ export class CaptureLoop {
   readonly frames: CapturedFrame[] = [];
   readonly sampler = new PaletteSampler();
   readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0 };
+  /** Pictures the browser returned (frames holds those that differ from the one before). */
+  pictures = 0;
+  private lastPng: Buffer | undefined;
   private rawBytes = 0;
   private waitBudget = ASSET_WAIT_PER_RENDER_MS;
   private seenActivity = -1;
@@ -113,7 +116,11 @@ export class CaptureLoop {
     this.stepAhead(k + 1);
     const png = await capturing;
     this.timings.captureMs += performance.now() - replayed;
-    if (png) this.keep(png, slot.delayCs);
+    if (png) this.pictures++;
+    // A picture byte for byte like the last one (a change off screen) only lengthens it: the same
+    // encoder gave the same bytes, so there is nothing new to decode, sample or encode.
+    if (png && last && this.lastPng?.equals(png)) last.delayCs += slot.delayCs;
+    else if (png) this.keep(png, slot.delayCs);
     else if (last) last.delayCs += slot.delayCs;
     else throw new Error('the browser returned no picture for the first frame');
   }
@@ -157,6 +164,7 @@ export class CaptureLoop {
 
   /** Decodes a capture on libuv's threads while the browser draws the next frame. */
   private keep(png: Buffer, delayCs: number): void {
+    this.lastPng = png;
     const { width, height } = this.size;
     let kept: Buffer | undefined;
     let source: Buffer | undefined = png;

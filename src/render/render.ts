@@ -35,7 +35,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       width,
       height,
       frames: encoded.frames,
-      captured: loop.frames.length,
+      captured: loop.pictures,
       durationS: clip.durationCs / 100,
       startS: (clip.startTs - clip.recordingStartTs) / 1000,
       endS: (clip.endTs - clip.recordingStartTs) / 1000,
