@@ -73,7 +73,7 @@ export class CaptureLoop {
       } else {
         await this.captureSlot(k, last);
       }
-      onProgress?.({ done: k + 1, total, captured: this.frames.length });
+      onProgress?.({ done: k + 1, total, captured: this.pictures });
     }
   }
 
