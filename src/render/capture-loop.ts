@@ -118,8 +118,9 @@ export class CaptureLoop {
     this.timings.captureMs += performance.now() - replayed;
     if (png) this.pictures++;
     // A picture byte for byte like the last one (a change off screen) only lengthens it: the same
-    // encoder gave the same bytes, so there is nothing new to decode, sample or encode.
-    if (png && last && this.lastPng?.equals(png)) last.delayCs += slot.delayCs;
+    // encoder gave the same bytes, so there is nothing new to decode, sample or encode. (The plain
+    // baseline encodes every picture it takes, as it always did.)
+    if (png && last && !this.everySlot && this.lastPng?.equals(png)) last.delayCs += slot.delayCs;
     else if (png) this.keep(png, slot.delayCs);
     else if (last) last.delayCs += slot.delayCs;
     else throw new Error('the browser returned no picture for the first frame');
