@@ -85,8 +85,15 @@ export class CaptureLoop {
   /** Whether the picture at this slot can differ from the last one taken. */
   private changes(slot: FrameSlot): boolean {
     const proxy = this.page.proxy;
-    const networkMoved = proxy.activity !== this.seenActivity || proxy.inflight > 0;
-    return slot.dirty || networkMoved || this.carryPending || moves(this.motion, slot.seekTs, this.lastCaptureTs);
+    return this.due(slot) || proxy.activity !== this.seenActivity || proxy.inflight > 0;
+  }
+
+  /**
+   * Whether the slot is a new picture whatever the network does before it: an event lands in it,
+   * assets were still loading at the last picture, or something on screen moves.
+   */
+  private due(slot: FrameSlot): boolean {
+    return slot.dirty || this.carryPending || moves(this.motion, slot.seekTs, this.lastCaptureTs);
   }
 
   private async captureSlot(k: number, last: CapturedFrame | undefined): Promise<void> {
@@ -95,11 +102,8 @@ export class CaptureLoop {
     const at = this.at(slot);
     const ahead = this.ahead?.k === k ? this.ahead.step : undefined;
     this.ahead = undefined;
-    const step = await this.bringTo(slot, at, waitedFrom, ahead);
+    const { step, ownMs } = await this.bringTo(slot, at, waitedFrom, ahead);
     const replayed = performance.now();
-    // A step sent ahead ran while the last frame was captured: the render waited only for what was
-    // left of it, and the step's own length is what the page measured.
-    const ownMs = ahead && step.ms !== undefined ? step.ms : replayed - waitedFrom;
     // The first step replays the page's history up to the window: that is setup, paid once.
     if (k === 0) this.timings.firstStepMs = replayed - waitedFrom;
     else {
@@ -136,7 +140,7 @@ export class CaptureLoop {
   private stepAhead(k: number): void {
     const slot = this.clip.frames[k];
     if (!slot || !this.stepsAhead || this.everySlot || this.page.source.kind !== 'begin-frame' || this.page.proxy.inflight > 0) return;
-    if (!slot.dirty && !this.carryPending && !moves(this.motion, slot.seekTs, this.lastCaptureTs)) return;
+    if (!this.due(slot)) return;
     const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
     // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
     step.catch(() => {});
@@ -147,11 +151,17 @@ export class CaptureLoop {
     return `${((slot.seekTs - this.clip.recordingStartTs) / 1000).toFixed(2)} s`;
   }
 
-  /** Steps the replay, then lets what the page started loading land and settle again (within the frame's cap). */
-  private async bringTo(slot: FrameSlot, at: string, from: number, sent?: Promise<StepResult>): Promise<StepResult> {
+  /**
+   * Steps the replay, then lets what the page started loading land and settle again (within the
+   * frame's cap). `ownMs`: how long that took; for a step sent ahead, which ran while the last frame
+   * was captured, the page's own measure of it plus any settling after.
+   */
+  private async bringTo(slot: FrameSlot, at: string, from: number, sent?: Promise<StepResult>): Promise<{ step: StepResult; ownMs: number }> {
     const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget);
     const proxy = this.page.proxy;
     let step = await (sent ?? this.page.step(slot.seekTs, slot.cuts, cap, at));
+    const stepped = performance.now();
+    const sentMs = sent ? step.ms : undefined;
     // Requests the page made show up here; once they land, the page needs a moment to use them
     // (decode a font, lay out again), so settle again before the picture.
     for (let round = 0; round < 3 && proxy.inflight > 0; round++) {
@@ -160,7 +170,8 @@ export class CaptureLoop {
       await proxy.waitIdle(left);
       step = await this.page.settle(cap - (performance.now() - from), slot.seekTs, at);
     }
-    return step;
+    const now = performance.now();
+    return { step, ownMs: sentMs !== undefined ? sentMs + (now - stepped) : now - from };
   }
 
   /** Decodes a capture on libuv's threads while the browser draws the next frame. */
