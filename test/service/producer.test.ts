@@ -389,6 +389,9 @@ describe('producer against Redis, PostgreSQL and S3', () => {
   });
 
   it('sweeps rows marked failed whose jobs already left Redis, and never deletes a done asset', async () => {
+    // The earlier tests' worker would take these jobs before they are removed and fail them itself.
+    await worker?.close();
+    worker = undefined;
     const a = await producer.enqueueMomentPreview({ teamId: 15, sessionId: 'gone', startS: 0, endS: 30 });
     const b = await producer.enqueueMomentPreview({ teamId: 15, sessionId: 'fine', startS: 0, endS: 30 });
     // Take them out of the queue as if they had failed and been evicted long ago.
