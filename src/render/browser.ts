@@ -59,14 +59,28 @@ export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, pref
   const { args: extra = [], ...rest } = overrides;
   const base = { executablePath, headless: true, ...rest };
   if (prefer === 'begin-frame' && /headless[-_]shell/.test(executablePath)) {
-    const browser = await chromium.launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
+    const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
     if (await probeBeginFrame(browser)) {
       setCaptureMode(browser, 'begin-frame');
       return browser;
     }
     await browser.close().catch(() => {});
   }
-  const browser = await chromium.launch({ ...base, args: [...CHROMIUM_ARGS, ...extra] });
+  const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...extra] });
   setCaptureMode(browser, 'screenshot');
   return browser;
+}
+
+/**
+ * Chromium, started once more when it dies while starting: seen once on 2026-12-01 (a segfault at
+ * launch, exit code 139, among some fifty launches; 40 launches after it all started). A browser
+ * that cannot start for good (a missing binary, a bad flag) fails the same way twice.
+ */
+async function launch(options: LaunchOptions): Promise<Browser> {
+  try {
+    return await chromium.launch(options);
+  } catch (err) {
+    if (!/exitCode=|signal=SIG/.test(String((err as Error).message ?? err))) throw err;
+    return chromium.launch(options);
+  }
 }
