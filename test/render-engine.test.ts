@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
-import { launchBrowser } from '../src/render/browser.js';
+import { chromiumPath, launchBrowser } from '../src/render/browser.js';
 import { captureModeOf } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
@@ -121,6 +123,35 @@ describe('viewport changes', () => {
       expect(side.size).toBe(1);
     } finally {
       await site.close();
+    }
+  });
+});
+
+describe('a browser that dies while starting', () => {
+  it('is started once more, and the render gets a working browser', async () => {
+    const real = chromiumPath();
+    const dir = mkdtempSync(join(tmpdir(), 'rr-crashy-'));
+    const crashed = join(dir, 'crashed');
+    // A Chromium that segfaults the first time it is started (as one did in a benchmark run).
+    const shell = join(dir, 'crashy-headless-shell');
+    writeFileSync(shell, `#!/bin/sh\nif [ ! -e '${crashed}' ]; then touch '${crashed}'; kill -SEGV $$; fi\nexec '${real}' "$@"\n`);
+    chmodSync(shell, 0o755);
+    const saved = process.env.CHROMIUM_PATH;
+    process.env.CHROMIUM_PATH = shell;
+    try {
+      const browser = await launchBrowser();
+      try {
+        expect(existsSync(crashed)).toBe(true);
+        expect(captureModeOf(browser)).toBe('begin-frame');
+        const r = await renderRecording(events, { ...options, width: 320 }, { browser });
+        expect(r.frames).toBeGreaterThan(0);
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
