@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ColourTable, GifWriter, type MappedFrame, type Palette } from '../src/render/gif.js';
+import { ByteSink } from '../src/render/gif/bytes.js';
+import { encodeFlexible, encodeLossless } from '../src/render/gif/lzw.js';
 import { lossyMaxDiff } from '../src/render/gif/writer.js';
 import { decodeGif } from './support/gif-frames.js';
 
@@ -78,6 +80,45 @@ describe('LZW', () => {
       const decoded = decodeGif(gifOf(width, height, table, [index])).frames[0]!.rgba;
       expect(Buffer.from(decoded).equals(Buffer.from(expected(index, palette))), `${colours} colours`).toBe(true);
     }
+  });
+
+  it('round-trips frames over frames, each pixel the screen already shows coded transparent or as its colour', () => {
+    const rand = rng(19);
+    for (const colours of [3, 31, 255]) {
+      const palette = randomPalette(colours, rand);
+      const table = new ColourTable(palette);
+      const width = 211;
+      const height = 89;
+      // Each frame keeps a random share of the last one's pixels (in runs) and changes the rest.
+      const frames: Uint8Array[] = [];
+      let last = new Uint8Array(width * height).map(() => Math.floor(rand() * colours));
+      frames.push(last);
+      for (let f = 0; f < 5; f++) {
+        const next = last.slice();
+        for (let i = 0; i < next.length; ) {
+          const change = rand() < 0.4;
+          for (let r = 1 + Math.floor(rand() * 6); r > 0 && i < next.length; r--, i++) if (change) next[i] = Math.floor(rand() * colours);
+        }
+        frames.push(next);
+        last = next;
+      }
+      const decoded = decodeGif(gifOf(width, height, table, frames)).frames;
+      expect(decoded.length).toBe(frames.length);
+      decoded.forEach((d, k) => expect(Buffer.from(d.rgba).equals(Buffer.from(expected(frames[k]!, palette))), `${colours} colours, frame ${k}`).toBe(true));
+    }
+  });
+
+  it('codes a pixel the screen already shows whichever way makes the longer strings: fewer bytes than transparent alone', () => {
+    // An area of one colour drawn anew, then more of it where every other pixel was already on
+    // screen: transparent alone codes a new pattern there, the colour keeps the runs it has learnt.
+    const t = 2;
+    const own = new Uint8Array(20_000).fill(1);
+    const pixels = own.map((s, i) => (i >= 10_000 && i % 2 ? t : s));
+    const flexible = new ByteSink();
+    encodeFlexible(pixels, own, t, 2, flexible);
+    const transparentOnly = new ByteSink();
+    encodeLossless(pixels, 2, transparentOnly);
+    expect(flexible.length).toBeLessThan(transparentOnly.length * 0.7);
   });
 
   it('round-trips long flat runs and a one-pixel image', () => {

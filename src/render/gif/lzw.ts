@@ -179,6 +179,93 @@ export function encodeLossless(pixels: Uint8Array, minCodeSize: number, out: Byt
   codes.end();
 }
 
+/**
+ * Other choices one flexible search may take up (see encodeFlexible). Measured on the bench's 30 s
+ * moments (2026-12-01): 8 gave rustdoc 2,040,629 bytes, 16: 2,012,458, 64: 1,988,552, 256:
+ * 1,986,252, with encode times within the noise.
+ */
+const FLEX_VISITS = 64;
+const flexStack = { node: new Int32Array(FLEX_VISITS * 2 + 2), pos: new Int32Array(FLEX_VISITS * 2 + 2) };
+
+/**
+ * Lossless LZW where a pixel the screen already shows may be coded either way: transparent, or its
+ * own colour (`own`), whichever makes the longer string of the dictionary. A pixel is `transparent`
+ * in `pixels` exactly when it is one of those. What a decoder shows is the same either way; the
+ * strings, and so the bytes, are fewer (the lossy search does the same with a colour tolerance).
+ */
+export function encodeFlexible(pixels: Uint8Array, own: Uint8Array, transparent: number, minCodeSize: number, out: ByteSink): void {
+  const n = pixels.length;
+  const dict = dictionaryFor(minCodeSize);
+  const clear = dict.clearCode;
+  const { child, maxDepth } = dict;
+  const codes = new CodeStream(out, minCodeSize, dict);
+  const stackNode = flexStack.node;
+  const stackPos = flexStack.pos;
+  let bestNode = 0;
+  let bestEnd = 0;
+  // The longest string from `root` at `pos`, over either symbol of each pixel the screen already
+  // shows: depth first, following the given symbols and stacking the other choice where there is one.
+  const search = (root: number, pos: number): void => {
+    bestNode = root;
+    bestEnd = pos + 1;
+    let top = 0;
+    stackNode[0] = root;
+    stackPos[0] = pos + 1;
+    let visits = 0;
+    while (top >= 0) {
+      let node = stackNode[top]!;
+      let p = stackPos[top]!;
+      top--;
+      while (p < n) {
+        const sym = pixels[p]!;
+        if (sym === transparent && top < stackNode.length - 1 && visits < FLEX_VISITS) {
+          const alt = child[(node << 8) | own[p]!]!;
+          if (alt !== 0 && pos + maxDepth[alt]! > bestEnd) {
+            visits++;
+            top++;
+            stackNode[top] = alt;
+            stackPos[top] = p + 1;
+          }
+        }
+        const next = child[(node << 8) | sym]!;
+        if (next === 0) break;
+        node = next;
+        p++;
+      }
+      if (p > bestEnd) {
+        bestEnd = p;
+        bestNode = node;
+      }
+    }
+  };
+  codes.emit(clear);
+  search(pixels[0]!, 0);
+  while (true) {
+    codes.emit(bestNode);
+    const prev = bestNode;
+    const pos = bestEnd;
+    if (pos >= n) break;
+    // The next string's first symbol goes into the entry defined now, so it is chosen first: where
+    // the pixel has two, the one that starts the longer string.
+    let root = pixels[pos]!;
+    if (root === transparent) {
+      search(root, pos);
+      const given = bestEnd;
+      search(own[pos]!, pos);
+      if (bestEnd > given) root = own[pos]!;
+    }
+    if (dict.next < MAX_CODES) dict.define(prev, root);
+    else {
+      codes.emit(clear);
+      dict.reset();
+      codes.restart();
+    }
+    search(root, pos);
+  }
+  codes.emit(clear + 1);
+  codes.end();
+}
+
 /** One frame's pixels for the lossy encoder, in the order they are coded. */
 export interface LossyFrame {
   /** The symbol each pixel would get losslessly (the transparent index where nothing needs drawing). */

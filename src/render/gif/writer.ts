@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type gifencModule from 'gifenc';
 import { InputError } from '../../errors.js';
 import { ByteSink } from './bytes.js';
-import { encodeLossless, encodeLossy } from './lzw.js';
+import { encodeFlexible, encodeLossless, encodeLossy } from './lzw.js';
 import { MAX_COLORS, PaletteMap, paletteFor, type Palette } from './palette.js';
 
 const { quantize, applyPalette } = createRequire(import.meta.url)('gifenc') as typeof gifencModule;
@@ -199,15 +199,18 @@ export class FrameEncoder {
     const t = table.transparent;
     const maxDiff = this.maxDiff;
     const { pref, target, under } = this;
-    // Lossless: a pixel keeps its colour, or is transparent where the screen already shows it (and
-    // the screen is updated here: what is written is what is shown).
+    // Lossless: a pixel keeps its colour, or where the screen already shows it, is transparent or
+    // keeps it, whichever makes the longer LZW strings (encodeFlexible; `own` holds its colour). The
+    // screen is updated here: what is written is what is shown.
     // Lossy: transparent where the screen is close enough; the search may swap any pixel for a near colour.
     let k = 0;
+    const own = this.chosen;
     if (maxDiff === 0) {
       for (let y = r.y; y < r.y + r.h; y++) {
         for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
           const s = index[i]!;
           const c = rgb[s]!;
+          own[k] = s;
           if (transparent && c === screen[i]) pref[k] = t;
           else {
             pref[k] = s;
@@ -249,7 +252,8 @@ export class FrameEncoder {
     if (local) table.write(o);
     const pixels = pref.subarray(0, k);
     if (maxDiff === 0) {
-      encodeLossless(pixels, table.minCodeSize, o);
+      if (transparent) encodeFlexible(pixels, own.subarray(0, k), t, table.minCodeSize, o);
+      else encodeLossless(pixels, table.minCodeSize, o);
       return delayAt;
     }
     const shown = this.chosen.subarray(0, k);
@@ -442,3 +446,4 @@ interface Rect {
   w: number;
   h: number;
 }
+
