@@ -74,7 +74,8 @@ export const rustdocJourney: Journey = async (ctx) => {
   await idle(2500);
   await wheel(-600, 6);
   await shot('iterator-dark-back');
-  await idle(1500);
+  // Past HEAVY_MOMENT's end on a fast machine too (a recording of 33.4 s left a 29.4 s moment).
+  await idle(3500);
   await page.mouse.move(400, 300, { steps: 3 });
 };
 
@@ -162,7 +163,7 @@ export const bigdomJourney: Journey = async (ctx) => {
   await idle(2500);
   await wheel(-600, 6);
   await shot('dark-back');
-  await idle(1500);
+  await idle(3500);
   await page.mouse.move(400, 300, { steps: 3 });
 };
 
