@@ -446,4 +446,3 @@ interface Rect {
   w: number;
   h: number;
 }
-
