@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
 import { chromiumPath, launchBrowser } from '../src/render/browser.js';
-import { captureModeOf } from '../src/render/frame-source.js';
+import { captureModeOf, newRenderContext, openFrameSource } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import sharp from 'sharp';
@@ -44,6 +44,50 @@ describe('frame capture', () => {
     expect(gifSimilarity(a.gif, b.gif)).toBeGreaterThan(0.98);
   });
 
+  it('takes each picture from the frame it drew, at the output size, even when the page changes before it arrives', async () => {
+    const context = await newRenderContext(beginFrame, { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    try {
+      const source = await openFrameSource(beginFrame, context, { width: 800, height: 500 });
+      await source.page.setContent('<body style="margin:0"><div id="d" style="width:100vw;height:100vh"></div></body>');
+      const colour = (i: number) => `rgb(${i * 8}, ${255 - i * 8}, 90)`;
+      const setColour = (i: number) => `document.getElementById('d').style.background = '${colour(i)}'`;
+      await source.page.evaluate(setColour(0));
+      // As the player does with a step sent ahead (player/player.ts, watchNextFrame): the next change
+      // waits until the frame being captured is committed to the compositor, not until its picture is back.
+      const watchNextFrame = () =>
+        source.page.evaluate(`void (window.drawn = new Promise((resolve) => requestAnimationFrame(() => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => resolve();
+          channel.port2.postMessage(null);
+        })))`);
+      const paint = (i: number) => source.page.evaluate(`window.drawn.then(() => { ${setColour(i)}; })`);
+      const seen: (string | null)[] = [];
+      // 20 ms of frame time apart: a GIF slot at the most frames a second a request may ask for.
+      for (let i = 0; i < 24; i++) {
+        await watchNextFrame();
+        const taking = source.capture(i * 20);
+        // The next change lands while this picture is on its way, as a step sent ahead does.
+        const next = i % 6 === 5 ? Promise.resolve() : paint(i + 1).then(() => undefined);
+        const png = await taking;
+        await next;
+        if (!png) {
+          seen.push(null);
+          continue;
+        }
+        const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+        expect([info.width, info.height]).toEqual([800, 500]);
+        const at = (250 * 800 + 400) * info.channels;
+        seen.push(`${data[at]},${data[at + 1]},${data[at + 2]}`);
+      }
+      // Each picture shows the colour painted before its frame was drawn; a frame after no change has none.
+      const expected = seen.map((_, i) => (i > 0 && (i - 1) % 6 === 5 ? null : `${i * 8},${255 - i * 8},90`));
+      expect(seen).toEqual(expected);
+      expect(source.fallbacks).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('draws the same frames whatever the machine\'s load', async () => {
     const quiet = await renderRecording(events, options, { browser: beginFrame });
     const loaded = await withBusyCores(() => renderRecording(events, options, { browser: beginFrame }));
@@ -60,6 +104,7 @@ describe('frame capture', () => {
     expect(ahead.timings.stepsAhead).toBeGreaterThan(ahead.timings.steps / 2);
     expect(oneByOne.timings.stepsAhead).toBe(0);
     expect(ahead.captured).toBe(oneByOne.captured);
+    expect([ahead.timings.captureFallbacks, oneByOne.timings.captureFallbacks]).toEqual([0, 0]);
     // A step reaching the picture taken before it would show each change one frame early.
     expect(Buffer.compare(ahead.gif, oneByOne.gif)).toBe(0);
   });

@@ -43,14 +43,14 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       assetFailures: page.proxy.failures,
       frameSource: page.source.kind,
       ...(encoded.budget ? { budget: encoded.budget } : {}),
-      timings: timingsOf(page.launchedAt - started, initMs, loop.timings, encodeMs),
+      timings: timingsOf(page.launchedAt - started, initMs, loop.timings, encodeMs, page.source.fallbacks),
     };
   } finally {
     await page.close();
   }
 }
 
-function timingsOf(launchMs: number, initMs: number, t: CaptureTimings, encodeMs: number): RenderResult['timings'] {
+function timingsOf(launchMs: number, initMs: number, t: CaptureTimings, encodeMs: number, captureFallbacks: number): RenderResult['timings'] {
   return {
     setupMs: Math.round(launchMs + initMs + t.firstStepMs),
     launchMs: Math.round(launchMs),
@@ -62,6 +62,7 @@ function timingsOf(launchMs: number, initMs: number, t: CaptureTimings, encodeMs
     steps: t.stepMs.length,
     stepsAhead: t.stepsAhead,
     stepMedianMs: +median(t.stepMs).toFixed(1),
+    captureFallbacks,
   };
 }
 

@@ -80,7 +80,7 @@ export class ReplayPage {
       });
       const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), stop.signal);
       await proxy.attach(context);
-      const source = await openFrameSource(browser, context);
+      const source = await openFrameSource(browser, context, { width: geometry.width, height: geometry.height });
       source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
       const page = new ReplayPage(source, proxy, browser, context, ownBrowser, stop, detach, ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS, launchedAt);
       await page.call(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'player load');

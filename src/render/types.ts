@@ -98,6 +98,8 @@ export interface RenderResult {
     /** Of those, steps sent while the frame before was captured (replayMs counts only the wait left after the capture). */
     stepsAhead: number;
     stepMedianMs: number;
+    /** Pictures the screencast did not deliver in time, taken by a begin-frame screenshot instead (0 normally). */
+    captureFallbacks: number;
   };
 }
 
