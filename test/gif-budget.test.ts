@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/recording/errors.js';
-import { GifEncoder, PaletteSampler, type EncodeOutput, type SourceFrame } from '../src/render/gif.js';
+import { GifEncoder, PaletteSampler, type EncodeOutput, type EncodeSettings, type SourceFrame } from '../src/render/gif.js';
+import { Estimator } from '../src/render/gif/budget.js';
 import { decodeGif } from './support/gif-frames.js';
 
 const W = 240;
@@ -129,6 +130,29 @@ describe('byte budget', () => {
     const after = outside(d);
     expect(before.every((t) => after.includes(t))).toBe(true);
     expect(after.filter((t) => !before.includes(t)).every((t) => t === 2000)).toBe(true);
+  });
+
+  it('goes on to a lower frame rate when the fewest colours did not fit after the estimate said they would', async () => {
+    // An estimate that promises 30 % less than it gets, as one did on a rustdoc moment.
+    class Optimistic extends Estimator {
+      override async estimate(s: EncodeSettings): Promise<number> {
+        return (await super.estimate(s)) * 0.7;
+      }
+    }
+    class Misled extends GifEncoder {
+      protected override estimator(weights: number[]): Estimator {
+        return new Optimistic(this, weights);
+      }
+    }
+    const sampler = new PaletteSampler();
+    for (const f of clip.rgba) sampler.add(f);
+    const fewest = await encoder().encode({ lossy: 200, colors: 64 });
+    // Under what 64 colours at the strongest lossy level make, above what the estimate says they make.
+    const maxBytes = Math.round(fewest.gif.length * 0.9);
+    const out = await new Misled({ width: W, height: H, frames: clip.frames, sampler, fps: 10, maxBytes }).fit();
+    expect(out.gif.length).toBeLessThanOrEqual(maxBytes);
+    expect(out.budget!.steps.some((s) => s.startsWith('fps:'))).toBe(true);
+    checkDecodes(out);
   });
 
   it('fails with over_budget when nothing fits, naming the budget and the smallest size reached', async () => {

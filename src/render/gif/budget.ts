@@ -165,7 +165,7 @@ export class GifEncoder {
     });
     if (bytesBefore <= maxBytes) return report(base);
 
-    const estimator = new Estimator(this, base.inputBytes);
+    const estimator = this.estimator(base.inputBytes);
     const fitsAtBest = async (r: Rung) => r.floor || (await estimator.estimate({ ...strip(r), lossy: LOSSY_LEVELS.at(-1)! })) <= maxBytes;
     const { ladder, start } = await this.ladderFrom(estimator, maxBytes, fitsAtBest);
     const smallest = { bytes: base.gif.length, steps: [] as string[] };
@@ -181,20 +181,34 @@ export class GifEncoder {
     );
   }
 
+  /** The estimate of each rung's bytes (its own method so that a test can give one that errs). */
+  protected estimator(weights: number[]): Estimator {
+    return new Estimator(this, weights);
+  }
+
   /**
    * The ladder, most faithful first, and where to start on it: rather than trying each rung in turn,
    * the first one the estimate says can fit at the strongest lossy level (rungs get smaller down it).
+   * The frame-rate rungs and the floor are always on it: an estimate that promised a colour rung
+   * too much (seen on a rustdoc moment: 1,068,839 bytes at 64 colours and lossy:200 against a
+   * 1 MiB budget) goes on down the ladder instead of failing the render.
    */
   private async ladderFrom(estimator: Estimator, maxBytes: number, fitsAtBest: (r: Rung) => Promise<boolean>): Promise<{ ladder: Rung[]; start: number }> {
     const ladder: Rung[] = [{ colors: 256 }, ...COLOR_STEPS.map((colors) => ({ colors }))];
-    if (await fitsAtBest(ladder[0]!)) return { ladder, start: 0 };
+    const colourRungs = ladder.length;
+    const withFrameRates = () => [
+      ...ladder,
+      ...this.fpsRungs(estimator, maxBytes),
+      { colors: FLOOR_COLORS, fps: { rate: Math.min(1, this.input.fps), fromCs: 0, toCs: this.durationCs }, floor: true },
+    ];
+    if (await fitsAtBest(ladder[0]!)) return { ladder: withFrameRates(), start: 0 };
     if (await fitsAtBest(ladder.at(-1)!)) {
       let start = ladder.length - 1;
       while (start > 1 && (await fitsAtBest(ladder[start - 1]!))) start--;
-      return { ladder, start };
+      return { ladder: withFrameRates(), start };
     }
-    ladder.push(...this.fpsRungs(estimator, maxBytes), { colors: FLOOR_COLORS, fps: { rate: Math.min(1, this.input.fps), fromCs: 0, toCs: this.durationCs }, floor: true });
-    let lo = COLOR_STEPS.length + 1;
+    ladder.splice(0, ladder.length, ...withFrameRates());
+    let lo = colourRungs;
     let hi = ladder.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -252,7 +266,9 @@ export class GifEncoder {
     // The share of the bytes the cut must remove, and guessing that merged frames save a little
     // over half of what they weighed, the share of the clip's bytes a stretch must hold.
     const estimate = estimator.known({ colors, lossy: LOSSY_LEVELS.at(-1)! }) ?? 2 * maxBytes;
-    const cut = Math.max(0, 1 - maxBytes / estimate);
+    // An estimate that says the fewest colours fit has already erred (these rungs come after them):
+    // cut a twentieth, and more on the heavier rungs.
+    const cut = estimate > maxBytes ? 1 - maxBytes / estimate : 0.05;
     const out: Rung[] = [];
     const seen = new Set<string>();
     for (const rate of FPS_STEPS) {
