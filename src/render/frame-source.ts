@@ -182,14 +182,15 @@ function monotonicMs(): number {
 }
 
 /**
- * How long a drawn frame's picture may take to arrive before it is taken another way. They come
- * 40-100 ms after the frame is drawn (measured on a 2-core machine, 1280x800 to 800x500).
+ * How long a drawn frame's picture may take to arrive before it is taken another way. A whole
+ * capture, draw and picture, took 43-100 ms on a slow 2-core machine (1280x800 to 800x500).
  */
 const SCREENCAST_FRAME_TIMEOUT_MS = 2000;
 /**
- * Frame time between the screencast's first frame and the render's first. The screencast skips a
- * frame drawn too soon after the last one it sent, by frame time (1 ms apart: 9 frames of 10
- * skipped; 10 ms and more apart: none, measured on Chromium 156); captures are a GIF slot apart.
+ * Frame time from the probe frame to the render's first; the screencast's first frame is drawn
+ * halfway. The screencast skips a frame drawn too soon after the last one it sent, by frame time
+ * (1 ms apart: 9 frames of 10 skipped, 8 ms: 1 of 10, 10-100 ms: none; Chromium 156), and
+ * captures are at least a GIF slot apart (20 ms at 50 fps).
  */
 const SCREENCAST_LEAD_MS = 400;
 /** Missed pictures after which a render takes the rest by begin-frame screenshots (each miss waits the timeout). */
