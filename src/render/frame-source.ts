@@ -232,7 +232,12 @@ class Screencast {
   /** Starts the screencast, drawing its first frame at `ticks`; undefined when no picture comes. */
   static async start(cdp: CDPSession, output: OutputSize, ticks: number): Promise<Screencast | undefined> {
     const cast = new Screencast(cdp);
-    await cdp.send('Page.startScreencast', { format: 'png', maxWidth: output.width, maxHeight: output.height, everyNthFrame: 1 });
+    // A browser without the screencast keeps the begin-frame screenshots.
+    const started = await cdp.send('Page.startScreencast', { format: 'png', maxWidth: output.width, maxHeight: output.height, everyNthFrame: 1 }).then(
+      () => true,
+      () => false,
+    );
+    if (!started) return undefined;
     // Starting forces a redraw. Its picture sets the clock offset; none means this browser does
     // not screencast under begin-frame control, and begin-frame screenshots are used instead.
     const first = await cast.capture(ticks);
