@@ -203,7 +203,10 @@ function moves(m: Motion, ts: number, lastCaptureTs: number): boolean {
   return m.everyMs !== null && ts - lastCaptureTs >= m.everyMs - 0.5;
 }
 
-/** PNG capture (drawn at the capture scale) to RGBA at the GIF's size, in one sharp pipeline. */
+/**
+ * PNG capture to RGBA at the GIF's size, in one sharp pipeline. The screencast's pictures already
+ * have that size (the resize then changes nothing); screenshots are at the capture scale.
+ */
 function decode(png: Buffer, width: number, height: number): Promise<Buffer> {
   return sharp(png).resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).ensureAlpha().raw().toBuffer();
 }

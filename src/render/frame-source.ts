@@ -5,9 +5,9 @@ import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Page }
  * - begin-frame: chromium-headless-shell draws only when told (HeadlessExperimental.beginFrame),
  *   at the frame time we give, and the picture of that frame comes from the page's screencast,
  *   scaled to the GIF's size by the compositor. Animation time then follows replay time, not the
- *   machine's clock. One such page per browser at a time: two
- *   renders driving begin-frames in one browser crash its GPU process ("overlapping
- *   IssueExternalBeginFrame"), so the worker's pool gives each running render its own browser.
+ *   machine's clock. One such page per browser at a time: two renders driving begin-frames in one
+ *   browser crash its GPU process ("overlapping IssueExternalBeginFrame"), so the worker's pool
+ *   gives each running render its own browser.
  * - screenshot: any Chromium; Page.captureScreenshot after each seek.
  */
 export type CaptureMode = 'begin-frame' | 'screenshot';
@@ -203,7 +203,7 @@ const SCREENCAST_MATCH_MS = 5;
  * screenshot. The compositor scales the frame to the GIF's size as it copies it, so the copy, the
  * PNG, its trip to Node and its decoding handle the output's pixels, not the recorded viewport's
  * (1280x800 to 800x500: 2.56 times fewer). Measured 2026-12-01 (BENCHMARKS.md): 30 s moments
- * 15-23 % faster and GIFs 11-26 % smaller; the compositor's filter is softer than sharp's lanczos3
+ * 17-22 % faster (medians) and GIFs 11-26 % smaller; the compositor's filter is softer than sharp's lanczos3
  * (SSIM against live: fixture 0.9938 -> 0.9930, mdBook 0.9951 -> 0.9922).
  *
  * A screencast picture comes after the begin-frame's answer and carries its frame's display time

@@ -5,8 +5,9 @@ export function footerHeightFor(width: number): number {
 }
 
 /**
- * The browser draws the recorded viewport at up to this multiple of the output size, and sharp scales
- * it down: text drawn small by the browser is hinted for a size nobody recorded, while a downscaled
+ * The browser draws the recorded viewport at up to this multiple of the output size, and the
+ * compositor (begin-frame capture, frame-source.ts) or sharp (screenshot capture) scales it down:
+ * text drawn small by the browser is hinted for a size nobody recorded, while a downscaled
  * full-size frame looks like the page the user saw (SSIM on text-heavy moments: 0.94 -> 0.99).
  * Measured on the fixture journey's 30 s moment (2026-12-01): capture scale 1.6 (the recorded 1280
  * px) SSIM 0.993 against live, 1.25: 0.987, 1: 0.985; the capture time falls by 25 % and 45 %.

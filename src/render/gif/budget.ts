@@ -194,28 +194,28 @@ export class GifEncoder {
    * 1 MiB budget) goes on down the ladder instead of failing the render.
    */
   private async ladderFrom(estimator: Estimator, maxBytes: number, fitsAtBest: (r: Rung) => Promise<boolean>): Promise<{ ladder: Rung[]; start: number }> {
-    const ladder: Rung[] = [{ colors: 256 }, ...COLOR_STEPS.map((colors) => ({ colors }))];
-    const colourRungs = ladder.length;
-    const withFrameRates = () => [
-      ...ladder,
+    const colours: Rung[] = [{ colors: 256 }, ...COLOR_STEPS.map((colors) => ({ colors }))];
+    // Built once the colour rungs are estimated: the frame-rate rungs size their cut from that estimate.
+    const ladder = (): Rung[] => [
+      ...colours,
       ...this.fpsRungs(estimator, maxBytes),
       { colors: FLOOR_COLORS, fps: { rate: Math.min(1, this.input.fps), fromCs: 0, toCs: this.durationCs }, floor: true },
     ];
-    if (await fitsAtBest(ladder[0]!)) return { ladder: withFrameRates(), start: 0 };
-    if (await fitsAtBest(ladder.at(-1)!)) {
-      let start = ladder.length - 1;
-      while (start > 1 && (await fitsAtBest(ladder[start - 1]!))) start--;
-      return { ladder: withFrameRates(), start };
+    if (await fitsAtBest(colours[0]!)) return { ladder: ladder(), start: 0 };
+    if (await fitsAtBest(colours.at(-1)!)) {
+      let start = colours.length - 1;
+      while (start > 1 && (await fitsAtBest(colours[start - 1]!))) start--;
+      return { ladder: ladder(), start };
     }
-    ladder.splice(0, ladder.length, ...withFrameRates());
-    let lo = colourRungs;
-    let hi = ladder.length - 1;
+    const all = ladder();
+    let lo = colours.length;
+    let hi = all.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (await fitsAtBest(ladder[mid]!)) hi = mid;
+      if (await fitsAtBest(all[mid]!)) hi = mid;
       else lo = mid + 1;
     }
-    return { ladder, start: lo };
+    return { ladder: all, start: lo };
   }
 
   /**
