@@ -18,16 +18,28 @@ export async function ssimAgainstLive(livePng: Buffer, rgba: Uint8Array | Uint8C
 
 /** Mean SSIM of two GIFs of the same clip, comparing the pictures on screen every 100 ms of GIF time. */
 export function gifSimilarity(a: Buffer, b: Buffer): number {
+  return compareGifs(a, b).mean;
+}
+
+/**
+ * Two GIFs of the same clip compared on the pictures on screen every 100 ms of GIF time: the mean
+ * SSIM, and the lowest with its time (a mean over a long clip hides one wrong frame).
+ */
+export function compareGifs(a: Buffer, b: Buffer): { mean: number; min: number; minAtMs: number } {
   const ga = decodeGif(a);
   const gb = decodeGif(b);
-  if (ga.durationMs !== gb.durationMs || ga.width !== gb.width || ga.height !== gb.height) return 0;
+  if (ga.durationMs !== gb.durationMs || ga.width !== gb.width || ga.height !== gb.height) return { mean: 0, min: 0, minAtMs: 0 };
   let sum = 0;
   let n = 0;
+  let min = 1;
+  let minAtMs = 0;
   for (let t = 0; t < ga.durationMs; t += 100) {
     const fa = ga.frames.findLast((f) => f.startMs <= t)!;
     const fb = gb.frames.findLast((f) => f.startMs <= t)!;
-    sum += ssim({ data: fa.rgba, width: ga.width, height: ga.height }, { data: fb.rgba, width: gb.width, height: gb.height }).mssim;
+    const s = ssim({ data: fa.rgba, width: ga.width, height: ga.height }, { data: fb.rgba, width: gb.width, height: gb.height }).mssim;
+    if (s < min) [min, minAtMs] = [s, t];
+    sum += s;
     n++;
   }
-  return sum / n;
+  return { mean: sum / n, min, minAtMs };
 }
