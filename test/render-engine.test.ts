@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
 import { chromiumPath, launchBrowser } from '../src/render/browser.js';
-import { captureModeOf, newRenderContext, openFrameSource } from '../src/render/frame-source.js';
+import { captureModeOf, newRenderContext, openFrameSource, type FrameSource } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import sharp from 'sharp';
@@ -44,45 +44,85 @@ describe('frame capture', () => {
     expect(gifSimilarity(a.gif, b.gif)).toBeGreaterThan(0.98);
   });
 
-  it('takes each picture from the frame it drew, at the output size, even when the page changes before it arrives', async () => {
+  /**
+   * Drives a begin-frame source as the capture loop does (src/render/capture-loop.ts): the change
+   * for the next frame waits in the page until this frame is committed, as a step sent ahead does
+   * (player/player.ts, watchNextFrame), and the next frame is drawn while this one's picture is on
+   * its way. Returns the colour at the centre of each picture (null: nothing was redrawn), and the
+   * pictures' sizes.
+   */
+  async function paintAndDraw(source: FrameSource, frames: number, unchangedEvery: number): Promise<{ seen: (string | null)[]; sizes: Set<string> }> {
+    await source.page.setContent('<body style="margin:0"><div id="d" style="width:100vw;height:100vh"></div></body>');
+    const setColour = (i: number) => `document.getElementById('d').style.background = '${colourOf(i)}'`;
+    await source.page.evaluate(setColour(0));
+    const watchNextFrame = () =>
+      source.page.evaluate(`void (window.drawn = new Promise((resolve) => requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        channel.port2.postMessage(null);
+      })))`);
+    const paint = (i: number) => source.page.evaluate(`window.drawn.then(() => { ${setColour(i)}; })`);
+    const seen: (string | null)[] = [];
+    const sizes = new Set<string>();
+    let placing: Promise<void> = Promise.resolve();
+    // 20 ms of frame time apart: a GIF slot at the most frames a second a request may ask for.
+    for (let i = 0; i < frames; i++) {
+      await watchNextFrame();
+      const drawing = source.draw(i * 20);
+      const next = i % unchangedEvery === unchangedEvery - 1 ? Promise.resolve() : paint(i + 1).then(() => undefined);
+      const { picture } = await drawing;
+      // As the loop does: the picture before this one is in before the next frame is drawn.
+      await placing;
+      await next;
+      placing = picture.then(async (png) => {
+        if (!png) {
+          seen[i] = null;
+          return;
+        }
+        const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+        sizes.add(`${info.width}x${info.height}`);
+        const at = (Math.floor(info.height / 2) * info.width + Math.floor(info.width / 2)) * info.channels;
+        seen[i] = `${data[at]},${data[at + 1]},${data[at + 2]}`;
+      });
+    }
+    await placing;
+    return { seen, sizes };
+  }
+  const colourOf = (i: number) => `rgb(${i * 8}, ${255 - i * 8}, 90)`;
+  const seenOf = (i: number) => `${i * 8},${255 - i * 8},90`;
+
+  it('takes each picture from the frame it drew, at the output size, while the next frame is drawn and the page changes', async () => {
     const context = await newRenderContext(beginFrame, { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     try {
       const source = await openFrameSource(beginFrame, context, { width: 800, height: 500 });
-      await source.page.setContent('<body style="margin:0"><div id="d" style="width:100vw;height:100vh"></div></body>');
-      const colour = (i: number) => `rgb(${i * 8}, ${255 - i * 8}, 90)`;
-      const setColour = (i: number) => `document.getElementById('d').style.background = '${colour(i)}'`;
-      await source.page.evaluate(setColour(0));
-      // As the player does with a step sent ahead (player/player.ts, watchNextFrame): the next change
-      // waits until the frame being captured is committed to the compositor, not until its picture is back.
-      const watchNextFrame = () =>
-        source.page.evaluate(`void (window.drawn = new Promise((resolve) => requestAnimationFrame(() => {
-          const channel = new MessageChannel();
-          channel.port1.onmessage = () => resolve();
-          channel.port2.postMessage(null);
-        })))`);
-      const paint = (i: number) => source.page.evaluate(`window.drawn.then(() => { ${setColour(i)}; })`);
-      const seen: (string | null)[] = [];
-      // 20 ms of frame time apart: a GIF slot at the most frames a second a request may ask for.
-      for (let i = 0; i < 24; i++) {
-        await watchNextFrame();
-        const taking = source.capture(i * 20);
-        // The next change lands while this picture is on its way, as a step sent ahead does.
-        const next = i % 6 === 5 ? Promise.resolve() : paint(i + 1).then(() => undefined);
-        const png = await taking;
-        await next;
-        if (!png) {
-          seen.push(null);
-          continue;
-        }
-        const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-        expect([info.width, info.height]).toEqual([800, 500]);
-        const at = (250 * 800 + 400) * info.channels;
-        seen.push(`${data[at]},${data[at + 1]},${data[at + 2]}`);
-      }
+      const { seen, sizes } = await paintAndDraw(source, 24, 6);
+      expect([...sizes]).toEqual(['800x500']);
       // Each picture shows the colour painted before its frame was drawn; a frame after no change has none.
-      const expected = seen.map((_, i) => (i > 0 && (i - 1) % 6 === 5 ? null : `${i * 8},${255 - i * 8},90`));
+      const expected = seen.map((_, i) => (i > 0 && (i - 1) % 6 === 5 ? null : seenOf(i)));
       expect(seen).toEqual(expected);
       expect(source.fallbacks).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('takes a picture the slow way when the screencast sends none, without two frames drawn at once, and soon stops waiting', async () => {
+    const context = await newRenderContext(beginFrame, { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    try {
+      const source = await openFrameSource(beginFrame, context, { width: 800, height: 500 });
+      // The screencast goes quiet: every picture is late, and is taken by a begin-frame screenshot
+      // drawn after the frame being drawn then (two begin-frames at once crash the GPU process).
+      await source.cdp.send('Page.stopScreencast');
+      const from = performance.now();
+      const { seen } = await paintAndDraw(source, 8, 100);
+      // Three misses stop the waiting; the frame drawn while the third was awaited misses too.
+      expect(source.fallbacks).toBe(4);
+      // A late picture shows the page as it is when taken: the next frame was drawn, and the change
+      // after it made, while it was awaited (two slots on at most).
+      for (const [i, c] of seen.entries()) expect([seenOf(i), seenOf(i + 1), seenOf(i + 2)], `picture ${i}`).toContain(c);
+      // Two rounds of two waits of 2 s that overlap; after them the screenshots come at once.
+      expect(performance.now() - from).toBeLessThan(2 * 2000 + 3000);
+      expect(beginFrame.isConnected()).toBe(true);
     } finally {
       await context.close();
     }

@@ -49,6 +49,9 @@ export class CaptureLoop {
   private motion: Motion = STILL;
   private lastCaptureTs = -Infinity;
   private readonly pending: Promise<unknown>[] = [];
+  /** The last capture's time on screen; and the placing of its picture, still under way. */
+  private shown: Shown | undefined;
+  private placing: Promise<void> = Promise.resolve();
   /** The step to slot k, sent while the frame before it was captured (stepAhead). */
   private ahead: { k: number; step: Promise<StepResult> } | undefined;
 
@@ -67,14 +70,17 @@ export class CaptureLoop {
     for (let k = 0; k < total; k++) {
       this.page.signal.throwIfAborted();
       const slot = this.clip.frames[k]!;
-      const last = this.frames[this.frames.length - 1];
-      if (last && !this.everySlot && this.ahead?.k !== k && !this.changes(slot)) {
-        last.delayCs += slot.delayCs;
+      const shown = this.shown;
+      if (shown && !this.everySlot && this.ahead?.k !== k && !this.changes(slot)) {
+        lengthen(shown, slot.delayCs);
       } else {
-        await this.captureSlot(k, last);
+        await this.captureSlot(k);
       }
       onProgress?.({ done: k + 1, total, captured: this.pictures });
     }
+    const waitedFrom = performance.now();
+    await this.placing;
+    this.timings.captureMs += performance.now() - waitedFrom;
   }
 
   /** Resolves once every capture is decoded (and the palette sampler has seen it). */
@@ -96,7 +102,7 @@ export class CaptureLoop {
     return slot.dirty || this.carryPending || moves(this.motion, slot.seekTs, this.lastCaptureTs);
   }
 
-  private async captureSlot(k: number, last: CapturedFrame | undefined): Promise<void> {
+  private async captureSlot(k: number): Promise<void> {
     const slot = this.clip.frames[k]!;
     const waitedFrom = performance.now();
     const at = this.at(slot);
@@ -116,18 +122,34 @@ export class CaptureLoop {
     this.seenActivity = this.page.proxy.activity;
     this.motion = step.motion;
     this.lastCaptureTs = slot.seekTs;
-    const capturing = this.page.capture(slot.seekTs - this.clip.startTs, at);
+    const drawing = this.page.draw(slot.seekTs - this.clip.startTs, at);
     this.stepAhead(k + 1);
-    const png = await capturing;
+    const drawn = await drawing;
+    // The next frame is drawn while this one's picture is on its way (the browser encodes it while
+    // it draws; 30 s moments 4-10 % faster, medians of 8 pairs, BENCHMARKS.md); the picture before
+    // must be in first (FrameSource.draw).
+    await this.placing;
     this.timings.captureMs += performance.now() - replayed;
+    const shown: Shown = { delayCs: slot.delayCs };
+    this.shown = shown;
+    const placing = drawn.picture.then((png) => this.place(png, shown));
+    // Awaited at the next capture or the end of the run; until then a failure must not surface as an unhandled rejection.
+    placing.catch(() => {});
+    this.placing = placing;
+  }
+
+  /** Puts a picture in the clip, in capture order, with the time its slot and the skipped ones after it show. */
+  private place(png: Buffer | undefined, shown: Shown): void {
+    const last = this.frames[this.frames.length - 1];
     if (png) this.pictures++;
     // A picture byte for byte like the last one (a change off screen) only lengthens it: the same
     // encoder gave the same bytes, so there is nothing new to decode, sample or encode. (The plain
     // baseline encodes every picture it takes, as it always did.)
-    if (png && last && !this.everySlot && this.lastPng?.equals(png)) last.delayCs += slot.delayCs;
-    else if (png) this.keep(png, slot.delayCs);
-    else if (last) last.delayCs += slot.delayCs;
+    if (png && last && !this.everySlot && this.lastPng?.equals(png)) shown.into = last;
+    else if (png) shown.into = this.keep(png);
+    else if (last) shown.into = last;
     else throw new Error('the browser returned no picture for the first frame');
+    shown.into.delayCs += shown.delayCs;
   }
 
   /**
@@ -175,7 +197,7 @@ export class CaptureLoop {
   }
 
   /** Decodes a capture on libuv's threads while the browser draws the next frame. */
-  private keep(png: Buffer, delayCs: number): void {
+  private keep(png: Buffer): CapturedFrame {
     this.lastPng = png;
     const { width, height } = this.size;
     let kept: Buffer | undefined;
@@ -192,8 +214,25 @@ export class CaptureLoop {
     // Awaited by decoded(); until then a failure must not surface as an unhandled rejection.
     decoded.catch(() => {});
     this.pending.push(decoded);
-    this.frames.push({ delayCs, rgba: async () => kept ?? (await decode(source!, width, height)) });
+    const frame = { delayCs: 0, rgba: async () => kept ?? (await decode(source!, width, height)) };
+    this.frames.push(frame);
+    return frame;
   }
+}
+
+/**
+ * The time on screen of the last capture: its slot and the skipped slots after it. Until its
+ * picture is placed the time collects here; then it goes to the GIF frame that shows it (its own,
+ * or the one before when the picture is the same).
+ */
+interface Shown {
+  delayCs: number;
+  into?: CapturedFrame;
+}
+
+function lengthen(shown: Shown, delayCs: number): void {
+  if (shown.into) shown.into.delayCs += delayCs;
+  else shown.delayCs += delayCs;
 }
 
 /** Whether what moves on its own in the replay makes the slot at `ts` a new picture. */

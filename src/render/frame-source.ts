@@ -17,12 +17,20 @@ export interface FrameSource {
   readonly page: Page;
   readonly cdp: CDPSession;
   /**
-   * PNG of the viewport at frame time `ms` (monotonic), or undefined when nothing was redrawn. Its
-   * size is the output size asked for at open where the source can scale, else the viewport's.
+   * Draws the frame at frame time `ms` (monotonic). Resolves once it is drawn, with its picture
+   * still to come, so that the next frame can be drawn meanwhile: a PNG of the viewport, or
+   * undefined when nothing was redrawn. Its size is the output size asked for at open where the
+   * source can scale, else the viewport's. Draw the next frame only once the picture before this
+   * one is in: the screencast stops sending after three pictures not yet acknowledged.
    */
-  capture(ms: number): Promise<Buffer | undefined>;
+  draw(ms: number): Promise<Drawn>;
   /** Pictures taken by the slower way because the fast one did not deliver (begin-frame only). */
   readonly fallbacks: number;
+}
+
+/** A drawn frame whose picture is on its way (FrameSource.draw). */
+export interface Drawn {
+  picture: Promise<Buffer | undefined>;
 }
 
 /** The GIF's picture size: what a begin-frame source delivers its pictures at. */
@@ -90,16 +98,17 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
   }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
+  const capture = async (): Promise<Buffer> => {
+    const r = (await cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true, captureBeyondViewport: false })) as { data: string };
+    return Buffer.from(r.data, 'base64');
+  };
   return {
     kind: 'screenshot',
     page,
     cdp,
     fallbacks: 0,
-    async capture() {
-      const r = (await cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true, captureBeyondViewport: false })) as {
-        data: string;
-      };
-      return Buffer.from(r.data, 'base64');
+    async draw() {
+      return { picture: Promise.resolve(await capture()) };
     },
   };
 }
@@ -136,33 +145,54 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
       ticks = Math.max(ticks + 0.01, base + ms);
       return ticks;
     };
+    // Two begin-frames in flight at once crash the GPU process: a picture taken the slow way for a
+    // frame drawn earlier waits for the frame being drawn now.
+    let drawing: Promise<unknown> = Promise.resolve();
+    const beginFrame = <T>(params: Record<string, unknown>): Promise<T> => {
+      const sent = drawing.then(() => cdp.send('HeadlessExperimental.beginFrame', params) as Promise<T>);
+      drawing = sent.catch(() => {});
+      return sent;
+    };
     // Fails here, not mid-render, when this Chromium has no begin-frame support.
-    await cdp.send('HeadlessExperimental.beginFrame', { frameTimeTicks: ticks, interval: FRAME_INTERVAL_MS, noDisplayUpdates: true });
+    await beginFrame({ frameTimeTicks: ticks, interval: FRAME_INTERVAL_MS, noDisplayUpdates: true });
     const screenshot = async (ms: number): Promise<Buffer | undefined> => {
-      const r = (await cdp.send('HeadlessExperimental.beginFrame', {
+      const r = await beginFrame<{ hasDamage: boolean; screenshotData?: string }>({
         frameTimeTicks: nextTicks(ms),
         interval: FRAME_INTERVAL_MS,
         screenshot: { format: 'png', optimizeForSpeed: true },
-      })) as { hasDamage: boolean; screenshotData?: string };
+      });
       return r.screenshotData ? Buffer.from(r.screenshotData, 'base64') : undefined;
     };
     // The screencast's first frame is drawn well before the render's first (SCREENCAST_LEAD_MS).
-    const screencast = output ? await Screencast.start(cdp, output, nextTicks(-SCREENCAST_LEAD_MS / 2)) : undefined;
-    if (!screencast) return { kind: 'begin-frame', page, cdp, fallbacks: 0, capture: screenshot };
-    const source = {
+    const screencast = output ? await Screencast.start(cdp, beginFrame, output, nextTicks(-SCREENCAST_LEAD_MS / 2)) : undefined;
+    if (!screencast) {
+      return {
+        kind: 'begin-frame',
+        page,
+        cdp,
+        fallbacks: 0,
+        async draw(ms) {
+          return { picture: Promise.resolve(await screenshot(ms)) };
+        },
+      };
+    }
+    const source: FrameSource & { fallbacks: number } = {
       kind: 'begin-frame' as const,
       page,
       cdp,
       fallbacks: 0,
-      async capture(ms: number): Promise<Buffer | undefined> {
+      async draw(ms: number): Promise<Drawn> {
         // A browser whose screencast keeps missing frames is not waited for again in this render.
-        if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return screenshot(ms);
-        const shot = await screencast.capture(nextTicks(ms));
-        if (shot !== 'late') return shot;
-        // The frame was drawn but its picture did not come: take one the slow way. It shows the
-        // page as it is now, which a step sent ahead may have moved on by one slot.
-        source.fallbacks++;
-        return screenshot(ms);
+        if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return { picture: Promise.resolve(await screenshot(ms)) };
+        const picture = (await screencast.draw(nextTicks(ms))).picture.then((shot) => {
+          if (shot !== 'late') return shot;
+          // The frame was drawn but its picture did not come: take one the slow way. It shows the
+          // page as it is now: the next frame was drawn, and the step after it sent ahead, while
+          // this picture was awaited, so it may show up to two slots later.
+          source.fallbacks++;
+          return screenshot(ms);
+        });
+        return { picture };
       },
     };
     return source;
@@ -207,31 +237,42 @@ const SCREENCAST_MATCH_MS = 5;
  * (SSIM against live: fixture 0.9938 -> 0.9930, mdBook 0.9951 -> 0.9922).
  *
  * A screencast picture comes after the begin-frame's answer and carries its frame's display time
- * (frame time plus interval, as wall-clock seconds): a capture waits for the picture of the frame it
- * drew, and drops any other, before the next frame is drawn.
+ * (frame time plus interval, as wall-clock seconds): each drawn frame waits for the picture with its
+ * stamp, and pictures no frame waits for are dropped. The pictures are encoded on a thread pool, so
+ * with the next frame drawn meanwhile they may come out of order.
  */
 class Screencast {
-  private waiting: { displayTs: number; resolve: (png: Buffer) => void } | undefined;
+  /** Frames drawn whose picture has not come, oldest first. */
+  private readonly waiting: { displayTs: number; resolve: (png: Buffer | 'late') => void }[] = [];
   /** Wall-clock ms of the browser's picture stamps minus our monotonic ms, set by the first picture. */
   private clockOffset: number | undefined;
 
-  private constructor(private readonly cdp: CDPSession) {
+  private constructor(
+    private readonly cdp: CDPSession,
+    private readonly beginFrame: <T>(params: Record<string, unknown>) => Promise<T>,
+  ) {
     cdp.on('Page.screencastFrame', (f: { data: string; sessionId: number; metadata: { timestamp?: number } }) => {
       cdp.send('Page.screencastFrameAck', { sessionId: f.sessionId }).catch(() => {});
-      const waiting = this.waiting;
       const stamp = f.metadata.timestamp;
-      if (!waiting || stamp === undefined) return;
+      if (!this.waiting.length || stamp === undefined) return;
       const stampMs = stamp * 1000;
-      this.clockOffset ??= stampMs - waiting.displayTs;
-      if (Math.abs(stampMs - this.clockOffset - waiting.displayTs) > SCREENCAST_MATCH_MS) return;
-      this.waiting = undefined;
-      waiting.resolve(Buffer.from(f.data, 'base64'));
+      this.clockOffset ??= stampMs - this.waiting[0]!.displayTs;
+      // Pictures are encoded on a thread pool and may come out of order: match by stamp.
+      const i = this.waiting.findIndex((w) => Math.abs(stampMs - this.clockOffset! - w.displayTs) <= SCREENCAST_MATCH_MS);
+      if (i < 0) return;
+      const [w] = this.waiting.splice(i, 1);
+      w!.resolve(Buffer.from(f.data, 'base64'));
     });
   }
 
   /** Starts the screencast, drawing its first frame at `ticks`; undefined when no picture comes. */
-  static async start(cdp: CDPSession, output: OutputSize, ticks: number): Promise<Screencast | undefined> {
-    const cast = new Screencast(cdp);
+  static async start(
+    cdp: CDPSession,
+    beginFrame: <T>(params: Record<string, unknown>) => Promise<T>,
+    output: OutputSize,
+    ticks: number,
+  ): Promise<Screencast | undefined> {
+    const cast = new Screencast(cdp, beginFrame);
     // A browser without the screencast keeps the begin-frame screenshots.
     const started = await cdp.send('Page.startScreencast', { format: 'png', maxWidth: output.width, maxHeight: output.height, everyNthFrame: 1 }).then(
       () => true,
@@ -240,7 +281,7 @@ class Screencast {
     if (!started) return undefined;
     // Starting forces a redraw. Its picture sets the clock offset; none means this browser does
     // not screencast under begin-frame control, and begin-frame screenshots are used instead.
-    const first = await cast.capture(ticks);
+    const first = await (await cast.draw(ticks)).picture;
     if (first === undefined || first === 'late') {
       await cdp.send('Page.stopScreencast').catch(() => {});
       return undefined;
@@ -248,20 +289,33 @@ class Screencast {
     return cast;
   }
 
-  /** Draws the frame at `ticks` and gives its picture: undefined when nothing changed, 'late' when it did not come. */
-  async capture(ticks: number): Promise<Buffer | undefined | 'late'> {
+  /**
+   * Draws the frame at `ticks`; resolves once drawn, with its picture to come: undefined when
+   * nothing changed, 'late' when it did not come in time.
+   */
+  async draw(ticks: number): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
     let timer: NodeJS.Timeout | undefined;
+    const entry = { displayTs: ticks + FRAME_INTERVAL_MS, resolve: (_: Buffer | 'late') => {} };
     const picture = new Promise<Buffer | 'late'>((resolve) => {
-      this.waiting = { displayTs: ticks + FRAME_INTERVAL_MS, resolve };
+      entry.resolve = resolve;
       timer = setTimeout(() => resolve('late'), SCREENCAST_FRAME_TIMEOUT_MS);
     });
-    try {
-      const r = (await this.cdp.send('HeadlessExperimental.beginFrame', { frameTimeTicks: ticks, interval: FRAME_INTERVAL_MS })) as { hasDamage: boolean };
-      if (!r.hasDamage) return undefined;
-      return await picture;
-    } finally {
-      this.waiting = undefined;
+    const forget = () => {
       clearTimeout(timer);
+      const i = this.waiting.indexOf(entry);
+      if (i >= 0) this.waiting.splice(i, 1);
+    };
+    this.waiting.push(entry);
+    try {
+      const r = await this.beginFrame<{ hasDamage: boolean }>({ frameTimeTicks: ticks, interval: FRAME_INTERVAL_MS });
+      if (!r.hasDamage) {
+        forget();
+        return { picture: Promise.resolve(undefined) };
+      }
+    } catch (err) {
+      forget();
+      throw err;
     }
+    return { picture: picture.finally(forget) };
   }
 }

@@ -7,7 +7,7 @@ import { inferColorScheme } from '../recording/color-scheme.js';
 import { withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { launchBrowser } from './browser.js';
-import { newRenderContext, openFrameSource, type FrameSource } from './frame-source.js';
+import { newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
 import type { FrameGeometry } from './geometry.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
@@ -123,9 +123,13 @@ export class ReplayPage {
     return this.player(`settle(${Math.round(Math.max(0, capMs))}, ${frameTs})`, at);
   }
 
-  /** The picture at frame time `ms` (replay time since the clip's start), or undefined when nothing was drawn. */
-  capture(ms: number, at: string): Promise<Buffer | undefined> {
-    return this.call(this.source.capture(ms), `capture at ${at}`);
+  /**
+   * Draws the frame at `ms` (replay time since the clip's start); resolves once drawn, with its
+   * picture to come, or undefined when nothing was redrawn (FrameSource.draw).
+   */
+  async draw(ms: number, at: string): Promise<Drawn> {
+    const drawn = await this.call(this.source.draw(ms), `frame at ${at}`);
+    return { picture: this.call(drawn.picture, `picture at ${at}`) };
   }
 
   async close(): Promise<void> {
