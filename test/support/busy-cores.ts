@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { RenderContext, RenderResult } from '../../src/render/types.js';
+import type { RenderResult } from '../../src/render/types.js';
+import { decodeGif } from './gif-frames.js';
 
 /**
  * Runs `fn` while two busy processes take the machine's two cores, for checks that a render does not
@@ -17,25 +18,17 @@ export async function withBusyCores<T>(fn: () => Promise<T>): Promise<T> {
 export interface QuietAndLoaded {
   quiet: RenderResult;
   loaded: RenderResult;
-  /** Frame slots at which only one of the two renders took a picture ('+k': only under load, '-k': only quiet). */
-  slotsDiffer: string[];
+  /** GIF frames (by start, in ms of GIF time) that only one of the two has: '+t' only under load, '-t' only quiet. */
+  framesDiffer: string[];
 }
 
-/** The same render twice, quiet then with busy cores, noting at which frame slots each took a picture. */
-export async function renderQuietAndLoaded(render: (onProgress: RenderContext['onProgress']) => Promise<RenderResult>): Promise<QuietAndLoaded> {
-  const slotsOf = () => {
-    const slots = new Set<number>();
-    let last = 0;
-    const onProgress: RenderContext['onProgress'] = (p) => {
-      if (p.captured > last) slots.add(p.done - 1);
-      last = p.captured;
-    };
-    return { slots, onProgress };
-  };
-  const q = slotsOf();
-  const quiet = await render(q.onProgress);
-  const l = slotsOf();
-  const loaded = await withBusyCores(() => render(l.onProgress));
-  const slotsDiffer = [...[...l.slots].filter((k) => !q.slots.has(k)).map((k) => `+${k}`), ...[...q.slots].filter((k) => !l.slots.has(k)).map((k) => `-${k}`)];
-  return { quiet, loaded, slotsDiffer };
+/** The same render twice, quiet then with busy cores, and where their GIFs start different frames. */
+export async function renderQuietAndLoaded(render: () => Promise<RenderResult>): Promise<QuietAndLoaded> {
+  const quiet = await render();
+  const loaded = await withBusyCores(render);
+  const starts = (gif: Buffer) => new Set(decodeGif(gif).frames.map((f) => f.startMs));
+  const q = starts(quiet.gif);
+  const l = starts(loaded.gif);
+  const framesDiffer = [...[...l].filter((t) => !q.has(t)).map((t) => `+${t}`), ...[...q].filter((t) => !l.has(t)).map((t) => `-${t}`)];
+  return { quiet, loaded, framesDiffer };
 }
