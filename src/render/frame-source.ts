@@ -33,6 +33,11 @@ export interface Drawn {
   picture: Promise<Buffer | undefined>;
 }
 
+/** A frame whose picture came with it (a screenshot draws and returns it in one call). */
+function drawnWith(picture: Buffer | undefined): Drawn {
+  return { picture: Promise.resolve(picture) };
+}
+
 /** The GIF's picture size: what a begin-frame source delivers its pictures at. */
 export interface OutputSize {
   width: number;
@@ -108,7 +113,7 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
     cdp,
     fallbacks: 0,
     async draw() {
-      return { picture: Promise.resolve(await capture()) };
+      return drawnWith(await capture());
     },
   };
 }
@@ -172,18 +177,18 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
         cdp,
         fallbacks: 0,
         async draw(ms) {
-          return { picture: Promise.resolve(await screenshot(ms)) };
+          return drawnWith(await screenshot(ms));
         },
       };
     }
     const source: FrameSource & { fallbacks: number } = {
-      kind: 'begin-frame' as const,
+      kind: 'begin-frame',
       page,
       cdp,
       fallbacks: 0,
       async draw(ms: number): Promise<Drawn> {
         // A browser whose screencast keeps missing frames is not waited for again in this render.
-        if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return { picture: Promise.resolve(await screenshot(ms)) };
+        if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return drawnWith(await screenshot(ms));
         const picture = (await screencast.draw(nextTicks(ms))).picture.then((shot) => {
           if (shot !== 'late') return shot;
           // The frame was drawn but its picture did not come: take one the slow way. It shows the
