@@ -72,6 +72,21 @@ export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, pref
 }
 
 /**
+ * Chromium for one render, started without the probe that launchBrowser runs: the probe opens a
+ * context and a begin-frame page only to close them, and the render then opens its own (300-350 ms
+ * of a render's setup, measured 2026-12-01). A headless shell is taken to draw under begin-frame
+ * control; when the render's own page shows it does not (openFrameSource throws
+ * BeginFrameUnavailable), the render starts Chromium again with launchBrowser(…, 'screenshot').
+ */
+export async function launchForOneRender(prefer: CaptureMode): Promise<Browser> {
+  const executablePath = chromiumPath();
+  if (prefer !== 'begin-frame' || !/headless[-_]shell/.test(executablePath)) return launchBrowser({}, prefer);
+  const browser = await launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS] });
+  setCaptureMode(browser, 'begin-frame');
+  return browser;
+}
+
+/**
  * Chromium, started once more when it dies while starting: seen once on 2026-12-01 (a segfault at
  * launch, exit code 139, among some fifty launches; 40 launches after it all started). A browser
  * that cannot start for good (a missing binary, a bad flag) fails the same way twice.

@@ -44,7 +44,7 @@ export interface OutputSize {
   height: number;
 }
 
-/** How each browser we launched captures frames (launchBrowser decides, with a probe). */
+/** How each browser we launched captures frames (launchBrowser decides with a probe, launchForOneRender without). */
 const modes = new WeakMap<Browser, CaptureMode>();
 
 export function setCaptureMode(browser: Browser, mode: CaptureMode): void {
@@ -94,12 +94,23 @@ export async function probeBeginFrame(browser: Browser): Promise<boolean> {
   }
 }
 
+/**
+ * A browser set to begin-frame capture could not open a page under begin-frame control. In a browser
+ * whose probe passed at launch that is the browser failing (transient: the job is retried); a render
+ * that started its own browser without the probe starts one for screenshot capture instead.
+ */
+export class BeginFrameUnavailable extends Error {
+  constructor() {
+    super('begin-frame capture failed in a browser set up for it');
+    this.name = 'BeginFrameUnavailable';
+  }
+}
+
 export async function openFrameSource(browser: Browser, context: BrowserContext, output?: OutputSize): Promise<FrameSource> {
   if (captureModeOf(browser) === 'begin-frame') {
     const source = await tryBeginFrame(browser, context, output);
     if (source) return source;
-    // The probe at launch passed, so this is the browser failing, not a missing feature: retry the job.
-    throw new Error('begin-frame capture failed in a browser where it had worked');
+    throw new BeginFrameUnavailable();
   }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);

@@ -6,8 +6,8 @@ import type { Clip } from '../recording/clip.js';
 import { inferColorScheme } from '../recording/color-scheme.js';
 import { withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
-import { launchBrowser } from './browser.js';
-import { newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
+import { launchBrowser, launchForOneRender } from './browser.js';
+import { BeginFrameUnavailable, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
 import type { FrameGeometry } from './geometry.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
@@ -50,15 +50,27 @@ export class ReplayPage {
 
   /** Starts the page and hands it the clip (the player builds the replay). Closes all it made if that fails. */
   static async open(clip: Clip, geometry: FrameGeometry, options: Pick<RenderOptions, 'allowOrigins'>, ctx: RenderContext): Promise<ReplayPage> {
-    const plain = ctx.method === 'plain';
     // The plain baseline screenshots every frame, so its browser draws on its own.
-    const launching = ctx.browser ? undefined : launchBrowser({}, plain ? 'screenshot' : 'begin-frame');
+    const launching = ctx.browser ? undefined : launchForOneRender(ctx.method === 'plain' ? 'screenshot' : 'begin-frame');
     // The events are packed for the page while Chromium starts (a 6 MB rustdoc recording: ~100 ms).
     const packed = packPayload({ windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) });
     packed.catch(() => {});
     const ownBrowser = await launching;
-    const launchedAt = performance.now();
-    const browser = ctx.browser ?? ownBrowser!;
+    try {
+      return await ReplayPage.openIn(ctx.browser ?? ownBrowser!, ownBrowser, performance.now(), { packed, clip, geometry, options, ctx });
+    } catch (err) {
+      if (!ownBrowser || !(err instanceof BeginFrameUnavailable)) throw err;
+      // Our own browser, started without the probe, cannot draw under begin-frame control (a
+      // headless shell built without it): render with screenshots in one started for them.
+      const again = await launchBrowser({}, 'screenshot');
+      return ReplayPage.openIn(again, again, performance.now(), { packed, clip, geometry, options, ctx });
+    }
+  }
+
+  /** Opens the page in `browser`; `ownBrowser` (the same browser, or none) is closed with the page or on failure. */
+  private static async openIn(browser: Browser, ownBrowser: Browser | undefined, launchedAt: number, what: PageSetup): Promise<ReplayPage> {
+    const { packed, clip, geometry, options, ctx } = what;
+    const plain = ctx.method === 'plain';
     // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
     // fails the render at once instead of at the next page call's deadline).
     const stop = new AbortController();
@@ -169,6 +181,16 @@ export class ReplayPage {
     }
     return r.result.value ?? { pending: 0, href: '', motion: NO_MOTION };
   }
+}
+
+/** What a replay page is opened with (ReplayPage.open), whichever browser it is opened in. */
+interface PageSetup {
+  /** The player's payload (packPayload), made while Chromium starts. */
+  packed: Promise<string>;
+  clip: Clip;
+  geometry: FrameGeometry;
+  options: Pick<RenderOptions, 'allowOrigins'>;
+  ctx: RenderContext;
 }
 
 /**
