@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
-import { chromiumPath, launchBrowser } from '../src/render/browser.js';
+import { BEGIN_FRAME_ARGS, chromiumPath, launchBrowser } from '../src/render/browser.js';
 import { captureModeOf, newRenderContext, openFrameSource, type FrameSource } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
@@ -239,6 +239,36 @@ describe('a browser that dies while starting', () => {
       else process.env.CHROMIUM_PATH = saved;
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a render that starts its own browser', () => {
+  it('skips the begin-frame probe, and when its page cannot draw under begin-frame control, renders with screenshots in a browser started for them', async () => {
+    const real = chromiumPath();
+    const dir = mkdtempSync(join(tmpdir(), 'rr-no-begin-frame-'));
+    // A headless shell (by its name) that drops the begin-frame switches it is started with, so no
+    // page of it can be drawn under begin-frame control.
+    const shell = join(dir, 'plain-headless-shell');
+    const switches = BEGIN_FRAME_ARGS.join('|');
+    writeFileSync(shell, `#!/bin/sh\nfor a in "$@"; do shift; case "$a" in ${switches}) ;; *) set -- "$@" "$a";; esac; done\nexec '${real}' "$@"\n`);
+    chmodSync(shell, 0o755);
+    const saved = process.env.CHROMIUM_PATH;
+    const before = new Set(chromiumUnder(process.pid).map((p) => p.pid));
+    process.env.CHROMIUM_PATH = shell;
+    try {
+      const r = await renderRecording(events, { ...options, width: 320 });
+      expect(r.frameSource).toBe('screenshot');
+      expect(r.frames).toBeGreaterThan(5);
+      // Both browsers it started are gone: the one that could not do it, and the one that rendered.
+      await expect.poll(() => chromiumUnder(process.pid).filter((p) => !before.has(p.pid)).map((p) => p.cmdline), { timeout: 5000 }).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The real headless shell renders by begin-frame with no probe.
+    const own = await renderRecording(events, { ...options, width: 320 });
+    expect(own.frameSource).toBe('begin-frame');
   });
 });
 
