@@ -587,7 +587,8 @@ const api = {
    * `payloadGzip64`: the windows and their events (PlayerPayload) as gzipped JSON in base64: a sixth
    * of the bytes through CDP (5 MB of rustdoc events: ~500 ms as a JSON string, ~250 ms gzipped).
    * Unpacked with the native base64 decoder and read as bytes: a data: URL fetch and a text body
-   * took 560-580 ms for 6 MB of rustdoc events, this 430-460 (2026-12-01, CDP transfer included).
+   * took 568-726 ms for 6 MB of rustdoc events, this 430-531 (2026-12-01, 3 runs each in a page
+   * alone, CDP transfer included; BENCHMARKS.md).
    */
   async init(payloadGzip64: string, configJson: string): Promise<void> {
     const style = document.createElement('style');
