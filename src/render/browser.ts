@@ -52,15 +52,21 @@ export const BEGIN_FRAME_ARGS = [
  * Starts Chromium for rendering. Begin-frame capture is used when the binary is a headless shell and
  * a probe shows it works; otherwise the browser is (re)started for screenshot capture. `overrides`
  * are Playwright launch options (a worker keeps its browsers through SIGTERM); their `args` are added to ours.
+ *
+ * `probe: false` is for a browser that serves one render: the probe opens a context and a
+ * begin-frame page only to close them, and the render then opens its own (300-350 ms of a render's
+ * setup, measured 2026-12-01). A headless shell is then taken to draw under begin-frame control;
+ * when the render's own page shows it does not (openFrameSource throws BeginFrameUnavailable), the
+ * render starts Chromium again for screenshots (ReplayPage.open).
  */
-export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, prefer: CaptureMode = 'begin-frame'): Promise<Browser> {
+export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, prefer: CaptureMode = 'begin-frame', { probe = true } = {}): Promise<Browser> {
   const executablePath = chromiumPath();
   // Extra args (a net log in tests, say) add to ours rather than replace them.
   const { args: extra = [], ...rest } = overrides;
   const base = { executablePath, headless: true, ...rest };
   if (prefer === 'begin-frame' && /headless[-_]shell/.test(executablePath)) {
     const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
-    if (await probeBeginFrame(browser)) {
+    if (!probe || (await probeBeginFrame(browser))) {
       setCaptureMode(browser, 'begin-frame');
       return browser;
     }
@@ -68,21 +74,6 @@ export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, pref
   }
   const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...extra] });
   setCaptureMode(browser, 'screenshot');
-  return browser;
-}
-
-/**
- * Chromium for one render, started without the probe that launchBrowser runs: the probe opens a
- * context and a begin-frame page only to close them, and the render then opens its own (300-350 ms
- * of a render's setup, measured 2026-12-01). A headless shell is taken to draw under begin-frame
- * control; when the render's own page shows it does not (openFrameSource throws
- * BeginFrameUnavailable), the render starts Chromium again with launchBrowser(…, 'screenshot').
- */
-export async function launchForOneRender(prefer: CaptureMode): Promise<Browser> {
-  const executablePath = chromiumPath();
-  if (prefer !== 'begin-frame' || !/headless[-_]shell/.test(executablePath)) return launchBrowser({}, prefer);
-  const browser = await launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS] });
-  setCaptureMode(browser, 'begin-frame');
   return browser;
 }
 

@@ -44,7 +44,7 @@ export interface OutputSize {
   height: number;
 }
 
-/** How each browser we launched captures frames (launchBrowser decides with a probe, launchForOneRender without). */
+/** How each browser we launched captures frames (launchBrowser decides, with a probe unless told not to). */
 const modes = new WeakMap<Browser, CaptureMode>();
 
 export function setCaptureMode(browser: Browser, mode: CaptureMode): void {
@@ -164,7 +164,7 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
     // Two begin-frames in flight at once crash the GPU process: a picture taken the slow way for a
     // frame drawn earlier waits for the frame being drawn now.
     let drawing: Promise<unknown> = Promise.resolve();
-    const beginFrame = <T>(params: Record<string, unknown>): Promise<T> => {
+    const beginFrame: BeginFrame = <T>(params: Record<string, unknown>): Promise<T> => {
       const sent = drawing.then(() => cdp.send('HeadlessExperimental.beginFrame', params) as Promise<T>);
       drawing = sent.catch(() => {});
       return sent;
@@ -223,6 +223,9 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
 
 const FRAME_INTERVAL_MS = 16.666;
 
+/** HeadlessExperimental.beginFrame on a page's session, one call at a time (tryBeginFrame). */
+type BeginFrame = <T>(params: Record<string, unknown>) => Promise<T>;
+
 function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
@@ -264,8 +267,8 @@ class Screencast {
   private clockOffset: number | undefined;
 
   private constructor(
-    private readonly cdp: CDPSession,
-    private readonly beginFrame: <T>(params: Record<string, unknown>) => Promise<T>,
+    cdp: CDPSession,
+    private readonly beginFrame: BeginFrame,
   ) {
     cdp.on('Page.screencastFrame', (f: { data: string; sessionId: number; metadata: { timestamp?: number } }) => {
       cdp.send('Page.screencastFrameAck', { sessionId: f.sessionId }).catch(() => {});
@@ -282,12 +285,7 @@ class Screencast {
   }
 
   /** Starts the screencast, drawing its first frame at `ticks`; undefined when no picture comes. */
-  static async start(
-    cdp: CDPSession,
-    beginFrame: <T>(params: Record<string, unknown>) => Promise<T>,
-    output: OutputSize,
-    ticks: number,
-  ): Promise<Screencast | undefined> {
+  static async start(cdp: CDPSession, beginFrame: BeginFrame, output: OutputSize, ticks: number): Promise<Screencast | undefined> {
     const cast = new Screencast(cdp, beginFrame);
     // A browser without the screencast keeps the begin-frame screenshots.
     const started = await cdp.send('Page.startScreencast', { format: 'png', maxWidth: output.width, maxHeight: output.height, everyNthFrame: 1 }).then(
