@@ -181,3 +181,34 @@ describe('byte budget', () => {
     }
   });
 });
+
+describe('an encode shares the event loop', () => {
+  /** Turns of the event loop taken while `work` ran: a callback that re-arms itself with setImmediate. */
+  async function turnsDuring<T>(work: () => Promise<T>): Promise<{ out: T; turns: number }> {
+    let turns = 0;
+    let on = true;
+    const tick = () => {
+      if (!on) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const out = await work();
+    on = false;
+    return { out, turns };
+  }
+
+  it('lets the loop turn between frames, so a worker’s other renders and its queue lock go on', async () => {
+    const { out, turns } = await turnsDuring(() => encoder().fit());
+    expect(out.gif.equals(lossless)).toBe(true);
+    // One turn per frame written (44 frames; the ones that change nothing are still taken in turn).
+    expect(turns).toBeGreaterThanOrEqual(clip.frames.length - 1);
+  });
+
+  it('and between the probes of a search for the byte budget', async () => {
+    const maxBytes = Math.round(lossless.length * 0.4);
+    const { out, turns } = await turnsDuring(() => encoder(maxBytes).fit());
+    expect(out.gif.length).toBeLessThanOrEqual(maxBytes);
+    expect(turns).toBeGreaterThanOrEqual(out.budget!.encodes * (clip.frames.length - 1));
+  });
+});

@@ -144,6 +144,10 @@ export class GifEncoder {
     const inputBytes = new Array<number>(frames.length).fill(0);
     for (let i = 0; i < frames.length; i++) {
       if (!sel.keep[i]) continue;
+      // A turn of the event loop between frames: an encode is up to a second of work (a search for
+      // the byte budget several), and meanwhile the browser closes and a worker's other renders and
+      // its queue lock go on.
+      await nextTurn();
       writer.add(await this.mapped(pal, i), sel.delays[i]!);
       inputBytes[i] = writer.stats.inputBytes.at(-1)!;
     }
@@ -502,6 +506,8 @@ export class Estimator {
    * merging frames made the strip change).
    */
   private async cost(s: EncodeSettings, pred: number, i: number): Promise<number> {
+    // Strip probes add up to seconds over a search: let the event loop run between them (GifEncoder.encode).
+    await nextTurn();
     const base = await this.enc.stripCost(256, 0, i - 1, i);
     const mine = await this.enc.stripCost(s.colors, s.lossy, pred, i);
     const lossless = this.weights[i]!;
@@ -536,6 +542,10 @@ function ppsSample(items: { frame: number; bytes: number }[], picks: number): { 
     }
   }
   return out;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function strip(r: Rung): Omit<EncodeSettings, 'lossy'> {
