@@ -5,7 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import type { Motion, PlayerConfig, PlayerPayload, PlayerWindow, StepResult } from '../src/render/player-protocol.js';
+import type { Motion, PlayerConfig, PlayerPayload, PlayerWindow, Ripple, StepResult } from '../src/render/player-protocol.js';
 
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
@@ -101,8 +101,6 @@ class Player {
   href = '';
   /** Last recorded scroll per node id since the last full snapshot: re-applied once late assets change layout. */
   private scrolls = new Map<number, Scroll>();
-  private ripples: HTMLElement[] = [];
-  private overlay: HTMLElement;
   private scale = 1;
   private offset = { x: 0, y: 0 };
 
@@ -137,10 +135,6 @@ class Player {
       ],
     });
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
-    const wrapper = root.querySelector('.replayer-wrapper') as HTMLElement;
-    this.overlay = document.createElement('div');
-    this.overlay.className = 'rr-click-layer';
-    wrapper.appendChild(this.overlay);
   }
 
   /** Scales the recorded viewport into the fixed picture area, letterboxed when its shape changes. */
@@ -173,7 +167,6 @@ class Player {
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
     for (const c of cuts) if (c < t) this.seek(c, t);
     this.seek(t, t);
-    this.drawClicks(t);
     return this.settle(assetCapMs, t);
   }
 
@@ -181,7 +174,7 @@ class Player {
   async settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const pending = await this.waitForAssets(assetCapMs);
     this.restoreScrolls();
-    return { pending, href: this.href, motion: this.motion(frameTs) };
+    return { pending, href: this.href, motion: this.motion(frameTs), ripples: this.ripplesAt(frameTs) };
   }
 
   /**
@@ -442,30 +435,15 @@ class Player {
     return waits;
   }
 
-  private drawClicks(t: number): void {
-    const active = this.clicks.filter((c) => c.ts <= t && t < c.ts + this.cfg.clickRippleMs);
-    while (this.ripples.length < active.length) {
-      const el = document.createElement('div');
-      el.className = 'rr-click';
-      this.overlay.appendChild(el);
-      this.ripples.push(el);
-    }
-    this.ripples.forEach((el, i) => {
-      const c = active[i];
-      if (!c) {
-        el.style.display = 'none';
-        return;
-      }
-      const p = (t - c.ts) / this.cfg.clickRippleMs;
-      // Sizes are in recorded pixels; divide by the scale so the ripple reads the same at any output width.
-      const size = (14 + 34 * p) / this.scale;
-      el.style.display = 'block';
-      el.style.width = el.style.height = `${size}px`;
-      el.style.left = `${c.x - size / 2}px`;
-      el.style.top = `${c.y - size / 2}px`;
-      el.style.borderWidth = `${3 / this.scale}px`;
-      el.style.opacity = String(1 - 0.8 * p);
-    });
+  /**
+   * The clicks drawn at `t`, where they are on the picture. Node draws them on the frames
+   * (src/render/ripples.ts), not the page: a frame that differs from the last only by its ripples
+   * is then not a picture the browser has to take (BENCHMARKS.md, stop 19).
+   */
+  private ripplesAt(t: number): Ripple[] {
+    return this.clicks
+      .filter((c) => c.ts <= t && t < c.ts + this.cfg.clickRippleMs)
+      .map((c) => ({ x: this.offset.x + c.x * this.scale, y: this.offset.y + c.y * this.scale, progress: (t - c.ts) / this.cfg.clickRippleMs }));
   }
 }
 

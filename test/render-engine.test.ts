@@ -11,7 +11,7 @@ import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.
 import sharp from 'sharp';
 import { renderQuietAndLoaded } from './support/busy-cores.js';
 import { compareGifs, gifSimilarity, ssimAgainstLive } from './support/compare.js';
-import { decodeGif } from './support/gif-frames.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
 import { chromiumUnder } from './support/service-procs.js';
 import { startSite } from './support/site-server.js';
@@ -148,6 +148,42 @@ describe('frame capture', () => {
     expect([ahead.timings.captureFallbacks, oneByOne.timings.captureFallbacks]).toEqual([0, 0]);
     // A step reaching the picture taken before it would show each change one frame early.
     expect(Buffer.compare(ahead.gif, oneByOne.gif)).toBe(0);
+  });
+
+  it('draws a click\'s ripple on the frames itself: growing and fading where the user clicked, gone after half a second, with no picture taken for it', async () => {
+    // The recording's first click: at 20.05 s, at (224, 399) of its 1280 px viewport.
+    const clickAt = { s: 20.05, x: 224, y: 399 };
+    const r = await renderRecording(events, { ...options, startS: 19, endS: 23 }, { browser: beginFrame });
+    const gif = decodeGif(r.gif);
+    const k = gif.width / 1280;
+    const cx = clickAt.x * k;
+    const cy = clickAt.y * k;
+    // Pixels of the ripple's orange (#f54e00, faded over the page) around the click, and how far out they reach.
+    const ripple = (ms: number) => {
+      const f = frameAt(gif, ms).rgba;
+      let n = 0;
+      let far = 0;
+      for (let y = Math.floor(cy - 30 * k); y <= Math.ceil(cy + 30 * k); y++) {
+        for (let x = Math.floor(cx - 30 * k); x <= Math.ceil(cx + 30 * k); x++) {
+          const p = (y * gif.width + x) * 4;
+          if (f[p]! > 200 && f[p]! - f[p + 1]! > 40 && f[p]! - f[p + 2]! > 60) {
+            n++;
+            far = Math.max(far, Math.hypot(x + 0.5 - cx, y + 0.5 - cy));
+          }
+        }
+      }
+      return { n, far };
+    };
+    const t = (s: number) => Math.round((s - 19) * 1000);
+    expect(ripple(t(clickAt.s - 0.2)).n).toBe(0);
+    const early = ripple(t(clickAt.s + 0.1));
+    const late = ripple(t(clickAt.s + 0.4));
+    expect(early.n).toBeGreaterThan(4);
+    expect(late.far).toBeGreaterThan(early.far);
+    expect(late.far).toBeLessThanOrEqual(25 * k + 1.5);
+    expect(ripple(t(clickAt.s + 0.7)).n).toBe(0);
+    // Slots where only a ripple changed show the last picture with the ripple drawn on it.
+    expect(r.frames).toBeGreaterThan(r.captured);
   });
 
   it('does not replay from zero for each frame of a long recording', async () => {

@@ -1,22 +1,36 @@
 import sharp from 'sharp';
 import type { Clip, FrameSlot } from '../recording/clip.js';
 import { PaletteSampler } from './gif.js';
-import type { Motion, StepResult } from './player-protocol.js';
+import type { FrameGeometry } from './geometry.js';
+import type { Motion, Ripple, StepResult } from './player-protocol.js';
 import type { ReplayPage } from './replay-page.js';
+import { drawRipples, rippleBox, rippleLayout, sameRipples, type RippleLayout } from './ripples.js';
 import type { RenderContext } from './types.js';
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
 const ASSET_WAIT_PER_RENDER_MS = 8000;
-/** Raw frames kept in memory up to this; past it they are decoded again from PNG at encode time. */
+/** Raw frames kept in memory up to this; past it they are decoded (and their ripples drawn) again at encode time. */
 const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
 
 const STILL: Motion = { everyMs: null, nextStartTs: null };
 
-/** One picture of the clip, decoded (on libuv's threads) to RGBA at the GIF's size. */
+/** One frame of the clip: a picture, decoded (on libuv's threads) to RGBA at the GIF's size, and the ripples drawn on it. */
 export interface CapturedFrame {
   delayCs: number;
   rgba(): Promise<Buffer>;
+}
+
+/** A picture the browser took, decoded once; frames that differ only by their ripples share it. */
+interface Picture {
+  /** Resolves once decoded and sampled. */
+  decoded: Promise<void>;
+  rgba(): Promise<Buffer>;
+}
+
+interface Frame extends CapturedFrame {
+  picture: Picture;
+  ripples: Ripple[];
 }
 
 export interface CaptureTimings {
@@ -32,11 +46,13 @@ export interface CaptureTimings {
 
 /**
  * Steps the replay through the clip's frame slots and captures only those that can differ from the
- * last picture: an event landed, a click ripple or the footer clock moved, the page's network is
- * busy, or something on the page moves by itself. Other slots lengthen the last frame.
+ * last frame: an event landed, a click ripple or the footer clock moved, the page's network is
+ * busy, or something on the page moves by itself. Other slots lengthen the last frame. A slot whose
+ * page the browser did not redraw (only a ripple changed) is the last picture with the slot's
+ * ripples drawn on it (ripples.ts).
  */
 export class CaptureLoop {
-  readonly frames: CapturedFrame[] = [];
+  readonly frames: Frame[] = [];
   readonly sampler = new PaletteSampler();
   readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0 };
   /** Pictures the browser returned (frames holds those that differ from the one before). */
@@ -55,15 +71,21 @@ export class CaptureLoop {
   /** The step to slot k, sent while the frame before it was captured (stepAhead). */
   private ahead: { k: number; step: Promise<StepResult> } | undefined;
 
+  private readonly size: { width: number; height: number };
+  private readonly layout: RippleLayout;
+
   constructor(
     private readonly page: ReplayPage,
     private readonly clip: Clip,
-    private readonly size: { width: number; height: number },
+    geometry: FrameGeometry,
     /** The plain approach (the benchmark's baseline) captures every slot. */
     private readonly everySlot: boolean,
     /** Whether a step may be sent while the frame before it is captured (stepAhead). */
     private readonly stepsAhead = true,
-  ) {}
+  ) {
+    this.size = { width: geometry.width, height: geometry.height };
+    this.layout = rippleLayout(geometry);
+  }
 
   async run(onProgress?: RenderContext['onProgress']): Promise<void> {
     const total = this.clip.frames.length;
@@ -130,7 +152,7 @@ export class CaptureLoop {
     // must be in first (FrameSource.draw).
     await this.placing;
     this.timings.captureMs += performance.now() - replayed;
-    const shown: Shown = { delayCs: slot.delayCs };
+    const shown: Shown = { delayCs: slot.delayCs, ripples: step.ripples ?? [] };
     this.shown = shown;
     const placing = drawn.picture.then((png) => this.place(png, shown));
     // Awaited at the next capture or the end of the run; until then a failure must not surface as an unhandled rejection.
@@ -138,17 +160,20 @@ export class CaptureLoop {
     this.placing = placing;
   }
 
-  /** Puts a picture in the clip, in capture order, with the time its slot and the skipped ones after it show. */
+  /**
+   * Puts a picture in the clip, in capture order, with its slot's ripples and the time its slot and
+   * the skipped ones after it show. No picture (nothing on the page was redrawn) is the last one again.
+   */
   private place(png: Buffer | undefined, shown: Shown): void {
     const last = this.frames[this.frames.length - 1];
     if (png) this.pictures++;
-    // A picture byte for byte like the last one (a change off screen) only lengthens it: the same
+    // A picture byte for byte like the last one (a change off screen) is the last one: the same
     // encoder gave the same bytes, so there is nothing new to decode, sample or encode. (The plain
     // baseline encodes every picture it takes, as it always did.)
-    if (png && last && !this.everySlot && this.lastPng?.equals(png)) shown.into = last;
-    else if (png) shown.into = this.keep(png);
-    else if (last) shown.into = last;
-    else throw new Error('the browser returned no picture for the first frame');
+    const picture = png && !(last && !this.everySlot && this.lastPng?.equals(png)) ? this.keep(png) : last?.picture;
+    if (!picture) throw new Error('the browser returned no picture for the first frame');
+    if (last && picture === last.picture && sameRipples(shown.ripples, last.ripples)) shown.into = last;
+    else shown.into = this.frameOf(picture, shown.ripples);
     shown.into.delayCs += shown.delayCs;
   }
 
@@ -197,7 +222,7 @@ export class CaptureLoop {
   }
 
   /** Decodes a capture on libuv's threads while the browser draws the next frame. */
-  private keep(png: Buffer): CapturedFrame {
+  private keep(png: Buffer): Picture {
     this.lastPng = png;
     const { width, height } = this.size;
     let kept: Buffer | undefined;
@@ -205,8 +230,7 @@ export class CaptureLoop {
     const decoded = decode(png, width, height).then((buf) => {
       this.sampler.add(buf);
       // Past the raw budget, a frame is kept as its PNG and decoded again when the encoder needs it.
-      if (this.rawBytes + buf.length <= RAW_FRAME_BUDGET_BYTES) {
-        this.rawBytes += buf.length;
+      if (this.retain(buf)) {
         kept = buf;
         source = undefined;
       }
@@ -214,20 +238,63 @@ export class CaptureLoop {
     // Awaited by decoded(); until then a failure must not surface as an unhandled rejection.
     decoded.catch(() => {});
     this.pending.push(decoded);
-    const frame = { delayCs: 0, rgba: async () => kept ?? (await decode(source!, width, height)) };
+    return { decoded, rgba: async () => kept ?? (await decode(source!, width, height)) };
+  }
+
+  /**
+   * A frame of the clip: the picture, or a copy of it with the slot's ripples drawn on, made once the
+   * picture is decoded (during the capture, not the encode) and kept within the raw budget.
+   */
+  private frameOf(picture: Picture, ripples: Ripple[]): Frame {
+    const layout = this.layout;
+    const compose = async () => {
+      const rgba = Buffer.from(await picture.rgba());
+      drawRipples(rgba, layout.width, ripples, layout);
+      return rgba;
+    };
+    const box = rippleBox(ripples, layout);
+    if (!box) {
+      const frame: Frame = { delayCs: 0, picture, ripples, rgba: () => picture.rgba() };
+      this.frames.push(frame);
+      return frame;
+    }
+    let kept: Buffer | undefined;
+    const frame: Frame = { delayCs: 0, picture, ripples, rgba: async () => kept ?? (await compose()) };
+    const composed = picture.decoded.then(async () => {
+      const rgba = await compose();
+      // The picture was sampled without its ripples: their colours go into the palette's sample too.
+      const region = new Uint8Array(box.w * box.h * 4);
+      for (let y = 0; y < box.h; y++) {
+        const from = ((box.y + y) * layout.width + box.x) * 4;
+        region.set(rgba.subarray(from, from + box.w * 4), y * box.w * 4);
+      }
+      this.sampler.add(region);
+      if (this.retain(rgba)) kept = rgba;
+    });
+    // Awaited by decoded(); until then a failure must not surface as an unhandled rejection.
+    composed.catch(() => {});
+    this.pending.push(composed);
     this.frames.push(frame);
     return frame;
+  }
+
+  /** Whether decoded pixels fit in the raw budget (and are now counted in it). */
+  private retain(rgba: Buffer): boolean {
+    if (this.rawBytes + rgba.length > RAW_FRAME_BUDGET_BYTES) return false;
+    this.rawBytes += rgba.length;
+    return true;
   }
 }
 
 /**
- * The time on screen of the last capture: its slot and the skipped slots after it. Until its
- * picture is placed the time collects here; then it goes to the GIF frame that shows it (its own,
- * or the one before when the picture is the same).
+ * The time on screen of the last capture: its slot and the skipped slots after it, and the ripples
+ * drawn at its slot. Until its picture is placed the time collects here; then it goes to the GIF
+ * frame that shows it (its own, or the one before when picture and ripples are the same).
  */
 interface Shown {
   delayCs: number;
-  into?: CapturedFrame;
+  ripples: Ripple[];
+  into?: Frame;
 }
 
 function lengthen(shown: Shown, delayCs: number): void {

@@ -33,8 +33,17 @@ export interface StepResult {
   pending: number;
   href: string;
   motion: Motion;
+  /** The clicks drawn on this frame (Node draws them: src/render/ripples.ts). */
+  ripples: Ripple[];
   /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
   ms?: number;
+}
+
+/** A click being drawn: its centre on the picture (capture pixels, footer excluded) and how far its ripple has run (0 to 1). */
+export interface Ripple {
+  x: number;
+  y: number;
+  progress: number;
 }
 
 /** One window (tab) of the recording, for the player. */

@@ -25,7 +25,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const close = () => (closing ??= page.close());
   try {
     const initMs = performance.now() - page.launchedAt;
-    const loop = new CaptureLoop(page, clip, { width, height }, plain, ctx.stepAhead ?? true);
+    const loop = new CaptureLoop(page, clip, geometry, plain, ctx.stepAhead ?? true);
     await loop.run(ctx.onProgress);
 
     const encodeFrom = performance.now();
