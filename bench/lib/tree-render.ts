@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startHeavySite } from '../../test/support/heavy-sites.js';
-import { startSite } from '../../test/support/site-server.js';
+import { FIXTURE_ROOTS, startSite } from '../../test/support/site-server.js';
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
+import { MOTION_MOMENT } from '../rows/motion.js';
 
 interface Stored {
   origin: string;
@@ -24,8 +25,9 @@ const { renderRecording } = (await mod('src/render/render.ts')) as { renderRecor
 const { DEFAULT_RENDER_OPTIONS } = (await mod('src/render/types.ts')) as { DEFAULT_RENDER_OPTIONS: object };
 const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as Stored;
 const port = Number(new URL(stored.origin).port);
-const close = which === 'fixture' ? (await startSite(port)).close : (await startHeavySite(port)).server.close;
-const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : HEAVY_MOMENT;
+const close =
+  which === 'fixture' ? (await startSite(port)).close : which === 'motion' ? (await startSite({ port, root: FIXTURE_ROOTS.motion })).close : (await startHeavySite(port)).server.close;
+const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
 try {
   const r = await renderRecording(stored.raw, { ...DEFAULT_RENDER_OPTIONS, startS, endS, allowOrigins: [stored.origin] }, {});
   console.log(JSON.stringify({ which, wallMs: r.wallMs, captured: r.captured, bytes: r.gif.length, timings: r.timings }));
