@@ -2,7 +2,8 @@
 // --reuse-recordings <dir>`, each render in a process of its own, interleaved:
 //   git worktree add /tmp/before 40c12e2 && (cd /tmp/before && npm ci)
 //   npx tsx bench/engine-vs-tree.ts /tmp/before /tmp/benchrec rustdoc 2
-// Prints one JSON line per render (wall, captures, bytes, RenderResult.timings as that tree reports them).
+// Prints one JSON line per render (wall to the GIF, and to the browser closed; captures, bytes,
+// RenderResult.timings as that tree reports them).
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
