@@ -152,7 +152,7 @@ export class CaptureLoop {
     // must be in first (FrameSource.draw).
     await this.placing;
     this.timings.captureMs += performance.now() - replayed;
-    const shown: Shown = { delayCs: slot.delayCs, ripples: step.ripples ?? [] };
+    const shown: Shown = { delayCs: slot.delayCs, ripples: step.ripples };
     this.shown = shown;
     const placing = drawn.picture.then((png) => this.place(png, shown));
     // Awaited at the next capture or the end of the run; until then a failure must not surface as an unhandled rejection.
@@ -249,7 +249,7 @@ export class CaptureLoop {
     const layout = this.layout;
     const compose = async () => {
       const rgba = Buffer.from(await picture.rgba());
-      drawRipples(rgba, layout.width, ripples, layout);
+      drawRipples(rgba, ripples, layout);
       return rgba;
     };
     const box = rippleBox(ripples, layout);

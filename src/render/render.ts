@@ -31,7 +31,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     const encodeFrom = performance.now();
     await loop.decoded();
     // Every picture is in and decoded, so the encode needs nothing more from the browser: its
-    // context (or its own Chromium, 150-190 ms to close) closes beside the encode, not after it.
+    // context (or its own Chromium, 150-220 ms to close) closes beside the encode, not after it.
     void close();
     const encoded = await encodeClip({ width, height, frames: loop.frames, sampler: loop.sampler, fps: options.fps, maxBytes: options.maxBytes, plain });
     const encodeMs = performance.now() - encodeFrom;

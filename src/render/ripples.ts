@@ -41,49 +41,52 @@ function circle(r: Ripple, scale: number): { cx: number; cy: number; outer: numb
   return { cx: r.x * scale, cy: r.y * scale, outer, inner: Math.max(0, outer - BORDER * scale), alpha: 1 - FADE * p };
 }
 
-/** The box the ripples cover on the picture (output pixels, clipped to the picture area), or undefined when none shows. */
+/** The pixels a circle can touch, clipped to the picture area (not the footer): [x0, x1) x [y0, y1). */
+function pixelsOf(c: { cx: number; cy: number; outer: number }, layout: RippleLayout): { x0: number; y0: number; x1: number; y1: number } {
+  return {
+    x0: Math.max(0, Math.floor(c.cx - c.outer - 1)),
+    y0: Math.max(0, Math.floor(c.cy - c.outer - 1)),
+    x1: Math.min(layout.width, Math.ceil(c.cx + c.outer + 1)),
+    y1: Math.min(layout.frameHeight, Math.ceil(c.cy + c.outer + 1)),
+  };
+}
+
+/** The box the ripples cover on the picture (output pixels), or undefined when none shows. */
 export function rippleBox(ripples: readonly Ripple[], layout: RippleLayout): { x: number; y: number; w: number; h: number } | undefined {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -Infinity;
   let y1 = -Infinity;
   for (const r of ripples) {
-    const c = circle(r, layout.scale);
-    x0 = Math.min(x0, Math.floor(c.cx - c.outer - 1));
-    y0 = Math.min(y0, Math.floor(c.cy - c.outer - 1));
-    x1 = Math.max(x1, Math.ceil(c.cx + c.outer + 1));
-    y1 = Math.max(y1, Math.ceil(c.cy + c.outer + 1));
+    const b = pixelsOf(circle(r, layout.scale), layout);
+    x0 = Math.min(x0, b.x0);
+    y0 = Math.min(y0, b.y0);
+    x1 = Math.max(x1, b.x1);
+    y1 = Math.max(y1, b.y1);
   }
-  x0 = Math.max(0, x0);
-  y0 = Math.max(0, y0);
-  x1 = Math.min(layout.width, x1);
-  y1 = Math.min(layout.frameHeight, y1);
   return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : undefined;
 }
 
 /**
- * Draws the ripples onto `rgba`, a region of the frame `w` pixels wide whose top-left pixel is
- * (ox, oy) of the frame; clipped to the region and to the picture area (not the footer). Edges are
- * anti-aliased by how much of each pixel the circle covers, as the browser's were.
+ * Draws the ripples onto a frame's RGBA (`layout.width` pixels wide), in the picture area only.
+ * Edges are anti-aliased by how much of each pixel the circle covers, as the browser's were.
  */
-export function drawRipples(rgba: Uint8Array, w: number, ripples: readonly Ripple[], layout: RippleLayout, ox = 0, oy = 0): void {
-  const h = Math.floor(rgba.length / 4 / w);
+export function drawRipples(rgba: Uint8Array, ripples: readonly Ripple[], layout: RippleLayout): void {
+  const w = layout.width;
   for (const r of ripples) {
-    const { cx, cy, outer, inner, alpha } = circle(r, layout.scale);
-    const xa = Math.max(ox, Math.floor(cx - outer - 1));
-    const xb = Math.min(ox + w, layout.width, Math.ceil(cx + outer + 1));
-    const ya = Math.max(oy, Math.floor(cy - outer - 1));
-    const yb = Math.min(oy + h, layout.frameHeight, Math.ceil(cy + outer + 1));
-    for (let y = ya; y < yb; y++) {
+    const c = circle(r, layout.scale);
+    const { cx, cy, outer, inner, alpha } = c;
+    const { x0, y0, x1, y1 } = pixelsOf(c, layout);
+    for (let y = y0; y < y1; y++) {
       const dy = y + 0.5 - cy;
-      for (let x = xa; x < xb; x++) {
+      for (let x = x0; x < x1; x++) {
         const dx = x + 0.5 - cx;
         const d = Math.sqrt(dx * dx + dy * dy);
         const inOuter = clamp01(outer - d + 0.5);
         if (inOuter === 0) continue;
         const inInner = clamp01(inner - d + 0.5);
         const a = alpha * (inOuter - inInner + FILL_ALPHA * inInner);
-        const p = ((y - oy) * w + (x - ox)) * 4;
+        const p = (y * w + x) * 4;
         rgba[p] = Math.round(rgba[p]! + (COLOUR[0] - rgba[p]!) * a);
         rgba[p + 1] = Math.round(rgba[p + 1]! + (COLOUR[1] - rgba[p + 1]!) * a);
         rgba[p + 2] = Math.round(rgba[p + 2]! + (COLOUR[2] - rgba[p + 2]!) * a);
