@@ -5,7 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import type { Motion, PlayerConfig, PlayerPayload, PlayerWindow, Ripple, StepResult } from '../src/render/player-protocol.js';
+import type { Motion, PlayerConfig, PlayerPayload, PlayerWindow, Pointer, Ripple, StepResult } from '../src/render/player-protocol.js';
 
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
@@ -27,6 +27,8 @@ const FRAME_MS = 16;
 const RECENT_MS = 5000;
 /** Catching up on more events than this at once goes through rrweb's virtual DOM. */
 const VIRTUAL_DOM_BATCH = 500;
+/** The side of rrweb's cursor box (.replayer-mouse in its style.css), in the recorded page's css px. */
+const POINTER_CSS_PX = 20;
 /** pause(t) applies events stamped before t: a hair past the snapshot includes it. */
 const SNAPSHOT_EPSILON_MS = 0.01;
 
@@ -103,6 +105,8 @@ class Player {
   private scrolls = new Map<number, Scroll>();
   private scale = 1;
   private offset = { x: 0, y: 0 };
+  /** rrweb's cursor element: it places it (style left/top), Node draws it (pointerAt). */
+  private readonly mouse: HTMLElement | null;
 
   constructor(
     events: eventWithTime[],
@@ -135,6 +139,7 @@ class Player {
       ],
     });
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
+    this.mouse = root.querySelector<HTMLElement>('.replayer-mouse');
   }
 
   /** Scales the recorded viewport into the fixed picture area, letterboxed when its shape changes. */
@@ -174,7 +179,7 @@ class Player {
   async settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const pending = await this.waitForAssets(assetCapMs);
     this.restoreScrolls();
-    return { pending, href: this.href, motion: this.motion(frameTs), ripples: this.ripplesAt(frameTs) };
+    return { pending, href: this.href, motion: this.motion(frameTs), ripples: this.ripplesAt(frameTs), pointer: this.pointerAt() };
   }
 
   /**
@@ -444,6 +449,22 @@ class Player {
     return this.clicks
       .filter((c) => c.ts <= t && t < c.ts + this.cfg.clickRippleMs)
       .map((c) => ({ x: this.offset.x + c.x * this.scale, y: this.offset.y + c.y * this.scale, progress: (t - c.ts) / this.cfg.clickRippleMs }));
+  }
+
+  /**
+   * Where rrweb put the pointer, on the picture. Node draws it (src/render/pointer.ts; the page hides
+   * rrweb's cursor, player/index.html): a slot where only the pointer moved is then no picture for
+   * the browser to take, unless the move changed what is hovered. None before the recording gives a
+   * position (rrweb would show its cursor in the top left corner, where the user's never was), and
+   * none on a touch device, whose touch marker the page still draws.
+   */
+  private pointerAt(): Pointer | null {
+    const mouse = this.mouse;
+    if (!mouse || mouse.classList.contains('touch-device')) return null;
+    const left = parseFloat(mouse.style.left);
+    const top = parseFloat(mouse.style.top);
+    if (!Number.isFinite(left) || !Number.isFinite(top)) return null;
+    return { x: this.offset.x + left * this.scale, y: this.offset.y + top * this.scale, size: POINTER_CSS_PX * this.scale };
   }
 }
 

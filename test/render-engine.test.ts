@@ -11,7 +11,7 @@ import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.
 import sharp from 'sharp';
 import { renderQuietAndLoaded } from './support/busy-cores.js';
 import { compareGifs, gifSimilarity, ssimAgainstLive } from './support/compare.js';
-import { decodeGif, frameAt } from './support/gif-frames.js';
+import { decodeGif, frameAt, type ShownFrame } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
 import { chromiumUnder } from './support/service-procs.js';
 import { startSite } from './support/site-server.js';
@@ -184,6 +184,82 @@ describe('frame capture', () => {
     expect(ripple(t(clickAt.s + 0.7)).n).toBe(0);
     // Slots where only a ripple changed show the last picture with the ripple drawn on it.
     expect(r.frames).toBeGreaterThan(r.captured);
+  });
+
+  it('draws the pointer on the frames itself: where the user moved it, with no picture taken while only it moves, and a picture when the move changes what is hovered', async () => {
+    // A page with nothing under most of the path, and a button whose colour changes under the pointer.
+    const page = `<!doctype html><html><head><style>
+      body { margin: 0; background: #fff; font: 16px sans-serif; }
+      #b { position: absolute; left: 900px; top: 500px; width: 240px; height: 120px; border: 0; background: #2a8a4a; color: #fff; }
+      #b:hover { background: #c83232; }
+    </style></head><body><p style="position: absolute; left: 20px; top: 720px; margin: 0">Pointer test</p><button id="b">Buy</button></body></html>`;
+    const site = await startSite({ generated: new Map([['/pointer.html', { body: Buffer.from(page), type: 'text/html' }]]) });
+    try {
+      const rec = await recordJourney(site.origin, async ({ page: tab, origin, idle }) => {
+        await tab.goto(`${origin}/pointer.html`);
+        await idle(600);
+        // A person's wandering pointer: a new position every 60 ms for 2.4 s, over empty page.
+        for (let i = 0; i <= 40; i++) {
+          await tab.mouse.move(150 + i * 15, 200 + Math.round(120 * Math.sin(i / 5)));
+          await idle(60);
+        }
+        await idle(400);
+        await tab.mouse.move(1020, 560, { steps: 4 });
+        await idle(800);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const t0 = evs[0]!.timestamp;
+      // Every recorded position, at its own time (rrweb sends them in batches with offsets).
+      const moves: { ts: number; x: number; y: number }[] = [];
+      for (const e of evs) {
+        const d = e.data as { source?: number; positions?: { x: number; y: number; timeOffset: number }[] };
+        if (e.type === 3 && d.source === 1) for (const p of d.positions ?? []) moves.push({ ts: e.timestamp + p.timeOffset, x: p.x, y: p.y });
+      }
+      moves.sort((a, b) => a.ts - b.ts);
+      expect(moves.length).toBeGreaterThan(30);
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser: beginFrame });
+      const gif = decodeGif(r.gif);
+      const k = gif.width / 1280;
+      /** Pixels in the box that are not the page's white. */
+      const dark = (f: ShownFrame, x0: number, y0: number, x1: number, y1: number) => {
+        let n = 0;
+        for (let y = Math.max(0, Math.floor(y0)); y < Math.min(gif.height, Math.ceil(y1)); y++) {
+          for (let x = Math.max(0, Math.floor(x0)); x < Math.min(gif.width, Math.ceil(x1)); x++) {
+            const p = (y * gif.width + x) * 4;
+            if (f.rgba[p]! + f.rgba[p + 1]! + f.rgba[p + 2]! < 600) n++;
+          }
+        }
+        return n;
+      };
+      const wandering = gif.frames.filter((f) => f.startMs + t0 > moves[0]!.ts + 100 && f.startMs + t0 < moves[40]!.ts);
+      expect(wandering.length).toBeGreaterThan(15);
+      let checked = 0;
+      for (const f of wandering) {
+        const seek = t0 + f.startMs;
+        const at = moves.findLast((m) => m.ts < seek)!;
+        // Skip frames whose slot falls right at a position change: which one a slot shows is a matter of a ms.
+        if (moves.some((m) => Math.abs(m.ts - seek) < 15)) continue;
+        // rrweb's cursor (a thin dark outline, grey once scaled down): in the 20 px (recorded) below and right of the position; nothing else on the page there.
+        expect(dark(f, at.x * k, at.y * k, (at.x + 20) * k, (at.y + 20) * k)).toBeGreaterThan(8);
+        expect(dark(f, 100 * k, 60 * k, 800 * k, 380 * k) - dark(f, at.x * k - 2, at.y * k - 2, (at.x + 22) * k, (at.y + 22) * k)).toBe(0);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(10);
+      // Before the first position there is no pointer (rrweb would park its cursor in the top left corner).
+      expect(dark(frameAt(gif, moves[0]!.ts - t0 - 200), 0, 0, 30 * k, 30 * k)).toBe(0);
+      // The browser took pictures for the page and the hover, not for the pointer's 40 moves.
+      expect(r.frames).toBeGreaterThan(wandering.length);
+      expect(r.captured).toBeLessThan(8);
+      // On the button the hover colour shows, with the pointer over it.
+      const last = gif.frames[gif.frames.length - 1]!;
+      const px = (x: number, y: number) => Array.from(last.rgba.subarray((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
+      const [red, green] = px(940, 520);
+      expect(red).toBeGreaterThan(150);
+      expect(green).toBeLessThan(90);
+      expect(dark(last, 1020 * k, 560 * k, 1040 * k, 580 * k)).toBeGreaterThan(8);
+    } finally {
+      await site.close();
+    }
   });
 
   it('does not replay from zero for each frame of a long recording', async () => {

@@ -1,27 +1,32 @@
 import sharp from 'sharp';
 import type { Clip, FrameSlot } from '../recording/clip.js';
 import { PaletteSampler } from './gif.js';
-import type { FrameGeometry } from './geometry.js';
-import type { Motion, Ripple, StepResult } from './player-protocol.js';
+import { pictureLayout, type FrameGeometry, type PictureLayout } from './geometry.js';
+import { drawMarks, marksBox, sameMarks, type Marks } from './marks.js';
+import type { Motion, StepResult } from './player-protocol.js';
+import { pointerSprite, type PointerSprite } from './pointer.js';
 import type { ReplayPage } from './replay-page.js';
-import { drawRipples, rippleBox, rippleLayout, sameRipples, type RippleLayout } from './ripples.js';
 import type { RenderContext } from './types.js';
 
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
 const ASSET_WAIT_PER_RENDER_MS = 8000;
-/** Raw frames kept in memory up to this; past it they are decoded (and their ripples drawn) again at encode time. */
+/** Decoded pictures kept in memory up to this; past it they are decoded again at encode time. */
 const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
 
 const STILL: Motion = { everyMs: null, nextStartTs: null };
 
-/** One frame of the clip: a picture, decoded (on libuv's threads) to RGBA at the GIF's size, and the ripples drawn on it. */
+/**
+ * One frame of the clip: a picture, decoded (on libuv's threads) to RGBA at the GIF's size, with its
+ * marks (ripples, pointer) drawn on at encode time, into `canvas` when one is given: read the
+ * result before asking any frame for its pixels with the same canvas again.
+ */
 export interface CapturedFrame {
   delayCs: number;
-  rgba(): Promise<Buffer>;
+  rgba(canvas?: Uint8Array): Promise<Uint8Array>;
 }
 
-/** A picture the browser took, decoded once; frames that differ only by their ripples share it. */
+/** A picture the browser took, decoded once; frames that differ only by their marks share it. */
 interface Picture {
   /** Resolves once decoded and sampled. */
   decoded: Promise<void>;
@@ -30,7 +35,7 @@ interface Picture {
 
 interface Frame extends CapturedFrame {
   picture: Picture;
-  ripples: Ripple[];
+  marks: Marks;
 }
 
 export interface CaptureTimings {
@@ -48,8 +53,8 @@ export interface CaptureTimings {
  * Steps the replay through the clip's frame slots and captures only those that can differ from the
  * last frame: an event landed, a click ripple or the footer clock moved, the page's network is
  * busy, or something on the page moves by itself. Other slots lengthen the last frame. A slot whose
- * page the browser did not redraw (only a ripple changed) is the last picture with the slot's
- * ripples drawn on it (ripples.ts).
+ * page the browser did not redraw (only a ripple or the pointer moved) is the last picture with the
+ * slot's marks drawn on it (marks.ts).
  */
 export class CaptureLoop {
   readonly frames: Frame[] = [];
@@ -72,7 +77,10 @@ export class CaptureLoop {
   private ahead: { k: number; step: Promise<StepResult> } | undefined;
 
   private readonly size: { width: number; height: number };
-  private readonly layout: RippleLayout;
+  private readonly layout: PictureLayout;
+  private readonly sprite: Promise<PointerSprite>;
+  /** Where a frame is composed to sample its marks' colours (one at a time: see sampleMarks). */
+  private canvas: Uint8Array | undefined;
 
   constructor(
     private readonly page: ReplayPage,
@@ -84,7 +92,10 @@ export class CaptureLoop {
     private readonly stepsAhead = true,
   ) {
     this.size = { width: geometry.width, height: geometry.height };
-    this.layout = rippleLayout(geometry);
+    this.layout = pictureLayout(geometry);
+    this.sprite = pointerSprite();
+    // Awaited by the frames that draw a pointer; a clip without one must not leave it unhandled.
+    this.sprite.catch(() => {});
   }
 
   async run(onProgress?: RenderContext['onProgress']): Promise<void> {
@@ -152,7 +163,7 @@ export class CaptureLoop {
     // must be in first (FrameSource.draw).
     await this.placing;
     this.timings.captureMs += performance.now() - replayed;
-    const shown: Shown = { delayCs: slot.delayCs, ripples: step.ripples };
+    const shown: Shown = { delayCs: slot.delayCs, marks: { ripples: step.ripples, pointer: step.pointer } };
     this.shown = shown;
     const placing = drawn.picture.then((png) => this.place(png, shown));
     // Awaited at the next capture or the end of the run; until then a failure must not surface as an unhandled rejection.
@@ -161,7 +172,7 @@ export class CaptureLoop {
   }
 
   /**
-   * Puts a picture in the clip, in capture order, with its slot's ripples and the time its slot and
+   * Puts a picture in the clip, in capture order, with its slot's marks and the time its slot and
    * the skipped ones after it show. No picture (nothing on the page was redrawn) is the last one again.
    */
   private place(png: Buffer | undefined, shown: Shown): void {
@@ -172,8 +183,8 @@ export class CaptureLoop {
     // baseline encodes every picture it takes, as it always did.)
     const picture = png && !(last && !this.everySlot && this.lastPng?.equals(png)) ? this.keep(png) : last?.picture;
     if (!picture) throw new Error('the browser returned no picture for the first frame');
-    if (last && picture === last.picture && sameRipples(shown.ripples, last.ripples)) shown.into = last;
-    else shown.into = this.frameOf(picture, shown.ripples);
+    if (last && picture === last.picture && sameMarks(shown.marks, last.marks)) shown.into = last;
+    else shown.into = this.frameOf(picture, shown.marks);
     shown.into.delayCs += shown.delayCs;
   }
 
@@ -242,40 +253,48 @@ export class CaptureLoop {
   }
 
   /**
-   * A frame of the clip: the picture, or a copy of it with the slot's ripples drawn on, made once the
-   * picture is decoded (during the capture, not the encode) and kept within the raw budget.
+   * A frame of the clip: the picture, with the slot's marks drawn on a copy of it whenever the
+   * encoder asks for its pixels (a copy per frame kept would double a render's memory: most frames
+   * have a pointer on them).
    */
-  private frameOf(picture: Picture, ripples: Ripple[]): Frame {
-    const layout = this.layout;
-    const compose = async () => {
-      const rgba = Buffer.from(await picture.rgba());
-      drawRipples(rgba, ripples, layout);
-      return rgba;
-    };
-    const box = rippleBox(ripples, layout);
-    if (!box) {
-      const frame: Frame = { delayCs: 0, picture, ripples, rgba: () => picture.rgba() };
-      this.frames.push(frame);
-      return frame;
-    }
-    let kept: Buffer | undefined;
-    const frame: Frame = { delayCs: 0, picture, ripples, rgba: async () => kept ?? (await compose()) };
-    const composed = picture.decoded.then(async () => {
-      const rgba = await compose();
-      // The picture was sampled without its ripples: their colours go into the palette's sample too.
-      const region = new Uint8Array(box.w * box.h * 4);
-      for (let y = 0; y < box.h; y++) {
-        const from = ((box.y + y) * layout.width + box.x) * 4;
-        region.set(rgba.subarray(from, from + box.w * 4), y * box.w * 4);
-      }
-      this.sampler.add(region);
-      if (this.retain(rgba)) kept = rgba;
-    });
-    // Awaited by decoded(); until then a failure must not surface as an unhandled rejection.
-    composed.catch(() => {});
-    this.pending.push(composed);
+  private frameOf(picture: Picture, marks: Marks): Frame {
+    const box = marksBox(marks, this.layout);
+    const frame: Frame = box
+      ? {
+          delayCs: 0,
+          picture,
+          marks,
+          rgba: async (canvas) => {
+            const [base, sprite] = await Promise.all([picture.rgba(), this.sprite]);
+            return this.compose(base, marks, sprite, canvas);
+          },
+        }
+      : { delayCs: 0, picture, marks, rgba: () => picture.rgba() };
     this.frames.push(frame);
+    if (box) {
+      // The picture was sampled without its marks: their colours go into the palette's sample too.
+      const sampled = Promise.all([picture.decoded.then(() => picture.rgba()), this.sprite]).then(([base, sprite]) => {
+        const rgba = (this.canvas = this.compose(base, marks, sprite, this.canvas));
+        const region = new Uint8Array(box.w * box.h * 4);
+        for (let y = 0; y < box.h; y++) {
+          const from = ((box.y + y) * this.layout.width + box.x) * 4;
+          region.set(rgba.subarray(from, from + box.w * 4), y * box.w * 4);
+        }
+        this.sampler.add(region);
+      });
+      // Awaited by decoded(); until then a failure must not surface as an unhandled rejection.
+      sampled.catch(() => {});
+      this.pending.push(sampled);
+    }
     return frame;
+  }
+
+  /** The picture with the marks drawn on it, in `canvas` when it has the picture's size. */
+  private compose(base: Uint8Array, marks: Marks, sprite: PointerSprite, canvas?: Uint8Array): Uint8Array {
+    const out = canvas?.length === base.length ? canvas : new Uint8Array(base.length);
+    out.set(base);
+    drawMarks(out, marks, this.layout, sprite);
+    return out;
   }
 
   /** Whether decoded pixels fit in the raw budget (and are now counted in it). */
@@ -287,13 +306,13 @@ export class CaptureLoop {
 }
 
 /**
- * The time on screen of the last capture: its slot and the skipped slots after it, and the ripples
+ * The time on screen of the last capture: its slot and the skipped slots after it, and the marks
  * drawn at its slot. Until its picture is placed the time collects here; then it goes to the GIF
- * frame that shows it (its own, or the one before when picture and ripples are the same).
+ * frame that shows it (its own, or the one before when picture and marks are the same).
  */
 interface Shown {
   delayCs: number;
-  ripples: Ripple[];
+  marks: Marks;
   into?: Frame;
 }
 

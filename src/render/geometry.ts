@@ -44,3 +44,26 @@ export function frameGeometry(viewport: { width: number; height: number }, width
     capture: { width: Math.round(width * scale), height: cFrame + cFooter, frameHeight: cFrame, footerHeight: cFooter, scale },
   };
 }
+
+/**
+ * Where Node's marks (click ripples, the pointer: marks.ts) land on a frame: its width in output
+ * pixels, the picture area above the footer, and output pixels per capture pixel (the player gives
+ * positions in capture pixels).
+ */
+export interface PictureLayout {
+  width: number;
+  frameHeight: number;
+  scale: number;
+}
+
+export function pictureLayout(g: FrameGeometry): PictureLayout {
+  return { width: g.width, frameHeight: g.frameHeight, scale: g.width / g.capture.width };
+}
+
+/** A rectangle of output pixels: [x, x + w) x [y, y + h). */
+export interface PixelBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}

@@ -35,6 +35,8 @@ export interface StepResult {
   motion: Motion;
   /** The clicks drawn on this frame (Node draws them: src/render/ripples.ts). */
   ripples: Ripple[];
+  /** Where the mouse pointer is drawn on this frame (Node draws it: src/render/pointer.ts); null: none (no position recorded yet, or a touch device, whose marker the page draws). */
+  pointer: Pointer | null;
   /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
   ms?: number;
 }
@@ -44,6 +46,16 @@ export interface Ripple {
   x: number;
   y: number;
   progress: number;
+}
+
+/**
+ * The mouse pointer as rrweb's Replayer places it: the box of its cursor image (rrweb's
+ * .replayer-mouse), whose top left corner is where the pointer is, in capture pixels.
+ */
+export interface Pointer {
+  x: number;
+  y: number;
+  size: number;
 }
 
 /** One window (tab) of the recording, for the player. */

@@ -1,4 +1,4 @@
-import type { FrameGeometry } from './geometry.js';
+import type { PictureLayout, PixelBox } from './geometry.js';
 import type { Ripple } from './player-protocol.js';
 
 /**
@@ -19,17 +19,6 @@ const START_DIAMETER = 14;
 const GROWTH = 34;
 const FADE = 0.8;
 
-/** Where ripples land on a frame: its size in output pixels, the picture area above the footer, and output pixels per capture pixel. */
-export interface RippleLayout {
-  width: number;
-  frameHeight: number;
-  scale: number;
-}
-
-export function rippleLayout(g: FrameGeometry): RippleLayout {
-  return { width: g.width, frameHeight: g.frameHeight, scale: g.width / g.capture.width };
-}
-
 export function sameRipples(a: readonly Ripple[], b: readonly Ripple[]): boolean {
   return a.length === b.length && a.every((r, i) => r.x === b[i]!.x && r.y === b[i]!.y && r.progress === b[i]!.progress);
 }
@@ -42,7 +31,7 @@ function circle(r: Ripple, scale: number): { cx: number; cy: number; outer: numb
 }
 
 /** The pixels a circle can touch, clipped to the picture area (not the footer): [x0, x1) x [y0, y1). */
-function pixelsOf(c: { cx: number; cy: number; outer: number }, layout: RippleLayout): { x0: number; y0: number; x1: number; y1: number } {
+function pixelsOf(c: { cx: number; cy: number; outer: number }, layout: PictureLayout): { x0: number; y0: number; x1: number; y1: number } {
   return {
     x0: Math.max(0, Math.floor(c.cx - c.outer - 1)),
     y0: Math.max(0, Math.floor(c.cy - c.outer - 1)),
@@ -52,7 +41,7 @@ function pixelsOf(c: { cx: number; cy: number; outer: number }, layout: RippleLa
 }
 
 /** The box the ripples cover on the picture (output pixels), or undefined when none shows. */
-export function rippleBox(ripples: readonly Ripple[], layout: RippleLayout): { x: number; y: number; w: number; h: number } | undefined {
+export function rippleBox(ripples: readonly Ripple[], layout: PictureLayout): PixelBox | undefined {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -Infinity;
@@ -71,7 +60,7 @@ export function rippleBox(ripples: readonly Ripple[], layout: RippleLayout): { x
  * Draws the ripples onto a frame's RGBA (`layout.width` pixels wide), in the picture area only.
  * Edges are anti-aliased by how much of each pixel the circle covers, as the browser's were.
  */
-export function drawRipples(rgba: Uint8Array, ripples: readonly Ripple[], layout: RippleLayout): void {
+export function drawRipples(rgba: Uint8Array, ripples: readonly Ripple[], layout: PictureLayout): void {
   const w = layout.width;
   for (const r of ripples) {
     const c = circle(r, layout.scale);

@@ -15,10 +15,14 @@ export interface BudgetReport {
   encodes: number;
 }
 
-/** One captured frame: how long it shows, and its pixels (kept raw, or decoded again on demand). */
+/**
+ * One captured frame: how long it shows, and its pixels (kept raw, or decoded again on demand). A
+ * frame may compose its pixels into `canvas` and return it: the encoder reads them before it asks
+ * for another frame's.
+ */
 export interface SourceFrame {
   delayCs: number;
-  rgba(): Promise<Uint8Array>;
+  rgba(canvas?: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface EncodeInput {
@@ -111,6 +115,8 @@ export class GifEncoder {
   private startsCs: number[] = [];
   /** Frames that changed nothing on screen in a lossless encode of every frame (none known before one). */
   private unchanged: boolean[] = [];
+  /** Where frames compose their pixels (SourceFrame.rgba): one buffer for the whole encode. */
+  private pixels: Uint8Array | undefined;
 
   /** Row ranges of the strip probes measure: four bands spread down the picture. */
   private readonly stripBands: [number, number][];
@@ -382,7 +388,7 @@ export class GifEncoder {
   private async strip(pal: Palettes, i: number): Promise<MappedFrame> {
     let index = pal.strips[i];
     if (!index) {
-      const rgba = await this.input.frames[i]!.rgba();
+      const rgba = await this.input.frames[i]!.rgba(this.canvas());
       const w = this.input.width;
       index = new Uint8Array(w * this.stripRows.length);
       let o = 0;
@@ -422,13 +428,17 @@ export class GifEncoder {
   private async mapped(pal: Palettes, i: number): Promise<MappedFrame> {
     const known = pal.mapped[i];
     if (known) return known;
-    const m = pal.mapper.map(await this.input.frames[i]!.rgba(), i === 0);
+    const m = pal.mapper.map(await this.input.frames[i]!.rgba(this.canvas()), i === 0);
     // Without a budget every frame is mapped once, for the one encode.
     if (this.input.maxBytes !== undefined && this.cachedBytes + m.index.length <= MAPPED_CACHE_BYTES) {
       pal.mapped[i] = m;
       this.cachedBytes += m.index.length;
     }
     return m;
+  }
+
+  private canvas(): Uint8Array {
+    return (this.pixels ??= new Uint8Array(this.input.width * this.input.height * 4));
   }
 
   get frameStarts(): number[] {
