@@ -140,6 +140,27 @@ class Player {
     });
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
     this.mouse = root.querySelector<HTMLElement>('.replayer-mouse');
+    const internals = this.replayer as unknown as { hoverElements?: (el: Element) => void };
+    if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(el);
+  }
+
+  /**
+   * rrweb's hover emulation (its hoverElements) with the same outcome, the element under the pointer
+   * and its ancestors carrying the ':hover' class its stylesheet rewrite matches, but changing only
+   * the classes that differ. rrweb takes the class off every element and puts it back on the new chain
+   * at each pointer position, which restyles the chain's dependents even when the pointer stayed over
+   * the same element: on a rustdoc page, 17-19 ms a step for a pointer that only moved
+   * (BENCHMARKS.md, stop 20), where the page must not change at all for Node to draw the pointer
+   * without a picture (src/render/pointer.ts).
+   */
+  private hovered: Element[] = [];
+  private hover(el: Element): void {
+    const chain: Element[] = [];
+    for (let e: Element | null = el; e; e = e.parentElement) chain.push(e);
+    const now = new Set(chain);
+    for (const e of this.hovered) if (!now.has(e)) e.classList.remove(':hover');
+    for (const e of chain) if (!e.classList.contains(':hover')) e.classList.add(':hover');
+    this.hovered = chain;
   }
 
   /** Scales the recorded viewport into the fixed picture area, letterboxed when its shape changes. */

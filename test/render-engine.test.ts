@@ -206,6 +206,10 @@ describe('frame capture', () => {
         await idle(400);
         await tab.mouse.move(1020, 560, { steps: 4 });
         await idle(800);
+        // And off it again (a last move later, so that the clip's last frame, which shows its end, is not the leaving one).
+        await tab.mouse.move(300, 700);
+        await idle(600);
+        await tab.mouse.move(310, 700);
       });
       const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
       const t0 = evs[0]!.timestamp;
@@ -250,13 +254,17 @@ describe('frame capture', () => {
       // The browser took pictures for the page and the hover, not for the pointer's 40 moves.
       expect(r.frames).toBeGreaterThan(wandering.length);
       expect(r.captured).toBeLessThan(8);
-      // On the button the hover colour shows, with the pointer over it.
-      const last = gif.frames[gif.frames.length - 1]!;
-      const px = (x: number, y: number) => Array.from(last.rgba.subarray((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
-      const [red, green] = px(940, 520);
+      // On the button the hover colour shows, with the pointer over it; off it, the button's own colour.
+      const colourAt = (f: ShownFrame, x: number, y: number) => Array.from(f.rgba.subarray((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
+      const leftAt = moves.find((m) => m.y === 700)!.ts;
+      const off = frameAt(gif, leftAt - t0 + 300);
+      const over = frameAt(gif, leftAt - t0 - 150);
+      const [red, green] = colourAt(over, 940, 520);
       expect(red).toBeGreaterThan(150);
       expect(green).toBeLessThan(90);
-      expect(dark(last, 1020 * k, 560 * k, 1040 * k, 580 * k)).toBeGreaterThan(8);
+      expect(dark(over, 1020 * k, 560 * k, 1040 * k, 580 * k)).toBeGreaterThan(8);
+      const [red2, green2] = colourAt(off, 940, 520);
+      expect(green2).toBeGreaterThan(red2! + 40);
     } finally {
       await site.close();
     }

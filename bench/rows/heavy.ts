@@ -10,10 +10,10 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading'): BenchRow {
   return {
-    name: which === 'rustdoc' ? 'heavy' : 'mdbook',
-    about: which === 'rustdoc' ? 'rustdoc (std docs) journey, 30 s moment: engine vs plain, median step, bytes, SSIM' : 'mdBook (Rust by Example) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
+    name: which === 'rustdoc' ? 'heavy' : which,
+    about: ABOUT[which],
     async run(ctx): Promise<RowReport> {
       const s = await ctx.sessions.get(which);
       const { startS, endS } = clipWindow(HEAVY_MOMENT.startS, HEAVY_MOMENT.endS, s.lengthS);
@@ -40,6 +40,7 @@ function heavyRow(which: 'rustdoc' | 'mdbook'): BenchRow {
         ...timingLines(rows),
         '',
         `engine / plain wall: ${ratio ?? 'not measured (--plain-runs 0)'} (target <= 0.1); wall ${e.wall_s} s (target <= 5 s); median step ${e.median_step_ms} ms over ${e.steps} steps (target <= 40 ms on rustdoc); ${e.bytes.toLocaleString('en')} bytes; SSIM mean ${e.ssim_mean}, min ${e.ssim_min} against live screenshots${e.ssim_ref_mean === null ? '' : `, mean ${e.ssim_ref_mean}, min ${e.ssim_ref_min} against the real-time rrweb replay`}`,
+        `pictures the browser took: ${e.captured} for ${e.frames} GIF frames`,
         ...momentLines(e),
       ];
       return { row: this.name, lines, figures: { recording: s.what, window: [startS, endS], engine_vs_plain_wall_ratio: ratio, table: rows } };
@@ -47,5 +48,12 @@ function heavyRow(which: 'rustdoc' | 'mdbook'): BenchRow {
   };
 }
 
+const ABOUT = {
+  rustdoc: 'rustdoc (std docs) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
+  mdbook: 'mdBook (Rust by Example) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
+  reading: 'reading the rustdoc Vec page with a wandering pointer, 30 s moment: engine vs plain, pictures per frame, bytes, SSIM',
+};
+
 export const rustdocRow = heavyRow('rustdoc');
 export const mdbookRow = heavyRow('mdbook');
+export const readingRow = heavyRow('reading');

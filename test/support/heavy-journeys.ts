@@ -167,8 +167,52 @@ export const bigdomJourney: Journey = async (ctx) => {
   await page.mouse.move(400, 300, { steps: 3 });
 };
 
-/** The journey for a heavy row: rustdoc or mdBook on the Rust docs, the generated site otherwise. */
-export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook'): { name: string; journey: Journey } {
+/**
+ * Someone reading a long page, as people do: the pointer wanders over the text most of the time (a
+ * position every 50 ms, passing over links), rests now and then, and the page is scrolled with the
+ * wheel between stretches of reading. The scripted journeys above move the pointer in one jump per
+ * action; this one moves it the way a person's hand does, which is what most recorded time looks like.
+ */
+function readingJourney(path: string): Journey {
+  return async (ctx) => {
+    const { page, origin, idle, wheel } = ctx;
+    const { shot } = helpers(ctx);
+    let t = 0;
+    /** The pointer drifting over the reading column for `ms`, along a smooth path that sweeps its lines. */
+    const wander = async (ms: number) => {
+      for (const end = t + ms; t < end; t += 50) {
+        const s = t / 1000;
+        await page.mouse.move(560 + 260 * Math.sin(s * 0.9) + 40 * Math.sin(s * 3.1), 420 + 200 * Math.sin(s * 0.37) + 25 * Math.cos(s * 2.3));
+        await idle(50);
+      }
+    };
+    await page.goto(`${origin}${path}`);
+    await shot('top');
+    await wander(5000);
+    await shot('reading-1');
+    await wheel(900, 9);
+    await wander(6000);
+    await shot('reading-2');
+    await wander(4000);
+    await wheel(1400, 14);
+    await wander(6000);
+    await shot('reading-3');
+    await wander(5000);
+    await wheel(-500, 5);
+    await wander(5000);
+    await shot('reading-4');
+    await wander(3000);
+    await idle(1000);
+  };
+}
+
+/** The journey for a heavy row: rustdoc or mdBook on the Rust docs, the generated site otherwise; `reading` on either. */
+export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook' | 'reading'): { name: string; journey: Journey } {
+  if (which === 'reading') {
+    return kind === 'bigdom'
+      ? { name: 'reading (a wandering pointer) on the big-DOM site', journey: readingJourney('/module/m3.html') }
+      : { name: 'reading (a wandering pointer) on the rustdoc Vec page', journey: readingJourney('/std/vec/struct.Vec.html') };
+  }
   if (kind === 'bigdom') return { name: 'big-DOM', journey: bigdomJourney };
   return which === 'rustdoc' ? { name: 'rustdoc (std)', journey: rustdocJourney } : { name: 'mdBook (Rust by Example)', journey: mdbookJourney };
 }
