@@ -11,7 +11,7 @@ const H = 150;
  * A page of text over white with a photo grid, scrolled in bursts (frames 8-20 and 28-36), still
  * otherwise, with a caret blinking: what a budget has to squeeze, in small.
  */
-function page(): { frames: SourceFrame[]; rgba: Uint8Array[] } {
+function page(): { frames: SourceFrame[]; rgba: Uint8Array[]; offsets: number[] } {
   let seed = 3;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const tall = H * 4;
@@ -41,7 +41,7 @@ function page(): { frames: SourceFrame[]; rgba: Uint8Array[] } {
     for (let i = 3; i < f.length; i += 4) f[i] = 255;
     return f;
   });
-  return { rgba, frames: rgba.map((f) => ({ delayCs: 10, rgba: async () => f })) };
+  return { rgba, offsets, frames: rgba.map((f) => ({ delayCs: 10, rgba: async () => f })) };
 }
 
 const clip = page();
@@ -179,6 +179,32 @@ describe('byte budget', () => {
         });
       if (out) expect(out.gif.length, `${share}`).toBeLessThanOrEqual(maxBytes);
     }
+  });
+});
+
+describe('frames that differ from the one before only in a box', () => {
+  // The caret's blink is the only change between frames of the same scroll offset, as a moved
+  // pointer or ripple is between frames of one picture (src/render/capture-loop.ts).
+  const caret = { x: 100, y: 40, w: 2, h: 12 };
+  const hinted: SourceFrame[] = clip.frames.map((f, k) => (k > 0 && clip.offsets[k] === clip.offsets[k - 1] ? { ...f, changedBox: caret } : f));
+  const encode = (frames: SourceFrame[], maxBytes?: number) => {
+    const sampler = new PaletteSampler();
+    for (const f of clip.rgba) sampler.add(f);
+    return new GifEncoder({ width: W, height: H, frames, sampler, fps: 10, maxBytes }).fit();
+  };
+
+  it('are mapped in that box only, and make the same GIF, lossless and squeezed into a budget', async () => {
+    expect(hinted.filter((f) => f.changedBox).length).toBeGreaterThan(15);
+    expect(Buffer.compare((await encode(hinted)).gif, lossless)).toBe(0);
+    for (const budget of [Math.round(lossless.length * 0.8), Math.round(lossless.length * 0.4)]) {
+      const plain = await encode(clip.frames, budget);
+      const withBoxes = await encode(hinted, budget);
+      expect(withBoxes.budget?.steps).toEqual(plain.budget?.steps);
+      expect(Buffer.compare(withBoxes.gif, plain.gif)).toBe(0);
+    }
+    // The box is what is mapped: one that misses the caret leaves its blink out.
+    const wrong = clip.frames.map((f, k) => (hinted[k]!.changedBox ? { ...f, changedBox: { x: 0, y: 0, w: 1, h: 1 } } : f));
+    expect(Buffer.compare((await encode(wrong)).gif, lossless)).not.toBe(0);
   });
 });
 

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import type { Clip, FrameSlot } from '../recording/clip.js';
 import { PaletteSampler } from './gif.js';
-import { pictureLayout, type FrameGeometry, type PictureLayout } from './geometry.js';
-import { drawMarks, marksBox, sameMarks, type Marks } from './marks.js';
+import { pictureLayout, type FrameGeometry, type PictureLayout, type PixelBox } from './geometry.js';
+import { drawMarks, marksBox, sameMarks, unionBox, type Marks } from './marks.js';
 import type { Motion, StepResult } from './player-protocol.js';
 import { pointerSprite, type PointerSprite } from './pointer.js';
 import type { ReplayPage } from './replay-page.js';
@@ -24,6 +24,8 @@ const STILL: Motion = { everyMs: null, nextStartTs: null };
 export interface CapturedFrame {
   delayCs: number;
   rgba(canvas?: Uint8Array): Promise<Uint8Array>;
+  /** Where it can differ from the frame before (the same picture, its marks moved); undefined: anywhere. */
+  changedBox?: PixelBox;
 }
 
 /** A picture the browser took, decoded once; frames that differ only by their marks share it. */
@@ -259,6 +261,8 @@ export class CaptureLoop {
    */
   private frameOf(picture: Picture, marks: Marks): Frame {
     const box = marksBox(marks, this.layout);
+    const last = this.frames[this.frames.length - 1];
+    const changedBox = last?.picture === picture ? unionBox(marksBox(last.marks, this.layout), box) : undefined;
     const frame: Frame = box
       ? {
           delayCs: 0,
@@ -268,8 +272,9 @@ export class CaptureLoop {
             const [base, sprite] = await Promise.all([picture.rgba(), this.sprite]);
             return this.compose(base, marks, sprite, canvas);
           },
+          changedBox,
         }
-      : { delayCs: 0, picture, marks, rgba: () => picture.rgba() };
+      : { delayCs: 0, picture, marks, rgba: () => picture.rgba(), changedBox };
     this.frames.push(frame);
     if (box) {
       // The picture was sampled without its marks: their colours go into the palette's sample too.

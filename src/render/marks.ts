@@ -20,7 +20,7 @@ export function sameMarks(a: Marks, b: Marks): boolean {
 
 /** The box the marks cover on the picture (output pixels), or undefined when nothing is drawn. */
 export function marksBox(m: Marks, layout: PictureLayout): PixelBox | undefined {
-  return union(rippleBox(m.ripples, layout), pointerBox(m.pointer, layout));
+  return unionBox(rippleBox(m.ripples, layout), pointerBox(m.pointer, layout));
 }
 
 /** Draws the marks onto a frame's RGBA (`layout.width` pixels wide). */
@@ -29,7 +29,8 @@ export function drawMarks(rgba: Uint8Array, m: Marks, layout: PictureLayout, spr
   drawPointer(rgba, m.pointer, layout, sprite);
 }
 
-function union(a: PixelBox | undefined, b: PixelBox | undefined): PixelBox | undefined {
+/** The smallest box holding both (either may be missing). */
+export function unionBox(a: PixelBox | undefined, b: PixelBox | undefined): PixelBox | undefined {
   if (!a || !b) return a ?? b;
   const x = Math.min(a.x, b.x);
   const y = Math.min(a.y, b.y);

@@ -23,6 +23,19 @@ export interface BudgetReport {
 export interface SourceFrame {
   delayCs: number;
   rgba(canvas?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Where this frame can differ from the one before it in the list (the same picture with a mark
+   * moved: only this box is mapped to the palette again); undefined: anywhere.
+   */
+  changedBox?: FrameBox;
+}
+
+/** A rectangle of a frame's pixels: [x, x + w) x [y, y + h). */
+export interface FrameBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 export interface EncodeInput {
@@ -148,13 +161,22 @@ export class GifEncoder {
     const sel = this.select(settings);
     const writer = new GifWriter(width, height, pal.table, { lossy: settings.lossy, localPalettes: pal.colors >= 256 });
     const inputBytes = new Array<number>(frames.length).fill(0);
+    let before: Mapped | undefined;
+    // The index array of a frame no longer needed: the next frame is mapped into it. Fresh memory
+    // costs more than the mapping on a machine slow to fault pages in (400 KB a frame at 800x500).
+    let spare: Uint8Array | undefined;
     for (let i = 0; i < frames.length; i++) {
       if (!sel.keep[i]) continue;
       // A turn of the event loop between frames: an encode is up to a second of work (a search for
       // the byte budget several), and meanwhile the browser closes and a worker's other renders and
       // its queue lock go on.
       await nextTurn();
-      writer.add(await this.mapped(pal, i), sel.delays[i]!);
+      const m = await this.mapped(pal, i, before, spare);
+      spare = undefined;
+      writer.add(m, sel.delays[i]!);
+      // The writer compares the next frame with this one; the one before is free unless cached.
+      if (before && pal.mapped[before.i] !== before.m) spare = before.m.index;
+      before = { i, m };
       inputBytes[i] = writer.stats.inputBytes.at(-1)!;
     }
     const gif = writer.finish();
@@ -425,10 +447,17 @@ export class GifEncoder {
     return p;
   }
 
-  private async mapped(pal: Palettes, i: number): Promise<MappedFrame> {
+  /**
+   * Frame i mapped to the palette (into `into` when given); only its changed box when `before` is
+   * the frame before it on the shared table.
+   */
+  private async mapped(pal: Palettes, i: number, before?: Mapped, into?: Uint8Array): Promise<MappedFrame> {
     const known = pal.mapped[i];
     if (known) return known;
-    const m = pal.mapper.map(await this.input.frames[i]!.rgba(this.canvas()), i === 0);
+    const frame = this.input.frames[i]!;
+    const rgba = await frame.rgba(this.canvas());
+    const box = frame.changedBox;
+    const m = box && before?.i === i - 1 && !before.m.local ? pal.mapper.remap(before.m, rgba, box, this.input.width, into) : pal.mapper.map(rgba, i === 0, into);
     // Without a budget every frame is mapped once, for the one encode.
     if (this.input.maxBytes !== undefined && this.cachedBytes + m.index.length <= MAPPED_CACHE_BYTES) {
       pal.mapped[i] = m;
@@ -444,6 +473,12 @@ export class GifEncoder {
   get frameStarts(): number[] {
     return this.startsCs;
   }
+}
+
+/** A frame as mapped in an encode, and its place in the input. */
+interface Mapped {
+  i: number;
+  m: MappedFrame;
 }
 
 /**

@@ -58,12 +58,29 @@ export class FrameMapper {
     private readonly localPalettes = true,
   ) {}
 
-  map(rgba: Uint8Array, first: boolean): MappedFrame {
-    const index = this.shared.map.map(rgba);
+  /** The frame's palette indices, written into `into` when given (an index array no frame needs any more). */
+  map(rgba: Uint8Array, first: boolean, into?: Uint8Array): MappedFrame {
+    const index = this.shared.map.map(rgba, into);
     if (first || !this.localPalettes || sampledError(rgba, index, this.shared.map.rgb) <= LOCAL_PALETTE_MSE) return { index, table: this.shared, local: false };
     // A page whose colours the shared palette misses (a navigation to a different design) gets its own.
     const table = new ColourTable(paletteFor(rgba, MAX_COLORS));
     return { index: table.map.map(rgba, index), table, local: true };
+  }
+
+  /**
+   * A frame that is `before` (mapped to the shared table) but within `box` (frames `width` pixels
+   * wide): only the box's pixels are looked up again. The shared palette served `before`, so it
+   * serves this frame too. Written into `into` when given, as map.
+   */
+  remap(before: MappedFrame, rgba: Uint8Array, box: { x: number; y: number; w: number; h: number }, width: number, into?: Uint8Array): MappedFrame {
+    const index = into ?? new Uint8Array(before.index.length);
+    index.set(before.index);
+    const map = this.shared.map;
+    for (let y = box.y; y < box.y + box.h; y++) {
+      const from = y * width + box.x;
+      map.map(rgba.subarray(from * 4, (from + box.w) * 4), index.subarray(from, from + box.w));
+    }
+    return { index, table: this.shared, local: false };
   }
 }
 
