@@ -19,6 +19,7 @@ interface ReplayerInternals {
   emitter?: { emit(type: string): void };
 }
 const ScrollSource = 3;
+const MouseMoveSource = 1;
 /** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
 const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */]);
 /** A display frame of the recorded page: changes within one are styled together, as the browser did. */
@@ -107,6 +108,12 @@ class Player {
   private offset = { x: 0, y: 0 };
   /** rrweb's cursor element: it places it (style left/top), Node draws it (pointerAt). */
   private readonly mouse: HTMLElement | null;
+  /**
+   * Whether the page may look different since the last step began: anything but the pointer moving
+   * over the same elements (Node draws the pointer) sets it. A step that leaves it false, with
+   * nothing moving by itself, is still (StepResult.still): Node draws no frame for it.
+   */
+  private changed = true;
 
   constructor(
     events: eventWithTime[],
@@ -158,14 +165,23 @@ class Player {
     const chain: Element[] = [];
     for (let e: Element | null = el; e; e = e.parentElement) chain.push(e);
     const now = new Set(chain);
-    for (const e of this.hovered) if (!now.has(e)) e.classList.remove(':hover');
-    for (const e of chain) if (!e.classList.contains(':hover')) e.classList.add(':hover');
+    for (const e of this.hovered) {
+      if (now.has(e)) continue;
+      e.classList.remove(':hover');
+      this.changed = true;
+    }
+    for (const e of chain) {
+      if (e.classList.contains(':hover')) continue;
+      e.classList.add(':hover');
+      this.changed = true;
+    }
     this.hovered = chain;
   }
 
   /** Scales the recorded viewport into the fixed picture area, letterboxed when its shape changes. */
   private fit({ width, height }: { width: number; height: number }): void {
     if (!(width > 0 && height > 0)) return;
+    this.changed = true;
     const s = Math.min(this.cfg.frameWidth / width, this.cfg.frameHeight / height);
     this.scale = s;
     this.offset = { x: (this.cfg.frameWidth - width * s) / 2, y: (this.cfg.frameHeight - height * s) / 2 };
@@ -191,6 +207,7 @@ class Player {
    * scroll on the new one, so each page is reached in its own seek.
    */
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
+    this.changed = false;
     for (const c of cuts) if (c < t) this.seek(c, t);
     this.seek(t, t);
     return this.settle(assetCapMs, t);
@@ -200,7 +217,22 @@ class Player {
   async settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const pending = await this.waitForAssets(assetCapMs);
     this.restoreScrolls();
-    return { pending, href: this.href, motion: this.motion(frameTs), ripples: this.ripplesAt(frameTs), pointer: this.pointerAt() };
+    this.noteLoads();
+    const motion = this.motion(frameTs);
+    const moving = motion.everyMs !== null || (motion.nextStartTs !== null && motion.nextStartTs <= frameTs);
+    const still = !this.changed && !moving;
+    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still };
+  }
+
+  /**
+   * Whatever the page fetched since the last look (an image or font that came in without an event:
+   * one not waited for, or off screen when asked for) may have changed it.
+   */
+  private noteLoads(): void {
+    const perf = this.iframe.contentWindow?.performance;
+    if (!perf?.getEntriesByType) return;
+    if (perf.getEntriesByType('resource').length > 0) this.changed = true;
+    perf.clearResourceTimings();
   }
 
   /**
@@ -213,6 +245,7 @@ class Player {
       let end = this.applied;
       while (end < this.events.length && this.events[end]!.timestamp < t) end++;
       this.track(end);
+      this.changed = true;
       this.replayer.pause(Math.max(0, t - this.firstTs));
       return;
     }
@@ -230,6 +263,7 @@ class Player {
       // it are applied forward, so animations start when their events happened.
       const upTo = canCast && snapshot >= 0 ? snapshot + 1 : canCast && !this.seeked ? this.firstSnapshotEnd(end) : end;
       this.track(upTo);
+      this.changed = true;
       this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
       this.seeked = true;
       this.known = new WeakSet();
@@ -297,8 +331,11 @@ class Player {
   private cast(e: eventWithTime, internals: Required<ReplayerInternals>): boolean {
     if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) return false;
     internals.getCastFn(e, true)();
-    if (e.type !== EventType.IncrementalSnapshot) return true;
-    return !QUIET_SOURCES.has((e.data as { source: number }).source);
+    const source = e.type === EventType.IncrementalSnapshot ? (e.data as { source: number }).source : undefined;
+    // A pointer move changes the page only through what it hovers (hover, at the flush).
+    if (source !== MouseMoveSource) this.changed = true;
+    if (source === undefined) return true;
+    return !QUIET_SOURCES.has(source);
   }
 
   /** What the events up to `end` tell us beyond the DOM: page URL and scroll positions. */
@@ -392,11 +429,13 @@ class Player {
       if (!node) continue;
       if (node.nodeType === Node.DOCUMENT_NODE) {
         if (win && (Math.round(win.scrollX) !== Math.round(s.x) || Math.round(win.scrollY) !== Math.round(s.y))) {
+          this.changed = true;
           win.scrollTo({ left: s.x, top: s.y, behavior: 'instant' });
         }
       } else if (node instanceof Element || (node as Element).scrollTo) {
         const el = node as Element;
         if (Math.round(el.scrollLeft) !== Math.round(s.x) || Math.round(el.scrollTop) !== Math.round(s.y)) {
+          this.changed = true;
           el.scrollTo({ left: s.x, top: s.y, behavior: 'instant' });
         }
       }
@@ -417,6 +456,8 @@ class Player {
         waits = this.pendingLoads();
       }
       if (waits.size === 0) return 0;
+      // Something is loading (or was, when it came in while we waited): the page may change.
+      this.changed = true;
       const left = deadline - performance.now();
       if (left <= 0) break;
       await Promise.race([Promise.allSettled(waits.values()), new Promise((r) => setTimeout(r, left))]);
@@ -556,11 +597,15 @@ class Show {
   }
 
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
+    const shown = this.current;
     const player = await this.playerAt(t);
     const r = await player.step(t, cuts, assetCapMs);
-    this.footerTime.textContent = `${clock(t - this.cfg.sessionStartTs)}`;
+    const time = clock(t - this.cfg.sessionStartTs);
+    // The footer's text, and which window is on screen, are the page's too.
+    const same = player === shown && this.footerTime.textContent === time && this.footerUrl.textContent === player.href;
+    this.footerTime.textContent = time;
     this.footerUrl.textContent = player.href;
-    return r;
+    return same ? r : { ...r, still: false };
   }
 
   settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
@@ -572,14 +617,16 @@ class Show {
 let show: Show | undefined;
 
 /**
- * Resolves once the frame after the last step has been drawn. Node captures that frame while it
- * already steps to the next slot (src/render/capture-loop.ts): a step given `afterFrame` waits for
- * this first, so its changes cannot reach the picture being taken. The animation-frame callback
+ * Resolves once the frame after the last step that was not still has been drawn. Node captures that
+ * frame while it already steps to the next slot (src/render/capture-loop.ts): a step given
+ * `afterFrame` waits for this first, so its changes cannot reach the picture being taken. The animation-frame callback
  * runs at the start of that frame's main-frame update, and the message after it once the update
  * (style, layout, paint, commit to the compositor) is done; the compositor then rasters and draws
  * from what was committed, while this thread is free to change the document again.
  */
 let drawn: Promise<void> = Promise.resolve();
+/** The last step sent, which the next one waits for. */
+let stepping: Promise<unknown> = Promise.resolve();
 
 function watchNextFrame(): void {
   drawn = new Promise((resolve) => {
@@ -598,7 +645,9 @@ function watchNextFrame(): void {
 async function timed(work: () => Promise<StepResult>): Promise<StepResult> {
   const from = performance.now();
   const r = await work();
-  watchNextFrame();
+  // Node draws no frame for a still step (capture-loop.ts): a step after it waits for the frame of
+  // the last step that was drawn.
+  if (!r.still) watchNextFrame();
   return { ...r, ms: performance.now() - from };
 }
 
@@ -619,12 +668,20 @@ const api = {
     const payload = JSON.parse(json) as PlayerPayload;
     show = new Show(payload.windows, JSON.parse(configJson) as PlayerConfig);
   },
-  /** `afterFrame`: Node is capturing the frame of the last step; wait until it is drawn before changing the page. */
-  async step(t: number, cuts: number[], assetCapMs: number, afterFrame = false): Promise<StepResult> {
+  /**
+   * `afterFrame`: Node is capturing the frame of the last step; wait until it is drawn before
+   * changing the page. Steps run one after another: Node sends the next slot's step before the
+   * answer to this one (capture-loop.ts, stepAhead).
+   */
+  step(t: number, cuts: number[], assetCapMs: number, afterFrame = false): Promise<StepResult> {
     const s = show;
     if (!s) throw new Error('player not initialised');
-    if (afterFrame) await drawn;
-    return timed(() => s.step(t, cuts, assetCapMs));
+    const run = stepping.then(async () => {
+      if (afterFrame) await drawn;
+      return timed(() => s.step(t, cuts, assetCapMs));
+    });
+    stepping = run.catch(() => {});
+    return run;
   },
   settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const s = show;

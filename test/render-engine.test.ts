@@ -251,9 +251,14 @@ describe('frame capture', () => {
       expect(checked).toBeGreaterThan(10);
       // Before the first position there is no pointer (rrweb would park its cursor in the top left corner).
       expect(dark(frameAt(gif, moves[0]!.ts - t0 - 200), 0, 0, 30 * k, 30 * k)).toBe(0);
-      // The browser took pictures for the page and the hover, not for the pointer's 40 moves.
+      // The browser took pictures for the page and the hover, not for the pointer's 40 moves; nor
+      // did it draw the frames of most of them (still steps), and drawing them changes nothing.
       expect(r.frames).toBeGreaterThan(wandering.length);
       expect(r.captured).toBeLessThan(8);
+      expect(r.timings.stillSlots).toBeGreaterThan(20);
+      const drawnAll = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser: beginFrame, stepAhead: false, skipStill: false });
+      expect(drawnAll.timings.stillSlots).toBe(0);
+      expect(Buffer.compare(drawnAll.gif, r.gif)).toBe(0);
       // On the button the hover colour shows, with the pointer over it; off it, the button's own colour.
       const colourAt = (f: ShownFrame, x: number, y: number) => Array.from(f.rgba.subarray((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
       const leftAt = moves.find((m) => m.y === 700)!.ts;

@@ -11,6 +11,8 @@ import type { RenderContext } from './types.js';
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
 const ASSET_WAIT_PER_RENDER_MS = 8000;
+/** Steps in flight ahead of the slot being captured (stepAhead). */
+const STEPS_IN_FLIGHT = 4;
 /** Decoded pictures kept in memory up to this; past it they are decoded again at encode time. */
 const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
 
@@ -49,6 +51,8 @@ export interface CaptureTimings {
   /** Steps sent while the frame before was captured (their time overlaps the capture's). */
   stepsAhead: number;
   captureMs: number;
+  /** Slots whose step changed nothing on the page but the pointer: no frame drawn by the browser. */
+  stillSlots: number;
 }
 
 /**
@@ -61,7 +65,7 @@ export interface CaptureTimings {
 export class CaptureLoop {
   readonly frames: Frame[] = [];
   readonly sampler = new PaletteSampler();
-  readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0 };
+  readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0, stillSlots: 0 };
   /** Pictures the browser returned (frames holds those that differ from the one before). */
   pictures = 0;
   private lastPng: Buffer | undefined;
@@ -75,8 +79,8 @@ export class CaptureLoop {
   /** The last capture's time on screen; and the placing of its picture, still under way. */
   private shown: Shown | undefined;
   private placing: Promise<void> = Promise.resolve();
-  /** The step to slot k, sent while the frame before it was captured (stepAhead). */
-  private ahead: { k: number; step: Promise<StepResult> } | undefined;
+  /** Steps sent before their slot's turn (stepAhead), by slot: always the next slots, in a row. */
+  private readonly ahead = new Map<number, Promise<StepResult>>();
 
   private readonly size: { width: number; height: number };
   private readonly layout: PictureLayout;
@@ -92,6 +96,8 @@ export class CaptureLoop {
     private readonly everySlot: boolean,
     /** Whether a step may be sent while the frame before it is captured (stepAhead). */
     private readonly stepsAhead = true,
+    /** Whether a still step (StepResult.still) is spared its frame. */
+    private readonly skipStill = true,
   ) {
     this.size = { width: geometry.width, height: geometry.height };
     this.layout = pictureLayout(geometry);
@@ -106,7 +112,7 @@ export class CaptureLoop {
       this.page.signal.throwIfAborted();
       const slot = this.clip.frames[k]!;
       const shown = this.shown;
-      if (shown && !this.everySlot && this.ahead?.k !== k && !this.changes(slot)) {
+      if (shown && !this.everySlot && !this.ahead.has(k) && !this.changes(slot)) {
         lengthen(shown, slot.delayCs);
       } else {
         await this.captureSlot(k);
@@ -141,9 +147,13 @@ export class CaptureLoop {
     const slot = this.clip.frames[k]!;
     const waitedFrom = performance.now();
     const at = this.at(slot);
-    const ahead = this.ahead?.k === k ? this.ahead.step : undefined;
-    this.ahead = undefined;
-    const { step, ownMs } = await this.bringTo(slot, at, waitedFrom, ahead);
+    const ahead = this.ahead.get(k);
+    this.ahead.delete(k);
+    const sent = ahead ?? this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), at);
+    // The next slots' steps go out behind this one: each waits in the page for the frame of the step
+    // before it if that one is drawn, and runs at once if it is still (a pointer that only moved).
+    this.stepAhead(k + 1);
+    const { step, ownMs } = await this.bringTo(slot, at, waitedFrom, sent, ahead !== undefined);
     const replayed = performance.now();
     // The first step replays the page's history up to the window: that is setup, paid once.
     if (k === 0) this.timings.firstStepMs = replayed - waitedFrom;
@@ -157,6 +167,19 @@ export class CaptureLoop {
     this.seenActivity = this.page.proxy.activity;
     this.motion = step.motion;
     this.lastCaptureTs = slot.seekTs;
+    const shown: Shown = { delayCs: slot.delayCs, marks: { ripples: step.ripples, pointer: step.pointer } };
+    if (step.still && this.skipStill && this.shown && !this.everySlot) {
+      // Nothing changed on the page but the pointer: the browser would redraw nothing, so it is not
+      // asked to; the frame is the last picture with this slot's marks.
+      this.shown = shown;
+      const placing = this.placing.then(() => this.place(undefined, shown));
+      placing.catch(() => {});
+      this.placing = placing;
+      this.timings.stillSlots++;
+      this.timings.captureMs += performance.now() - replayed;
+      this.stepAhead(k + 1);
+      return;
+    }
     const drawing = this.page.draw(slot.seekTs - this.clip.startTs, at);
     this.stepAhead(k + 1);
     const drawn = await drawing;
@@ -165,7 +188,6 @@ export class CaptureLoop {
     // must be in first (FrameSource.draw).
     await this.placing;
     this.timings.captureMs += performance.now() - replayed;
-    const shown: Shown = { delayCs: slot.delayCs, marks: { ripples: step.ripples, pointer: step.pointer } };
     this.shown = shown;
     const placing = drawn.picture.then((png) => this.place(png, shown));
     // Awaited at the next capture or the end of the run; until then a failure must not surface as an unhandled rejection.
@@ -192,19 +214,26 @@ export class CaptureLoop {
 
   /**
    * While a frame is captured (drawn, copied and encoded by the browser's compositor and its main
-   * process), the page's own thread is free: the step to the next slot is sent then, when that slot
-   * is captured whatever happens meanwhile (an event lands in it, or something on screen moves),
-   * so the pictures are the ones taken one step at a time. Only under begin-frame control: there
-   * the page draws nothing until told, and the step waits for the frame being captured to be drawn.
+   * process), the page's own thread is free: the steps to the next slots are sent then, when those
+   * slots are captured whatever happens meanwhile (an event lands in them, or something on screen
+   * moves), so the pictures are the ones taken one step at a time. Only under begin-frame control:
+   * there the page draws nothing until told, and each step waits in the page for the one before it
+   * and for that one's frame to be drawn (none is for a still step). Up to STEPS_IN_FLIGHT of them,
+   * sent in slot order from `from`, the next slot to capture, and stopping at a slot that is not due
+   * yet: a run of still steps (a pointer moving over a page) then costs the page's work, not a round
+   * trip each.
    */
-  private stepAhead(k: number): void {
-    const slot = this.clip.frames[k];
-    if (!slot || !this.stepsAhead || this.everySlot || this.page.source.kind !== 'begin-frame' || this.page.proxy.inflight > 0) return;
-    if (!this.due(slot)) return;
-    const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
-    // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
-    step.catch(() => {});
-    this.ahead = { k, step };
+  private stepAhead(from: number): void {
+    if (!this.stepsAhead || this.everySlot || this.page.source.kind !== 'begin-frame') return;
+    for (let k = from; k < from + STEPS_IN_FLIGHT; k++) {
+      if (this.ahead.has(k)) continue;
+      const slot = this.clip.frames[k];
+      if (!slot || this.page.proxy.inflight > 0 || !this.due(slot)) return;
+      const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
+      // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
+      step.catch(() => {});
+      this.ahead.set(k, step);
+    }
   }
 
   private at(slot: FrameSlot): string {
@@ -216,15 +245,16 @@ export class CaptureLoop {
    * frame's cap). `ownMs`: how long that took; for a step sent ahead, which ran while the last frame
    * was captured, the page's own measure of it plus any settling after.
    */
-  private async bringTo(slot: FrameSlot, at: string, from: number, sent?: Promise<StepResult>): Promise<{ step: StepResult; ownMs: number }> {
+  private async bringTo(slot: FrameSlot, at: string, from: number, sent: Promise<StepResult>, sentAhead: boolean): Promise<{ step: StepResult; ownMs: number }> {
     const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget);
     const proxy = this.page.proxy;
-    let step = await (sent ?? this.page.step(slot.seekTs, slot.cuts, cap, at));
+    let step = await sent;
     const stepped = performance.now();
-    const sentMs = sent ? step.ms : undefined;
+    const sentMs = sentAhead ? step.ms : undefined;
     // Requests the page made show up here; once they land, the page needs a moment to use them
-    // (decode a font, lay out again), so settle again before the picture.
-    for (let round = 0; round < 3 && proxy.inflight > 0; round++) {
+    // (decode a font, lay out again), so settle again before the picture. Not after a still step:
+    // nothing it shows is loading, no frame is drawn for it, and the next step may already have run.
+    for (let round = 0; round < 3 && proxy.inflight > 0 && !step.still; round++) {
       const left = cap - (performance.now() - from);
       if (left <= 0) break;
       await proxy.waitIdle(left);

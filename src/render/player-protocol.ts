@@ -37,6 +37,13 @@ export interface StepResult {
   ripples: Ripple[];
   /** Where the mouse pointer is drawn on this frame (Node draws it: src/render/pointer.ts); null: none (no position recorded yet, or a touch device, whose marker the page draws). */
   pointer: Pointer | null;
+  /**
+   * Nothing on the page changed since the step began but the pointer's position, which Node draws:
+   * no event but pointer moves, the same elements hovered, no scroll put back, nothing loaded or
+   * loading, nothing moving by itself, the same window and footer. Node draws no frame for it, and
+   * the page then does not wait for one before the next step.
+   */
+  still: boolean;
   /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
   ms?: number;
 }

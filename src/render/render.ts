@@ -25,7 +25,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
   const close = () => (closing ??= page.close());
   try {
     const initMs = performance.now() - page.launchedAt;
-    const loop = new CaptureLoop(page, clip, geometry, plain, ctx.stepAhead ?? true);
+    const loop = new CaptureLoop(page, clip, geometry, plain, ctx.stepAhead ?? true, ctx.skipStill ?? true);
     await loop.run(ctx.onProgress);
 
     const encodeFrom = performance.now();
@@ -66,6 +66,7 @@ function timingsOf(launchMs: number, initMs: number, t: CaptureTimings, encodeMs
     encodeMs: Math.round(encodeMs),
     steps: t.stepMs.length,
     stepsAhead: t.stepsAhead,
+    stillSlots: t.stillSlots,
     stepMedianMs: +median(t.stepMs).toFixed(1),
     captureFallbacks,
   };

@@ -180,7 +180,7 @@ export class ReplayPage {
       const why = (r.exceptionDetails.exception?.description ?? r.exceptionDetails.text).split('\n')[0];
       throw new InputError(`the recording cannot be replayed (${name} at ${at}): ${why}`);
     }
-    return r.result.value ?? { pending: 0, href: '', motion: NO_MOTION, ripples: [], pointer: null };
+    return r.result.value ?? { pending: 0, href: '', motion: NO_MOTION, ripples: [], pointer: null, still: false };
   }
 }
 

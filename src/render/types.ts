@@ -57,6 +57,12 @@ export interface RenderContext {
    * tests hold the default to. Default true.
    */
   stepAhead?: boolean;
+  /**
+   * false: the browser draws a frame for still steps too (CaptureLoop: a step that changed nothing
+   * but the pointer), and finds nothing redrawn; with stepAhead false, the reference the tests hold
+   * the default to. Default true.
+   */
+  skipStill?: boolean;
 }
 
 export interface RenderResult {
@@ -97,6 +103,8 @@ export interface RenderResult {
     steps: number;
     /** Of those, steps sent while the frame before was captured (replayMs counts only the wait left after the capture). */
     stepsAhead: number;
+    /** Of those, steps that changed nothing on the page but the pointer: the browser drew no frame for them. */
+    stillSlots: number;
     stepMedianMs: number;
     /** Pictures the screencast did not deliver in time, taken by a begin-frame screenshot instead (0 normally). */
     captureFallbacks: number;
