@@ -220,8 +220,16 @@ class Player {
     this.noteLoads();
     const motion = this.motion(frameTs);
     const moving = motion.everyMs !== null || (motion.nextStartTs !== null && motion.nextStartTs <= frameTs);
-    const still = !this.changed && !moving;
+    const still = !this.changed && !moving && !this.videoPlaying();
     return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still };
+  }
+
+  /** A playing video changes the page with every frame the browser draws. */
+  private videoPlaying(): boolean {
+    const videos = this.iframe.contentDocument?.getElementsByTagName('video');
+    if (!videos) return false;
+    for (const v of Array.from(videos)) if (!v.paused && !v.ended) return true;
+    return false;
   }
 
   /**
