@@ -114,6 +114,8 @@ class Player {
    * nothing moving by itself, is still (StepResult.still): Node draws no frame for it.
    */
   private changed = true;
+  /** The elements hover() gave the ':hover' class: the one under the pointer and its ancestors. */
+  private hovered: Element[] = [];
 
   constructor(
     events: eventWithTime[],
@@ -160,7 +162,6 @@ class Player {
    * (BENCHMARKS.md, stop 20), where the page must not change at all for Node to draw the pointer
    * without a picture (src/render/pointer.ts).
    */
-  private hovered: Element[] = [];
   private hover(el: Element): void {
     const chain: Element[] = [];
     for (let e: Element | null = el; e; e = e.parentElement) chain.push(e);
@@ -219,7 +220,9 @@ class Player {
     this.restoreScrolls();
     this.noteLoads();
     const motion = this.motion(frameTs);
-    const moving = motion.everyMs !== null || (motion.nextStartTs !== null && motion.nextStartTs <= frameTs);
+    // An animation waiting for its delay (or between equal keyframes) is not still either: the page's
+    // animation clock only moves on with the frames drawn, so with none drawn it would wait forever.
+    const moving = motion.everyMs !== null || motion.nextStartTs !== null;
     const still = !this.changed && !moving && !this.videoPlaying();
     return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still };
   }

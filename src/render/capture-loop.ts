@@ -152,7 +152,7 @@ export class CaptureLoop {
     const sent = ahead ?? this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), at);
     // The next slots' steps go out behind this one: each waits in the page for the frame of the step
     // before it if that one is drawn, and runs at once if it is still (a pointer that only moved).
-    this.stepAhead(k + 1);
+    this.stepAhead(k + 1, false);
     const { step, ownMs } = await this.bringTo(slot, at, waitedFrom, sent, ahead !== undefined);
     const replayed = performance.now();
     // The first step replays the page's history up to the window: that is setup, paid once.
@@ -177,11 +177,11 @@ export class CaptureLoop {
       this.placing = placing;
       this.timings.stillSlots++;
       this.timings.captureMs += performance.now() - replayed;
-      this.stepAhead(k + 1);
+      this.stepAhead(k + 1, true);
       return;
     }
     const drawing = this.page.draw(slot.seekTs - this.clip.startTs, at);
-    this.stepAhead(k + 1);
+    this.stepAhead(k + 1, true);
     const drawn = await drawing;
     // The next frame is drawn while this one's picture is on its way (the browser encodes it while
     // it draws; 30 s moments 4-10 % faster, medians of 8 pairs, BENCHMARKS.md); the picture before
@@ -221,14 +221,18 @@ export class CaptureLoop {
    * and for that one's frame to be drawn (none is for a still step). Up to STEPS_IN_FLIGHT of them,
    * sent in slot order from `from`, the next slot to capture, and stopping at a slot that is not due
    * yet: a run of still steps (a pointer moving over a page) then costs the page's work, not a round
-   * trip each.
+   * trip each. Whether a slot is due for motion or loading depends on the steps before it, so only
+   * slots with events of their own are sent past the first, and the first only when `known` (the
+   * slot before it has its step's answer).
    */
-  private stepAhead(from: number): void {
-    if (!this.stepsAhead || this.everySlot || this.page.source.kind !== 'begin-frame') return;
+  private stepAhead(from: number, known: boolean): void {
+    // A still step's frame is not awaited in the page (player.ts, timed): drawing it anyway (skipStill
+    // false) with the next step already sent would picture that next step.
+    if (!this.stepsAhead || !this.skipStill || this.everySlot || this.page.source.kind !== 'begin-frame') return;
     for (let k = from; k < from + STEPS_IN_FLIGHT; k++) {
       if (this.ahead.has(k)) continue;
       const slot = this.clip.frames[k];
-      if (!slot || this.page.proxy.inflight > 0 || !this.due(slot)) return;
+      if (!slot || this.page.proxy.inflight > 0 || !(k === from && known ? this.due(slot) : slot.dirty)) return;
       const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
       // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
       step.catch(() => {});

@@ -40,7 +40,8 @@ export interface StepResult {
   /**
    * Nothing on the page changed since the step began but the pointer's position, which Node draws:
    * no event but pointer moves, the same elements hovered, no scroll put back, nothing loaded or
-   * loading, nothing moving by itself (animations, a playing video), the same window and footer. Node draws no frame for it, and
+   * loading, nothing moving by itself or waiting to (animations, a playing video), the same window
+   * and footer. Node draws no frame for it, and
    * the page then does not wait for one before the next step.
    */
   still: boolean;

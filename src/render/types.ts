@@ -59,8 +59,8 @@ export interface RenderContext {
   stepAhead?: boolean;
   /**
    * false: the browser draws a frame for still steps too (CaptureLoop: a step that changed nothing
-   * but the pointer), and finds nothing redrawn; with stepAhead false, the reference the tests hold
-   * the default to. Default true.
+   * but the pointer), and finds nothing redrawn; no step is then sent ahead (stepAhead). The
+   * reference the tests hold the default to. Default true.
    */
   skipStill?: boolean;
 }
