@@ -164,7 +164,8 @@ class Player {
    */
   private hover(el: Element): void {
     const chain: Element[] = [];
-    for (let e: Element | null = el; e; e = e.parentElement) chain.push(e);
+    // The target can be a text node or a document (rrweb keeps the nodes with a class list, as here).
+    for (let e: Element | null = el; e; e = e.parentElement) if (e.classList) chain.push(e);
     const now = new Set(chain);
     for (const e of this.hovered) {
       if (now.has(e)) continue;

@@ -55,8 +55,12 @@ describe('replay-rasterizer render', () => {
     expect(decoded.durationMs).toBe(6500);
     expect(summary.duration_s).toBe(6.5);
     expect(summary.frames).toBe(decoded.frames.length);
-    expect(Number(summary.captured)).toBeGreaterThanOrEqual(Number(summary.frames));
+    // Pictures the browser took: not one for each of the 65 slots. Frames written can outnumber
+    // them (Node draws the pointer and ripples on the last picture) or not (a picture like the last
+    // one is not written again).
+    expect(Number(summary.captured)).toBeGreaterThan(0);
     expect(Number(summary.captured)).toBeLessThan(65);
+    expect(Number(summary.frames)).toBeLessThanOrEqual(65);
     // No --max-bytes: the CLI has no budget.
     expect(summary).toMatchObject({ max_bytes: null, budget_steps: null });
   });
