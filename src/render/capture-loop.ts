@@ -85,7 +85,7 @@ export class CaptureLoop {
   private readonly size: { width: number; height: number };
   private readonly layout: PictureLayout;
   private readonly sprite: Promise<PointerSprite>;
-  /** Where a frame is composed to sample its marks' colours (one at a time: see sampleMarks). */
+  /** Where a frame's marks are drawn to sample their colours (frameOf; one frame at a time). */
   private canvas: Uint8Array | undefined;
 
   constructor(
@@ -172,9 +172,7 @@ export class CaptureLoop {
       // Nothing changed on the page but the pointer: the browser would redraw nothing, so it is not
       // asked to; the frame is the last picture with this slot's marks.
       this.shown = shown;
-      const placing = this.placing.then(() => this.place(undefined, shown));
-      placing.catch(() => {});
-      this.placing = placing;
+      this.placeNext(this.placing.then(() => this.place(undefined, shown)));
       this.timings.stillSlots++;
       this.timings.captureMs += performance.now() - replayed;
       this.stepAhead(k + 1, true);
@@ -189,7 +187,11 @@ export class CaptureLoop {
     await this.placing;
     this.timings.captureMs += performance.now() - replayed;
     this.shown = shown;
-    const placing = drawn.picture.then((png) => this.place(png, shown));
+    this.placeNext(drawn.picture.then((png) => this.place(png, shown)));
+  }
+
+  /** The placing of the latest slot's frame, which the next capture and the end of the run wait for. */
+  private placeNext(placing: Promise<void>): void {
     // Awaited at the next capture or the end of the run; until then a failure must not surface as an unhandled rejection.
     placing.catch(() => {});
     this.placing = placing;
@@ -313,7 +315,8 @@ export class CaptureLoop {
     if (box) {
       // The picture was sampled without its marks: their colours go into the palette's sample too.
       const sampled = Promise.all([picture.decoded.then(() => picture.rgba()), this.sprite]).then(([base, sprite]) => {
-        const rgba = (this.canvas = this.compose(base, marks, sprite, this.canvas));
+        // Only the rows the marks touch are copied: the rest of the canvas is not read.
+        const rgba = (this.canvas = this.compose(base, marks, sprite, this.canvas, box));
         const region = new Uint8Array(box.w * box.h * 4);
         for (let y = 0; y < box.h; y++) {
           const from = ((box.y + y) * this.layout.width + box.x) * 4;
@@ -328,10 +331,15 @@ export class CaptureLoop {
     return frame;
   }
 
-  /** The picture with the marks drawn on it, in `canvas` when it has the picture's size. */
-  private compose(base: Uint8Array, marks: Marks, sprite: PointerSprite, canvas?: Uint8Array): Uint8Array {
+  /**
+   * The picture with the marks drawn on it, in `canvas` when it has the picture's size; only the rows
+   * of `rows` (the marks' box) when given.
+   */
+  private compose(base: Uint8Array, marks: Marks, sprite: PointerSprite, canvas?: Uint8Array, rows?: PixelBox): Uint8Array {
     const out = canvas?.length === base.length ? canvas : new Uint8Array(base.length);
-    out.set(base);
+    const rowBytes = this.layout.width * 4;
+    if (rows) out.set(base.subarray(rows.y * rowBytes, (rows.y + rows.h) * rowBytes), rows.y * rowBytes);
+    else out.set(base);
     drawMarks(out, marks, this.layout, sprite);
     return out;
   }

@@ -106,13 +106,19 @@ export function drawPointer(rgba: Uint8Array, p: Pointer | null, layout: Picture
 
 /** Mean premultiplied RGBA of the image over [u0, u1) x [v0, v1) (sprite pixels; outside it counts as transparent). */
 function areaMean(sprite: PointerSprite, u0: number, v0: number, u1: number, v1: number, area: number, out: Float64Array): void {
-  for (let c = 0; c < 4; c++) {
-    out[c] = (sumTo(sprite, u1, v1, c) - sumTo(sprite, u0, v1, c) - sumTo(sprite, u1, v0, c) + sumTo(sprite, u0, v0, c)) / area;
-  }
+  out.fill(0);
+  addSumTo(sprite, u1, v1, 1, out);
+  addSumTo(sprite, u0, v1, -1, out);
+  addSumTo(sprite, u1, v0, -1, out);
+  addSumTo(sprite, u0, v0, 1, out);
+  for (let c = 0; c < 4; c++) out[c]! /= area;
 }
 
-/** The image's sum over [0, u) x [0, v): the table interpolated bilinearly, which is exact for an image of constant pixels. */
-function sumTo(sprite: PointerSprite, u: number, v: number, c: number): number {
+/**
+ * Adds `sign` times the image's sum over [0, u) x [0, v), all four channels, to `out`: the table
+ * interpolated bilinearly, which is exact for an image of constant pixels.
+ */
+function addSumTo(sprite: PointerSprite, u: number, v: number, sign: number, out: Float64Array): void {
   const n = sprite.side;
   u = u <= 0 ? 0 : u >= n ? n : u;
   v = v <= 0 ? 0 : v >= n ? n : v;
@@ -122,9 +128,13 @@ function sumTo(sprite: PointerSprite, u: number, v: number, c: number): number {
   const fv = v - j;
   const w = n + 1;
   const t = sprite.sums;
-  const a = t[(j * w + i) * 4 + c]!;
-  const b = t[(j * w + i + 1) * 4 + c]!;
-  const d = t[((j + 1) * w + i) * 4 + c]!;
-  const e = t[((j + 1) * w + i + 1) * 4 + c]!;
-  return a + (b - a) * fu + (d - a) * fv + (a - b - d + e) * fu * fv;
+  const pa = (j * w + i) * 4;
+  const pd = pa + w * 4;
+  for (let c = 0; c < 4; c++) {
+    const a = t[pa + c]!;
+    const b = t[pa + 4 + c]!;
+    const d = t[pd + c]!;
+    const e = t[pd + 4 + c]!;
+    out[c]! += sign * (a + (b - a) * fu + (d - a) * fv + (a - b - d + e) * fu * fv);
+  }
 }
