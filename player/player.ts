@@ -5,7 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import type { Motion, PlayerConfig, PlayerPayload, PlayerWindow, Pointer, Ripple, StepResult } from '../src/render/player-protocol.js';
+import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult } from '../src/render/player-protocol.js';
 
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
@@ -38,6 +38,19 @@ interface Scroll {
   y: number;
 }
 
+/** An image the asset proxy found animated (ANIMATED_IMAGE_TIMING), by URL. */
+interface AnimatedImage {
+  loopMs: number;
+  frames: number;
+  /** 0: forever. */
+  plays: number;
+  /** Replay time it was first seen on screen, where Chromium starts playing it. */
+  firstSeenTs?: number;
+}
+
+/** Pseudo-elements in a selector: their host element is what carries the image on screen. */
+const PSEUDO_ELEMENT = /::?(before|after|marker|backdrop|placeholder|first-line|first-letter|selection)\b/gi;
+
 function earliest(a: number | null, b: number): number {
   return a === null ? b : Math.min(a, b);
 }
@@ -64,6 +77,13 @@ const FINITE_FRAMES_PER_RUN = 30;
 const INFINITE_EVERY_MS = 400;
 const SMALL_EVERY_MS = 800;
 const SMALL_AREA_PX = 64 * 64;
+/**
+ * An animated image whose frames last this long or more on average is drawn at every slot (a picture
+ * only where its frame changed), so each frame shows on time; a faster one is sampled by its size.
+ * Sampled sparsely, Chromium's image animation (cc's ImageAnimationController) restarts a first pass
+ * it fell behind on, so a slow slideshow would show its frames late.
+ */
+const SLOW_IMAGE_FRAME_MS = 200;
 
 /**
  * Whether a keyframe animation is between two equal keyframes now, and for how much longer (ms of
@@ -116,6 +136,10 @@ class Player {
   private changed = true;
   /** The elements hover() gave the ':hover' class: the one under the pointer and its ancestors. */
   private hovered: Element[] = [];
+  /** Animated images the page loaded, by URL (noteLoads). */
+  private animatedImages = new Map<string, AnimatedImage>();
+  /** Selectors of the style rules that name each animated image (cssUsers), while no step changed the page. */
+  private imageSelectors: Map<string, string[]> | undefined;
 
   constructor(
     events: eventWithTime[],
@@ -243,7 +267,14 @@ class Player {
   private noteLoads(): void {
     const perf = this.iframe.contentWindow?.performance;
     if (!perf?.getEntriesByType) return;
-    if (perf.getEntriesByType('resource').length > 0) this.changed = true;
+    const entries = perf.getEntriesByType('resource') as PerformanceResourceTiming[];
+    if (entries.length > 0) this.changed = true;
+    for (const e of entries) {
+      const t = e.serverTiming?.find((s) => s.name === ANIMATED_IMAGE_TIMING);
+      if (!t || this.animatedImages.has(e.name)) continue;
+      const [plays, frames] = t.description.split(' ').map(Number);
+      this.animatedImages.set(e.name, { loopMs: t.duration, plays: plays || 0, frames: frames || 2 });
+    }
     perf.clearResourceTimings();
   }
 
@@ -430,6 +461,84 @@ class Player {
       else if (hold.hasHolds) every(0);
       else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
+    this.imageMotion(doc, frameTs, vw, vh, every);
+    return out;
+  }
+
+  /**
+   * Animated images on screen (a GIF spinner, an animated WebP banner) move as the browser plays them
+   * on the frame clock, with no event and no animation the page can see: each is sampled as an
+   * infinite animation of its size is. One that plays a set number of times is sampled until it has,
+   * counted from the first frame it was seen on screen.
+   */
+  private imageMotion(doc: Document, frameTs: number, vw: number, vh: number, every: (ms: number) => void): void {
+    if (this.animatedImages.size === 0) return;
+    for (const [el, url] of this.animatedImageUsers(doc)) {
+      const a = this.animatedImages.get(url)!;
+      const box = el.getBoundingClientRect();
+      if (box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || box.width === 0 || box.height === 0) continue;
+      if (!shown(el)) continue;
+      a.firstSeenTs ??= frameTs;
+      if (a.plays > 0 && frameTs - a.firstSeenTs >= a.loopMs * a.plays) continue;
+      // A slow one (a slideshow, a blinking badge) at every slot: the browser then draws its frames on
+      // time, and a slot where it did not change is no picture. A fast one as an infinite animation.
+      const frameMs = a.loopMs / a.frames;
+      every(frameMs >= SLOW_IMAGE_FRAME_MS ? 0 : box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
+    }
+  }
+
+  /** The elements that show an animated image: images of that URL, and elements styled with it (CSS backgrounds). */
+  private animatedImageUsers(doc: Document): [Element, string][] {
+    const out: [Element, string][] = [];
+    for (const img of Array.from(doc.images)) {
+      const url = img.currentSrc || img.src;
+      if (this.animatedImages.has(url)) out.push([img, url]);
+    }
+    // Style rules are looked through again only after a step that changed the page.
+    if (this.changed || !this.imageSelectors) this.imageSelectors = this.cssUsers(doc);
+    for (const [url, selectors] of this.imageSelectors) {
+      for (const selector of selectors) {
+        try {
+          for (const el of Array.from(doc.querySelectorAll(selector))) out.push([el, url]);
+        } catch {
+          // A selector this browser reads in a sheet but not in querySelectorAll: not followed.
+        }
+      }
+    }
+    const paths = new Map([...this.animatedImages.keys()].map((url) => [pathOf(url), url]));
+    for (const el of Array.from(doc.querySelectorAll('[style]'))) {
+      const style = el.getAttribute('style') ?? '';
+      for (const [path, url] of paths) if (style.includes(path)) out.push([el, url]);
+    }
+    return out;
+  }
+
+  /** For each animated image, the selectors of the style rules that name it (by path: a sheet may name it relatively). */
+  private cssUsers(doc: Document): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const paths = [...this.animatedImages.keys()].map((url) => [url, pathOf(url)] as const);
+    const visit = (rules: CSSRuleList) => {
+      for (const rule of Array.from(rules)) {
+        if (rule instanceof CSSStyleRule) {
+          const text = rule.style.cssText;
+          for (const [url, path] of paths) {
+            if (!text.includes(path)) continue;
+            const list = out.get(url) ?? [];
+            list.push(rule.selectorText.replace(PSEUDO_ELEMENT, ''));
+            out.set(url, list);
+          }
+        }
+        const nested = (rule as CSSGroupingRule).cssRules;
+        if (nested) visit(nested);
+      }
+    };
+    for (const sheet of Array.from(doc.styleSheets)) {
+      try {
+        visit(sheet.cssRules);
+      } catch {
+        // A cross-origin sheet without CORS cannot be read: its rules are not followed.
+      }
+    }
     return out;
   }
 
@@ -540,6 +649,22 @@ class Player {
     if (!Number.isFinite(left) || !Number.isFinite(top)) return null;
     return { x: this.offset.x + left * this.scale, y: this.offset.y + top * this.scale, size: POINTER_CSS_PX * this.scale };
   }
+}
+
+/** A URL's path and query: how a style sheet that names it relatively still names it. */
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch {
+    return url;
+  }
+}
+
+/** Whether an element is rendered and not hidden by visibility or full transparency (where the browser can tell). */
+function shown(el: Element): boolean {
+  const check = (el as Element & { checkVisibility?: (o: object) => boolean }).checkVisibility;
+  return check ? check.call(el, { opacityProperty: true, visibilityProperty: true, checkOpacity: true, checkVisibilityCSS: true }) : true;
 }
 
 function loaded(el: HTMLImageElement | HTMLLinkElement): Promise<void> {

@@ -1,7 +1,9 @@
 import type { BrowserContext, Route } from 'playwright-core';
 import { isRasterizerError } from '../errors.js';
+import { animationTimingHeader, imageAnimation, type ImageAnimation } from './animated-image.js';
 import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
+import { ANIMATED_IMAGE_TIMING } from './player-protocol.js';
 
 /** The player page's origin. `.invalid` never resolves, so nothing but our route can answer for it. */
 export const PLAYER_ORIGIN = 'http://player.rasterizer.invalid';
@@ -10,6 +12,8 @@ interface CachedResponse {
   status: number;
   contentType: string | undefined;
   body: Buffer;
+  /** Set when the body is an animated image: the player captures it while it is on screen. */
+  animation?: ImageAnimation;
 }
 
 /**
@@ -67,7 +71,12 @@ export class AssetProxy {
     try {
       let pending = this.cache.get(url);
       if (!pending) {
-        pending = this.policy.fetch(url, this.signal).then((r) => ({ status: r.status, contentType: r.contentType, body: r.body }));
+        pending = this.policy.fetch(url, this.signal).then((r) => ({
+          status: r.status,
+          contentType: r.contentType,
+          body: r.body,
+          animation: r.status < 300 ? imageAnimation(r.body) : undefined,
+        }));
         this.cache.set(url, pending);
       }
       const res = await pending;
@@ -78,6 +87,9 @@ export class AssetProxy {
           ...(res.contentType ? { 'content-type': res.contentType } : {}),
           'access-control-allow-origin': '*',
           'cache-control': 'no-store',
+          // The replayed document is of another origin than the assets: it may read their timing.
+          'timing-allow-origin': '*',
+          ...(res.animation ? { 'server-timing': animationTimingHeader(ANIMATED_IMAGE_TIMING, res.animation) } : {}),
         },
         body: res.body,
       });

@@ -17,6 +17,13 @@ export interface PlayerConfig {
   naive?: boolean;
 }
 
+/**
+ * The Server-Timing metric with which the asset proxy marks an animated image (animated-image.ts):
+ * `dur` is one pass in ms, `desc` how many passes (0: forever) and how many frames. The player reads it from the image's
+ * resource timing entry.
+ */
+export const ANIMATED_IMAGE_TIMING = 'rr-animated-image';
+
 /** What moves by itself in the visible replay after a step. */
 export interface Motion {
   /**

@@ -1,0 +1,165 @@
+import { createRequire } from 'node:module';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { parseRecording } from '../src/recording/parse.js';
+import { imageAnimation } from '../src/render/animated-image.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
+import { recordJourney } from './support/recorder.js';
+import { startSite } from './support/site-server.js';
+
+const { GIFEncoder } = createRequire(import.meta.url)('gifenc') as {
+  GIFEncoder: () => { writeFrame(i: Uint8Array, w: number, h: number, o: object): void; finish(): void; bytes(): Uint8Array };
+};
+
+/** A GIF made by gifenc: one frame per colour, `delay` ms each; `repeat` 0 loops forever, -1 plays once. */
+function gif(colours: number[][], delay: number, repeat: number): Buffer {
+  const enc = GIFEncoder();
+  colours.forEach((c, i) => enc.writeFrame(new Uint8Array(64 * 64).fill(i), 64, 64, { palette: i === 0 ? colours : undefined, delay, repeat, first: i === 0 }));
+  enc.finish();
+  return Buffer.from(enc.bytes());
+}
+
+/** An APNG's chunk layout (the parser reads no CRCs or pixels): acTL, then an fcTL per frame. */
+function apng(frames: number, plays: number, delayNum: number, delayDen: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length);
+    head.write(type, 4, 'ascii');
+    return Buffer.concat([head, data, Buffer.alloc(4)]);
+  };
+  const acTL = Buffer.alloc(8);
+  acTL.writeUInt32BE(frames);
+  acTL.writeUInt32BE(plays, 4);
+  const fcTL = () => {
+    const d = Buffer.alloc(26);
+    d.writeUInt16BE(delayNum, 20);
+    d.writeUInt16BE(delayDen, 22);
+    return chunk('fcTL', d);
+  };
+  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', Buffer.alloc(13)), chunk('acTL', acTL)];
+  for (let i = 0; i < frames; i++) parts.push(fcTL(), chunk(i === 0 ? 'IDAT' : 'fdAT', Buffer.alloc(8)));
+  parts.push(chunk('IEND', Buffer.alloc(0)));
+  return Buffer.concat(parts);
+}
+
+const RED = [255, 0, 0];
+const BLUE = [0, 0, 255];
+const GREEN = [0, 160, 0];
+
+describe('animated image detection', () => {
+  it('reads GIFs: frames, one pass, plays (NETSCAPE loop count; none plays once)', () => {
+    expect(imageAnimation(gif([RED, BLUE], 250, 0))).toEqual({ frames: 2, loopMs: 500, plays: 0 });
+    expect(imageAnimation(gif([RED, BLUE, GREEN], 250, -1))).toEqual({ frames: 3, loopMs: 750, plays: 1 });
+    expect(imageAnimation(gif([RED, BLUE], 250, 2))).toEqual({ frames: 2, loopMs: 500, plays: 3 });
+    // A delay of 10 ms or less plays as 100 ms, as Chromium does.
+    expect(imageAnimation(gif([RED, BLUE], 0, 0))).toEqual({ frames: 2, loopMs: 200, plays: 0 });
+    expect(imageAnimation(gif([RED], 250, 0))).toBeUndefined();
+  });
+
+  it('reads animated WebP (as sharp writes it) and APNG; still images are not animated', async () => {
+    const webp = await sharp(gif([RED, BLUE, GREEN], 300, 0), { animated: true }).webp({ loop: 0, delay: [300, 300, 300], lossless: true }).toBuffer();
+    expect(imageAnimation(webp)).toEqual({ frames: 3, loopMs: 900, plays: 0 });
+    const once = await sharp(gif([RED, BLUE], 300, 0), { animated: true }).webp({ loop: 1, delay: [300, 300] }).toBuffer();
+    expect(imageAnimation(once)).toEqual({ frames: 2, loopMs: 600, plays: 1 });
+    expect(imageAnimation(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).webp().toBuffer())).toBeUndefined();
+    expect(imageAnimation(apng(4, 0, 1, 4))).toEqual({ frames: 4, loopMs: 1000, plays: 0 });
+    expect(imageAnimation(apng(1, 0, 1, 4))).toBeUndefined();
+    expect(imageAnimation(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer())).toBeUndefined();
+    expect(imageAnimation(await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).jpeg().toBuffer())).toBeUndefined();
+  });
+
+  it('is not fooled or crashed by truncated or hostile bytes', () => {
+    const whole = gif([RED, BLUE], 250, 0);
+    for (let n = 0; n < whole.length; n += 7) expect(() => imageAnimation(whole.subarray(0, n))).not.toThrow();
+    // A GIF header that claims blocks it does not have; chunk lengths past the end; junk.
+    expect(imageAnimation(Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(7, 0xff), Buffer.alloc(20, 0x21)]))).toBeUndefined();
+    const bad = apng(3, 0, 1, 10);
+    bad.writeUInt32BE(0xfffffff0, 8);
+    expect(imageAnimation(bad)).toBeUndefined();
+    expect(imageAnimation(Buffer.from('RIFF\xff\xff\xff\xffWEBPVP8X\xff\xff\xff\xff', 'latin1'))).toBeUndefined();
+    let seed = 7;
+    for (let i = 0; i < 200; i++) {
+      const junk = Buffer.alloc(64, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 255);
+      expect(() => imageAnimation(Buffer.concat([Buffer.from('GIF89a'), junk]))).not.toThrow();
+    }
+  });
+});
+
+describe('animated images in a replay', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('plays them between events, as the user saw them: an image, a CSS background, one that plays once', async () => {
+    // Frames of 250 ms, red and blue, looping; and red then green played once (ending on green).
+    const page = `<!doctype html><html><head><style>
+      body { margin: 0; background: #fff; }
+      img, .bg { position: absolute; top: 100px; width: 256px; height: 256px; }
+      .bg { background: url(/blink-bg.gif) 0 0 / 256px 256px; }
+    </style></head><body>
+      <img src="/blink.gif" style="left: 100px"><div class="bg" style="left: 500px"></div><img src="/once.gif" style="left: 900px">
+    </body></html>`;
+    const site = await startSite({
+      generated: new Map([
+        ['/anim.html', { body: Buffer.from(page), type: 'text/html' }],
+        ['/blink.gif', { body: gif([RED, BLUE], 250, 0), type: 'image/gif' }],
+        ['/blink-bg.gif', { body: gif([RED, BLUE], 250, 0), type: 'image/gif' }],
+        ['/once.gif', { body: gif([RED, GREEN], 250, -1), type: 'image/gif' }],
+      ]),
+    });
+    try {
+      const rec = await recordJourney(site.origin, async ({ page: tab, origin, idle }) => {
+        await tab.goto(`${origin}/anim.html`);
+        // Nothing happens on the page for four seconds but the images playing.
+        await idle(4000);
+        await tab.mouse.move(640, 700);
+        await idle(300);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+      const out = decodeGif(r.gif);
+      const k = out.width / 1280;
+      const colour = (ms: number, x: number) => {
+        const f = frameAt(out, ms);
+        const p = (Math.round(228 * k) * out.width + Math.round(x * k)) * 4;
+        const [red, green, blue] = [f.rgba[p]!, f.rgba[p + 1]!, f.rgba[p + 2]!];
+        return red > 200 && green < 60 && blue < 60 ? 'red' : blue > 200 && red < 60 ? 'blue' : green > 120 && red < 60 ? 'green' : `other(${red},${green},${blue})`;
+      };
+      const idleFrom = 800;
+      const idleTo = Math.floor(out.durationMs) - 500;
+      for (const x of [228, 628]) {
+        // At every slot of the idle stretch: red or blue, each for 200-300 ms (its 250 ms at 100 ms slots).
+        const seen: string[] = [];
+        for (let ms = idleFrom; ms <= idleTo; ms += 100) seen.push(colour(ms + 50, x));
+        expect(new Set(seen), `at x ${x}: ${seen.join(' ')}`).toEqual(new Set(['red', 'blue']));
+        const runs: number[] = [];
+        for (let i = 1, run = 1; i <= seen.length; i++) {
+          if (i < seen.length && seen[i] === seen[i - 1]) run++;
+          else {
+            runs.push(run);
+            run = 1;
+          }
+        }
+        // The first and last runs are cut by the stretch's ends.
+        for (const run of runs.slice(1, -1)) expect(run, `at x ${x}: ${seen.join(' ')}`).toBeGreaterThanOrEqual(2);
+        for (const run of runs.slice(1, -1)) expect(run, `at x ${x}: ${seen.join(' ')}`).toBeLessThanOrEqual(3);
+        expect(runs.length, `at x ${x}: ${seen.join(' ')}`).toBeGreaterThanOrEqual(8);
+      }
+      // Played once: green from its second frame on, to the end.
+      for (let ms = idleFrom; ms <= idleTo; ms += 100) expect(colour(ms + 50, 1028), `once at ${ms}`).toBe('green');
+      // Pictures only where an image changed: not one per slot of the four seconds and more.
+      expect(r.captured).toBeLessThan(r.frames + 5);
+      console.log(`animated images: ${r.captured} pictures, ${r.frames} frames, ${r.gif.length} bytes, ${r.wallMs} ms`);
+    } finally {
+      await site.close();
+    }
+  });
+});
