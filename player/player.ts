@@ -48,6 +48,19 @@ interface AnimatedImage {
   firstSeenTs?: number;
 }
 
+/** An element that shows an animated image, itself or in a pseudo-element (::before, ::after). */
+interface ImageUser {
+  el: Element;
+  url: string;
+  pseudo: boolean;
+}
+
+/** A style rule that names an animated image: the elements it matches, and whether it styles a pseudo-element of them. */
+interface ImageRule {
+  selector: string;
+  pseudo: boolean;
+}
+
 /** Pseudo-elements in a selector: their host element is what carries the image on screen. */
 const PSEUDO_ELEMENT = /::?(before|after|marker|backdrop|placeholder|first-line|first-letter|selection)\b/gi;
 
@@ -139,7 +152,7 @@ class Player {
   /** Animated images the page loaded, by URL (noteLoads). */
   private animatedImages = new Map<string, AnimatedImage>();
   /** Selectors of the style rules that name each animated image (cssUsers), while no step changed the page. */
-  private imageSelectors: Map<string, string[]> | undefined;
+  private imageSelectors: Map<string, ImageRule[]> | undefined;
 
   constructor(
     events: eventWithTime[],
@@ -473,33 +486,34 @@ class Player {
    */
   private imageMotion(doc: Document, frameTs: number, vw: number, vh: number, every: (ms: number) => void): void {
     if (this.animatedImages.size === 0) return;
-    for (const [el, url] of this.animatedImageUsers(doc)) {
+    for (const { el, url, pseudo } of this.animatedImageUsers(doc)) {
       const a = this.animatedImages.get(url)!;
-      const box = el.getBoundingClientRect();
-      if (box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || box.width === 0 || box.height === 0) continue;
+      // A pseudo-element's box cannot be read: its element is rendered is all that can be known.
+      const box = pseudo ? undefined : el.getBoundingClientRect();
+      if (box && (box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || box.width === 0 || box.height === 0)) continue;
       if (!shown(el)) continue;
       a.firstSeenTs ??= frameTs;
       if (a.plays > 0 && frameTs - a.firstSeenTs >= a.loopMs * a.plays) continue;
       // A slow one (a slideshow, a blinking badge) at every slot: the browser then draws its frames on
       // time, and a slot where it did not change is no picture. A fast one as an infinite animation.
       const frameMs = a.loopMs / a.frames;
-      every(frameMs >= SLOW_IMAGE_FRAME_MS ? 0 : box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
+      every(frameMs >= SLOW_IMAGE_FRAME_MS ? 0 : box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
   }
 
   /** The elements that show an animated image: images of that URL, and elements styled with it (CSS backgrounds). */
-  private animatedImageUsers(doc: Document): [Element, string][] {
-    const out: [Element, string][] = [];
+  private animatedImageUsers(doc: Document): ImageUser[] {
+    const out: ImageUser[] = [];
     for (const img of Array.from(doc.images)) {
       const url = img.currentSrc || img.src;
-      if (this.animatedImages.has(url)) out.push([img, url]);
+      if (this.animatedImages.has(url)) out.push({ el: img, url, pseudo: false });
     }
     // Style rules are looked through again only after a step that changed the page.
     if (this.changed || !this.imageSelectors) this.imageSelectors = this.cssUsers(doc);
     for (const [url, selectors] of this.imageSelectors) {
-      for (const selector of selectors) {
+      for (const { selector, pseudo } of selectors) {
         try {
-          for (const el of Array.from(doc.querySelectorAll(selector))) out.push([el, url]);
+          for (const el of Array.from(doc.querySelectorAll(selector))) out.push({ el, url, pseudo });
         } catch {
           // A selector this browser reads in a sheet but not in querySelectorAll: not followed.
         }
@@ -508,23 +522,25 @@ class Player {
     const paths = new Map([...this.animatedImages.keys()].map((url) => [pathOf(url), url]));
     for (const el of Array.from(doc.querySelectorAll('[style]'))) {
       const style = el.getAttribute('style') ?? '';
-      for (const [path, url] of paths) if (style.includes(path)) out.push([el, url]);
+      for (const [path, url] of paths) if (style.includes(path)) out.push({ el, url, pseudo: false });
     }
     return out;
   }
 
   /** For each animated image, the selectors of the style rules that name it (by path: a sheet may name it relatively). */
-  private cssUsers(doc: Document): Map<string, string[]> {
-    const out = new Map<string, string[]>();
+  private cssUsers(doc: Document): Map<string, ImageRule[]> {
+    const out = new Map<string, ImageRule[]>();
     const paths = [...this.animatedImages.keys()].map((url) => [url, pathOf(url)] as const);
     const visit = (rules: CSSRuleList) => {
       for (const rule of Array.from(rules)) {
-        if (rule instanceof CSSStyleRule) {
+        // The replayed document's rules are of its own window: `instanceof CSSStyleRule` here is false for them.
+        if (isStyleRule(rule)) {
           const text = rule.style.cssText;
           for (const [url, path] of paths) {
             if (!text.includes(path)) continue;
             const list = out.get(url) ?? [];
-            list.push(rule.selectorText.replace(PSEUDO_ELEMENT, ''));
+            const host = rule.selectorText.replace(PSEUDO_ELEMENT, '');
+            list.push({ selector: host, pseudo: host !== rule.selectorText });
             out.set(url, list);
           }
         }
@@ -649,6 +665,10 @@ class Player {
     if (!Number.isFinite(left) || !Number.isFinite(top)) return null;
     return { x: this.offset.x + left * this.scale, y: this.offset.y + top * this.scale, size: POINTER_CSS_PX * this.scale };
   }
+}
+
+function isStyleRule(rule: CSSRule): rule is CSSStyleRule {
+  return typeof (rule as CSSStyleRule).selectorText === 'string' && (rule as CSSStyleRule).style !== undefined;
 }
 
 /** A URL's path and query: how a style sheet that names it relatively still names it. */

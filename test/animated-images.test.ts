@@ -89,6 +89,59 @@ describe('animated image detection', () => {
   });
 });
 
+/** Renders four quiet seconds of a page served here with these files, recorded by rrweb's recorder; reads colours of the GIF. */
+async function renderQuietPage(browser: Browser, html: string, files: Record<string, Buffer>) {
+  const site = await startSite({
+    generated: new Map<string, { body: Buffer; type: string }>([
+      ['/page.html', { body: Buffer.from(html), type: 'text/html' }],
+      ...Object.entries(files).map(([path, body]): [string, { body: Buffer; type: string }] => [path, { body, type: 'image/gif' }]),
+    ]),
+  });
+  try {
+    const rec = await recordJourney(site.origin, async ({ page: tab, origin, idle }) => {
+      await tab.goto(`${origin}/page.html`);
+      // Nothing happens on the page for four seconds but the images playing.
+      await idle(4000);
+      await tab.mouse.move(640, 700);
+      await idle(300);
+    });
+    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+    const out = decodeGif(r.gif);
+    const k = out.width / 1280;
+    /** The colour at recorded-page point (x, 228) of the frame shown at `ms`. */
+    const colour = (ms: number, x: number) => {
+      const f = frameAt(out, ms);
+      const p = (Math.round(228 * k) * out.width + Math.round(x * k)) * 4;
+      const [red, green, blue] = [f.rgba[p]!, f.rgba[p + 1]!, f.rgba[p + 2]!];
+      return red > 200 && green < 60 && blue < 60 ? 'red' : blue > 200 && red < 60 ? 'blue' : green > 120 && red < 60 ? 'green' : `other(${red},${green},${blue})`;
+    };
+    /** The middle of every slot of the quiet stretch (after the page's load, before the last move). */
+    const quietSlots: number[] = [];
+    for (let ms = 800; ms <= Math.floor(out.durationMs) - 500; ms += 100) quietSlots.push(ms + 50);
+    return { r, colour, quietSlots };
+  } finally {
+    await site.close();
+  }
+}
+
+/** Each colour of a looping red and blue GIF (250 ms frames) for 2-3 slots at a time, again and again. */
+function expectBlinking(seen: string[], where: string): void {
+  expect(new Set(seen), `${where}: ${seen.join(' ')}`).toEqual(new Set(['red', 'blue']));
+  const runs: number[] = [];
+  for (let i = 1, run = 1; i <= seen.length; i++) {
+    if (i < seen.length && seen[i] === seen[i - 1]) run++;
+    else {
+      runs.push(run);
+      run = 1;
+    }
+  }
+  // The first and last runs are cut by the stretch's ends.
+  for (const run of runs.slice(1, -1)) expect(run, `${where}: ${seen.join(' ')}`).toBeGreaterThanOrEqual(2);
+  for (const run of runs.slice(1, -1)) expect(run, `${where}: ${seen.join(' ')}`).toBeLessThanOrEqual(3);
+  expect(runs.length, `${where}: ${seen.join(' ')}`).toBeGreaterThanOrEqual(8);
+}
+
 describe('animated images in a replay', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -98,68 +151,43 @@ describe('animated images in a replay', () => {
     await browser?.close();
   });
 
-  it('plays them between events, as the user saw them: an image, a CSS background, one that plays once', async () => {
+  it('plays an image between events as the user saw it, and one that plays once until it has', async () => {
     // Frames of 250 ms, red and blue, looping; and red then green played once (ending on green).
-    const page = `<!doctype html><html><head><style>
-      body { margin: 0; background: #fff; }
-      img, .bg { position: absolute; top: 100px; width: 256px; height: 256px; }
-      .bg { background: url(/blink-bg.gif) 0 0 / 256px 256px; }
-    </style></head><body>
-      <img src="/blink.gif" style="left: 100px"><div class="bg" style="left: 500px"></div><img src="/once.gif" style="left: 900px">
-    </body></html>`;
-    const site = await startSite({
-      generated: new Map([
-        ['/anim.html', { body: Buffer.from(page), type: 'text/html' }],
-        ['/blink.gif', { body: gif([RED, BLUE], 250, 0), type: 'image/gif' }],
-        ['/blink-bg.gif', { body: gif([RED, BLUE], 250, 0), type: 'image/gif' }],
-        ['/once.gif', { body: gif([RED, GREEN], 250, -1), type: 'image/gif' }],
-      ]),
-    });
-    try {
-      const rec = await recordJourney(site.origin, async ({ page: tab, origin, idle }) => {
-        await tab.goto(`${origin}/anim.html`);
-        // Nothing happens on the page for four seconds but the images playing.
-        await idle(4000);
-        await tab.mouse.move(640, 700);
-        await idle(300);
-      });
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-      const out = decodeGif(r.gif);
-      const k = out.width / 1280;
-      const colour = (ms: number, x: number) => {
-        const f = frameAt(out, ms);
-        const p = (Math.round(228 * k) * out.width + Math.round(x * k)) * 4;
-        const [red, green, blue] = [f.rgba[p]!, f.rgba[p + 1]!, f.rgba[p + 2]!];
-        return red > 200 && green < 60 && blue < 60 ? 'red' : blue > 200 && red < 60 ? 'blue' : green > 120 && red < 60 ? 'green' : `other(${red},${green},${blue})`;
-      };
-      const idleFrom = 800;
-      const idleTo = Math.floor(out.durationMs) - 500;
-      for (const x of [228, 628]) {
-        // At every slot of the idle stretch: red or blue, each for 200-300 ms (its 250 ms at 100 ms slots).
-        const seen: string[] = [];
-        for (let ms = idleFrom; ms <= idleTo; ms += 100) seen.push(colour(ms + 50, x));
-        expect(new Set(seen), `at x ${x}: ${seen.join(' ')}`).toEqual(new Set(['red', 'blue']));
-        const runs: number[] = [];
-        for (let i = 1, run = 1; i <= seen.length; i++) {
-          if (i < seen.length && seen[i] === seen[i - 1]) run++;
-          else {
-            runs.push(run);
-            run = 1;
-          }
-        }
-        // The first and last runs are cut by the stretch's ends.
-        for (const run of runs.slice(1, -1)) expect(run, `at x ${x}: ${seen.join(' ')}`).toBeGreaterThanOrEqual(2);
-        for (const run of runs.slice(1, -1)) expect(run, `at x ${x}: ${seen.join(' ')}`).toBeLessThanOrEqual(3);
-        expect(runs.length, `at x ${x}: ${seen.join(' ')}`).toBeGreaterThanOrEqual(8);
-      }
-      // Played once: green from its second frame on, to the end.
-      for (let ms = idleFrom; ms <= idleTo; ms += 100) expect(colour(ms + 50, 1028), `once at ${ms}`).toBe('green');
-      // Pictures only where an image changed: not one per slot of the four seconds and more.
-      expect(r.captured).toBeLessThan(r.frames + 5);
-      console.log(`animated images: ${r.captured} pictures, ${r.frames} frames, ${r.gif.length} bytes, ${r.wallMs} ms`);
-    } finally {
-      await site.close();
-    }
+    const { r, colour, quietSlots } = await renderQuietPage(
+      browser,
+      `<!doctype html><html><body style="margin: 0; background: #fff">
+        <img src="/blink.gif" style="position: absolute; left: 100px; top: 100px; width: 256px; height: 256px">
+        <img src="/once.gif" style="position: absolute; left: 900px; top: 100px; width: 256px; height: 256px">
+      </body></html>`,
+      { '/blink.gif': gif([RED, BLUE], 250, 0), '/once.gif': gif([RED, GREEN], 250, -1) },
+    );
+    expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the looping image');
+    for (const ms of quietSlots) expect(colour(ms, 1028), `the image played once, at ${ms} ms`).toBe('green');
+    // Pictures only where an image changed: not one per slot of the four seconds and more.
+    expect(r.captured).toBeLessThan(r.frames + 5);
+    console.log(`animated images: ${r.captured} pictures, ${r.frames} frames, ${r.gif.length} bytes, ${r.wallMs} ms`);
+  });
+
+  it('plays an animated CSS background, alone on its page (its style rule names it)', async () => {
+    const { colour, quietSlots } = await renderQuietPage(
+      browser,
+      `<!doctype html><html><head><style>
+        body { margin: 0; background: #fff; }
+        .busy::before { content: ''; position: absolute; left: 100px; top: 100px; width: 256px; height: 256px; background: url(/blink-bg.gif) 0 0 / 256px 256px; }
+      </style></head><body><div class="busy"></div></body></html>`,
+      { '/blink-bg.gif': gif([RED, BLUE], 250, 0) },
+    );
+    expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the CSS background');
+  });
+
+  it('plays an animated background set in a style attribute, alone on its page', async () => {
+    const { colour, quietSlots } = await renderQuietPage(
+      browser,
+      `<!doctype html><html><body style="margin: 0; background: #fff">
+        <div style="position: absolute; left: 100px; top: 100px; width: 256px; height: 256px; background: url('/blink-inline.gif') 0 0 / 256px 256px"></div>
+      </body></html>`,
+      { '/blink-inline.gif': gif([RED, BLUE], 250, 0) },
+    );
+    expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the inline background');
   });
 });
