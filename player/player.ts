@@ -55,12 +55,6 @@ interface ImageUser {
   pseudo: boolean;
 }
 
-/** A style rule that names an animated image: the elements it matches, and whether it styles a pseudo-element of them. */
-interface ImageRule {
-  selector: string;
-  pseudo: boolean;
-}
-
 /** Pseudo-elements in a selector: their host element is what carries the image on screen. */
 const PSEUDO_ELEMENT = /::?(before|after|marker|backdrop|placeholder|first-line|first-letter|selection)\b/gi;
 
@@ -151,8 +145,8 @@ class Player {
   private hovered: Element[] = [];
   /** Animated images the page loaded, by URL (noteLoads). */
   private animatedImages = new Map<string, AnimatedImage>();
-  /** Selectors of the style rules that name each animated image (cssUsers), while no step changed the page. */
-  private imageSelectors: Map<string, ImageRule[]> | undefined;
+  /** The elements that show them (animatedImageUsers), kept while no step changes the page. */
+  private imageUsers: ImageUser[] | undefined;
 
   constructor(
     events: eventWithTime[],
@@ -457,7 +451,7 @@ class Player {
       // sampled. Finite ones always are: they end, and one that slides something in starts off screen.
       const target = effect.target;
       const box = end === Infinity && target ? target.getBoundingClientRect() : undefined;
-      if (box && (box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || (box.width === 0 && box.height === 0))) continue;
+      if (box && !onScreen(box, vw, vh)) continue;
       const rate = Math.abs(a.playbackRate);
       if (local < delay) {
         // Still waiting for its delay: nothing moves until then.
@@ -486,11 +480,14 @@ class Player {
    */
   private imageMotion(doc: Document, frameTs: number, vw: number, vh: number, every: (ms: number) => void): void {
     if (this.animatedImages.size === 0) return;
-    for (const { el, url, pseudo } of this.animatedImageUsers(doc)) {
+    // Which elements show them changes only with the page (events, hover, loads all set `changed`);
+    // where they are is read again at every step.
+    if (this.changed || !this.imageUsers) this.imageUsers = this.animatedImageUsers(doc);
+    for (const { el, url, pseudo } of this.imageUsers) {
       const a = this.animatedImages.get(url)!;
       // A pseudo-element's box cannot be read: its element is rendered is all that can be known.
       const box = pseudo ? undefined : el.getBoundingClientRect();
-      if (box && (box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || box.width === 0 || box.height === 0)) continue;
+      if (box && (!onScreen(box, vw, vh) || box.width === 0 || box.height === 0)) continue;
       if (!shown(el)) continue;
       a.firstSeenTs ??= frameTs;
       if (a.plays > 0 && frameTs - a.firstSeenTs >= a.loopMs * a.plays) continue;
@@ -508,15 +505,11 @@ class Player {
       const url = img.currentSrc || img.src;
       if (this.animatedImages.has(url)) out.push({ el: img, url, pseudo: false });
     }
-    // Style rules are looked through again only after a step that changed the page.
-    if (this.changed || !this.imageSelectors) this.imageSelectors = this.cssUsers(doc);
-    for (const [url, selectors] of this.imageSelectors) {
-      for (const { selector, pseudo } of selectors) {
-        try {
-          for (const el of Array.from(doc.querySelectorAll(selector))) out.push({ el, url, pseudo });
-        } catch {
-          // A selector this browser reads in a sheet but not in querySelectorAll: not followed.
-        }
+    for (const { url, selector, pseudo } of this.imageRules(doc)) {
+      try {
+        for (const el of Array.from(doc.querySelectorAll(selector))) out.push({ el, url, pseudo });
+      } catch {
+        // A selector this browser reads in a sheet but not in querySelectorAll: not followed.
       }
     }
     const paths = new Map([...this.animatedImages.keys()].map((url) => [pathOf(url), url]));
@@ -527,9 +520,12 @@ class Player {
     return out;
   }
 
-  /** For each animated image, the selectors of the style rules that name it (by path: a sheet may name it relatively). */
-  private cssUsers(doc: Document): Map<string, ImageRule[]> {
-    const out = new Map<string, ImageRule[]>();
+  /**
+   * The style rules that name an animated image (by path: a sheet may name it relatively): the
+   * selector of the elements they style, and whether they style a pseudo-element of them.
+   */
+  private imageRules(doc: Document): { url: string; selector: string; pseudo: boolean }[] {
+    const out: { url: string; selector: string; pseudo: boolean }[] = [];
     const paths = [...this.animatedImages.keys()].map((url) => [url, pathOf(url)] as const);
     const visit = (rules: CSSRuleList) => {
       for (const rule of Array.from(rules)) {
@@ -538,10 +534,8 @@ class Player {
           const text = rule.style.cssText;
           for (const [url, path] of paths) {
             if (!text.includes(path)) continue;
-            const list = out.get(url) ?? [];
             const host = rule.selectorText.replace(PSEUDO_ELEMENT, '');
-            list.push({ selector: host, pseudo: host !== rule.selectorText });
-            out.set(url, list);
+            out.push({ url, selector: host, pseudo: host !== rule.selectorText });
           }
         }
         const nested = (rule as CSSGroupingRule).cssRules;
@@ -665,6 +659,11 @@ class Player {
     if (!Number.isFinite(left) || !Number.isFinite(top)) return null;
     return { x: this.offset.x + left * this.scale, y: this.offset.y + top * this.scale, size: POINTER_CSS_PX * this.scale };
   }
+}
+
+/** Whether a box meets the viewport (a line of zero width or height does: an animated border, say). */
+function onScreen(box: DOMRect, vw: number, vh: number): boolean {
+  return !(box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || (box.width === 0 && box.height === 0));
 }
 
 function isStyleRule(rule: CSSRule): rule is CSSStyleRule {

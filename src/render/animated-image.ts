@@ -1,3 +1,5 @@
+import { ANIMATED_IMAGE_TIMING } from './player-protocol.js';
+
 /**
  * Which assets are animated images (GIF, APNG, animated WebP), and how they move. Chromium plays them
  * on the frame clock Node drives, but nothing in the page's DOM says an image is animated: the asset
@@ -174,9 +176,9 @@ function webpAnimation(body: Uint8Array): ImageAnimation | undefined {
 /**
  * The Server-Timing header value that tells the player page an image moves: the page reads it from
  * the image's resource timing entry (player.ts), the one channel from a response to a page that
- * needs neither a script in the replayed document nor another call. `name` is the metric's name;
- * its description is the plays and the frame count.
+ * needs neither a script in the replayed document nor another call. Its description is the plays
+ * and the frame count.
  */
-export function animationTimingHeader(name: string, a: ImageAnimation): string {
-  return `${name};dur=${Math.round(a.loopMs)};desc="${a.plays} ${a.frames}"`;
+export function animationTimingHeader(a: ImageAnimation): string {
+  return `${ANIMATED_IMAGE_TIMING};dur=${Math.round(a.loopMs)};desc="${a.plays} ${a.frames}"`;
 }

@@ -3,7 +3,6 @@ import { isRasterizerError } from '../errors.js';
 import { animationTimingHeader, imageAnimation, type ImageAnimation } from './animated-image.js';
 import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
-import { ANIMATED_IMAGE_TIMING } from './player-protocol.js';
 
 /** The player page's origin. `.invalid` never resolves, so nothing but our route can answer for it. */
 export const PLAYER_ORIGIN = 'http://player.rasterizer.invalid';
@@ -89,7 +88,7 @@ export class AssetProxy {
           'cache-control': 'no-store',
           // The replayed document is of another origin than the assets: it may read their timing.
           'timing-allow-origin': '*',
-          ...(res.animation ? { 'server-timing': animationTimingHeader(ANIMATED_IMAGE_TIMING, res.animation) } : {}),
+          ...(res.animation ? { 'server-timing': animationTimingHeader(res.animation) } : {}),
         },
         body: res.body,
       });
