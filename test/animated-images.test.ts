@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Request, Route } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
 import { imageAnimation } from '../src/render/animated-image.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -125,6 +125,31 @@ async function renderQuietPage(browser: Browser, html: string, files: Record<str
   }
 }
 
+/**
+ * While `work` runs, every request whose URL ends with `suffix` reaches the route handlers of the
+ * browser's new contexts (the render's asset proxy) `ms` late: the trip from the page through the
+ * browser and Playwright on a loaded machine. The browser and its contexts stay the same objects
+ * (the render keys state on them).
+ */
+async function slowToNode<T>(browser: Browser, suffix: string, ms: number, work: () => Promise<T>): Promise<T> {
+  const newContext = browser.newContext;
+  browser.newContext = async (options?: BrowserContextOptions) => {
+    const context = await newContext.call(browser, options);
+    const route = context.route;
+    context.route = (url: Parameters<BrowserContext['route']>[0], handler: Parameters<BrowserContext['route']>[1]) =>
+      route.call(context, url, async (r: Route, request: Request) => {
+        if (request.url().endsWith(suffix)) await new Promise((done) => setTimeout(done, ms));
+        return handler(r, request);
+      });
+    return context;
+  };
+  try {
+    return await work();
+  } finally {
+    browser.newContext = newContext;
+  }
+}
+
 /** Each colour of a looping red and blue GIF (250 ms frames) for 2-3 slots at a time, again and again. */
 function expectBlinking(seen: string[], where: string): void {
   expect(new Set(seen), `${where}: ${seen.join(' ')}`).toEqual(new Set(['red', 'blue']));
@@ -178,6 +203,23 @@ describe('animated images in a replay', () => {
       { '/blink-bg.gif': gif([RED, BLUE], 250, 0) },
     );
     expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the CSS background');
+  });
+
+  it('shows a CSS background whose request is slow to reach Node (as on a loaded machine), and plays it', async () => {
+    // The page asks for the image while a step lays it out; the request then takes a while through
+    // the browser and Playwright to the asset proxy. Nothing else happens for four seconds: a render
+    // that counted only what the proxy had seen skipped them all before the request arrived, and the
+    // GIF never showed the image (seen in CI: white at every slot).
+    const { colour, quietSlots } = await slowToNode(browser, '.gif', 400, () =>
+      renderQuietPage(
+        browser,
+        `<!doctype html><html><body style="margin: 0; background: #fff">
+          <div style="position: absolute; left: 100px; top: 100px; width: 256px; height: 256px; background: url('/blink-late.gif') 0 0 / 256px 256px"></div>
+        </body></html>`,
+        { '/blink-late.gif': gif([RED, BLUE], 250, 0) },
+      ),
+    );
+    expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the late background');
   });
 
   it('plays an animated background set in a style attribute, alone on its page', async () => {

@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AssetProxy, PLAYER_ORIGIN } from '../src/render/asset-proxy.js';
 import { launchBrowser } from '../src/render/browser.js';
+import { PageLoads } from '../src/render/page-loads.js';
 import { isRasterizerError } from '../src/errors.js';
 import { NetworkPolicy, forbiddenAddressReason } from '../src/render/network-policy.js';
 
@@ -208,18 +209,35 @@ describe('AssetProxy', () => {
     return { context, proxy, page };
   }
 
-  it('counts a request as in flight until it is answered, and waitIdle returns when it is (not at its timeout)', async () => {
+  it('counts a request as loading from the moment the page makes it until it has loaded; waitIdle returns then, not at its timeout', async () => {
     const { context, proxy, page } = await playerWithProxy([slowOrigin]);
     try {
-      // The test tsconfig has no DOM types: page code goes as strings.
-      await page.evaluate(`new Image().src = ${JSON.stringify(`${slowOrigin}/slow.png`)}`);
-      await expect.poll(() => proxy.inflight, { timeout: 3000 }).toBe(1);
-      const waited = proxy.waitIdle(5000);
+      const cdp = await context.newCDPSession(page);
+      const loads = await PageLoads.follow(cdp);
+      release = undefined;
+      // A slow way from the page through the browser to Node, as on a loaded machine: the request
+      // reaches the proxy half a second after the page made it.
+      let reachedProxy = false;
+      await context.route(`${slowOrigin}/**`, async (route) => {
+        await new Promise((r) => setTimeout(r, 500));
+        reachedProxy = true;
+        await route.fallback();
+      });
+      const before = loads.activity;
+      // The test tsconfig has no DOM types: page code goes as strings. Sent on the session the loads
+      // are followed on, as the player's steps are: the request is known when the call answers.
+      await cdp.send('Runtime.evaluate', { expression: `new Image().src = ${JSON.stringify(`${slowOrigin}/slow.png`)}; 0` });
+      expect(reachedProxy).toBe(false);
+      expect(loads.inflight).toBe(1);
+      expect(loads.activity).toBeGreaterThan(before);
+      await expect.poll(() => release !== undefined, { timeout: 3000 }).toBe(true);
+      const waited = loads.waitIdle(5000);
       const started = Date.now();
       setTimeout(() => release?.(), 200);
       await waited;
       expect(Date.now() - started).toBeLessThan(2000);
-      expect(proxy.inflight).toBe(0);
+      expect(loads.inflight).toBe(0);
+      expect(proxy.failures).toBe(0);
     } finally {
       await context.close();
     }

@@ -22,10 +22,6 @@ interface CachedResponse {
  */
 export class AssetProxy {
   private cache = new Map<string, Promise<CachedResponse>>();
-  private inflightCount = 0;
-  private idleWaiters: (() => void)[] = [];
-  /** Bumped when a request starts or ends: the picture may have changed since the last capture. */
-  activity = 0;
   failures = 0;
   refusals: string[] = [];
 
@@ -35,25 +31,8 @@ export class AssetProxy {
     private readonly signal?: AbortSignal,
   ) {}
 
-  get inflight(): number {
-    return this.inflightCount;
-  }
-
   async attach(context: BrowserContext): Promise<void> {
     await context.route('**/*', (route) => this.handle(route));
-  }
-
-  /** Resolves when no request is in flight, or after `ms`. */
-  waitIdle(ms: number): Promise<void> {
-    if (this.inflightCount === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.idleWaiters.push(done);
-    });
   }
 
   private async handle(route: Route): Promise<void> {
@@ -64,9 +43,6 @@ export class AssetProxy {
       this.refuse(url, `method ${request.method()}`);
       return route.abort('blockedbyclient').catch(() => {});
     }
-    // Counted from here to the finally below, so the render can wait for what is still loading.
-    this.inflightCount++;
-    this.activity++;
     try {
       let pending = this.cache.get(url);
       if (!pending) {
@@ -95,10 +71,6 @@ export class AssetProxy {
     } catch (err) {
       this.refuse(url, isRasterizerError(err, 'network_policy') ? err.message : `fetch failed: ${(err as Error).message}`);
       await route.abort(isRasterizerError(err, 'network_policy') ? 'blockedbyclient' : 'failed').catch(() => {});
-    } finally {
-      this.inflightCount--;
-      this.activity++;
-      if (this.inflightCount === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 

@@ -131,8 +131,8 @@ export class CaptureLoop {
 
   /** Whether the picture at this slot can differ from the last one taken. */
   private changes(slot: FrameSlot): boolean {
-    const proxy = this.page.proxy;
-    return this.due(slot) || proxy.activity !== this.seenActivity || proxy.inflight > 0;
+    const loads = this.page.loads;
+    return this.due(slot) || loads.activity !== this.seenActivity || loads.inflight > 0;
   }
 
   /**
@@ -163,8 +163,8 @@ export class CaptureLoop {
       if (ahead) this.timings.stepsAhead++;
     }
     this.waitBudget = Math.max(0, this.waitBudget - ownMs);
-    this.carryPending = step.pending > 0 || this.page.proxy.inflight > 0;
-    this.seenActivity = this.page.proxy.activity;
+    this.carryPending = step.pending > 0 || this.page.loads.inflight > 0;
+    this.seenActivity = this.page.loads.activity;
     this.motion = step.motion;
     this.lastCaptureTs = slot.seekTs;
     const shown: Shown = { delayCs: slot.delayCs, marks: { ripples: step.ripples, pointer: step.pointer } };
@@ -234,7 +234,7 @@ export class CaptureLoop {
     for (let k = from; k < from + STEPS_IN_FLIGHT; k++) {
       if (this.ahead.has(k)) continue;
       const slot = this.clip.frames[k];
-      if (!slot || this.page.proxy.inflight > 0 || !(k === from && known ? this.due(slot) : slot.dirty)) return;
+      if (!slot || this.page.loads.inflight > 0 || !(k === from && known ? this.due(slot) : slot.dirty)) return;
       const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
       // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
       step.catch(() => {});
@@ -253,17 +253,17 @@ export class CaptureLoop {
    */
   private async bringTo(slot: FrameSlot, at: string, from: number, sent: Promise<StepResult>, sentAhead: boolean): Promise<{ step: StepResult; ownMs: number }> {
     const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget);
-    const proxy = this.page.proxy;
+    const loads = this.page.loads;
     let step = await sent;
     const stepped = performance.now();
     const sentMs = sentAhead ? step.ms : undefined;
     // Requests the page made show up here; once they land, the page needs a moment to use them
     // (decode a font, lay out again), so settle again before the picture. Not after a still step:
     // nothing it shows is loading, no frame is drawn for it, and the next step may already have run.
-    for (let round = 0; round < 3 && proxy.inflight > 0 && !step.still; round++) {
+    for (let round = 0; round < 3 && loads.inflight > 0 && !step.still; round++) {
       const left = cap - (performance.now() - from);
       if (left <= 0) break;
-      await proxy.waitIdle(left);
+      await loads.waitIdle(left);
       step = await this.page.settle(cap - (performance.now() - from), slot.seekTs, at);
     }
     const now = performance.now();

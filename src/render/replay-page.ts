@@ -6,6 +6,7 @@ import type { Clip } from '../recording/clip.js';
 import { inferColorScheme } from '../recording/color-scheme.js';
 import { withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
+import { PageLoads } from './page-loads.js';
 import { launchBrowser } from './browser.js';
 import { BeginFrameUnavailable, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
 import type { FrameGeometry } from './geometry.js';
@@ -34,6 +35,8 @@ export class ReplayPage {
   private constructor(
     readonly source: FrameSource,
     readonly proxy: AssetProxy,
+    /** What the page is loading: whether a picture can still change without an event. */
+    readonly loads: PageLoads,
     private readonly browser: Browser,
     private readonly context: BrowserContext,
     private readonly ownBrowser: Browser | undefined,
@@ -95,7 +98,8 @@ export class ReplayPage {
       await proxy.attach(context);
       const source = await openFrameSource(browser, context, { width: geometry.width, height: geometry.height });
       source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
-      const page = new ReplayPage(source, proxy, browser, context, ownBrowser, stop, detach, ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS, launchedAt);
+      const loads = await PageLoads.follow(source.cdp);
+      const page = new ReplayPage(source, proxy, loads, browser, context, ownBrowser, stop, detach, ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS, launchedAt);
       await page.call(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'player load');
       await page.init(packed, {
         frameWidth: geometry.capture.width,
