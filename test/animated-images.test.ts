@@ -222,6 +222,21 @@ describe('animated images in a replay', () => {
     expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the late background');
   });
 
+  it('plays an animated image in a render that fell behind real time (its player came 5 s late)', async () => {
+    // The player's script comes 5 s late (a slow start on a loaded machine): the render's first
+    // frame is drawn well after the clock has passed its frame time.
+    const { colour, quietSlots } = await slowToNode(browser, '/player.js', 5000, () =>
+      renderQuietPage(
+        browser,
+        `<!doctype html><html><body style="margin: 0; background: #fff">
+          <img src="/blink-slow.gif" style="position: absolute; left: 100px; top: 100px; width: 256px; height: 256px">
+        </body></html>`,
+        { '/blink-slow.gif': gif([RED, BLUE], 250, 0) },
+      ),
+    );
+    expectBlinking(quietSlots.map((ms) => colour(ms, 228)), 'the image of a render behind the clock');
+  });
+
   it('plays an animated background set in a style attribute, alone on its page', async () => {
     const { colour, quietSlots } = await renderQuietPage(
       browser,

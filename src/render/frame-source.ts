@@ -152,9 +152,7 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
     const page = await adopted;
     created = page;
     const cdp = await context.newCDPSession(page);
-    // Frame times are TimeTicks (CLOCK_MONOTONIC, ms): ones in the past are ignored, and the page's
-    // animations then advance by one interval per frame instead of following replay time.
-    const base = monotonicMs() + 1000;
+    const base = monotonicMs() + FRAME_TIME_LEAD_MS;
     let ticks = base - SCREENCAST_LEAD_MS;
     const nextTicks = (ms: number) => {
       // frameTimeTicks must grow strictly; replay time does, and a tiny step covers repeats.
@@ -242,6 +240,18 @@ const SCREENCAST_FRAME_TIMEOUT_MS = 2000;
  * captures are at least a GIF slot apart (20 ms at 50 fps).
  */
 const SCREENCAST_LEAD_MS = 400;
+/**
+ * How far ahead of the clock the render's frame times start. Frame times are TimeTicks
+ * (CLOCK_MONOTONIC, ms) and must stay ahead of it for the whole render:
+ * - ones in the past are ignored, and the page's animations then advance by one interval per frame
+ *   instead of following replay time;
+ * - an animated image (GIF, APNG, WebP) asks for its next frame at the later of its frame's time and
+ *   the clock, and moves on only at a frame time past that. A render that fell behind real time
+ *   (a slow start on a loaded machine) showed a blinking GIF frozen on its first frame at every slot
+ *   (seen in CI; with the frame times started 5 s behind the clock, every time).
+ * An hour is more than any render falls behind; the GIFs are the same as with a second's lead.
+ */
+const FRAME_TIME_LEAD_MS = 3_600_000;
 /** Missed pictures after which a render takes the rest by begin-frame screenshots (each miss waits the timeout). */
 const SCREENCAST_MAX_FALLBACKS = 3;
 /** How far a picture's frame time may be from the frame it is matched to (its clock converted twice). */
