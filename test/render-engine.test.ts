@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
 import { BEGIN_FRAME_ARGS, chromiumPath, launchBrowser } from '../src/render/browser.js';
-import { captureModeOf, newRenderContext, openFrameSource, type FrameSource } from '../src/render/frame-source.js';
+import { BeginFrameUnavailable, captureModeOf, newRenderContext, openFrameSource, type FrameSource } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import sharp from 'sharp';
@@ -104,6 +104,17 @@ describe('frame capture', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('says why when it cannot open a page under begin-frame control, after trying twice', async () => {
+    const context = await newRenderContext(beginFrame, { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    await context.close();
+    const failed = await openFrameSource(beginFrame, context).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(BeginFrameUnavailable);
+    // The cause is in the message the job's log shows, not only that it failed.
+    expect((failed as Error).message).toMatch(/^begin-frame capture failed in a browser set up for it: \S/);
+    expect((failed as Error).cause).toBeInstanceOf(Error);
+    expect(beginFrame.isConnected()).toBe(true);
   });
 
   it('takes a picture the slow way when the screencast sends none, without two frames drawn at once, and soon stops waiting', async () => {

@@ -88,7 +88,7 @@ export async function newRenderContext(browser: Browser, options: BrowserContext
 export async function probeBeginFrame(browser: Browser): Promise<boolean> {
   const context = await newRenderContext(browser, {});
   try {
-    return (await tryBeginFrame(browser, context)) !== undefined;
+    return !((await tryBeginFrame(browser, context)) instanceof Error);
   } finally {
     await context.close().catch(() => {});
   }
@@ -100,17 +100,21 @@ export async function probeBeginFrame(browser: Browser): Promise<boolean> {
  * that started its own browser without the probe starts one for screenshot capture instead.
  */
 export class BeginFrameUnavailable extends Error {
-  constructor() {
-    super('begin-frame capture failed in a browser set up for it');
+  constructor(cause: unknown) {
+    super(`begin-frame capture failed in a browser set up for it: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`, { cause });
     this.name = 'BeginFrameUnavailable';
   }
 }
 
 export async function openFrameSource(browser: Browser, context: BrowserContext, output?: OutputSize): Promise<FrameSource> {
   if (captureModeOf(browser) === 'begin-frame') {
-    const source = await tryBeginFrame(browser, context, output);
-    if (source) return source;
-    throw new BeginFrameUnavailable();
+    // Tried twice: once in a chaos run's 35 moments, a worker under that load could not open its
+    // page the first time, and the job's retry rendered it (why was not kept then; it is now).
+    let opened = await tryBeginFrame(browser, context, output);
+    if (!(opened instanceof Error)) return opened;
+    if (browser.isConnected()) opened = await tryBeginFrame(browser, context, output);
+    if (!(opened instanceof Error)) return opened;
+    throw new BeginFrameUnavailable(opened);
   }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -129,7 +133,8 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
   };
 }
 
-async function tryBeginFrame(browser: Browser, context: BrowserContext, output?: OutputSize): Promise<FrameSource | undefined> {
+/** A page under begin-frame control, or why none could be opened. */
+async function tryBeginFrame(browser: Browser, context: BrowserContext, output?: OutputSize): Promise<FrameSource | Error> {
   let probe: Page | undefined;
   let created: Page | undefined;
   try {
@@ -144,6 +149,8 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
     }
     const browserCdp = await browser.newBrowserCDPSession();
     const adopted = context.waitForEvent('page', { timeout: 5000 });
+    // Awaited once the target is made; when making it fails, its timeout must not surface unhandled.
+    adopted.catch(() => {});
     try {
       await browserCdp.send('Target.createTarget', { url: 'about:blank', enableBeginFrameControl: true, browserContextId });
     } finally {
@@ -210,10 +217,10 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
       },
     };
     return source;
-  } catch {
-    // Not a headless shell, or launched without BEGIN_FRAME_ARGS.
+  } catch (err) {
+    // Not a headless shell, launched without BEGIN_FRAME_ARGS, or the browser failing.
     await created?.close().catch(() => {});
-    return undefined;
+    return err instanceof Error ? err : new Error(String(err));
   } finally {
     await probe?.close().catch(() => {});
   }
