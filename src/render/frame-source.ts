@@ -253,10 +253,11 @@ const SCREENCAST_LEAD_MS = 400;
  * - ones in the past are ignored, and the page's animations then advance by one interval per frame
  *   instead of following replay time;
  * - an animated image (GIF, APNG, WebP) asks for its next frame at the later of its frame's time and
- *   the clock, and moves on only at a frame time past that. A render that fell behind real time
- *   (a slow start on a loaded machine) showed a blinking GIF frozen on its first frame at every slot
- *   (seen in CI; with the frame times started 5 s behind the clock, every time).
- * An hour is more than any render falls behind; the GIFs are the same as with a second's lead.
+ *   the clock, and moves on only at a frame time past that.
+ * With a second's lead, a render that fell behind real time (a slow start on a loaded machine) showed
+ * a blinking GIF frozen on its first frame at every slot, and CI's motion test drew other frames
+ * under load than quiet (BENCHMARKS.md, stop 22). An hour is more than any render falls behind; the
+ * GIFs of unloaded renders are the same as with a second's lead.
  */
 const FRAME_TIME_LEAD_MS = 3_600_000;
 /** Missed pictures after which a render takes the rest by begin-frame screenshots (each miss waits the timeout). */
