@@ -5,6 +5,7 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
+import { CANVAS_RULE, CanvasMutationSource, CanvasReplay } from './canvas.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult } from '../src/render/player-protocol.js';
 
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
@@ -20,8 +21,9 @@ interface ReplayerInternals {
 }
 const ScrollSource = 3;
 const MouseMoveSource = 1;
+const MutationSource = 0;
 /** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
-const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */]);
+const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */, CanvasMutationSource]);
 /** A display frame of the recorded page: changes within one are styled together, as the browser did. */
 const FRAME_MS = 16;
 /** Changes older than this before a frame are applied in one batch; what they started has finished. */
@@ -147,6 +149,8 @@ class Player {
   private animatedImages = new Map<string, AnimatedImage>();
   /** The elements that show them (animatedImageUsers), kept while no step changes the page. */
   private imageUsers: ImageUser[] | undefined;
+  /** Canvas drawing the recording holds (rrweb, without UNSAFE_replayCanvas, skips it). */
+  private readonly canvas: CanvasReplay;
 
   constructor(
     events: eventWithTime[],
@@ -176,10 +180,12 @@ class Player {
       insertStyleRules: [
         // Scrollbars would eat into the recorded viewport and shift the layout.
         'html::-webkit-scrollbar, body::-webkit-scrollbar { display: none; }',
+        CANVAS_RULE,
       ],
     });
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
     this.mouse = root.querySelector<HTMLElement>('.replayer-mouse');
+    this.canvas = new CanvasReplay((id) => this.replayer.getMirror().getNode(id));
     const internals = this.replayer as unknown as { hoverElements?: (el: Element) => void };
     if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(el);
   }
@@ -248,7 +254,9 @@ class Player {
 
   /** Waits for what the page is loading, then puts scroll positions back where the recording had them. */
   async settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
-    const pending = await this.waitForAssets(assetCapMs);
+    const from = performance.now();
+    await this.canvas.apply(assetCapMs);
+    const pending = await this.waitForAssets(Math.max(0, assetCapMs - (performance.now() - from)));
     this.restoreScrolls();
     this.noteLoads();
     const motion = this.motion(frameTs);
@@ -314,6 +322,9 @@ class Player {
       const upTo = canCast && snapshot >= 0 ? snapshot + 1 : canCast && !this.seeked ? this.firstSnapshotEnd(end) : end;
       this.track(upTo);
       this.changed = true;
+      this.canvas.reset();
+      const built = this.events.slice(0, upTo).findLast((e) => e.type === EventType.FullSnapshot);
+      if (built) this.canvas.addNodes((built.data as { node?: unknown }).node);
       this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
       this.seeked = true;
       this.known = new WeakSet();
@@ -382,6 +393,8 @@ class Player {
     if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) return false;
     internals.getCastFn(e, true)();
     const source = e.type === EventType.IncrementalSnapshot ? (e.data as { source: number }).source : undefined;
+    if (source === CanvasMutationSource) this.canvas.add(e.data);
+    else if (source === MutationSource) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).
     if (source !== MouseMoveSource) this.changed = true;
     if (source === undefined) return true;
