@@ -98,22 +98,40 @@ export interface RecordOptions {
    */
   quiet?: { beforeMs: number; onNoisy: 'drop' | 'fail' };
   colorScheme?: 'light' | 'dark';
+  /**
+   * Canvas recording as PostHog's "capture canvas" setting does it: pictures of each canvas, this
+   * many a second, as WebP at quality 0.4. 'calls': every 2D drawing call instead (rrweb's
+   * recordCanvas without sampling). Without it, canvases are not recorded (rrweb's default).
+   */
+  canvas?: number | 'calls';
 }
 
-let recorderJs: Promise<string> | undefined;
+const recorderJs = new Map<string, Promise<string>>();
 
 /** rrweb's recorder bundled for the page; events go to Node as JSON strings (Playwright's serializer overflows on deep snapshots). */
-function recorderScript(): Promise<string> {
-  recorderJs ??= bundleForPage({
-    contents: `import { record } from '@posthog/rrweb';
+function recorderScript(canvas: RecordOptions['canvas']): Promise<string> {
+  const canvasOptions =
+    canvas === undefined
+      ? 'recordCanvas: false'
+      : canvas === 'calls'
+        ? 'recordCanvas: true'
+        : `recordCanvas: true, dataURLOptions: { type: 'image/webp', quality: 0.4 }`;
+  const sampling = `{ mousemove: 20, scroll: 50${typeof canvas === 'number' ? `, canvas: ${canvas}` : ''} }`;
+  const key = `${canvasOptions} ${sampling}`;
+  let js = recorderJs.get(key);
+  if (!js) {
+    js = bundleForPage({
+      contents: `import { record } from '@posthog/rrweb';
         const send = (e) => window.__rrEmit(JSON.stringify(e), performance.timeOrigin);
         if (location.protocol.startsWith('http')) {
-          record({ emit: send, maskAllInputs: false, inlineStylesheet: true, recordCanvas: false, collectFonts: true,
-                   sampling: { mousemove: 20, scroll: 50 } });
+          record({ emit: send, maskAllInputs: false, inlineStylesheet: true, ${canvasOptions}, collectFonts: true,
+                   sampling: ${sampling} });
         }`,
-    resolveDir: process.cwd(),
-  });
-  return recorderJs;
+      resolveDir: process.cwd(),
+    });
+    recorderJs.set(key, js);
+  }
+  return js;
 }
 
 /** The recorded browser draws on its own, as a user's does: the render's flags without begin-frame control. */
@@ -177,7 +195,7 @@ export async function recordJourney(origin: string, journey: Journey, opts: Reco
       raw.push(event);
       events.push({ ts: event.timestamp, windowId: s.windowId });
     });
-    await context.addInitScript({ content: await recorderScript() });
+    await context.addInitScript({ content: await recorderScript(opts.canvas) });
     let current = await context.newPage();
     tab(current);
     const cdpOf = async (page: Page): Promise<CDPSession> => {

@@ -1,0 +1,170 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRecording } from '../src/recording/parse.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { quiet, startCanary } from './support/canary-server.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
+import { recordJourney, type RecordOptions } from './support/recorder.js';
+import { startSite } from './support/site-server.js';
+
+/**
+ * Canvases recorded by rrweb's recorder, as PostHog records them when "capture canvas" is on:
+ * pictures of each canvas a few times a second (or, with rrweb's plain recordCanvas, every 2D call).
+ * The page below repaints a high-DPI canvas (800x600 pixels in a 400x300 box, as charts on such
+ * screens are) in the next colour of red, blue, green every 600 ms; the GIF must show the colour
+ * the canvas had at each moment, over the whole canvas.
+ */
+const PERIOD_MS = 600;
+const CYCLE = ['red', 'blue', 'green'] as const;
+const PAGE = `<!doctype html><html><body style="margin: 0; background: #fff">
+  <canvas id="c" width="800" height="600" style="position: absolute; left: 100px; top: 100px; width: 400px; height: 300px"></canvas>
+  <script>
+    const ctx = document.getElementById('c').getContext('2d');
+    const colours = ['#ff0000', '#0000ff', '#00a000'];
+    window.t0 = Date.now();
+    let shown = -1;
+    (function paint() {
+      const k = Math.floor((Date.now() - window.t0) / ${PERIOD_MS}) % 3;
+      if (k !== shown) {
+        shown = k;
+        ctx.fillStyle = colours[k];
+        ctx.fillRect(0, 0, 800, 600);
+      }
+      requestAnimationFrame(paint);
+    })();
+  </script>
+</body></html>`;
+
+/** Records `idleMs` of the page with this canvas recording, renders it from `startS`, reads the canvas's colours. */
+async function renderCanvasPage(browser: Browser, canvas: RecordOptions['canvas'], startS = 0, idleMs = 4000) {
+  const site = await startSite({ generated: new Map([['/canvas.html', { body: Buffer.from(PAGE), type: 'text/html' }]]) });
+  try {
+    let t0 = 0;
+    const rec = await recordJourney(
+      site.origin,
+      async ({ page: tab, origin, idle }) => {
+        await tab.goto(`${origin}/canvas.html`);
+        t0 = await tab.evaluate(() => (window as unknown as { t0: number }).t0);
+        await idle(idleMs);
+        await tab.mouse.move(640, 700);
+        await idle(300);
+      },
+      { canvas },
+    );
+    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS, allowOrigins: [site.origin] }, { browser });
+    const out = decodeGif(r.gif);
+    const k = out.width / 1280;
+    const clipStartTs = evs[0]!.timestamp + startS * 1000;
+    /** The colour at recorded-page point (x, y) of the frame shown at `ms` of the GIF. */
+    const colour = (ms: number, x: number, y: number) => {
+      const f = frameAt(out, ms);
+      const p = (Math.round(y * k) * out.width + Math.round(x * k)) * 4;
+      const [red, green, blue] = [f.rgba[p]!, f.rgba[p + 1]!, f.rgba[p + 2]!];
+      return red > 200 && green < 60 && blue < 60 ? 'red' : blue > 200 && red < 60 ? 'blue' : green > 120 && red < 60 && blue < 60 ? 'green' : `other(${red},${green},${blue})`;
+    };
+    /** The colour the live canvas had `lagMs` before the moment the GIF shows at `ms`. */
+    const live = (ms: number, lagMs = 0) => CYCLE[Math.floor((clipStartTs + ms - lagMs - t0) / PERIOD_MS) % 3]!;
+    /** Slot middles from when the canvas has its first colour to before the last mouse move. */
+    const slots: number[] = [];
+    for (let ms = Math.max(0, t0 - clipStartTs) + 400; ms <= Math.floor(out.durationMs) - 500; ms += 100) slots.push(ms + 50);
+    return { r, colour, live, slots };
+  } finally {
+    await site.close();
+  }
+}
+
+/**
+ * Each slot shows the live colour of its moment or of up to `lagMs` before (the recorder's
+ * pictures come at its sampling rate, and are encoded before they are recorded), at least half show
+ * the colour of their own moment, and every colour of the cycle is seen.
+ */
+function expectLiveColours(seen: { ms: number; colour: string }[], live: (ms: number, lagMs?: number) => string, lagMs: number, where: string): void {
+  const text = seen.map((s) => `${s.ms}:${s.colour}`).join(' ');
+  for (const s of seen) expect([live(s.ms), live(s.ms, lagMs)], `${where} at ${s.ms} ms: ${text}`).toContain(s.colour);
+  const onTime = seen.filter((s) => s.colour === live(s.ms)).length;
+  expect(onTime / seen.length, `${where}: ${text}`).toBeGreaterThanOrEqual(0.5);
+  expect(new Set(seen.map((s) => s.colour)), where).toEqual(new Set(CYCLE));
+}
+
+describe('canvas recordings', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("shows a canvas recorded as pictures (PostHog's capture canvas, 4 a second), over the whole canvas", async () => {
+    const { r, colour, live, slots } = await renderCanvasPage(browser, 4);
+    // The canvas's middle, and its lower right corner: rrweb draws a picture unscaled, which covers
+    // only the top left quarter of a canvas with twice its box's pixels.
+    expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 400, 'middle');
+    expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 480, 385) })), live, 400, 'lower right corner');
+    console.log(`canvas pictures: ${r.captured} pictures, ${r.frames} frames, ${r.gif.length} bytes, ${r.wallMs} ms`);
+  });
+
+  it('shows a canvas recorded call by call (rrweb recordCanvas)', async () => {
+    const { colour, live, slots } = await renderCanvasPage(browser, 'calls');
+    expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 150, 'middle');
+    expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 480, 385) })), live, 150, 'lower right corner');
+  });
+
+  it('starts a clip late in the page with the canvas as it was then (many pictures before the clip)', async () => {
+    const { colour, live, slots } = await renderCanvasPage(browser, 4, 2.5, 6000);
+    // The first frame comes from the pictures recorded before the clip: the last one of them.
+    expect([live(50), live(50, 400)]).toContain(colour(50, 300, 250));
+    expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 400, 'middle');
+  });
+
+  it('runs nothing a canvas recording names: no constructor of its choosing, no getter it defines', async () => {
+    const canary = await startCanary();
+    try {
+      const site = await startSite({ generated: new Map([['/canvas.html', { body: Buffer.from(PAGE), type: 'text/html' }]]) });
+      try {
+        const rec = await recordJourney(
+          site.origin,
+          async ({ page: tab, origin, idle }) => {
+            await tab.goto(`${origin}/canvas.html`);
+            await idle(1500);
+          },
+          { canvas: 'calls' },
+        );
+        const events = rec.events as { type: number; timestamp: number; data: { source?: number; id?: number } }[];
+        const drawn = events.find((e) => e.type === 3 && e.data.source === 9)!;
+        const ping = (why: string) => `fetch('${canary.origin}/script-ran?case=${why}'); new Image().src = '${canary.origin}/script-ran?case=${why}-img';`;
+        // rrweb's own canvas replay would build these arguments (`new window[rr_type](...args)`) and
+        // call the getter on reading `fillRect`: code of the recording's choosing in the player page.
+        const hostile = {
+          type: 3,
+          timestamp: drawn.timestamp + 5,
+          data: {
+            source: 9,
+            id: drawn.data.id,
+            type: 0,
+            commands: [
+              { property: '__defineGetter__', args: ['fillRect', { rr_type: 'Function', args: [ping('getter')] }] },
+              { property: 'fillRect', args: [0, 0, 10, 10] },
+              { property: 'drawImage', args: [{ rr_type: 'Function', args: [ping('constructor')] }, 0, 0] },
+              { property: 'constructor', args: [] },
+              { property: 'fillStyle', args: [{ rr_type: 'Function', args: [ping('setter')] }], setter: true },
+            ],
+          },
+        };
+        const all = [...events, hostile].sort((a, b) => a.timestamp - b.timestamp);
+        const evs = parseRecording(Buffer.from(JSON.stringify(all))).events;
+        const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, width: 400, allowOrigins: [site.origin, canary.origin] }, { browser });
+        await quiet([canary]);
+        expect(r.frames).toBeGreaterThan(0);
+        expect(canary.hits('/script-ran').map((q) => q.path)).toEqual([]);
+      } finally {
+        await site.close();
+      }
+    } finally {
+      await canary.close();
+    }
+  });
+});
