@@ -89,6 +89,17 @@ function expectLiveColours(seen: { ms: number; colour: string }[], live: (ms: nu
   expect(new Set(seen.map((s) => s.colour)), where).toEqual(new Set(CYCLE));
 }
 
+/** Where the red block starts on the live page, in css px. */
+async function livePosition(browser: Browser, url: string): Promise<number> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(url);
+    return await page.evaluate(() => Math.round(document.querySelector('div[style*="ff0000"]')!.getBoundingClientRect().top));
+  } finally {
+    await page.close();
+  }
+}
+
 describe('canvas recordings', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -118,6 +129,42 @@ describe('canvas recordings', () => {
     // The first frame comes from the pictures recorded before the clip: the last one of them.
     expect([live(50), live(50, 400)]).toContain(colour(50, 300, 250));
     expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 400, 'middle');
+  });
+
+  it('lays out a canvas sized by its attributes as the user saw it, canvas recording or not', async () => {
+    // A chart's canvas sized only by width and height attributes, text after it, and no canvas
+    // recording (rrweb's default): the replay's canvas shows no pixels (the iframe runs no scripts),
+    // and once took no room either, pulling everything after it up by its height.
+    const html = `<!doctype html><html><body style="margin: 0; background: #fff; font: 16px sans-serif">
+      <div style="height: 100px"></div>
+      <canvas width="600" height="300"></canvas><canvas width="400" height="200" style="width: 200px"></canvas>
+      <div style="width: 300px; height: 100px; background: #ff0000"></div>
+    </body></html>`;
+    const site = await startSite({ generated: new Map([['/layout.html', { body: Buffer.from(html), type: 'text/html' }]]) });
+    try {
+      const rec = await recordJourney(site.origin, async ({ page: tab, origin, idle }) => {
+        await tab.goto(`${origin}/layout.html`);
+        await idle(600);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+      const out = decodeGif(r.gif);
+      const k = out.width / 1280;
+      const last = out.frames[out.frames.length - 1]!.rgba;
+      /** The first row of the recorded page (in its css px) where column x is red, in the last frame. */
+      const redFrom = (x: number) => {
+        for (let y = 0; y < out.height; y++) {
+          const p = (y * out.width + Math.round(x * k)) * 4;
+          if (last[p]! > 200 && last[p + 1]! < 60 && last[p + 2]! < 60) return Math.round(y / k);
+        }
+        return -1;
+      };
+      // Live: 100 px, then the line of canvases (300 px tall, on the text's baseline), then the red block.
+      const top = await livePosition(browser, `${site.origin}/layout.html`);
+      expect(Math.abs(redFrom(150) - top), `red block from ${redFrom(150)} px, live ${top} px`).toBeLessThanOrEqual(2);
+    } finally {
+      await site.close();
+    }
   });
 
   it('runs nothing a canvas recording names: no constructor of its choosing, no getter it defines', async () => {
