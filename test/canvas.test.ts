@@ -5,7 +5,11 @@ import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { quiet, startCanary } from './support/canary-server.js';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { decodeGif, frameAt } from './support/gif-frames.js';
+import { formatScores, scoreMoments } from './support/moments.js';
 import { recordJourney, type RecordOptions } from './support/recorder.js';
 import { startSite } from './support/site-server.js';
 
@@ -46,7 +50,7 @@ async function renderCanvasPage(browser: Browser, canvas: RecordOptions['canvas'
       site.origin,
       async ({ page: tab, origin, idle }) => {
         await tab.goto(`${origin}/canvas.html`);
-        t0 = await tab.evaluate(() => (window as unknown as { t0: number }).t0);
+        t0 = (await tab.evaluate('window.t0')) as number;
         await idle(idleMs);
         await tab.mouse.move(640, 700);
         await idle(300);
@@ -94,7 +98,7 @@ async function livePosition(browser: Browser, url: string): Promise<number> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   try {
     await page.goto(url);
-    return await page.evaluate(() => Math.round(document.querySelector('div[style*="ff0000"]')!.getBoundingClientRect().top));
+    return (await page.evaluate(`Math.round(document.querySelector('div[style*="ff0000"]').getBoundingClientRect().top)`)) as number;
   } finally {
     await page.close();
   }
@@ -162,6 +166,74 @@ describe('canvas recordings', () => {
       // Live: 100 px, then the line of canvases (300 px tall, on the text's baseline), then the red block.
       const top = await livePosition(browser, `${site.origin}/layout.html`);
       expect(Math.abs(redFrom(150) - top), `red block from ${redFrom(150)} px, live ${top} px`).toBeLessThanOrEqual(2);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('shows a Chart.js chart as the user saw it: drawn, a bar hovered (its tooltip), a series hidden from the legend', async () => {
+    // A chart library we did not write, with its own load animation, hover tooltip and legend, all
+    // drawn in one canvas; recorded as PostHog records canvases (pictures, 4 a second, WebP 0.4).
+    const chartJs = await readFile(join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'));
+    const html = `<!doctype html><html><head><script src="/chart.js"></script></head>
+      <body style="margin: 0; background: #fff; font: 16px sans-serif">
+        <h1 style="margin: 24px">Signups</h1>
+        <div style="position: relative; width: 720px; height: 360px; margin-left: 24px"><canvas id="chart"></canvas></div>
+        <script>
+          new Chart(document.getElementById('chart'), {
+            type: 'bar',
+            data: {
+              labels: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'],
+              datasets: [
+                { label: 'Visitors', data: [120, 190, 150, 220, 260, 90, 70], backgroundColor: '#3b82f6' },
+                { label: 'Signups', data: [30, 45, 38, 60, 72, 20, 15], backgroundColor: '#f97316' },
+              ],
+            },
+            options: { maintainAspectRatio: false },
+          });
+        </script>
+      </body></html>`;
+    const site = await startSite({
+      generated: new Map([
+        ['/chart.html', { body: Buffer.from(html), type: 'text/html' }],
+        ['/chart.js', { body: chartJs, type: 'text/javascript' }],
+      ]),
+    });
+    try {
+      const rec = await recordJourney(
+        site.origin,
+        async ({ page: tab, origin, idle, shotWhenQuiet }) => {
+          await tab.goto(`${origin}/chart.html`);
+          await shotWhenQuiet('drawn', 700);
+          const box = (await tab.locator('#chart').boundingBox())!;
+          // Thursday's visitors bar: the fourth of seven groups, low in the plot.
+          await tab.mouse.move(box.x + box.width * 0.53, box.y + box.height * 0.8, { steps: 5 });
+          await shotWhenQuiet('tooltip', 700);
+          // The legend's second entry (Signups): clicking it hides that series, animated.
+          await tab.mouse.click(box.x + box.width * 0.56, box.y + 10);
+          await tab.mouse.move(box.x + box.width * 0.9, box.y + box.height + 60, { steps: 3 });
+          await shotWhenQuiet('series-hidden', 700);
+          await idle(300);
+        },
+        { canvas: 4 },
+      );
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const options = { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] };
+      const r = await renderRecording(evs, options, { browser });
+      const framed = { width: 1280, height: 800 };
+      const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, framed);
+      // The control: the same recording without its canvas events, as every replay of it was before.
+      const blank = await renderRecording(
+        evs.filter((e) => !(e.type === 3 && (e.data as { source?: number }).source === 9)),
+        options,
+        { browser },
+      );
+      const blankScores = await scoreMoments(blank.gif, rec.shots, evs[0]!.timestamp, framed);
+      console.log(`${formatScores('Chart.js, canvas replayed', scores)}\n${formatScores('Chart.js, canvas events left out', blankScores)}`);
+      expect(scores.map((s) => s.label)).toEqual(['drawn', 'tooltip', 'series-hidden']);
+      for (const s of scores) expect(s.ssim, formatScores('Chart.js', scores)).toBeGreaterThanOrEqual(0.95);
+      // Each moment is the chart's: without its pictures the same frames miss it by far more.
+      scores.forEach((s, i) => expect(s.ssim - blankScores[i]!.ssim, s.label).toBeGreaterThan(0.02));
     } finally {
       await site.close();
     }
