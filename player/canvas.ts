@@ -63,6 +63,9 @@ type Unusable = typeof UNUSABLE;
 
 type Deadline = () => number;
 
+/** How deep a recorded argument may nest (an ImageBitmap of a Blob of an ArrayBuffer is three). */
+const MAX_ARG_DEPTH = 6;
+
 /**
  * Lays a replay canvas out as the browser lays out a drawn one: its width and height attributes as
  * its size when CSS gives none, their ratio when CSS gives one side. Without it a canvas sized only
@@ -138,7 +141,8 @@ export class CanvasReplay {
       if (!canvas || m.type !== 0) continue;
       if (isPicture(m)) {
         // The recorder's picture of the whole canvas, shown as it is: nothing to draw or encode.
-        const blob = await this.arg((m.commands[1]!.args[0] as { args: unknown[] }).args[0], left);
+        const inner = (m.commands[1]!.args[0] as { args?: unknown }).args;
+        const blob = Array.isArray(inner) ? await this.arg(inner[0], left) : undefined;
         if (blob instanceof Blob) pictures.set(m.id, URL.createObjectURL(blob));
         drawn.delete(m.id);
         continue;
@@ -199,13 +203,15 @@ export class CanvasReplay {
     }
   }
 
-  /** A recorded argument as the value to pass, or UNUSABLE. */
-  private async arg(a: unknown, left: Deadline): Promise<unknown> {
+  /** A recorded argument as the value to pass, or UNUSABLE (also past MAX_ARG_DEPTH: the recorder nests a few levels). */
+  private async arg(a: unknown, left: Deadline, depth = 0): Promise<unknown> {
     if (a === null || typeof a === 'number' || typeof a === 'string' || typeof a === 'boolean') return a;
+    if (depth >= MAX_ARG_DEPTH) return UNUSABLE;
+    const inner = (x: unknown) => this.arg(x, left, depth + 1);
     if (Array.isArray(a)) {
       const out: unknown[] = [];
       for (const x of a) {
-        const v = await this.arg(x, left);
+        const v = await inner(x);
         if (v === UNUSABLE) return UNUSABLE;
         out.push(v);
       }
@@ -220,14 +226,14 @@ export class CanvasReplay {
     if (type === 'Blob' && Array.isArray(o.data)) {
       const parts: BlobPart[] = [];
       for (const d of o.data) {
-        const v = await this.arg(d, left);
+        const v = await inner(d);
         if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v) || typeof v === 'string')) return UNUSABLE;
         parts.push(v as BlobPart);
       }
       return new Blob(parts, { type: typeof o.type === 'string' ? o.type : '' });
     }
     if (type === 'ImageData') {
-      const [data, w, h] = await Promise.all(list.map((x) => this.arg(x, left)));
+      const [data, w, h] = await Promise.all(list.map(inner));
       if (!(data instanceof Uint8ClampedArray) || typeof w !== 'number' || typeof h !== 'number') return UNUSABLE;
       try {
         return new ImageData(data as Uint8ClampedArray<ArrayBuffer>, w, h);
@@ -236,7 +242,7 @@ export class CanvasReplay {
       }
     }
     if (type === 'ImageBitmap') {
-      const source = await this.arg(list[0], left);
+      const source = await inner(list[0]);
       if (!(source instanceof Blob || source instanceof ImageData)) return UNUSABLE;
       return within(createImageBitmap(source), left());
     }

@@ -239,7 +239,7 @@ describe('canvas recordings', () => {
     }
   });
 
-  it('runs nothing a canvas recording names: no constructor of its choosing, no getter it defines', async () => {
+  it('runs nothing a canvas recording names (no constructor of its choosing, no getter it defines), and renders through broken canvas data', async () => {
     const canary = await startCanary();
     try {
       const site = await startSite({ generated: new Map([['/canvas.html', { body: Buffer.from(PAGE), type: 'text/html' }]]) });
@@ -273,7 +273,19 @@ describe('canvas recordings', () => {
             ],
           },
         };
-        const all = [...events, hostile].sort((a, b) => a.timestamp - b.timestamp);
+        // Broken or odd shapes: the render goes on and draws what it can.
+        let deep: unknown = 1;
+        for (let i = 0; i < 50; i++) deep = [deep];
+        const odd = (k: number, data: object) => ({ type: 3, timestamp: drawn.timestamp + 6 + k, data: { source: 9, id: drawn.data.id, type: 0, ...data } });
+        const broken = [
+          odd(0, { commands: [{ property: 'clearRect', args: [0, 0, 1, 1] }, { property: 'drawImage', args: [{ rr_type: 'ImageBitmap', args: 'no' }, 0, 0] }] }),
+          odd(1, { commands: [{ property: 'clearRect', args: [0, 0, 1, 1] }, { property: 'drawImage', args: [{ rr_type: 'ImageBitmap', args: [{ rr_type: 'Blob', data: [{ rr_type: 'ArrayBuffer', base64: '%%%' }], type: 'image/webp' }] }, 0, 0] }] }),
+          odd(2, { commands: [{ property: 'putImageData', args: [{ rr_type: 'ImageData', args: [{ rr_type: 'Uint8ClampedArray', args: [[1, 2, 3]] }, 1e9, 1e9] }, 0, 0] }] }),
+          odd(3, { commands: [{ property: 'setLineDash', args: [deep] }, { property: 'fillRect' }, null, { property: 'arc', args: [1, 2, 3, 'x', {}] }] }),
+          odd(4, { type: 1, commands: [{ property: 'clear', args: [16384] }] }),
+          odd(5, { property: 'fillRect', args: [0, 0, 5, 5] }),
+        ];
+        const all = [...events, hostile, ...broken].sort((a, b) => a.timestamp - b.timestamp);
         const evs = parseRecording(Buffer.from(JSON.stringify(all))).events;
         const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, width: 400, allowOrigins: [site.origin, canary.origin] }, { browser });
         await quiet([canary]);
