@@ -135,6 +135,37 @@ describe('canvas recordings', () => {
     expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 400, 'middle');
   });
 
+  it("shows a canvas's content from the page's snapshot (rr_dataURL) when no canvas event follows", async () => {
+    const html = `<!doctype html><html><body style="margin: 0; background: #fff">
+      <canvas id="c" width="400" height="300" style="position: absolute; left: 100px; top: 100px"></canvas>
+      <script>const x = document.getElementById('c').getContext('2d'); x.fillStyle = '#0000ff'; x.fillRect(0, 0, 400, 300);</script>
+    </body></html>`;
+    const site = await startSite({ generated: new Map([['/once.html', { body: Buffer.from(html), type: 'text/html' }]]) });
+    try {
+      const rec = await recordJourney(
+        site.origin,
+        async ({ page: tab, origin, idle }) => {
+          await tab.goto(`${origin}/once.html`);
+          await idle(800);
+        },
+        { canvas: 4 },
+      );
+      // Only the snapshot's picture of the canvas: its sampled pictures are left out.
+      const events = (rec.events as { type: number; data: { source?: number } }[]).filter((e) => !(e.type === 3 && e.data.source === 9));
+      expect(JSON.stringify(events)).toContain('rr_dataURL');
+      const evs = parseRecording(Buffer.from(JSON.stringify(events))).events;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+      const out = decodeGif(r.gif);
+      const k = out.width / 1280;
+      for (const f of out.frames) {
+        const p = (Math.round(250 * k) * out.width + Math.round(300 * k)) * 4;
+        expect([f.rgba[p], f.rgba[p + 1], f.rgba[p + 2]], `frame at ${f.startMs} ms`).toEqual([0, 0, 255]);
+      }
+    } finally {
+      await site.close();
+    }
+  });
+
   it('lays out a canvas sized by its attributes as the user saw it, canvas recording or not', async () => {
     // A chart's canvas sized only by width and height attributes, text after it, and no canvas
     // recording (rrweb's default): the replay's canvas shows no pixels (the iframe runs no scripts),
