@@ -63,6 +63,9 @@ type Unusable = typeof UNUSABLE;
 
 type Deadline = () => number;
 
+/** Images drawn by URL kept loaded (the oldest go first). */
+const MAX_IMAGES = 64;
+
 /** How deep a recorded argument may nest (an ImageBitmap of a Blob of an ArrayBuffer is three). */
 const MAX_ARG_DEPTH = 6;
 
@@ -106,7 +109,7 @@ export class CanvasReplay {
       const n = stack.pop() as { id?: unknown; tagName?: unknown; attributes?: Record<string, unknown>; childNodes?: unknown[] } | undefined;
       if (!n || typeof n !== 'object') continue;
       const url = n.attributes?.rr_dataURL;
-      if (typeof n.id === 'number' && typeof n.tagName === 'string' && n.tagName.toLowerCase() === 'canvas' && typeof url === 'string') this.given.set(n.id, url);
+      if (typeof n.id === 'number' && typeof n.tagName === 'string' && n.tagName.toLowerCase() === 'canvas' && typeof url === 'string' && url.startsWith('data:image/')) this.given.set(n.id, url);
       if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
     }
   }
@@ -139,25 +142,33 @@ export class CanvasReplay {
       const canvas = canvasOf(this.nodeOf(m.id));
       // WebGL calls are not replayed (the recording's sampled form is 2D whatever the page used).
       if (!canvas || m.type !== 0) continue;
-      if (isPicture(m)) {
-        // The recorder's picture of the whole canvas, shown as it is: nothing to draw or encode.
-        const inner = (m.commands[1]!.args[0] as { args?: unknown }).args;
-        const blob = Array.isArray(inner) ? await this.arg(inner[0], left) : undefined;
-        if (blob instanceof Blob) pictures.set(m.id, URL.createObjectURL(blob));
-        drawn.delete(m.id);
-        continue;
+      try {
+        if (isPicture(m)) {
+          // The recorder's picture of the whole canvas, shown as it is: nothing to draw or encode.
+          const inner = (m.commands[1]!.args[0] as { args?: unknown }).args;
+          const blob = Array.isArray(inner) ? await this.arg(inner[0], left) : undefined;
+          if (blob instanceof Blob) pictures.set(m.id, URL.createObjectURL(blob));
+          drawn.delete(m.id);
+          continue;
+        }
+        const ctx = canvas.getContext('2d');
+        if (!ctx) continue;
+        for (const c of m.commands) await this.call(ctx, c, left);
+        pictures.delete(m.id);
+        drawn.add(m.id);
+      } catch {
+        // Canvas data the browser cannot use (the recording's fault) costs that event, not the render.
       }
-      const ctx = canvas.getContext('2d');
-      if (!ctx) continue;
-      for (const c of m.commands) await this.call(ctx, c, left);
-      pictures.delete(m.id);
-      drawn.add(m.id);
     }
     for (const id of drawn) {
       // toDataURL, not toBlob: toBlob encodes in the page's idle time, which a page whose frames
       // Node draws one by one reaches only by its one-second fallback.
       const canvas = canvasOf(this.nodeOf(id));
-      if (canvas) pictures.set(id, canvas.toDataURL('image/png'));
+      try {
+        if (canvas) pictures.set(id, canvas.toDataURL('image/png'));
+      } catch {
+        // A canvas whose pixels cannot be read (tainted all the same): it keeps its last picture.
+      }
     }
     await Promise.all([...pictures].map(([id, url]) => this.show(id, url, left)));
   }
@@ -178,7 +189,8 @@ export class CanvasReplay {
   private keepShown(): void {
     for (const [id, url] of this.shown) {
       const canvas = canvasOf(this.nodeOf(id));
-      if (canvas && !canvas.style.getPropertyValue('background-image').includes(url)) paint(canvas, url);
+      // Ours is the one set as important: a style attribute the page's events replaced has none.
+      if (canvas && canvas.style.getPropertyPriority('background-image') !== 'important') paint(canvas, url);
     }
   }
 
@@ -255,12 +267,17 @@ export class CanvasReplay {
     let loading = this.images.get(src);
     if (!loading) {
       const img = new Image();
+      // Loaded for CORS (the asset proxy allows every origin): a canvas that drew a cross-origin
+      // image without it is tainted, and its pixels can no longer be read to show them.
+      img.crossOrigin = 'anonymous';
       img.src = src;
       loading = img.decode().then(
         () => img,
         () => undefined,
       );
       this.images.set(src, loading);
+      // A recording that draws ever new images (a data: URL per frame) must not keep them all.
+      if (this.images.size > MAX_IMAGES) this.images.delete(this.images.keys().next().value!);
     }
     const img = await within(loading, left());
     return img === UNUSABLE ? undefined : (img as HTMLImageElement | undefined);
@@ -280,7 +297,8 @@ function canvasOf(node: Node | null): HTMLCanvasElement | undefined {
  */
 function paint(canvas: HTMLCanvasElement, url: string): void {
   const s = canvas.style;
-  s.setProperty('background-image', `url("${url}")`, 'important');
+  // The URL is the recording's (a snapshot's data: URL): escaped, it cannot end the url() early.
+  s.setProperty('background-image', `url("${url.replace(/["\\\n\r]/g, (c) => `\\${c.charCodeAt(0).toString(16)} `)}")`, 'important');
   s.setProperty('background-size', '100% 100%', 'important');
   s.setProperty('background-repeat', 'no-repeat', 'important');
   s.setProperty('background-origin', 'content-box', 'important');

@@ -1,4 +1,5 @@
 import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../src/recording/parse.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -135,10 +136,60 @@ describe('canvas recordings', () => {
     expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 400, 'middle');
   });
 
-  it("shows a canvas's content from the page's snapshot (rr_dataURL) when no canvas event follows", async () => {
+  it('shows images a canvas draws by URL, recorded call by call (the page\'s own image through the asset proxy, and a data: URL)', async () => {
+    const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 0, g: 160, b: 0 } } }).png().toBuffer();
+    const dataUrl = `data:image/png;base64,${(await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer()).toString('base64')}`;
+    const html = `<!doctype html><html><body style="margin: 0; background: #fff">
+      <canvas id="c" width="400" height="200" style="position: absolute; left: 100px; top: 100px"></canvas>
+      <script>
+        const x = document.getElementById('c').getContext('2d');
+        const a = new Image(); a.src = '/green.png';
+        const b = new Image(); b.src = '${dataUrl}';
+        setTimeout(() => { x.drawImage(a, 0, 0, 200, 200); x.drawImage(b, 200, 0, 200, 200); }, 500);
+      </script>
+    </body></html>`;
+    const site = await startSite({
+      generated: new Map([
+        ['/images.html', { body: Buffer.from(html), type: 'text/html' }],
+        ['/green.png', { body: png, type: 'image/png' }],
+      ]),
+    });
+    try {
+      const rec = await recordJourney(
+        site.origin,
+        async ({ page: tab, origin, idle }) => {
+          await tab.goto(`${origin}/images.html`);
+          await idle(1500);
+        },
+        { canvas: 'calls' },
+      );
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+      const out = decodeGif(r.gif);
+      const k = out.width / 1280;
+      const last = out.frames[out.frames.length - 1]!.rgba;
+      const at = (x: number, y: number) => {
+        const p = (Math.round(y * k) * out.width + Math.round(x * k)) * 4;
+        return [last[p], last[p + 1], last[p + 2]];
+      };
+      expect(at(200, 200), 'the page image').toEqual([0, 160, 0]);
+      expect(at(400, 200), 'the data: image').toEqual([255, 0, 0]);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it("shows a canvas's content from the page's snapshot (rr_dataURL) when no canvas event follows, also once the page restyles it", async () => {
     const html = `<!doctype html><html><body style="margin: 0; background: #fff">
       <canvas id="c" width="400" height="300" style="position: absolute; left: 100px; top: 100px"></canvas>
-      <script>const x = document.getElementById('c').getContext('2d'); x.fillStyle = '#0000ff'; x.fillRect(0, 0, 400, 300);</script>
+      <script>
+        const c = document.getElementById('c');
+        const x = c.getContext('2d');
+        x.fillStyle = '#0000ff';
+        x.fillRect(0, 0, 400, 300);
+        // The page restyles the canvas later: its style attribute is replaced in the replay too.
+        setTimeout(() => { c.style.outline = '4px solid #000'; }, 400);
+      </script>
     </body></html>`;
     const site = await startSite({ generated: new Map([['/once.html', { body: Buffer.from(html), type: 'text/html' }]]) });
     try {
@@ -157,6 +208,7 @@ describe('canvas recordings', () => {
       const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
       const out = decodeGif(r.gif);
       const k = out.width / 1280;
+      expect(out.frames.length, 'a frame before the restyle and one after').toBeGreaterThanOrEqual(2);
       for (const f of out.frames) {
         const p = (Math.round(250 * k) * out.width + Math.round(300 * k)) * 4;
         expect([f.rgba[p], f.rgba[p + 1], f.rgba[p + 2]], `frame at ${f.startMs} ms`).toEqual([0, 0, 255]);
