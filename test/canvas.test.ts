@@ -1,18 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../src/recording/parse.js';
+import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
-import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import { quiet, startCanary } from './support/canary-server.js';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments } from './support/moments.js';
-import { recordJourney, type RecordOptions } from './support/recorder.js';
+import { recordJourney, type Journey, type RecordOptions, type Recording } from './support/recorder.js';
 import { startSite } from './support/site-server.js';
+
+type Files = Record<string, { body: Buffer | string; type: string }>;
+
+/**
+ * Serves `files`, records `journey` on them with this canvas recording, and hands the recording to
+ * `use` with a renderer of (edited) events from it, while the site is still up for the replay's assets.
+ */
+async function withRecording<T>(
+  browser: Browser,
+  files: Files,
+  canvas: RecordOptions['canvas'],
+  journey: Journey,
+  use: (rec: Recording, render: (events: unknown[], options?: Partial<RenderOptions>) => Promise<Rendered>, origin: string) => Promise<T>,
+): Promise<T> {
+  const generated = new Map(Object.entries(files).map(([path, { body, type }]) => [path, { body: Buffer.from(body), type }]));
+  const site = await startSite({ generated });
+  try {
+    const rec = await recordJourney(site.origin, journey, { canvas });
+    return await use(rec, async (events, options = {}) => {
+      const evs = parseRecording(Buffer.from(JSON.stringify(events))).events;
+      const allowOrigins = [site.origin, ...(options.allowOrigins ?? [])];
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, ...options, allowOrigins }, { browser });
+      return { r, out: decodeGif(r.gif), evs };
+    }, site.origin);
+  } finally {
+    await site.close();
+  }
+}
+
+interface Rendered {
+  r: Awaited<ReturnType<typeof renderRecording>>;
+  out: ReturnType<typeof decodeGif>;
+  evs: RrwebEvent[];
+}
+
+/** The colour at recorded-page point (x, y) (a 1280 px wide page) of a decoded GIF frame's pixels. */
+function pixel(out: Rendered['out'], rgba: Uint8ClampedArray, x: number, y: number): number[] {
+  const k = out.width / 1280;
+  const p = (Math.round(y * k) * out.width + Math.round(x * k)) * 4;
+  return [rgba[p]!, rgba[p + 1]!, rgba[p + 2]!];
+}
 
 /**
  * Canvases recorded by rrweb's recorder, as PostHog records them when "capture canvas" is on:
@@ -44,30 +86,20 @@ const PAGE = `<!doctype html><html><body style="margin: 0; background: #fff">
 
 /** Records `idleMs` of the page with this canvas recording, renders it from `startS`, reads the canvas's colours. */
 async function renderCanvasPage(browser: Browser, canvas: RecordOptions['canvas'], startS = 0, idleMs = 4000) {
-  const site = await startSite({ generated: new Map([['/canvas.html', { body: Buffer.from(PAGE), type: 'text/html' }]]) });
-  try {
-    let t0 = 0;
-    const rec = await recordJourney(
-      site.origin,
-      async ({ page: tab, origin, idle }) => {
-        await tab.goto(`${origin}/canvas.html`);
-        t0 = (await tab.evaluate('window.t0')) as number;
-        await idle(idleMs);
-        await tab.mouse.move(640, 700);
-        await idle(300);
-      },
-      { canvas },
-    );
-    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS, allowOrigins: [site.origin] }, { browser });
-    const out = decodeGif(r.gif);
-    const k = out.width / 1280;
+  let t0 = 0;
+  const journey: Journey = async ({ page: tab, origin, idle }) => {
+    await tab.goto(`${origin}/canvas.html`);
+    t0 = (await tab.evaluate('window.t0')) as number;
+    await idle(idleMs);
+    await tab.mouse.move(640, 700);
+    await idle(300);
+  };
+  return withRecording(browser, { '/canvas.html': { body: PAGE, type: 'text/html' } }, canvas, journey, async (rec, render) => {
+    const { r, out, evs } = await render(rec.events, { startS });
     const clipStartTs = evs[0]!.timestamp + startS * 1000;
     /** The colour at recorded-page point (x, y) of the frame shown at `ms` of the GIF. */
     const colour = (ms: number, x: number, y: number) => {
-      const f = frameAt(out, ms);
-      const p = (Math.round(y * k) * out.width + Math.round(x * k)) * 4;
-      const [red, green, blue] = [f.rgba[p]!, f.rgba[p + 1]!, f.rgba[p + 2]!];
+      const [red, green, blue] = pixel(out, frameAt(out, ms).rgba, x, y) as [number, number, number];
       return red > 200 && green < 60 && blue < 60 ? 'red' : blue > 200 && red < 60 ? 'blue' : green > 120 && red < 60 && blue < 60 ? 'green' : `other(${red},${green},${blue})`;
     };
     /** The colour the live canvas had `lagMs` before the moment the GIF shows at `ms`. */
@@ -76,9 +108,7 @@ async function renderCanvasPage(browser: Browser, canvas: RecordOptions['canvas'
     const slots: number[] = [];
     for (let ms = Math.max(0, t0 - clipStartTs) + 400; ms <= Math.floor(out.durationMs) - 500; ms += 100) slots.push(ms + 50);
     return { r, colour, live, slots };
-  } finally {
-    await site.close();
-  }
+  });
 }
 
 /**
@@ -136,9 +166,9 @@ describe('canvas recordings', () => {
     expectLiveColours(slots.map((ms) => ({ ms, colour: colour(ms, 300, 250) })), live, 400, 'middle');
   });
 
-  it('shows images a canvas draws by URL, recorded call by call (the page\'s own image through the asset proxy, and a data: URL)', async () => {
-    const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 0, g: 160, b: 0 } } }).png().toBuffer();
-    const dataUrl = `data:image/png;base64,${(await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer()).toString('base64')}`;
+  it("shows images a canvas draws by URL, recorded call by call (the page's own image through the asset proxy, and a data: URL)", async () => {
+    const solid = (r: number, g: number) => sharp({ create: { width: 40, height: 40, channels: 3, background: { r, g, b: 0 } } }).png().toBuffer();
+    const dataUrl = `data:image/png;base64,${(await solid(255, 0)).toString('base64')}`;
     const html = `<!doctype html><html><body style="margin: 0; background: #fff">
       <canvas id="c" width="400" height="200" style="position: absolute; left: 100px; top: 100px"></canvas>
       <script>
@@ -148,35 +178,17 @@ describe('canvas recordings', () => {
         setTimeout(() => { x.drawImage(a, 0, 0, 200, 200); x.drawImage(b, 200, 0, 200, 200); }, 500);
       </script>
     </body></html>`;
-    const site = await startSite({
-      generated: new Map([
-        ['/images.html', { body: Buffer.from(html), type: 'text/html' }],
-        ['/green.png', { body: png, type: 'image/png' }],
-      ]),
-    });
-    try {
-      const rec = await recordJourney(
-        site.origin,
-        async ({ page: tab, origin, idle }) => {
-          await tab.goto(`${origin}/images.html`);
-          await idle(1500);
-        },
-        { canvas: 'calls' },
-      );
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-      const out = decodeGif(r.gif);
-      const k = out.width / 1280;
+    const files = { '/images.html': { body: html, type: 'text/html' }, '/green.png': { body: await solid(0, 160), type: 'image/png' } };
+    const journey: Journey = async ({ page: tab, origin, idle }) => {
+      await tab.goto(`${origin}/images.html`);
+      await idle(1500);
+    };
+    await withRecording(browser, files, 'calls', journey, async (rec, render) => {
+      const { out } = await render(rec.events);
       const last = out.frames[out.frames.length - 1]!.rgba;
-      const at = (x: number, y: number) => {
-        const p = (Math.round(y * k) * out.width + Math.round(x * k)) * 4;
-        return [last[p], last[p + 1], last[p + 2]];
-      };
-      expect(at(200, 200), 'the page image').toEqual([0, 160, 0]);
-      expect(at(400, 200), 'the data: image').toEqual([255, 0, 0]);
-    } finally {
-      await site.close();
-    }
+      expect(pixel(out, last, 200, 200), 'the page image').toEqual([0, 160, 0]);
+      expect(pixel(out, last, 400, 200), 'the data: image').toEqual([255, 0, 0]);
+    });
   });
 
   it("shows a canvas's content from the page's snapshot (rr_dataURL) when no canvas event follows, also once the page restyles it", async () => {
@@ -191,31 +203,18 @@ describe('canvas recordings', () => {
         setTimeout(() => { c.style.outline = '4px solid #000'; }, 400);
       </script>
     </body></html>`;
-    const site = await startSite({ generated: new Map([['/once.html', { body: Buffer.from(html), type: 'text/html' }]]) });
-    try {
-      const rec = await recordJourney(
-        site.origin,
-        async ({ page: tab, origin, idle }) => {
-          await tab.goto(`${origin}/once.html`);
-          await idle(800);
-        },
-        { canvas: 4 },
-      );
+    const journey: Journey = async ({ page: tab, origin, idle }) => {
+      await tab.goto(`${origin}/once.html`);
+      await idle(800);
+    };
+    await withRecording(browser, { '/once.html': { body: html, type: 'text/html' } }, 4, journey, async (rec, render) => {
       // Only the snapshot's picture of the canvas: its sampled pictures are left out.
       const events = (rec.events as { type: number; data: { source?: number } }[]).filter((e) => !(e.type === 3 && e.data.source === 9));
       expect(JSON.stringify(events)).toContain('rr_dataURL');
-      const evs = parseRecording(Buffer.from(JSON.stringify(events))).events;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-      const out = decodeGif(r.gif);
-      const k = out.width / 1280;
+      const { out } = await render(events);
       expect(out.frames.length, 'a frame before the restyle and one after').toBeGreaterThanOrEqual(2);
-      for (const f of out.frames) {
-        const p = (Math.round(250 * k) * out.width + Math.round(300 * k)) * 4;
-        expect([f.rgba[p], f.rgba[p + 1], f.rgba[p + 2]], `frame at ${f.startMs} ms`).toEqual([0, 0, 255]);
-      }
-    } finally {
-      await site.close();
-    }
+      for (const f of out.frames) expect(pixel(out, f.rgba, 300, 250), `frame at ${f.startMs} ms`).toEqual([0, 0, 255]);
+    });
   });
 
   it('lays out a canvas sized by its attributes as the user saw it, canvas recording or not', async () => {
@@ -227,31 +226,25 @@ describe('canvas recordings', () => {
       <canvas width="600" height="300"></canvas><canvas width="400" height="200" style="width: 200px"></canvas>
       <div style="width: 300px; height: 100px; background: #ff0000"></div>
     </body></html>`;
-    const site = await startSite({ generated: new Map([['/layout.html', { body: Buffer.from(html), type: 'text/html' }]]) });
-    try {
-      const rec = await recordJourney(site.origin, async ({ page: tab, origin, idle }) => {
-        await tab.goto(`${origin}/layout.html`);
-        await idle(600);
-      });
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-      const out = decodeGif(r.gif);
-      const k = out.width / 1280;
+    const journey: Journey = async ({ page: tab, origin, idle }) => {
+      await tab.goto(`${origin}/layout.html`);
+      await idle(600);
+    };
+    await withRecording(browser, { '/layout.html': { body: html, type: 'text/html' } }, undefined, journey, async (rec, render, origin) => {
+      const { out } = await render(rec.events);
       const last = out.frames[out.frames.length - 1]!.rgba;
       /** The first row of the recorded page (in its css px) where column x is red, in the last frame. */
       const redFrom = (x: number) => {
-        for (let y = 0; y < out.height; y++) {
-          const p = (y * out.width + Math.round(x * k)) * 4;
-          if (last[p]! > 200 && last[p + 1]! < 60 && last[p + 2]! < 60) return Math.round(y / k);
+        for (let y = 0; y < 800; y++) {
+          const [r, g, b] = pixel(out, last, x, y);
+          if (r! > 200 && g! < 60 && b! < 60) return y;
         }
         return -1;
       };
       // Live: 100 px, then the line of canvases (300 px tall, on the text's baseline), then the red block.
-      const top = await livePosition(browser, `${site.origin}/layout.html`);
+      const top = await livePosition(browser, `${origin}/layout.html`);
       expect(Math.abs(redFrom(150) - top), `red block from ${redFrom(150)} px, live ${top} px`).toBeLessThanOrEqual(2);
-    } finally {
-      await site.close();
-    }
+    });
   });
 
   it('shows a Chart.js chart as the user saw it: drawn, a bar hovered (its tooltip), a series hidden from the legend', async () => {
@@ -276,107 +269,76 @@ describe('canvas recordings', () => {
           });
         </script>
       </body></html>`;
-    const site = await startSite({
-      generated: new Map([
-        ['/chart.html', { body: Buffer.from(html), type: 'text/html' }],
-        ['/chart.js', { body: chartJs, type: 'text/javascript' }],
-      ]),
-    });
-    try {
-      const rec = await recordJourney(
-        site.origin,
-        async ({ page: tab, origin, idle, shotWhenQuiet }) => {
-          await tab.goto(`${origin}/chart.html`);
-          await shotWhenQuiet('drawn', 700);
-          const box = (await tab.locator('#chart').boundingBox())!;
-          // Thursday's visitors bar: the fourth of seven groups, low in the plot.
-          await tab.mouse.move(box.x + box.width * 0.53, box.y + box.height * 0.8, { steps: 5 });
-          await shotWhenQuiet('tooltip', 700);
-          // The legend's second entry (Signups): clicking it hides that series, animated.
-          await tab.mouse.click(box.x + box.width * 0.56, box.y + 10);
-          await tab.mouse.move(box.x + box.width * 0.9, box.y + box.height + 60, { steps: 3 });
-          await shotWhenQuiet('series-hidden', 700);
-          await idle(300);
-        },
-        { canvas: 4 },
-      );
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const options = { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] };
-      const r = await renderRecording(evs, options, { browser });
+    const files = { '/chart.html': { body: html, type: 'text/html' }, '/chart.js': { body: chartJs, type: 'text/javascript' } };
+    const journey: Journey = async ({ page: tab, origin, idle, shotWhenQuiet }) => {
+      await tab.goto(`${origin}/chart.html`);
+      await shotWhenQuiet('drawn', 700);
+      const box = (await tab.locator('#chart').boundingBox())!;
+      // Thursday's bars: the fourth of seven groups, low in the plot.
+      await tab.mouse.move(box.x + box.width * 0.53, box.y + box.height * 0.8, { steps: 5 });
+      await shotWhenQuiet('tooltip', 700);
+      // The legend's second entry (Signups): clicking it hides that series, animated.
+      await tab.mouse.click(box.x + box.width * 0.56, box.y + 10);
+      await tab.mouse.move(box.x + box.width * 0.9, box.y + box.height + 60, { steps: 3 });
+      await shotWhenQuiet('series-hidden', 700);
+      await idle(300);
+    };
+    await withRecording(browser, files, 4, journey, async (rec, render) => {
       const framed = { width: 1280, height: 800 };
+      const { r, evs } = await render(rec.events);
       const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, framed);
       // The control: the same recording without its canvas events, as every replay of it was before.
-      const blank = await renderRecording(
-        evs.filter((e) => !(e.type === 3 && (e.data as { source?: number }).source === 9)),
-        options,
-        { browser },
-      );
-      const blankScores = await scoreMoments(blank.gif, rec.shots, evs[0]!.timestamp, framed);
+      const blank = await render((rec.events as { type: number; data: { source?: number } }[]).filter((e) => !(e.type === 3 && e.data.source === 9)));
+      const blankScores = await scoreMoments(blank.r.gif, rec.shots, evs[0]!.timestamp, framed);
       console.log(`${formatScores('Chart.js, canvas replayed', scores)}\n${formatScores('Chart.js, canvas events left out', blankScores)}`);
       expect(scores.map((s) => s.label)).toEqual(['drawn', 'tooltip', 'series-hidden']);
       for (const s of scores) expect(s.ssim, formatScores('Chart.js', scores)).toBeGreaterThanOrEqual(0.95);
       // Each moment is the chart's: without its pictures the same frames miss it by far more.
       scores.forEach((s, i) => expect(s.ssim - blankScores[i]!.ssim, s.label).toBeGreaterThan(0.02));
-    } finally {
-      await site.close();
-    }
+    });
   });
 
   it('runs nothing a canvas recording names (no constructor of its choosing, no getter it defines), and renders through broken canvas data', async () => {
     const canary = await startCanary();
+    const journey: Journey = async ({ page: tab, origin, idle }) => {
+      await tab.goto(`${origin}/canvas.html`);
+      await idle(1500);
+    };
     try {
-      const site = await startSite({ generated: new Map([['/canvas.html', { body: Buffer.from(PAGE), type: 'text/html' }]]) });
-      try {
-        const rec = await recordJourney(
-          site.origin,
-          async ({ page: tab, origin, idle }) => {
-            await tab.goto(`${origin}/canvas.html`);
-            await idle(1500);
-          },
-          { canvas: 'calls' },
-        );
+      await withRecording(browser, { '/canvas.html': { body: PAGE, type: 'text/html' } }, 'calls', journey, async (rec, render) => {
         const events = rec.events as { type: number; timestamp: number; data: { source?: number; id?: number } }[];
         const drawn = events.find((e) => e.type === 3 && e.data.source === 9)!;
         const ping = (why: string) => `fetch('${canary.origin}/script-ran?case=${why}'); new Image().src = '${canary.origin}/script-ran?case=${why}-img';`;
+        const at = (k: number, data: object) => ({ type: 3, timestamp: drawn.timestamp + 5 + k, data: { source: 9, id: drawn.data.id, type: 0, ...data } });
         // rrweb's own canvas replay would build these arguments (`new window[rr_type](...args)`) and
         // call the getter on reading `fillRect`: code of the recording's choosing in the player page.
-        const hostile = {
-          type: 3,
-          timestamp: drawn.timestamp + 5,
-          data: {
-            source: 9,
-            id: drawn.data.id,
-            type: 0,
-            commands: [
-              { property: '__defineGetter__', args: ['fillRect', { rr_type: 'Function', args: [ping('getter')] }] },
-              { property: 'fillRect', args: [0, 0, 10, 10] },
-              { property: 'drawImage', args: [{ rr_type: 'Function', args: [ping('constructor')] }, 0, 0] },
-              { property: 'constructor', args: [] },
-              { property: 'fillStyle', args: [{ rr_type: 'Function', args: [ping('setter')] }], setter: true },
-            ],
-          },
-        };
+        const hostile = at(0, {
+          commands: [
+            { property: '__defineGetter__', args: ['fillRect', { rr_type: 'Function', args: [ping('getter')] }] },
+            { property: 'fillRect', args: [0, 0, 10, 10] },
+            { property: 'drawImage', args: [{ rr_type: 'Function', args: [ping('constructor')] }, 0, 0] },
+            { property: 'constructor', args: [] },
+            { property: 'fillStyle', args: [{ rr_type: 'Function', args: [ping('setter')] }], setter: true },
+          ],
+        });
         // Broken or odd shapes: the render goes on and draws what it can.
         let deep: unknown = 1;
         for (let i = 0; i < 50; i++) deep = [deep];
-        const odd = (k: number, data: object) => ({ type: 3, timestamp: drawn.timestamp + 6 + k, data: { source: 9, id: drawn.data.id, type: 0, ...data } });
+        const picture = (bitmapArgs: unknown) => ({ commands: [{ property: 'clearRect', args: [0, 0, 1, 1] }, { property: 'drawImage', args: [{ rr_type: 'ImageBitmap', args: bitmapArgs }, 0, 0] }] });
         const broken = [
-          odd(0, { commands: [{ property: 'clearRect', args: [0, 0, 1, 1] }, { property: 'drawImage', args: [{ rr_type: 'ImageBitmap', args: 'no' }, 0, 0] }] }),
-          odd(1, { commands: [{ property: 'clearRect', args: [0, 0, 1, 1] }, { property: 'drawImage', args: [{ rr_type: 'ImageBitmap', args: [{ rr_type: 'Blob', data: [{ rr_type: 'ArrayBuffer', base64: '%%%' }], type: 'image/webp' }] }, 0, 0] }] }),
-          odd(2, { commands: [{ property: 'putImageData', args: [{ rr_type: 'ImageData', args: [{ rr_type: 'Uint8ClampedArray', args: [[1, 2, 3]] }, 1e9, 1e9] }, 0, 0] }] }),
-          odd(3, { commands: [{ property: 'setLineDash', args: [deep] }, { property: 'fillRect' }, null, { property: 'arc', args: [1, 2, 3, 'x', {}] }] }),
-          odd(4, { type: 1, commands: [{ property: 'clear', args: [16384] }] }),
-          odd(5, { property: 'fillRect', args: [0, 0, 5, 5] }),
+          at(1, picture('no')),
+          at(2, picture([{ rr_type: 'Blob', data: [{ rr_type: 'ArrayBuffer', base64: '%%%' }], type: 'image/webp' }])),
+          at(3, { commands: [{ property: 'putImageData', args: [{ rr_type: 'ImageData', args: [{ rr_type: 'Uint8ClampedArray', args: [[1, 2, 3]] }, 1e9, 1e9] }, 0, 0] }] }),
+          at(4, { commands: [{ property: 'setLineDash', args: [deep] }, { property: 'fillRect' }, null, { property: 'arc', args: [1, 2, 3, 'x', {}] }] }),
+          at(5, { type: 1, commands: [{ property: 'clear', args: [16384] }] }),
+          at(6, { property: 'fillRect', args: [0, 0, 5, 5] }),
         ];
         const all = [...events, hostile, ...broken].sort((a, b) => a.timestamp - b.timestamp);
-        const evs = parseRecording(Buffer.from(JSON.stringify(all))).events;
-        const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, width: 400, allowOrigins: [site.origin, canary.origin] }, { browser });
+        const { r } = await render(all, { width: 400, allowOrigins: [canary.origin] });
         await quiet([canary]);
         expect(r.frames).toBeGreaterThan(0);
         expect(canary.hits('/script-ran').map((q) => q.path)).toEqual([]);
-      } finally {
-        await site.close();
-      }
+      });
     } finally {
       await canary.close();
     }
