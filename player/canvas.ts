@@ -95,11 +95,10 @@ export class CanvasReplay {
 
   constructor(private readonly nodeOf: (id: number) => Node | null) {}
 
-  /** Queues a CanvasMutation event's data; false when it is not one this player draws. */
-  add(data: unknown): boolean {
+  /** Queues a CanvasMutation event's data (one of another shape is left out). */
+  add(data: unknown): void {
     const m = mutationOf(data);
     if (m) this.queue.push(m);
-    return m !== undefined;
   }
 
   /** Notes the canvas pictures (rr_dataURL) in a serialized node tree: a snapshot, or nodes a mutation adds. */
@@ -110,7 +109,8 @@ export class CanvasReplay {
       if (!n || typeof n !== 'object') continue;
       const url = n.attributes?.rr_dataURL;
       if (typeof n.id === 'number' && typeof n.tagName === 'string' && n.tagName.toLowerCase() === 'canvas' && typeof url === 'string' && url.startsWith('data:image/')) this.given.set(n.id, url);
-      if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
+      // One by one: spreading a list of some 100,000 children into push overflows the call stack.
+      if (Array.isArray(n.childNodes)) for (const c of n.childNodes) stack.push(c);
     }
   }
 

@@ -323,8 +323,11 @@ class Player {
       this.track(upTo);
       this.changed = true;
       this.canvas.reset();
-      const built = this.events.slice(0, upTo).findLast((e) => e.type === EventType.FullSnapshot);
-      if (built) this.canvas.addNodes((built.data as { node?: unknown }).node);
+      for (let i = upTo - 1; i >= 0; i--) {
+        if (this.events[i]!.type !== EventType.FullSnapshot) continue;
+        this.canvas.addNodes((this.events[i]!.data as { node?: unknown }).node);
+        break;
+      }
       this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
       this.seeked = true;
       this.known = new WeakSet();

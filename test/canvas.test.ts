@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
+import { bundleForPage } from '../src/render/player-bundle.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import { quiet, startCanary } from './support/canary-server.js';
@@ -298,6 +299,29 @@ describe('canvas recordings', () => {
     });
   });
 
+  it('finds a canvas among 200,000 siblings in a serialized page (a list that long once overflowed the call stack)', async () => {
+    const script = await bundleForPage({
+      contents: `import { CanvasReplay } from './player/canvas.ts';
+        const rows = Array.from({ length: 200000 }, (_, i) => ({ id: i + 10, tagName: 'li', attributes: {}, childNodes: [] }));
+        const canvas = { id: 5, tagName: 'canvas', attributes: { rr_dataURL: 'data:image/png;base64,AAAA' }, childNodes: [] };
+        const replay = new CanvasReplay(() => null);
+        try {
+          replay.addNodes({ id: 1, tagName: 'ul', attributes: {}, childNodes: [...rows, canvas] });
+          window.found = replay.given.get(5) ?? 'none';
+        } catch (e) {
+          window.found = String(e);
+        }`,
+      resolveDir: process.cwd(),
+    });
+    const page = await browser.newPage();
+    try {
+      await page.addScriptTag({ content: script });
+      expect(await page.evaluate('window.found')).toBe('data:image/png;base64,AAAA');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('runs nothing a canvas recording names (no constructor of its choosing, no getter it defines), and renders through broken canvas data', async () => {
     const canary = await startCanary();
     const journey: Journey = async ({ page: tab, origin, idle }) => {
@@ -344,3 +368,4 @@ describe('canvas recordings', () => {
     }
   });
 });
+
