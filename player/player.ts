@@ -6,6 +6,7 @@ import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasMutationSource, CanvasReplay } from './canvas.js';
+import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult } from '../src/render/player-protocol.js';
 
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
@@ -18,12 +19,16 @@ const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSn
 interface ReplayerInternals {
   getCastFn?: (event: eventWithTime, isSync: boolean) => () => void;
   emitter?: { emit(type: string): void };
+  /** rrweb's MediaManager: what each media element does, as of the events applied. */
+  mediaManager?: { mediaMap?: Map<HTMLMediaElement, MediaState> };
 }
 const ScrollSource = 3;
 const MouseMoveSource = 1;
 const MutationSource = 0;
 /** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
 const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */, CanvasMutationSource]);
+/** Longest the videos' pictures may take in one step, whatever is left of the asset cap (player/video.ts). */
+const VIDEO_STEP_MS = 300;
 /** A display frame of the recorded page: changes within one are styled together, as the browser did. */
 const FRAME_MS = 16;
 /** Changes older than this before a frame are applied in one batch; what they started has finished. */
@@ -151,6 +156,7 @@ class Player {
   private imageUsers: ImageUser[] | undefined;
   /** Canvas drawing the recording holds (rrweb, without UNSAFE_replayCanvas, skips it). */
   private readonly canvas: CanvasReplay;
+  private readonly video: VideoReplay;
 
   constructor(
     events: eventWithTime[],
@@ -181,11 +187,13 @@ class Player {
         // Scrollbars would eat into the recorded viewport and shift the layout.
         'html::-webkit-scrollbar, body::-webkit-scrollbar { display: none; }',
         CANVAS_RULE,
+        ...VIDEO_RULES,
       ],
     });
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
     this.mouse = root.querySelector<HTMLElement>('.replayer-mouse');
     this.canvas = new CanvasReplay((id) => this.replayer.getMirror().getNode(id));
+    this.video = new VideoReplay((v) => (this.replayer as unknown as ReplayerInternals).mediaManager?.mediaMap?.get(v));
     const internals = this.replayer as unknown as { hoverElements?: (el: Element) => void };
     if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(el);
   }
@@ -256,23 +264,21 @@ class Player {
   async settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const from = performance.now();
     await this.canvas.apply(assetCapMs);
-    const pending = await this.waitForAssets(Math.max(0, assetCapMs - (performance.now() - from)));
+    const doc = this.iframe.contentDocument;
+    const mediaFrom = performance.now();
+    // Not charged to the asset cap (a clip of a playing video draws a picture at every step), but
+    // bounded: a video that will not seek costs a step VIDEO_STEP_MS at most.
+    if (doc) await this.video.apply(doc, frameTs - this.firstTs, Math.max(VIDEO_STEP_MS, assetCapMs - (mediaFrom - from)));
+    const mediaMs = performance.now() - mediaFrom;
+    const pending = await this.waitForAssets(Math.max(0, assetCapMs - (performance.now() - from - mediaMs)));
     this.restoreScrolls();
     this.noteLoads();
     const motion = this.motion(frameTs);
     // An animation waiting for its delay (or between equal keyframes) is not still either: the page's
     // animation clock only moves on with the frames drawn, so with none drawn it would wait forever.
     const moving = motion.everyMs !== null || motion.nextStartTs !== null;
-    const still = !this.changed && !moving && !this.videoPlaying();
-    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still };
-  }
-
-  /** A playing video changes the page with every frame the browser draws. */
-  private videoPlaying(): boolean {
-    const videos = this.iframe.contentDocument?.getElementsByTagName('video');
-    if (!videos) return false;
-    for (const v of Array.from(videos)) if (!v.paused && !v.ended) return true;
-    return false;
+    const still = !this.changed && !moving;
+    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still, mediaMs };
   }
 
   /**
@@ -485,6 +491,8 @@ class Player {
       else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
     this.imageMotion(doc, frameTs, vw, vh, every);
+    // A playing video shows another picture at every slot (player/video.ts draws it at each step).
+    if (this.video.playing(doc, frameTs - this.firstTs)) every(0);
     return out;
   }
 

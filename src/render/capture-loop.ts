@@ -153,7 +153,7 @@ export class CaptureLoop {
     // The next slots' steps go out behind this one: each waits in the page for the frame of the step
     // before it if that one is drawn, and runs at once if it is still (a pointer that only moved).
     this.stepAhead(k + 1, false);
-    const { step, ownMs } = await this.bringTo(slot, at, waitedFrom, sent, ahead !== undefined);
+    const { step, ownMs, mediaMs } = await this.bringTo(slot, at, waitedFrom, sent, ahead !== undefined);
     const replayed = performance.now();
     // The first step replays the page's history up to the window: that is setup, paid once.
     if (k === 0) this.timings.firstStepMs = replayed - waitedFrom;
@@ -162,7 +162,8 @@ export class CaptureLoop {
       this.timings.stepMs.push(ownMs);
       if (ahead) this.timings.stepsAhead++;
     }
-    this.waitBudget = Math.max(0, this.waitBudget - ownMs);
+    // Drawing videos' pictures is the page's work at every step of a playing video, not a wait for assets.
+    this.waitBudget = Math.max(0, this.waitBudget - Math.max(0, ownMs - mediaMs));
     this.carryPending = step.pending > 0 || this.page.loads.inflight > 0;
     this.seenActivity = this.page.loads.activity;
     this.motion = step.motion;
@@ -251,10 +252,11 @@ export class CaptureLoop {
    * frame's cap). `ownMs`: how long that took; for a step sent ahead, which ran while the last frame
    * was captured, the page's own measure of it plus any settling after.
    */
-  private async bringTo(slot: FrameSlot, at: string, from: number, sent: Promise<StepResult>, sentAhead: boolean): Promise<{ step: StepResult; ownMs: number }> {
+  private async bringTo(slot: FrameSlot, at: string, from: number, sent: Promise<StepResult>, sentAhead: boolean): Promise<{ step: StepResult; ownMs: number; mediaMs: number }> {
     const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget);
     const loads = this.page.loads;
     let step = await sent;
+    let mediaMs = step.mediaMs ?? 0;
     const stepped = performance.now();
     const sentMs = sentAhead ? step.ms : undefined;
     // Requests the page made show up here; once they land, the page needs a moment to use them
@@ -265,9 +267,10 @@ export class CaptureLoop {
       if (left <= 0) break;
       await loads.waitIdle(left);
       step = await this.page.settle(cap - (performance.now() - from), slot.seekTs, at);
+      mediaMs += step.mediaMs ?? 0;
     }
     const now = performance.now();
-    return { step, ownMs: sentMs !== undefined ? sentMs + (now - stepped) : now - from };
+    return { step, ownMs: sentMs !== undefined ? sentMs + (now - stepped) : now - from, mediaMs };
   }
 
   /** Decodes a capture on libuv's threads while the browser draws the next frame. */

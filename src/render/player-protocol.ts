@@ -54,6 +54,11 @@ export interface StepResult {
   still: boolean;
   /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
   ms?: number;
+  /**
+   * Of that, how long drawing the videos' pictures took (player/video.ts): work the page does at
+   * every step of a playing video, not a wait for assets, so it is not charged to the asset budget.
+   */
+  mediaMs?: number;
 }
 
 /** A click being drawn: its centre on the picture (capture pixels, footer excluded) and how far its ripple has run (0 to 1). */
