@@ -27,6 +27,8 @@ const MouseMoveSource = 1;
 const MutationSource = 0;
 /** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
 const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */, CanvasMutationSource]);
+/** A video's picture is drawn this much larger than it shows in the GIF (the browser scales it twice on the way). */
+const VIDEO_PICTURE_SPARE = 1.5;
 /** Longest the videos' pictures may take in one step, whatever is left of the asset cap (player/video.ts). */
 const VIDEO_STEP_MS = 300;
 /** A display frame of the recorded page: changes within one are styled together, as the browser did. */
@@ -193,7 +195,10 @@ class Player {
     this.replayer.on('resize', (d) => this.fit(d as { width: number; height: number }));
     this.mouse = root.querySelector<HTMLElement>('.replayer-mouse');
     this.canvas = new CanvasReplay((id) => this.replayer.getMirror().getNode(id));
-    this.video = new VideoReplay((v) => (this.replayer as unknown as ReplayerInternals).mediaManager?.mediaMap?.get(v));
+    this.video = new VideoReplay(
+      (v) => (this.replayer as unknown as ReplayerInternals).mediaManager?.mediaMap?.get(v),
+      () => this.scale * (cfg.outputScale ?? 1) * VIDEO_PICTURE_SPARE,
+    );
     const internals = this.replayer as unknown as { hoverElements?: (el: Element) => void };
     if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(el);
   }
@@ -492,7 +497,8 @@ class Player {
     }
     this.imageMotion(doc, frameTs, vw, vh, every);
     // A playing video shows another picture at every slot (player/video.ts draws it at each step).
-    if (this.video.playing(doc, frameTs - this.firstTs)) every(0);
+    const videoEvery = this.video.playing(doc, frameTs - this.firstTs);
+    if (videoEvery !== null) every(videoEvery);
     return out;
   }
 

@@ -27,7 +27,13 @@ export class PageLoads {
   /** Starts following the page's requests on `cdp` (the session the player's steps use). */
   static async follow(cdp: CDPSession): Promise<PageLoads> {
     const loads = new PageLoads();
-    cdp.on('Network.requestWillBeSent', (e) => loads.started(e.requestId));
+    // Not media: a video or audio element streams its source and leaves the request open while
+    // its buffer is full (a 1 MB video held every step of a render at the 1.5 s asset cap until the
+    // render's asset budget was gone). A video's pictures come from player/video.ts, which waits
+    // for its own load within the step.
+    cdp.on('Network.requestWillBeSent', (e) => {
+      if (e.type !== 'Media') loads.started(e.requestId);
+    });
     cdp.on('Network.loadingFinished', (e) => loads.ended(e.requestId));
     cdp.on('Network.loadingFailed', (e) => loads.ended(e.requestId));
     // No response bodies kept for this session: only the events are wanted.

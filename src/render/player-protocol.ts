@@ -15,6 +15,8 @@ export interface PlayerConfig {
   motion?: 'live' | 'frozen';
   /** The benchmark's plain approach: seek with rrweb's own pause(t) at every frame, rrweb's defaults. */
   naive?: boolean;
+  /** GIF pixels per picture-area pixel (the browser's picture is scaled down to the GIF's size). */
+  outputScale?: number;
 }
 
 /**

@@ -110,6 +110,7 @@ export class ReplayPage {
         schedule: clip.schedule,
         motion: ctx.motion ?? 'live',
         naive: plain,
+        outputScale: geometry.width / geometry.capture.width,
       });
       return page;
     } catch (err) {
