@@ -11,6 +11,8 @@
 // (CANVAS_RULE) and show their pixels as a background image: the recording's own picture, or the
 // canvas's bitmap after its recorded calls, encoded once per step that changed it.
 
+import { within } from './within.js';
+
 /** CanvasMutation's source number in rrweb's incremental snapshots. */
 export const CanvasMutationSource = 9;
 
@@ -177,7 +179,7 @@ export class CanvasReplay {
   private async show(id: number, url: string, left: Deadline): Promise<void> {
     const img = new Image();
     img.src = url;
-    await within(img.decode(), left());
+    await within(img.decode(), left(), UNUSABLE);
     const before = this.shown.get(id);
     this.shown.set(id, url);
     const canvas = canvasOf(this.nodeOf(id));
@@ -256,7 +258,7 @@ export class CanvasReplay {
     if (type === 'ImageBitmap') {
       const source = await inner(list[0]);
       if (!(source instanceof Blob || source instanceof ImageData)) return UNUSABLE;
-      return within(createImageBitmap(source), left());
+      return within(createImageBitmap(source), left(), UNUSABLE);
     }
     if ((type === 'HTMLImageElement' || type === 'HTMLCanvasElement') && typeof o.src === 'string') return (await this.image(o.src, left)) ?? UNUSABLE;
     return UNUSABLE;
@@ -279,7 +281,7 @@ export class CanvasReplay {
       // A recording that draws ever new images (a data: URL per frame) must not keep them all.
       if (this.images.size > MAX_IMAGES) this.images.delete(this.images.keys().next().value!);
     }
-    const img = await within(loading, left());
+    const img = await within(loading, left(), UNUSABLE);
     return img === UNUSABLE ? undefined : (img as HTMLImageElement | undefined);
   }
 }
@@ -343,16 +345,5 @@ function bytesOf(base64: string): Uint8Array<ArrayBuffer> | undefined {
     return Uint8Array.fromBase64(base64);
   } catch {
     return undefined;
-  }
-}
-
-/** The promise's value, or UNUSABLE when it fails or takes longer than `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | Unusable> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<Unusable>((r) => (timer = setTimeout(() => r(UNUSABLE), ms)));
-  try {
-    return await Promise.race([p.catch((): Unusable => UNUSABLE), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -15,6 +15,11 @@
  * its pictures come less often the more frames a seek decodes (gapMs).
  */
 
+import { within } from './within.js';
+
+/** What a wait within a step's deadline gives when it fails or runs out. */
+const LATE = Symbol('late');
+
 /** rrweb's MediaManager state of one media element (its mediaMap's values). */
 export interface MediaState {
   isPlaying: boolean;
@@ -154,7 +159,7 @@ export class VideoReplay {
   }
 
   private async showAt(video: HTMLVideoElement, state: MediaState, src: string, offsetMs: number, left: Deadline): Promise<void> {
-    const source = await within(this.load(src), left());
+    const source = await within(this.load(src), left(), LATE);
     if (source === LATE || !source) return;
     const own = source.video;
     let time = mediaTime(state, offsetMs);
@@ -172,13 +177,13 @@ export class VideoReplay {
     source.next = undefined;
     // The seek this picture needs was most likely started after the last one (below): the decoder
     // worked on it while the browser drew and Node took pictures.
-    const decoded = await within(next?.time === time ? next.done : seekTo(own, time), left());
+    const decoded = await within(next?.time === time ? next.done : seekTo(own, time), left(), LATE);
     if (decoded === LATE || decoded < 0) return;
     const url = await this.picture(own, video, time, left);
     if (!url) return;
     const img = new Image();
     img.src = url;
-    if ((await within(img.decode(), left())) === LATE) return;
+    if ((await within(img.decode(), left(), LATE)) === LATE) return;
     const shown: Shown = { src, time, offsetMs, url, width: own.videoWidth, height: own.videoHeight };
     this.shown.set(video, shown);
     paint(video, shown);
@@ -384,15 +389,3 @@ function paint(video: HTMLVideoElement, shown: Shown): void {
   video.setAttribute(PICTURE_ATTR, '');
 }
 
-const LATE = Symbol('late');
-
-/** The promise's value, or LATE when it fails or takes longer than `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof LATE> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<typeof LATE>((r) => (timer = setTimeout(() => r(LATE), ms)));
-  try {
-    return await Promise.race([p.catch((): typeof LATE => LATE), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
