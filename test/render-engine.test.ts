@@ -289,7 +289,10 @@ describe('frame capture', () => {
       expect(box(added + 2300)).toEqual([26, 79, 208]);
       const drawnAll = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser: beginFrame, stepAhead: false, skipStill: false });
       expect(drawnAll.timings.stillSlots).toBe(0);
-      expect(Buffer.compare(drawnAll.gif, r.gif)).toBe(0);
+      // Under load this once failed in CI and twice here beside other render tests, cause not found
+      // yet: the message says where the two GIFs part and what each render went through.
+      const parted = Buffer.compare(drawnAll.gif, r.gif);
+      expect(parted, parted === 0 ? '' : gifsPart(decodeGif(drawnAll.gif), gif, drawnAll.timings, r.timings)).toBe(0);
       // On the button the hover colour shows, with the pointer over it; off it, the button's own colour.
       const leftAt = moves.find((m) => m.y === 700)!.ts;
       const off = frameAt(gif, leftAt - t0 + 300);
@@ -478,3 +481,16 @@ describe('a stuck browser', () => {
     await expect(cancelled).rejects.toThrow(/job lost its lock/);
   });
 });
+
+/** Where two GIFs of one clip first show different pictures, and both renders' timings. */
+function gifsPart(a: ReturnType<typeof decodeGif>, b: ReturnType<typeof decodeGif>, ta: object, tb: object): string {
+  const at: string[] = [];
+  const starts = [...new Set([...a.frames, ...b.frames].map((f) => f.startMs))].sort((x, y) => x - y);
+  for (const ms of starts) {
+    if (at.length >= 5) break;
+    const fa = frameAt(a, ms);
+    const fb = frameAt(b, ms);
+    if (!Buffer.from(fa.rgba.buffer, fa.rgba.byteOffset, fa.rgba.byteLength).equals(Buffer.from(fb.rgba.buffer, fb.rgba.byteOffset, fb.rgba.byteLength))) at.push(`${ms} ms`);
+  }
+  return `frames ${a.frames.length} vs ${b.frames.length}; pictures differ at ${at.join(', ') || 'no time (only frame times or encoding)'}; drawn all: ${JSON.stringify(ta)}; still steps skipped: ${JSON.stringify(tb)}`;
+}
