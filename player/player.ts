@@ -496,7 +496,7 @@ class Player {
       else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
     this.imageMotion(doc, frameTs, vw, vh, every);
-    // A playing video shows another picture at every slot (player/video.ts draws it at each step).
+    // A playing video shows another picture every slot, or less often when its pictures cost much (player/video.ts).
     const videoEvery = this.video.playing(doc, frameTs - this.firstTs);
     if (videoEvery !== null) every(videoEvery);
     return out;

@@ -341,7 +341,8 @@ function mediaTime(s: MediaState, offsetMs: number): number {
 /** The URL a replay video plays: its chosen source, its src, or its first <source>. */
 function sourceOf(video: HTMLVideoElement): string | undefined {
   const chosen = video.currentSrc || video.src || video.querySelector('source[src]')?.getAttribute('src') || '';
-  if (!chosen || chosen.startsWith('blob:') || chosen.startsWith('data:')) return chosen.startsWith('data:') ? chosen : undefined;
+  // A blob: URL was the recorded page's own object: nothing here can load it.
+  if (!chosen || chosen.startsWith('blob:')) return undefined;
   try {
     return new URL(chosen, video.ownerDocument.baseURI).href;
   } catch {
@@ -349,7 +350,7 @@ function sourceOf(video: HTMLVideoElement): string | undefined {
   }
 }
 
-/** Marks a replay video whose picture is ours (VIDEO_RULE hides its own). */
+/** Marks a replay video whose picture is ours (VIDEO_RULES hide its own). */
 const PICTURE_ATTR = 'data-rr-picture';
 
 /**

@@ -22,19 +22,22 @@ function colourAt(mediaS: number): string {
   return `${k & 1}${(k >> 1) & 1}${(k >> 2) & 1}`;
 }
 
-/** Media time at media time boundary distance: how far `mediaS` is from the nearest colour change, in s. */
+/** How far media time `mediaS` is from the nearest colour change, in s. */
 function edgeDistance(mediaS: number): number {
   const f = (mediaS * 2) % 1;
   return Math.min(f, 1 - f) / 2;
 }
 
-const page = (attrs: string, style = '') => `<!doctype html><html><body style="margin: 0; background: #fff">
-  <video id="v" src="/colours.webm" ${attrs} style="position: absolute; left: ${BOX.left}px; top: ${BOX.top}px; width: ${BOX.width}px; height: ${BOX.height}px; ${style}"></video>
-  <script>
+/** Samples the page's first video's media time every 20 ms into window.samples: [ms, media s, paused]. */
+const SAMPLER = `<script>
     window.samples = [];
-    const v = document.getElementById('v');
+    const v = document.querySelector('video');
     setInterval(() => window.samples.push([Date.now(), v.currentTime, v.paused]), 20);
-  </script>
+  </script>`;
+
+const page = (attrs: string) => `<!doctype html><html><body style="margin: 0; background: #fff">
+  <video src="/colours.webm" ${attrs} style="position: absolute; left: ${BOX.left}px; top: ${BOX.top}px; width: ${BOX.width}px; height: ${BOX.height}px"></video>
+  ${SAMPLER}
 </body></html>`;
 
 describe('video', () => {
@@ -151,11 +154,7 @@ describe('video', () => {
       <video src="/colours.webm" autoplay muted loop playsinline style="position: absolute; left: 100px; top: 100px; width: 360px; height: 360px; object-fit: contain"></video>
       <video src="/colours.webm" autoplay muted loop playsinline style="position: absolute; left: 600px; top: 100px; width: 360px; height: 360px; object-fit: cover"></video>
       <video src="/missing.webm" autoplay muted loop playsinline style="position: absolute; left: 100px; top: 500px; width: 320px; height: 180px; background: #0000ff"></video>
-      <script>
-        window.samples = [];
-        const v = document.querySelector('video');
-        setInterval(() => window.samples.push([Date.now(), v.currentTime, v.paused]), 20);
-      </script>
+      ${SAMPLER}
     </body></html>`;
     const rendered = await recordAndRender(html, async (tab, idle) => {
       await idle(3000);
