@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { Logger } from '../observability/logger.js';
 import { withDeadline } from '../util/deadline.js';
@@ -25,6 +26,8 @@ export interface BrowserLease {
 
 interface Slot {
   browser: Browser;
+  /** The browser's process id, when the browser said it at launch (for the kill when it will not close). */
+  pid: number | undefined;
   jobsStarted: number;
   busy: boolean;
   retired: boolean;
@@ -103,7 +106,7 @@ export class BrowserPool {
 
   private async launch(): Promise<Slot> {
     const browser = await (this.options.launch ?? launchPoolBrowser)();
-    const slot: Slot = { browser, jobsStarted: 0, busy: false, retired: false };
+    const slot: Slot = { browser, pid: await browserPid(browser), jobsStarted: 0, busy: false, retired: false };
     this.launches++;
     this.slots.add(slot);
     browser.on('disconnected', () => {
@@ -127,8 +130,58 @@ export class BrowserPool {
     const i = this.idle.indexOf(slot);
     if (i >= 0) this.idle.splice(i, 1);
     if (!slot.browser.isConnected()) return;
-    await withDeadline(slot.browser.close(), CLOSE_TIMEOUT_MS, 'closing a browser').catch((err: unknown) =>
-      this.options.logger?.warn({ err: { message: (err as Error).message } }, 'closing a browser failed; leaving it'),
-    );
+    try {
+      await withDeadline(slot.browser.close(), CLOSE_TIMEOUT_MS, 'closing a browser');
+    } catch (err) {
+      // A browser that does not answer its close (stopped, wedged) would stay for good, holding its
+      // memory: its processes are killed instead (Playwright starts each browser in a process group
+      // of its own).
+      const killed = slot.pid !== undefined && killGroup(slot.pid);
+      this.options.logger?.warn({ err: { message: (err as Error).message }, pid: slot.pid, killed }, killed ? 'closing a browser failed; killed it' : 'closing a browser failed; leaving it');
+    }
+  }
+}
+
+/** The browser's own process id, as Chromium reports it (undefined if it does not within a second). */
+async function browserPid(browser: Browser): Promise<number | undefined> {
+  try {
+    const cdp = await withDeadline(browser.newBrowserCDPSession(), 1000, 'a browser session');
+    try {
+      const info = (await withDeadline(cdp.send('SystemInfo.getProcessInfo'), 1000, 'the process list')) as { processInfo: { type: string; id: number }[] };
+      return info.processInfo.find((p) => p.type === 'browser')?.id;
+    } finally {
+      await cdp.detach().catch(() => {});
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * SIGKILLs the browser's process group (Playwright starts each browser in one of its own; the
+ * process it reports may be the launcher script's child in that group), or the process alone.
+ */
+function killGroup(pid: number): boolean {
+  const pgid = groupOf(String(pid));
+  // Never our own group: a browser started without a group of its own shares the worker's.
+  const targets = pgid !== undefined && pgid > 1 && pgid !== groupOf('self') ? [-pgid, pid] : [pid];
+  for (const target of targets) {
+    try {
+      process.kill(target, 'SIGKILL');
+      return true;
+    } catch {
+      // gone already
+    }
+  }
+  return false;
+}
+
+/** A process's group id from /proc/<pid>/stat ("pid (comm) state ppid pgrp ..."; comm may hold spaces). */
+function groupOf(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
   }
 }

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { InputError, isRasterizerError } from '../errors.js';
 import type { Clip } from '../recording/clip.js';
 import { inferColorScheme } from '../recording/color-scheme.js';
-import { withDeadline } from '../util/deadline.js';
+import { settlesWithin, withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { PageLoads } from './page-loads.js';
 import { launchBrowser } from './browser.js';
@@ -82,9 +82,13 @@ export class ReplayPage {
     if (ctx.signal?.aborted) cancel();
     ctx.signal?.addEventListener('abort', cancel, { once: true });
     const detach = () => ctx.signal?.removeEventListener('abort', cancel);
+    const timeoutMs = ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS;
+    // Setting up is bounded like every later page call: a browser that stops answering here would
+    // otherwise hold the job (and its renewed lock) for good.
+    const bounded = <T>(work: Promise<T>, what: string) => withDeadline(work, timeoutMs, `the browser's ${what}`, stop.signal, 'page_unresponsive');
     let context: BrowserContext | undefined;
     try {
-      context = await newRenderContext(browser, {
+      const opening = newRenderContext(browser, {
         viewport: { width: geometry.capture.width, height: geometry.capture.height },
         deviceScaleFactor: 1,
         serviceWorkers: 'block',
@@ -94,12 +98,17 @@ export class ReplayPage {
         reducedMotion: 'no-preference',
         colorScheme: inferColorScheme(clip.windows[0]!.events),
       });
+      context = await bounded(opening, 'new context').catch((err: unknown) => {
+        // One that comes after its deadline is closed all the same.
+        opening.then((late) => late.close(), () => {}).catch(() => {});
+        throw err;
+      });
       const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), stop.signal);
-      await proxy.attach(context);
-      const source = await openFrameSource(browser, context, { width: geometry.width, height: geometry.height });
+      await bounded(proxy.attach(context), 'request routing');
+      const source = await bounded(openFrameSource(browser, context, { width: geometry.width, height: geometry.height }), 'new page');
       source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
-      const loads = await PageLoads.follow(source.cdp);
-      const page = new ReplayPage(source, proxy, loads, browser, context, ownBrowser, stop, detach, ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS, launchedAt);
+      const loads = await bounded(PageLoads.follow(source.cdp), 'network events');
+      const page = new ReplayPage(source, proxy, loads, browser, context, ownBrowser, stop, detach, timeoutMs, launchedAt);
       await page.call(source.page.goto(`${PLAYER_ORIGIN}/`, { waitUntil: 'load' }), 'player load');
       await page.init(packed, {
         frameWidth: geometry.capture.width,
@@ -116,7 +125,7 @@ export class ReplayPage {
     } catch (err) {
       // A context or browser made for this render is not left behind when its start fails.
       detach();
-      await context?.close().catch(() => {});
+      if (context) await settlesWithin(context.close(), timeoutMs);
       await ownBrowser?.close().catch(() => {});
       throw err;
     }
@@ -146,13 +155,21 @@ export class ReplayPage {
    * picture to come, or undefined when nothing was redrawn (FrameSource.draw).
    */
   async draw(ms: number, at: string): Promise<Drawn> {
-    const drawn = await this.call(this.source.draw(ms), `frame at ${at}`);
+    const drawing = this.source.draw(ms);
+    // A draw that resolves after the render stopped waiting for it (its deadline, a crash) leaves its
+    // picture to nobody; that picture failing must not be an unhandled rejection, which ends the
+    // worker process and every render in it (seen: a renderer killed mid-render, its picture's
+    // fallback screenshot failing seconds after the retry had finished).
+    drawing.then((d) => d.picture.catch(() => {}), () => {});
+    const drawn = await this.call(drawing, `frame at ${at}`);
     return { picture: this.call(drawn.picture, `picture at ${at}`) };
   }
 
   async close(): Promise<void> {
     this.detach();
-    await this.context.close().catch(() => {});
+    // A browser that no longer closes a context does not hold the job; the next job's setup finds it
+    // unanswering (page_unresponsive) and the pool replaces it.
+    await settlesWithin(this.context.close(), this.timeoutMs);
     await this.ownBrowser?.close().catch(() => {});
   }
 

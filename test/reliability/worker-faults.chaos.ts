@@ -60,7 +60,14 @@ beforeAll(async () => {
   await waitHealthy(server, `${base}/healthz`);
 });
 
-afterEach(() => {
+afterEach((ctx) => {
+  // What the workers last said is the only trace CI keeps of a failure here.
+  if (ctx.task.result?.state === 'fail') {
+    for (const w of everyWorker) {
+      const tail = w.lines.slice(-30).map((l) => JSON.stringify(l)).concat(w.other.slice(-10));
+      console.log(`[${w.name}] last log lines:\n${tail.join('\n')}`);
+    }
+  }
   // A test that failed half-way leaves its workers running, and they would take the next test's jobs.
   for (const w of everyWorker) if (w.running()) w.child.kill('SIGKILL');
 });

@@ -14,7 +14,7 @@ import { Producer } from '../../src/producer/index.js';
 import { JOB_NAME, QUEUE_NAME, type JobProgress, type JobResult } from '../../src/queue/job.js';
 import { AssetStore, createS3Client } from '../../src/storage/s3.js';
 import { startWorker, type WorkerHandle } from '../../src/queue/worker.js';
-import { chromiumUnder } from '../support/service-procs.js';
+import { chromiumUnder, isAlive } from '../support/service-procs.js';
 import { decodeGif } from '../support/gif-frames.js';
 import { REDIS_URL, serviceFixture, waitFor, type ServiceFixture } from './env.js';
 
@@ -245,6 +245,39 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     expect(stalled!.isConnected()).toBe(false);
     expect(handle.browsers.launches).toBeGreaterThan(launchesBefore);
     expect(await assets.get(hung.assetId)).toMatchObject({ status: 'done' });
+  });
+
+  it('kills a browser that stopped answering while idle, and renders the next job on a fresh one', async () => {
+    // A job first, so that a browser waits idle in the pool (two if the first was its browser's last: BROWSER_RECYCLE_AFTER).
+    for (let i = 0; i < 2 && !handle.browsers.browser; i++) {
+      const warm = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: i * 2, endS: i * 2 + 2, minDurationS: 0, fps: 5, width: 200 });
+      expect(await finished(warm.jobId)).toBe('completed');
+    }
+    const idle = handle.browsers.browser;
+    expect(idle, 'an idle browser in the pool').toBeDefined();
+    // The whole browser stops (a machine swapping it out, a debugger): it answers nothing, not even its close.
+    const stopped = chromiumUnder(process.pid).map((p) => p.pid);
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+    try {
+      const next = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 4, endS: 6, minDurationS: 0, fps: 5, width: 200 });
+      expect(await finished(next.jobId)).toBe('completed');
+      const job = await queue.getJob(next.jobId);
+      // The first attempt gave up in the render's setup at the page-call deadline, not never.
+      expect(job!.attemptsMade).toBe(2);
+      expect((job!.stacktrace ?? []).join('\n')).toMatch(/the browser's new context did not finish within 8 s/);
+      expect(idle!.isConnected()).toBe(false);
+      // Its processes were killed, not left stopped with their memory.
+      await waitFor('the stopped browser to be gone', () => stopped.every((pid) => !isAlive(pid)) || undefined, 15_000);
+      expect(await assets.get(next.assetId)).toMatchObject({ status: 'done' });
+    } finally {
+      for (const pid of stopped) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // killed
+        }
+      }
+    }
   });
 
   it('answers health checks and serves its metrics', async () => {
