@@ -271,11 +271,11 @@ class Player {
     await this.canvas.apply(assetCapMs);
     const doc = this.iframe.contentDocument;
     const mediaFrom = performance.now();
+    const canvasMs = mediaFrom - from;
     // Not charged to the asset cap (a clip of a playing video draws a picture at every step), but
     // bounded: a video that will not seek costs a step VIDEO_STEP_MS at most.
-    if (doc) await this.video.apply(doc, frameTs - this.firstTs, Math.max(VIDEO_STEP_MS, assetCapMs - (mediaFrom - from)));
-    const mediaMs = performance.now() - mediaFrom;
-    const pending = await this.waitForAssets(Math.max(0, assetCapMs - (performance.now() - from - mediaMs)));
+    if (doc) await this.video.apply(doc, frameTs - this.firstTs, Math.max(VIDEO_STEP_MS, assetCapMs - canvasMs));
+    const { pending, waitedMs } = await this.waitForAssets(Math.max(0, assetCapMs - canvasMs));
     this.restoreScrolls();
     this.noteLoads();
     const motion = this.motion(frameTs);
@@ -283,7 +283,7 @@ class Player {
     // animation clock only moves on with the frames drawn, so with none drawn it would wait forever.
     const moving = motion.everyMs !== null || motion.nextStartTs !== null;
     const still = !this.changed && !moving;
-    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still, mediaMs };
+    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still, assetMs: canvasMs + waitedMs };
   }
 
   /**
@@ -603,9 +603,13 @@ class Player {
     }
   }
 
-  /** Waits (at most capMs) for fonts, stylesheets and visible images the current DOM asked for. */
-  private async waitForAssets(capMs: number): Promise<number> {
+  /**
+   * Waits (at most capMs) for fonts, stylesheets and visible images the current DOM asked for.
+   * `waitedMs`: how long something was loading meanwhile (0 when nothing was).
+   */
+  private async waitForAssets(capMs: number): Promise<{ pending: number; waitedMs: number }> {
     const deadline = performance.now() + capMs;
+    let since: number | undefined;
     // A load can end by being replaced (rrweb swaps a style element, and its font faces with it),
     // so look again after each wait until nothing is loading.
     let waits: Map<object, Promise<unknown>> = new Map();
@@ -616,9 +620,10 @@ class Player {
         await new Promise((r) => setTimeout(r, 0));
         waits = this.pendingLoads();
       }
-      if (waits.size === 0) return 0;
+      if (waits.size === 0) return { pending: 0, waitedMs: since === undefined ? 0 : performance.now() - since };
       // Something is loading (or was, when it came in while we waited): the page may change.
       this.changed = true;
+      since ??= performance.now();
       const left = deadline - performance.now();
       if (left <= 0) break;
       await Promise.race([Promise.allSettled(waits.values()), new Promise((r) => setTimeout(r, left))]);
@@ -628,7 +633,7 @@ class Player {
     // event fired before we looked, or one that never loads, would otherwise hold every later frame
     // (measured on an mdBook page: all 300 slots of a 30 s moment captured, 71 distinct).
     for (const target of waits.keys()) this.waitedOut.add(target);
-    return waits.size;
+    return { pending: waits.size, waitedMs: since === undefined ? 0 : performance.now() - since };
   }
 
   /** What the page is loading now and we have not given up on: fonts, visible images, stylesheets. */

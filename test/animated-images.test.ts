@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, BrowserContextOptions, Request, Route } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
 import { imageAnimation } from '../src/render/animated-image.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -10,6 +10,7 @@ import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
 import { startSite } from './support/site-server.js';
+import { slowToNode } from './support/slow-to-node.js';
 
 const { GIFEncoder } = createRequire(import.meta.url)('gifenc') as {
   GIFEncoder: () => { writeFrame(i: Uint8Array, w: number, h: number, o: object): void; finish(): void; bytes(): Uint8Array };
@@ -122,31 +123,6 @@ async function renderQuietPage(browser: Browser, html: string, files: Record<str
     return { r, colour, quietSlots };
   } finally {
     await site.close();
-  }
-}
-
-/**
- * While `work` runs, every request whose URL ends with `suffix` reaches the route handlers of the
- * browser's new contexts (the render's asset proxy) `ms` late: the trip from the page through the
- * browser and Playwright on a loaded machine. The browser and its contexts stay the same objects
- * (the render keys state on them).
- */
-async function slowToNode<T>(browser: Browser, suffix: string, ms: number, work: () => Promise<T>): Promise<T> {
-  const newContext = browser.newContext;
-  browser.newContext = async (options?: BrowserContextOptions) => {
-    const context = await newContext.call(browser, options);
-    const route = context.route;
-    context.route = (url: Parameters<BrowserContext['route']>[0], handler: Parameters<BrowserContext['route']>[1]) =>
-      route.call(context, url, async (r: Route, request: Request) => {
-        if (request.url().endsWith(suffix)) await new Promise((done) => setTimeout(done, ms));
-        return handler(r, request);
-      });
-    return context;
-  };
-  try {
-    return await work();
-  } finally {
-    browser.newContext = newContext;
   }
 }
 

@@ -53,6 +53,8 @@ export interface CaptureTimings {
   captureMs: number;
   /** Slots whose step changed nothing on the page but the pointer: no frame drawn by the browser. */
   stillSlots: number;
+  /** Time the steps spent waiting for assets, in the page and here (the asset budget's charge). */
+  assetWaitMs: number;
 }
 
 /**
@@ -65,7 +67,7 @@ export interface CaptureTimings {
 export class CaptureLoop {
   readonly frames: Frame[] = [];
   readonly sampler = new PaletteSampler();
-  readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0, stillSlots: 0 };
+  readonly timings: CaptureTimings = { firstStepMs: 0, replayMs: 0, stepMs: [], stepsAhead: 0, captureMs: 0, stillSlots: 0, assetWaitMs: 0 };
   /** Pictures the browser returned (frames holds those that differ from the one before). */
   pictures = 0;
   private lastPng: Buffer | undefined;
@@ -153,7 +155,7 @@ export class CaptureLoop {
     // The next slots' steps go out behind this one: each waits in the page for the frame of the step
     // before it if that one is drawn, and runs at once if it is still (a pointer that only moved).
     this.stepAhead(k + 1, false);
-    const { step, ownMs, mediaMs } = await this.bringTo(slot, at, waitedFrom, sent, ahead !== undefined);
+    const { step, ownMs, assetMs } = await this.bringTo(slot, at, waitedFrom, sent, ahead !== undefined);
     const replayed = performance.now();
     // The first step replays the page's history up to the window: that is setup, paid once.
     if (k === 0) this.timings.firstStepMs = replayed - waitedFrom;
@@ -162,8 +164,8 @@ export class CaptureLoop {
       this.timings.stepMs.push(ownMs);
       if (ahead) this.timings.stepsAhead++;
     }
-    // Drawing videos' pictures is the page's work at every step of a playing video, not a wait for assets.
-    this.waitBudget = Math.max(0, this.waitBudget - Math.max(0, ownMs - mediaMs));
+    this.waitBudget = Math.max(0, this.waitBudget - assetMs);
+    this.timings.assetWaitMs += assetMs;
     this.carryPending = step.pending > 0 || this.page.loads.inflight > 0;
     this.seenActivity = this.page.loads.activity;
     this.motion = step.motion;
@@ -250,13 +252,14 @@ export class CaptureLoop {
   /**
    * Steps the replay, then lets what the page started loading land and settle again (within the
    * frame's cap). `ownMs`: how long that took; for a step sent ahead, which ran while the last frame
-   * was captured, the page's own measure of it plus any settling after.
+   * was captured, the page's own measure of it plus any settling after. `assetMs`: of that, the time
+   * spent waiting for assets, in the page and here (the asset budget's charge).
    */
-  private async bringTo(slot: FrameSlot, at: string, from: number, sent: Promise<StepResult>, sentAhead: boolean): Promise<{ step: StepResult; ownMs: number; mediaMs: number }> {
+  private async bringTo(slot: FrameSlot, at: string, from: number, sent: Promise<StepResult>, sentAhead: boolean): Promise<{ step: StepResult; ownMs: number; assetMs: number }> {
     const cap = Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget);
     const loads = this.page.loads;
     let step = await sent;
-    let mediaMs = step.mediaMs ?? 0;
+    let assetMs = step.assetMs ?? 0;
     const stepped = performance.now();
     const sentMs = sentAhead ? step.ms : undefined;
     // Requests the page made show up here; once they land, the page needs a moment to use them
@@ -265,12 +268,14 @@ export class CaptureLoop {
     for (let round = 0; round < 3 && loads.inflight > 0 && !step.still; round++) {
       const left = cap - (performance.now() - from);
       if (left <= 0) break;
+      const idleFrom = performance.now();
       await loads.waitIdle(left);
+      assetMs += performance.now() - idleFrom;
       step = await this.page.settle(cap - (performance.now() - from), slot.seekTs, at);
-      mediaMs += step.mediaMs ?? 0;
+      assetMs += step.assetMs ?? 0;
     }
     const now = performance.now();
-    return { step, ownMs: sentMs !== undefined ? sentMs + (now - stepped) : now - from, mediaMs };
+    return { step, ownMs: sentMs !== undefined ? sentMs + (now - stepped) : now - from, assetMs };
   }
 
   /** Decodes a capture on libuv's threads while the browser draws the next frame. */

@@ -57,10 +57,11 @@ export interface StepResult {
   /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
   ms?: number;
   /**
-   * Of that, how long drawing the videos' pictures took (player/video.ts): work the page does at
-   * every step of a playing video, not a wait for assets, so it is not charged to the asset budget.
+   * Of that, how long the page waited for assets to load (and drew canvases' recorded pictures):
+   * what the render's asset budget is charged. Replaying events and drawing videos' pictures is the
+   * page's work, not a wait, and charging it would make a slower machine give up on assets sooner.
    */
-  mediaMs?: number;
+  assetMs?: number;
 }
 
 /** A click being drawn: its centre on the picture (capture pixels, footer excluded) and how far its ripple has run (0 to 1). */

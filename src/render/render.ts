@@ -69,6 +69,7 @@ function timingsOf(launchMs: number, initMs: number, t: CaptureTimings, encodeMs
     stillSlots: t.stillSlots,
     stepMedianMs: +median(t.stepMs).toFixed(1),
     captureFallbacks,
+    assetWaitMs: Math.round(t.assetWaitMs),
   };
 }
 

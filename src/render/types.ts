@@ -108,6 +108,11 @@ export interface RenderResult {
     stepMedianMs: number;
     /** Pictures the screencast did not deliver in time, taken by a begin-frame screenshot instead (0 normally). */
     captureFallbacks: number;
+    /**
+     * Of all steps (the first included), the time spent waiting for assets (fonts, images,
+     * stylesheets, canvases' pictures) to load: what the render's asset budget (8 s) is charged.
+     */
+    assetWaitMs: number;
   };
 }
 
