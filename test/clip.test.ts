@@ -105,6 +105,21 @@ describe('trimming', () => {
     }
   });
 
+  it('puts every pointer position at its own time, a batch of one included', () => {
+    // rrweb flushes a batch holding one position when the pointer moved once in its wait (a pointer
+    // leaving a button): the example's batches, each made batches of one with their stamps kept.
+    const isMove = (e: RrwebEvent) => e.type === EventType.IncrementalSnapshot && (e.data as { source: number }).source === 1;
+    type Move = { positions: { x: number; y: number; timeOffset: number }[] };
+    const lone = events.flatMap((e) => (isMove(e) ? (e.data as Move).positions.map((p) => ({ ...e, data: { ...(e.data as object), positions: [p] } })) : [e]));
+    const want = lone.filter(isMove).map((e) => e.timestamp + (e.data as Move).positions[0]!.timeOffset);
+    expect(want.length).toBeGreaterThan(20);
+    expect(lone.filter(isMove).some((e) => (e.data as Move).positions[0]!.timeOffset < -100)).toBe(true);
+    const clip = planClip(lone, req({ startS: 0 }));
+    const moved = clip.windows.flatMap((w) => w.events.filter(isMove));
+    for (const e of moved) expect((e.data as Move).positions[0]!.timeOffset).toBe(0);
+    expect(moved.map((e) => e.timestamp).sort((a, b) => a - b)).toEqual(want.filter((ts) => ts <= lone[lone.length - 1]!.timestamp).sort((a, b) => a - b));
+  });
+
   it('collects clicks for the ripple overlay', () => {
     const clip = planClip(events, req({ startS: 15, endS: 45 }));
     expect(clip.clicks.length).toBeGreaterThanOrEqual(2);
