@@ -155,10 +155,16 @@ describe('frame capture', () => {
     const oneByOne = await renderRecording(events, busy, { browser: beginFrame, stepAhead: false });
     expect(ahead.timings.stepsAhead).toBeGreaterThan(ahead.timings.steps / 2);
     expect(oneByOne.timings.stepsAhead).toBe(0);
-    expect(ahead.captured).toBe(oneByOne.captured);
+    // Where the two part, should they: each GIF's frame times, and where their pictures differ.
+    const why = () => {
+      const [a, b] = [decodeGif(ahead.gif), decodeGif(oneByOne.gif)];
+      const times = (g: typeof a) => g.frames.map((f) => f.startMs).join(' ');
+      return `ahead frames at ${times(a)}; one by one at ${times(b)}; ${gifsPart(a, b, ahead.timings, oneByOne.timings, ['ahead', 'one by one']).text}`;
+    };
+    expect(ahead.captured, why()).toBe(oneByOne.captured);
     expect([ahead.timings.captureFallbacks, oneByOne.timings.captureFallbacks]).toEqual([0, 0]);
     // A step reaching the picture taken before it would show each change one frame early.
-    expect(Buffer.compare(ahead.gif, oneByOne.gif)).toBe(0);
+    expect(Buffer.compare(ahead.gif, oneByOne.gif), why()).toBe(0);
   });
 
   it('draws a click\'s ripple on the frames itself: growing and fading where the user clicked, gone after half a second, with no picture taken for it', async () => {
@@ -309,7 +315,10 @@ describe('frame capture', () => {
       expect(green).toBeLessThan(90);
       expect(dark(over, 1020 * k, 560 * k, 1040 * k, 580 * k)).toBeGreaterThan(8);
       const [red2, green2] = colourAt(off, 940, 520);
-      expect(green2).toBeGreaterThan(red2! + 40);
+      const around = () =>
+        `left at ${leftAt - t0} ms; positions ${moves.filter((m) => Math.abs(m.ts - leftAt) < 1500).map((m) => `${m.ts - t0}:${m.x},${m.y}`).join(' ')}; ` +
+        `button colour by frame ${gif.frames.filter((f) => Math.abs(f.startMs - (leftAt - t0)) < 1500).map((f) => `${f.startMs}:${colourAt(f, 940, 520).join('/')}`).join(' ')}`;
+      expect(green2, around()).toBeGreaterThan(red2! + 40);
     } finally {
       await site.close();
     }
@@ -493,7 +502,7 @@ describe('a stuck browser', () => {
  * Where two GIFs of one clip show different pictures (pixels whose colours differ by more than 48,
  * summed over r, g and b), the most such pixels in one frame, and both renders' timings.
  */
-function gifsPart(a: ReturnType<typeof decodeGif>, b: ReturnType<typeof decodeGif>, ta: object, tb: object): { worst: number; text: string } {
+function gifsPart(a: ReturnType<typeof decodeGif>, b: ReturnType<typeof decodeGif>, ta: object, tb: object, names = ['drawn all', 'still steps skipped']): { worst: number; text: string } {
   const at: string[] = [];
   let worst = 0;
   const starts = [...new Set([...a.frames, ...b.frames].map((f) => f.startMs))].sort((x, y) => x - y);
@@ -510,5 +519,5 @@ function gifsPart(a: ReturnType<typeof decodeGif>, b: ReturnType<typeof decodeGi
     worst = Math.max(worst, far);
     if (most > 0 && at.length < 8) at.push(`${ms} ms (${far} pixels off by more than 48, most ${most})`);
   }
-  return { worst, text: `pictures differ at ${at.join(', ') || 'no time'}; drawn all: ${JSON.stringify(ta)}; still steps skipped: ${JSON.stringify(tb)}` };
+  return { worst, text: `pictures differ at ${at.join(', ') || 'no time'}; ${names[0]}: ${JSON.stringify(ta)}; ${names[1]}: ${JSON.stringify(tb)}` };
 }
