@@ -295,12 +295,11 @@ describe('frame capture', () => {
       expect(box(added + 2300)).toEqual([26, 79, 208]);
       const drawnAll = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser: beginFrame, stepAhead: false, skipStill: false });
       expect(drawnAll.timings.stillSlots).toBe(0);
-      // Under load this once failed in CI and twice here beside other render tests, cause not found
-      // yet: the message says where the two GIFs part and what each render went through.
       // The same frames at the same times, and pictures alike to the pixel but for a few: byte
       // equality held in every run alone, but under load (2 CI runs of 6, and 3 of 10 here beside
       // other render tests) the two GIFs differed from their first frame on, where both show the
       // same still page; that points at the shared palette, not at what was drawn (not checked).
+      // The message says where the two GIFs part and what each render went through.
       const all = decodeGif(drawnAll.gif);
       expect(all.frames.map((f) => f.startMs)).toEqual(gif.frames.map((f) => f.startMs));
       const parted = gifsPart(all, gif, drawnAll.timings, r.timings);

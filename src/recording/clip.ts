@@ -162,18 +162,16 @@ export function windowAt(schedule: WindowSpan[], ts: number): string {
  * rrweb batches pointer positions into one event stamped when the batch was flushed, with each
  * position's own time as a negative offset. One event per position, at that time, puts the cursor
  * (and what it hovers) where it was at every frame instead of jumping to the batch's last position
- * when the batch was flushed. A batch of one position is moved to its time too: a lone move (the
- * pointer leaving a button) otherwise landed up to the batch's wait late (seen: the button still
- * hovered 300 ms after the pointer had left it).
+ * when the batch was flushed. A batch of one position too: a lone move (the pointer leaving a
+ * button) otherwise landed up to the batch's wait late (seen: the button still hovered 300 ms after
+ * the pointer had left it).
  */
 function splitPositions(e: RrwebEvent): RrwebEvent[] {
   if (e.type !== EventType.IncrementalSnapshot || !isRecord(e.data)) return [e];
   const { source, positions } = e.data;
   if (
     (source !== IncrementalSource.MouseMove && source !== IncrementalSource.TouchMove && source !== IncrementalSource.Drag) ||
-    !Array.isArray(positions) ||
-    positions.length === 0 ||
-    (positions.length === 1 && !(isRecord(positions[0]) && typeof positions[0].timeOffset === 'number' && positions[0].timeOffset < 0))
+    !Array.isArray(positions)
   ) {
     return [e];
   }
