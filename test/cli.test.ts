@@ -44,6 +44,7 @@ describe('replay-rasterizer render', () => {
     expect(lines).toHaveLength(1);
     const summary = JSON.parse(lines[0]!) as Record<string, number | string>;
     for (const key of ['out', 'bytes', 'width', 'height', 'frames', 'captured', 'duration_s', 'wall_ms']) expect(summary).toHaveProperty(key);
+    expect([summary.frame_source, summary.picture_source]).toEqual(['begin-frame', 'screencast']);
     const gif = await readFile(out);
     expect(summary.bytes).toBe(gif.length);
     const decoded = decodeGif(gif);

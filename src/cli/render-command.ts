@@ -134,6 +134,7 @@ function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] 
       wall_ms: result.wallMs,
       asset_failures: result.assetFailures,
       frame_source: result.frameSource,
+      picture_source: result.pictureSource,
       max_bytes: flags.maxBytes ?? null,
       budget_steps: budgetSteps,
     };

@@ -205,6 +205,9 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       wall_ms: extra.wallMs,
       asset_failures: result.assetFailures,
       budget_steps: result.budget?.steps,
+      // A render that took its pictures the slow way (pictureSource, captureFallbacks) says so here.
+      picture_source: result.pictureSource,
+      capture_fallbacks: result.timings.captureFallbacks,
     },
     'rendered',
   );

@@ -26,7 +26,14 @@ export interface FrameSource {
   draw(ms: number): Promise<Drawn>;
   /** Pictures taken by the slower way because the fast one did not deliver (begin-frame only). */
   readonly fallbacks: number;
+  /**
+   * Where the pictures come from: the page's screencast, scaled by the compositor (begin-frame with
+   * an output size), or screenshots of the viewport, scaled by sharp.
+   */
+  readonly pictures: PictureSource;
 }
+
+export type PictureSource = 'screencast' | 'screenshot';
 
 /** A drawn frame whose picture is on its way (FrameSource.draw). */
 export interface Drawn {
@@ -127,6 +134,7 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
     page,
     cdp,
     fallbacks: 0,
+    pictures: 'screenshot',
     async draw() {
       return drawnWith(await capture());
     },
@@ -192,6 +200,7 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
         page,
         cdp,
         fallbacks: 0,
+        pictures: 'screenshot',
         async draw(ms) {
           return drawnWith(await screenshot(ms));
         },
@@ -202,6 +211,7 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
       page,
       cdp,
       fallbacks: 0,
+      pictures: 'screencast',
       async draw(ms: number): Promise<Drawn> {
         // A browser whose screencast keeps missing frames is not waited for again in this render.
         if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return drawnWith(await screenshot(ms));
@@ -240,6 +250,8 @@ function monotonicMs(): number {
  * capture, draw and picture, took 43-100 ms on a slow 2-core machine (1280x800 to 800x500).
  */
 const SCREENCAST_FRAME_TIMEOUT_MS = 2000;
+/** The screencast's first picture decides whether the render uses it at all (Screencast.start). */
+const SCREENCAST_FIRST_FRAME_TIMEOUT_MS = 6000;
 /**
  * Frame time from the probe frame to the render's first; the screencast's first frame is drawn
  * halfway. The screencast skips a frame drawn too soon after the last one it sent, by frame time
@@ -311,26 +323,28 @@ class Screencast {
       () => false,
     );
     if (!started) return undefined;
-    // Starting forces a redraw. Its picture sets the clock offset; none means this browser does
-    // not screencast under begin-frame control, and begin-frame screenshots are used instead.
-    const first = await (await cast.draw(ticks)).picture;
-    if (first === undefined || first === 'late') {
-      await cdp.send('Page.stopScreencast').catch(() => {});
-      return undefined;
-    }
-    return cast;
+    // Starting forces a redraw, and its picture sets the clock offset. No picture means this browser
+    // does not screencast under begin-frame control: begin-frame screenshots are used instead, for
+    // the whole render, which is slower and scales another way. A fresh browser started beside a
+    // rustdoc render did that once in 6 tries here (2 in 4 on another machine) (the GIF had the bytes of a render with the screencast
+    // off), so the first picture is waited for longer than later ones; which way it failed was not
+    // caught (RenderResult.pictureSource now tells).
+    const first = await (await cast.draw(ticks, SCREENCAST_FIRST_FRAME_TIMEOUT_MS)).picture;
+    if (first !== undefined && first !== 'late') return cast;
+    await cdp.send('Page.stopScreencast').catch(() => {});
+    return undefined;
   }
 
   /**
    * Draws the frame at `ticks`; resolves once drawn, with its picture to come: undefined when
    * nothing changed, 'late' when it did not come in time.
    */
-  async draw(ticks: number): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
+  async draw(ticks: number, timeoutMs = SCREENCAST_FRAME_TIMEOUT_MS): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
     let timer: NodeJS.Timeout | undefined;
     const entry = { displayTs: ticks + FRAME_INTERVAL_MS, resolve: (_: Buffer | 'late') => {} };
     const picture = new Promise<Buffer | 'late'>((resolve) => {
       entry.resolve = resolve;
-      timer = setTimeout(() => resolve('late'), SCREENCAST_FRAME_TIMEOUT_MS);
+      timer = setTimeout(() => resolve('late'), timeoutMs);
     });
     const forget = () => {
       clearTimeout(timer);

@@ -47,6 +47,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       wallMs: Math.round(performance.now() - started),
       assetFailures: page.proxy.failures,
       frameSource: page.source.kind,
+      pictureSource: page.source.pictures,
       ...(encoded.budget ? { budget: encoded.budget } : {}),
       timings: timingsOf(page.launchedAt - started, initMs, loop.timings, encodeMs, page.source.fallbacks),
     };

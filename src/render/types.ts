@@ -86,6 +86,12 @@ export interface RenderResult {
   /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
   frameSource: 'begin-frame' | 'screenshot';
   /**
+   * Where the pictures came from: the page's screencast (begin-frame, the fast way) or viewport
+   * screenshots (any Chromium; a begin-frame browser whose screencast did not start). The two scale
+   * differently, so the same moment can differ slightly between them.
+   */
+  pictureSource: 'screencast' | 'screenshot';
+  /**
    * Where the wall time went: setup (starting the browser and player, replaying the page up to the
    * window's start), bringing the replay to each later captured frame (seek, assets, settle),
    * taking the pictures, and finishing the GIF after the last one.
