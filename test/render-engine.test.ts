@@ -322,7 +322,8 @@ describe('frame capture', () => {
       // The browser took pictures for the page and the hover, not for the pointer's 40 moves; nor
       // did it draw the frames of most of them (still steps), and drawing them changes nothing.
       expect(r.frames).toBeGreaterThan(wandering.length);
-      expect(r.captured).toBeLessThan(20);
+      // (A CI run once counted 28 here; screenshots take more pictures than the screencast.)
+      expect(r.captured, `${r.captured} pictures from the ${r.pictureSource}`).toBeLessThan(20);
       // (Not while the box below waits for its delay or fades in: then the browser draws each slot.)
       expect(r.timings.stillSlots).toBeGreaterThan(10);
       // The box added while the pointer wandered waits 1 s, then fades in over 1 s: the pointer's
