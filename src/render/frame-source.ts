@@ -326,9 +326,9 @@ class Screencast {
     // Starting forces a redraw, and its picture sets the clock offset. No picture means this browser
     // does not screencast under begin-frame control: begin-frame screenshots are used instead, for
     // the whole render, which is slower and scales another way. A fresh browser started beside a
-    // rustdoc render did that once in 6 tries here (2 in 4 on another machine) (the GIF had the bytes of a render with the screencast
-    // off), so the first picture is waited for longer than later ones; which way it failed was not
-    // caught (RenderResult.pictureSource now tells).
+    // rustdoc render gave up that way once in 6 tries (its GIF had the bytes of a render with the
+    // screencast off), so the first picture is waited for longer than later ones. Whether it was
+    // late or never came was not caught; RenderResult.pictureSource tells which way a render went.
     const first = await (await cast.draw(ticks, SCREENCAST_FIRST_FRAME_TIMEOUT_MS)).picture;
     if (first !== undefined && first !== 'late') return cast;
     await cdp.send('Page.stopScreencast').catch(() => {});

@@ -90,7 +90,7 @@ export interface RenderResult {
    * screenshots (any Chromium; a begin-frame browser whose screencast did not start). The two scale
    * differently, so the same moment can differ slightly between them.
    */
-  pictureSource: 'screencast' | 'screenshot';
+  pictureSource: import('./frame-source.js').PictureSource;
   /**
    * Where the wall time went: setup (starting the browser and player, replaying the page up to the
    * window's start), bringing the replay to each later captured frame (seek, assets, settle),
