@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
+import { startHeavySite } from '../../test/support/heavy-sites.js';
+import { FIXTURE_ROOTS, startSite } from '../../test/support/site-server.js';
+import { FIXTURE_WINDOW } from '../rows/fixture.js';
+import { MOTION_MOMENT } from '../rows/motion.js';
+
+export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading'] as const;
+export type StoredName = (typeof STORED_NAMES)[number];
+
+export interface StoredRecording {
+  raw: unknown[];
+  origin: string;
+  /** The moment its bench row renders. */
+  startS: number;
+  endS: number;
+  /** Stops serving its site. */
+  close(): Promise<void>;
+}
+
+/**
+ * A recording saved by `npm run bench -- --reuse-recordings <dir>`, with its site served again on the
+ * port the recording names (in this process: a render's assets come from here).
+ */
+export async function openStored(recordings: string, which: StoredName): Promise<StoredRecording> {
+  const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as { origin: string; raw: unknown[] };
+  const port = Number(new URL(stored.origin).port);
+  const close =
+    which === 'fixture' ? (await startSite(port)).close : which === 'motion' ? (await startSite({ port, root: FIXTURE_ROOTS.motion })).close : (await startHeavySite(port)).server.close;
+  const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
+  return { raw: stored.raw, origin: stored.origin, startS, endS, close };
+}

@@ -1,0 +1,187 @@
+// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json]
+//
+// Renders a recording saved by `npm run bench -- --reuse-recordings <dir>` in a browser started here
+// and prints:
+// - the render's own figures (RenderResult.timings);
+// - CPU time by process and thread (Node's, and every Chromium process under this one), read from
+//   /proc every 50 ms: which thread the two cores spent the render on;
+// - with --trace: a Chromium trace of the render (written to the file), summarised: each main
+//   thread's busiest trace events by self time, and the page's JavaScript by self time (V8's sampling
+//   profiler in the trace). A forced style or layout shows up under the script call that forced it.
+// The site is served by this process, as bench/lib/tree-render.ts does; the bench rows serve it from
+// theirs. Traced renders are slower than untraced ones: read the shares, not the totals.
+import { readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { RrwebEvent } from '../src/recording/types.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' } } });
+const [recordings, which] = positionals as [string, StoredName];
+if (!recordings || !STORED_NAMES.includes(which)) {
+  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json]`);
+  process.exit(2);
+}
+
+const TRACE_CATEGORIES = ['devtools.timeline', 'blink', 'cc', 'viz', 'toplevel', 'v8.execute', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing'];
+const CLOCK_TICKS = 100;
+
+/** CPU ticks of every thread of this process and the processes under it, from when it was made. */
+class CpuSampler {
+  private readonly seen = new Map<string, { kind: string; thread: string; ticks: number }>();
+  /** Ticks each thread had already used when sampling began (Node's start, the browser's launch). */
+  private readonly before = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.sample();
+    for (const [key, { ticks }] of this.seen) this.before.set(key, ticks);
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+
+  private sample(): void {
+    const parent = new Map<number, number>();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const stat = read(`/proc/${name}/stat`);
+      if (stat) parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    }
+    const ours = (pid: number): boolean => {
+      for (let p: number | undefined = pid, hops = 0; p && hops < 20; p = parent.get(p), hops++) if (p === process.pid) return true;
+      return false;
+    };
+    for (const pid of parent.keys()) {
+      if (!ours(pid)) continue;
+      const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
+      const kind = pid === process.pid ? 'node' : /chrom/.test(cmdline) ? `chromium ${/--type=(\S+)/.exec(cmdline)?.[1] ?? 'browser'}` : 'other';
+      let tids: string[] = [];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        const stat = read(`/proc/${pid}/task/${tid}/stat`);
+        if (!stat) continue;
+        const thread = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        this.seen.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]) });
+      }
+    }
+  }
+
+  stop(): { key: string; s: number }[] {
+    clearInterval(this.timer);
+    this.sample();
+    const by = new Map<string, number>();
+    for (const [key, { kind, thread, ticks }] of this.seen) {
+      const name = `${kind}: ${thread}`;
+      by.set(name, (by.get(name) ?? 0) + ticks - (this.before.get(key) ?? 0));
+    }
+    return [...by].map(([key, t]) => ({ key, s: t / CLOCK_TICKS })).sort((a, b) => b.s - a.s);
+  }
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+interface TraceEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  args?: { name?: string; data?: { cpuProfile?: { nodes?: ProfileNode[]; samples?: number[] }; timeDeltas?: number[] } };
+}
+interface ProfileNode {
+  id: number;
+  parent?: number;
+  callFrame: { functionName: string; url?: string };
+}
+
+/** Self time of each trace event name on the threads called `thread`, busiest first, and the thread's busy time. */
+function selfTimes(events: TraceEvent[], thread: string): { busyMs: number; top: { name: string; selfMs: number; n: number }[] } {
+  const threads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === thread).map((e) => `${e.pid}/${e.tid}`));
+  const xs = events.filter((e) => e.ph === 'X' && e.dur !== undefined && threads.has(`${e.pid}/${e.tid}`)).sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+  const self = new Map<string, { selfMs: number; n: number }>();
+  const stack: TraceEvent[] = [];
+  let busy = 0;
+  for (const e of xs) {
+    while (stack.length && stack[stack.length - 1]!.ts + stack[stack.length - 1]!.dur! <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.get(parent.name)!.selfMs -= e.dur! / 1000;
+    else busy += e.dur!;
+    const s = self.get(e.name) ?? { selfMs: 0, n: 0 };
+    s.selfMs += e.dur! / 1000;
+    s.n++;
+    self.set(e.name, s);
+    stack.push(e);
+  }
+  const top = [...self].map(([name, s]) => ({ name, ...s })).sort((a, b) => b.selfMs - a.selfMs);
+  return { busyMs: busy / 1000, top };
+}
+
+/** The page's JavaScript by self time, from the V8 sampling profiler's chunks in the trace. */
+function scriptSelfTimes(events: TraceEvent[]): { name: string; selfMs: number }[] {
+  const nodes = new Map<number, ProfileNode>();
+  const self = new Map<string, number>();
+  for (const e of events) {
+    if (e.name !== 'ProfileChunk') continue;
+    const data = e.args?.data;
+    for (const n of data?.cpuProfile?.nodes ?? []) nodes.set(n.id, n);
+    const samples = data?.cpuProfile?.samples ?? [];
+    const deltas = data?.timeDeltas ?? [];
+    samples.forEach((id, i) => {
+      const f = nodes.get(id)?.callFrame;
+      if (!f) return;
+      const name = `${f.functionName || '(anonymous)'}${f.url ? ` ${f.url.split('/').pop()}` : ''}`;
+      self.set(name, (self.get(name) ?? 0) + (deltas[i] ?? 0) / 1000);
+    });
+  }
+  return [...self].map(([name, selfMs]) => ({ name, selfMs })).sort((a, b) => b.selfMs - a.selfMs);
+}
+
+const stored = await openStored(recordings, which);
+const browser = await launchBrowser({}, 'begin-frame', { probe: false });
+const events: TraceEvent[] = [];
+const cdp = values.trace ? await browser.newBrowserCDPSession() : undefined;
+if (cdp) {
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
+  await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: TRACE_CATEGORIES } });
+}
+const cpu = new CpuSampler();
+try {
+  const r = await renderRecording(stored.raw as RrwebEvent[], { ...DEFAULT_RENDER_OPTIONS, startS: stored.startS, endS: stored.endS, allowOrigins: [stored.origin] }, { browser });
+  const threads = cpu.stop();
+  console.log(`${which} ${stored.startS}-${stored.endS} s: ${r.wallMs} ms to the GIF (browser started before, so launch is not in it), ${r.captured} pictures, ${r.gif.length} bytes`);
+  console.log(`timings: ${JSON.stringify(r.timings)}`);
+  const total = threads.reduce((s, t) => s + t.s, 0);
+  console.log(`\nCPU by process and thread while rendering (${total.toFixed(2)} s in all):`);
+  for (const t of threads.filter((t) => t.s >= 0.01)) console.log(`  ${t.s.toFixed(2).padStart(6)} s  ${t.key}`);
+  if (cdp) {
+    const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+    await cdp.send('Tracing.end');
+    await complete;
+    await writeFile(values.trace!, JSON.stringify({ traceEvents: events }));
+    for (const thread of ['CrRendererMain', 'VizCompositorThread', 'CrBrowserMain']) {
+      const { busyMs, top } = selfTimes(events, thread);
+      console.log(`\n${thread}: busy ${busyMs.toFixed(0)} ms; trace events by self time:`);
+      for (const t of top.slice(0, 14)) console.log(`  ${t.selfMs.toFixed(1).padStart(8)} ms  ${String(t.n).padStart(6)}x  ${t.name}`);
+    }
+    console.log('\nthe page\'s JavaScript by self time (native calls such as getAnimations or scrollTo include the style and layout they force):');
+    for (const t of scriptSelfTimes(events).slice(0, 16)) console.log(`  ${t.selfMs.toFixed(1).padStart(8)} ms  ${t.name}`);
+    console.log(`\ntrace written to ${values.trace} (chrome://tracing or https://ui.perfetto.dev)`);
+  }
+} finally {
+  await browser.close();
+  await stored.close();
+}
