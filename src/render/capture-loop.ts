@@ -13,6 +13,8 @@ const ASSET_WAIT_PER_FRAME_MS = 1500;
 const ASSET_WAIT_PER_RENDER_MS = 8000;
 /** Steps in flight ahead of the slot being captured (stepAhead). */
 const STEPS_IN_FLIGHT = 4;
+/** Slots not to be captured that a step sent ahead may pass over (a second at 10 fps). */
+const SKIPPED_AHEAD_MAX = 10;
 /** Decoded pictures kept in memory up to this; past it they are decoded again at encode time. */
 const RAW_FRAME_BUDGET_BYTES = 384 * 1024 * 1024;
 
@@ -81,7 +83,7 @@ export class CaptureLoop {
   /** The last capture's time on screen; and the placing of its picture, still under way. */
   private shown: Shown | undefined;
   private placing: Promise<void> = Promise.resolve();
-  /** Steps sent before their slot's turn (stepAhead), by slot: always the next slots, in a row. */
+  /** Steps sent before their slot's turn (stepAhead), by slot: the next slots to capture, in order. */
   private readonly ahead = new Map<number, Promise<StepResult>>();
 
   private readonly size: { width: number; height: number };
@@ -114,7 +116,9 @@ export class CaptureLoop {
       this.page.signal.throwIfAborted();
       const slot = this.clip.frames[k]!;
       const shown = this.shown;
-      if (shown && !this.everySlot && !this.ahead.has(k) && !this.changes(slot)) {
+      // A slot passed over by a step already sent for a later one is not captured either: the page
+      // is (or soon will be) past it, and a step cannot go back.
+      if (shown && !this.everySlot && !this.ahead.has(k) && (!this.changes(slot) || this.sentPast(k))) {
         lengthen(shown, slot.delayCs);
       } else {
         await this.captureSlot(k);
@@ -224,25 +228,39 @@ export class CaptureLoop {
    * moves), so the pictures are the ones taken one step at a time. Only under begin-frame control:
    * there the page draws nothing until told, and each step waits in the page for the one before it
    * and for that one's frame to be drawn (none is for a still step). Up to STEPS_IN_FLIGHT of them,
-   * sent in slot order from `from`, the next slot to capture, and stopping at a slot that is not due
-   * yet: a run of still steps (a pointer moving over a page) then costs the page's work, not a round
-   * trip each. Whether a slot is due for motion or loading depends on the steps before it, so only
-   * slots with events of their own are sent past the first, and the first only when `known` (the
-   * slot before it has its step's answer).
+   * sent in slot order from `from` (past the slots that will not be captured, when `known`), and
+   * stopping at a slot that is not due yet: a run of still steps (a pointer moving over a page) then
+   * costs the page's work, not a round trip each. Whether a slot is due for motion or loading depends
+   * on the steps before it, so only slots with events of their own are sent past the first, and the
+   * first only when `known` (the slot before it has its step's answer).
    */
   private stepAhead(from: number, known: boolean): void {
     // A still step's frame is not awaited in the page (player.ts, timed): drawing it anyway (skipStill
     // false) with the next step already sent would picture that next step.
     if (!this.stepsAhead || !this.skipStill || this.everySlot || this.page.source.kind !== 'begin-frame') return;
-    for (let k = from; k < from + STEPS_IN_FLIGHT; k++) {
+    let first = from;
+    if (known) {
+      // With the last step's answer in, the slots that will not be captured before the next one that
+      // is are known too (nothing they depend on changes until a capture): passed over, so that the
+      // next capture's step still runs while this frame is drawn. (Stopping at them made most steps
+      // of a moment with events 200 ms apart wait for the frame before them: mdBook, BENCHMARKS.md.)
+      while (first < from + SKIPPED_AHEAD_MAX && !this.ahead.has(first) && this.clip.frames[first] && !this.changes(this.clip.frames[first]!)) first++;
+    }
+    for (let k = first; k < first + STEPS_IN_FLIGHT; k++) {
       if (this.ahead.has(k)) continue;
       const slot = this.clip.frames[k];
-      if (!slot || this.page.loads.inflight > 0 || !(k === from && known ? this.due(slot) : slot.dirty)) return;
+      if (!slot || this.page.loads.inflight > 0 || !(k === first && known ? this.due(slot) : slot.dirty)) return;
       const step = this.page.step(slot.seekTs, slot.cuts, Math.min(ASSET_WAIT_PER_FRAME_MS, this.waitBudget), this.at(slot), true);
       // Awaited at its slot; a capture failing before then must not leave it an unhandled rejection.
       step.catch(() => {});
       this.ahead.set(k, step);
     }
+  }
+
+  /** Whether a step was sent for a slot after k (so the page will be past k's time). */
+  private sentPast(k: number): boolean {
+    for (const j of this.ahead.keys()) if (j > k) return true;
+    return false;
   }
 
   private at(slot: FrameSlot): string {
