@@ -2,7 +2,7 @@
 // (and a JSON line); rows that compare two methods interleave their renders so both see the same
 // machine. The machine is shared and has 2 cores: read ratios within a row, not single timings.
 //
-//   npm run bench                              fixture, heavy, mdbook, reading, motion (and budget, when bench/budget.ts exists)
+//   npm run bench                              fixture, heavy, mdbook, reading, motion (budget and throughput only when asked)
 //   npm run bench -- --row heavy --row motion  only those rows
 //   npm run bench -- --row all                 every row, throughput included
 //   npm run bench:throughput                   = npm run bench -- --row throughput
