@@ -23,6 +23,8 @@ export interface Run {
   reference: MomentScore[];
   /** Load average (1 min) when the run started: the machine is shared. */
   load: number;
+  /** Where the render's pictures came from (a screencast given up takes more, scaled another way). */
+  pictureSource: RenderResult['pictureSource'];
 }
 
 export interface Moment {
@@ -49,8 +51,8 @@ export async function measure(method: string, m: Moment, ctx: RenderContext = {}
   const moments = inWindow.length ? await scoreMoments(r.gif, inWindow, from, m.viewport) : [];
   const refShots = m.reference ? inWindow.map((s) => m.reference!.get(s.label)).filter((s): s is Shot => s !== undefined) : [];
   const reference = refShots.length ? await scoreMoments(r.gif, refShots, from, m.viewport) : [];
-  const run: Run = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, moments, reference, load: +load.toFixed(1) };
-  log(`  ${method}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.captured} captured, ${run.frames} written, ${(run.bytes / 1024).toFixed(0)} KiB, median step ${r.timings.stepMedianMs ?? '?'} ms (load ${run.load})`);
+  const run: Run = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, moments, reference, load: +load.toFixed(1), pictureSource: r.pictureSource };
+  log(`  ${method}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.captured} captured (${run.pictureSource ?? '?'}), ${run.frames} written, ${(run.bytes / 1024).toFixed(0)} KiB, median step ${r.timings.stepMedianMs ?? '?'} ms (load ${run.load})`);
   return run;
 }
 
@@ -106,6 +108,10 @@ export interface Summary {
   ssim_ref_mean: number | null;
   ssim_ref_min: number | null;
   load: number[];
+  /** Each run's pictures, bytes and picture source: a run unlike the others shows here. */
+  runs_captured: number[];
+  runs_bytes: number[];
+  picture_sources: (string | undefined)[];
   /** The median run's timings. */
   timings: RenderResult['timings'];
   moments: MomentScore[];
@@ -115,7 +121,10 @@ export interface Summary {
 const mean = (xs: number[]): number | null => (xs.length ? +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4) : null);
 const min = (xs: number[]): number | null => (xs.length ? +Math.min(...xs).toFixed(4) : null);
 
-/** The median run by wall time stands for the method; sizes and SSIM are the same in every run of one recording. */
+/**
+ * The median run by wall time stands for the method. Sizes and SSIM are those of that run: renders of
+ * one moment are byte-identical on most pages, not all (mdBook and motion vary by a few hundred bytes).
+ */
 export function summarise(method: string, runs: Run[], windowS: number): Summary {
   const wall = median(runs.map((r) => r.wallMs));
   const mid = runs.find((r) => r.wallMs === wall)!;
@@ -137,6 +146,9 @@ export function summarise(method: string, runs: Run[], windowS: number): Summary
     ssim_ref_mean: mean(refs),
     ssim_ref_min: min(refs),
     load: runs.map((r) => r.load),
+    runs_captured: runs.map((r) => r.captured),
+    runs_bytes: runs.map((r) => r.bytes),
+    picture_sources: runs.map((r) => r.pictureSource),
     timings: mid.timings,
     moments: mid.moments,
     reference: mid.reference,
