@@ -147,6 +147,11 @@ describe('frame capture', () => {
     // starts beside other renders. Before, a first picture not in within 2 s gave up the screencast
     // for the whole render: it took viewport screenshots, scaled another way, and made another GIF.
     const newContext = beginFrame.newContext;
+    // Each picture the slow render's screencast sent (when it came, its stamp, whether held back), for
+    // the failure message: a CI run under load once saw the screencast go quiet after the late first
+    // picture (4 fallbacks), which 7 runs here alone did not repeat.
+    const arrivals: string[] = [];
+    const since = performance.now();
     beginFrame.newContext = async (o?: BrowserContextOptions) => {
       const context = await newContext.call(beginFrame, o);
       const newSession = context.newCDPSession.bind(context);
@@ -157,6 +162,8 @@ describe('frame capture', () => {
           if (event !== 'Page.screencastFrame') return on(event, fn);
           let first = true;
           return on(event, (e) => {
+            const stamp = (e as { metadata?: { timestamp?: number } }).metadata?.timestamp;
+            arrivals.push(`${Math.round(performance.now() - since)} ms: stamp ${stamp?.toFixed(3)}${first ? ' (held 3 s)' : ''}`);
             if (!first) return fn(e);
             first = false;
             setTimeout(() => fn(e), 3000);
@@ -169,7 +176,7 @@ describe('frame capture', () => {
     try {
       const slow = await renderRecording(events, options, { browser: beginFrame });
       expect(slow.pictureSource).toBe('screencast');
-      expect(slow.timings.captureFallbacks).toBe(0);
+      expect(slow.timings.captureFallbacks, `pictures the screencast sent: ${arrivals.join('; ')}`).toBe(0);
       expect(slow.captured).toBe(quick.captured);
       expect(slow.gif.equals(quick.gif), 'the same GIF as without the late picture').toBe(true);
     } finally {
