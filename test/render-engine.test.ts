@@ -149,7 +149,7 @@ describe('frame capture', () => {
     const newContext = beginFrame.newContext;
     // Each picture the slow render's screencast sent (when it came, its stamp, whether held back), for
     // the failure message: a CI run under load once saw the screencast go quiet after the late first
-    // picture (4 fallbacks), which 7 runs here alone did not repeat.
+    // picture (4 fallbacks), which 7 runs here (alone and with the tests around it) did not repeat.
     const arrivals: string[] = [];
     const since = performance.now();
     beginFrame.newContext = async (o?: BrowserContextOptions) => {
