@@ -3,7 +3,8 @@
 // Renders a recording saved by `npm run bench -- --reuse-recordings <dir>`, keeps the frames the
 // engine handed to its encoder (encodeTaps), and then, with the browser closed:
 // - encodes them again `--repeat` times in this process (the first cold, the rest warm), and times
-//   the palette alone; with --cpu-prof, a V8 CPU profile of the second encode (open it in DevTools);
+//   the palette alone; with --cpu-prof, a V8 CPU profile of the second encode (the only one with
+//   --repeat 1; open it in DevTools);
 // - compares the shared palette built from every frame's samples (the engine's) with one built from
 //   the first frame's only, as a palette known before the capture ends would have to be: bytes,
 //   frames given a palette of their own, and SSIM of every GIF frame against the picture captured.
@@ -47,14 +48,16 @@ console.log(`${which}: render ${r.wallMs} ms, encode inside it ${r.timings.encod
 
 const session = new Session();
 session.connect();
+// The engine's own GIF, for the comparison below: the last encode's.
+let engine: Awaited<ReturnType<typeof encodeClip>> | undefined;
 for (let k = 0; k < repeat; k++) {
-  const profile = k === 1 && values['cpu-prof'];
+  const profile = k === Math.min(1, repeat - 1) && values['cpu-prof'];
   if (profile) {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
   const from = performance.now();
-  const out = await encodeClip(clip);
+  const out = (engine = await encodeClip(clip));
   const ms = performance.now() - from;
   if (profile) await writeFile(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
   console.log(`encode ${k + 1} (${k === 0 ? 'cold' : 'warm'}): ${ms.toFixed(0)} ms, ${out.gif.length} bytes`);
@@ -85,7 +88,7 @@ const faithfulness = (gif: Buffer): string => {
   });
   return `SSIM vs captured ${(sum / pictures.length).toFixed(4)} / ${min.toFixed(4)}`;
 };
-const engine = await encodeClip(clip);
+if (!engine) throw new Error('no encode ran');
 console.log(`palette of every frame (the engine's): ${engine.gif.length} bytes, ${engine.localPalettes} frames with their own palette, ${faithfulness(engine.gif)}`);
 const first = new PaletteSampler();
 first.add(pictures[0]!);
