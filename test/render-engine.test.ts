@@ -129,6 +129,8 @@ describe('frame capture', () => {
       const { seen } = await paintAndDraw(source, 8, 100);
       // Three misses stop the waiting; the frame drawn while the third was awaited misses too.
       expect(source.fallbacks).toBe(4);
+      // And the render says its pictures came the slow way.
+      expect(source.pictures).toBe('screenshot');
       // A late picture shows the page as it is when taken: the next frame was drawn, and the change
       // after it made, while it was awaited (two slots on at most).
       for (const [i, c] of seen.entries()) expect([seenOf(i), seenOf(i + 1), seenOf(i + 2)], `picture ${i}`).toContain(c);

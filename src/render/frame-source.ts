@@ -211,7 +211,11 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
       page,
       cdp,
       fallbacks: 0,
-      pictures: 'screencast',
+      // A screencast that stopped sending (or never sent: the render no longer waits for its first
+      // picture to find out) leaves the rest of the render to screenshots, and says so.
+      get pictures(): PictureSource {
+        return source.fallbacks >= SCREENCAST_MAX_FALLBACKS ? 'screenshot' : 'screencast';
+      },
       async draw(ms: number): Promise<Drawn> {
         // A browser whose screencast keeps missing frames is not waited for again in this render.
         if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return drawnWith(await screenshot(ms));
@@ -344,12 +348,12 @@ class Screencast {
    * Draws the frame at `ticks`; resolves once drawn, with its picture to come: undefined when
    * nothing changed, 'late' when it did not come in time.
    */
-  async draw(ticks: number, timeoutMs = SCREENCAST_FRAME_TIMEOUT_MS): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
+  async draw(ticks: number): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
     let timer: NodeJS.Timeout | undefined;
     const entry = { stampMs: ticks + FRAME_INTERVAL_MS + wallMinusMonotonicMs(), resolve: (_: Buffer | 'late') => {} };
     const picture = new Promise<Buffer | 'late'>((resolve) => {
       entry.resolve = resolve;
-      timer = setTimeout(() => resolve('late'), timeoutMs);
+      timer = setTimeout(() => resolve('late'), SCREENCAST_FRAME_TIMEOUT_MS);
     });
     const forget = () => {
       clearTimeout(timer);
