@@ -254,6 +254,8 @@ function monotonicMs(): number {
  * capture, draw and picture, took 43-100 ms on a slow 2-core machine (1280x800 to 800x500).
  */
 const SCREENCAST_FRAME_TIMEOUT_MS = 2000;
+/** How long the screencast's first picture is waited for before the render's first frame (Screencast.start). */
+const SCREENCAST_FIRST_FRAME_TIMEOUT_MS = 6000;
 /**
  * Frame time from the probe frame to the render's first; the screencast's first frame is drawn
  * halfway. The screencast skips a frame drawn too soon after the last one it sent, by frame time
@@ -324,12 +326,14 @@ class Screencast {
   }
 
   /**
-   * Starts the screencast and draws its first frame at `ticks`, without waiting for that frame's
-   * picture; undefined when this browser cannot screencast. Before, the first picture set the clock
-   * offset, so the render waited for it (6 s at most) and gave up the screencast for the whole render
-   * when it was late: CI, loaded, did so once (a GIF scaled by sharp, not the compositor). The offset
-   * is now the machine's own, so a late first picture costs nothing, and a screencast that sends
-   * nothing is caught by the misses of the render's frames (SCREENCAST_MAX_FALLBACKS).
+   * Starts the screencast and draws its first frame at `ticks`; undefined when this browser cannot
+   * screencast. That frame's picture is waited for (SCREENCAST_FIRST_FRAME_TIMEOUT_MS at most): a
+   * fresh screencast is slow to send its first one, and a render that started drawing before it
+   * came once failed in CI with no picture for its first frame. Before, the picture also set the
+   * clock offset, so one that was late gave up the screencast for the whole render (CI did so under
+   * load: a GIF scaled by sharp, not the compositor). The offset is now the machine's own, so a late
+   * or missing first picture only ends the wait; a screencast that sends nothing is caught by the
+   * misses of the render's frames (SCREENCAST_MAX_FALLBACKS).
    */
   static async start(cdp: CDPSession, beginFrame: BeginFrame, output: OutputSize, ticks: number): Promise<Screencast | undefined> {
     const cast = new Screencast(cdp, beginFrame);
@@ -340,7 +344,7 @@ class Screencast {
     if (!started) return undefined;
     // Starting forces a redraw: drawn here, well before the render's first frame, whose picture the
     // screencast would otherwise skip as too soon after this one (SCREENCAST_LEAD_MS).
-    await beginFrame({ frameTimeTicks: ticks, interval: FRAME_INTERVAL_MS });
+    await (await cast.draw(ticks, SCREENCAST_FIRST_FRAME_TIMEOUT_MS)).picture;
     return cast;
   }
 
@@ -348,12 +352,12 @@ class Screencast {
    * Draws the frame at `ticks`; resolves once drawn, with its picture to come: undefined when
    * nothing changed, 'late' when it did not come in time.
    */
-  async draw(ticks: number): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
+  async draw(ticks: number, timeoutMs = SCREENCAST_FRAME_TIMEOUT_MS): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
     let timer: NodeJS.Timeout | undefined;
     const entry = { stampMs: ticks + FRAME_INTERVAL_MS + wallMinusMonotonicMs(), resolve: (_: Buffer | 'late') => {} };
     const picture = new Promise<Buffer | 'late'>((resolve) => {
       entry.resolve = resolve;
-      timer = setTimeout(() => resolve('late'), SCREENCAST_FRAME_TIMEOUT_MS);
+      timer = setTimeout(() => resolve('late'), timeoutMs);
     });
     const forget = () => {
       clearTimeout(timer);
