@@ -211,8 +211,8 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
       page,
       cdp,
       fallbacks: 0,
-      // A screencast that stopped sending (or never sent: the render no longer waits for its first
-      // picture to find out) leaves the rest of the render to screenshots, and says so.
+      // A screencast that stopped sending (or never sent: a missing first picture no longer gives
+      // it up) leaves the rest of the render to screenshots, and says so.
       get pictures(): PictureSource {
         return source.fallbacks >= SCREENCAST_MAX_FALLBACKS ? 'screenshot' : 'screencast';
       },
