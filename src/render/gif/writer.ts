@@ -106,6 +106,22 @@ export interface GifStats {
   inputBytes: number[];
 }
 
+/**
+ * Frames coded by a writer of their own (GifWriter.part, on another thread), to follow another
+ * writer's last frame (GifWriter.append): the same bytes as had that writer coded them itself.
+ */
+export interface GifPart {
+  /** The frames' records (control extension, descriptor, local table, LZW data), as in the GIF. */
+  bytes: Uint8Array;
+  /** The delay of the part's first frames that changed nothing: the frame before the part shows that much longer. */
+  leadingDelayCs: number;
+  /** Where the part's last written frame's delay sits in `bytes` (-1: it wrote none). */
+  lastDelayAt: number;
+  frames: number;
+  localPalettes: number;
+  inputBytes: number[];
+}
+
 export interface WriterOptions {
   /**
    * gifsicle's --lossy level: 0 is lossless; N lets each pixel be off by a squared RGB distance of
@@ -305,6 +321,9 @@ export class GifWriter {
   private everChanged = false;
   private firstFlat = true;
   private finished = false;
+  /** Set on a part's writer (GifWriter.part): no header, and no frame of it is the GIF's first. */
+  private isPart = false;
+  private leadingDelayCs = 0;
   readonly stats: GifStats = { frames: 0, localPalettes: 0, inputBytes: [] };
 
   constructor(
@@ -312,11 +331,18 @@ export class GifWriter {
     private readonly height: number,
     palette: Palette | ColourTable,
     private readonly options: WriterOptions = {},
+    /** A part's writer: the frame on screen before its first (GifWriter.part). */
+    seed?: MappedFrame,
   ) {
     this.shared = palette instanceof ColourTable ? palette : new ColourTable(palette);
     this.mapper = new FrameMapper(this.shared, options.localPalettes ?? true);
     this.encoder = new FrameEncoder(width, height);
     this.encoder.maxDiff = lossyMaxDiff(options.lossy ?? 0);
+    if (seed) {
+      this.isPart = true;
+      this.encoder.seed(seed);
+      return;
+    }
     const o = this.out;
     o.bytes([0x47, 0x49, 0x46, 0x38, 0x39, 0x61]); // GIF89a
     o.u16(width);
@@ -331,6 +357,16 @@ export class GifWriter {
     o.bytes([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 0x03, 0x01, 0x00, 0x00, 0x00]);
   }
 
+  /**
+   * A writer of the frames that follow `seed` in a lossless GIF (written by another writer, which
+   * appends the part: append). A lossless frame leaves the screen showing exactly its colours, so the
+   * part codes its frames as the whole GIF's writer would. Not lossy: there the screen after a frame
+   * is what the search chose, not the frame.
+   */
+  static part(width: number, height: number, shared: ColourTable, seed: MappedFrame, options: Omit<WriterOptions, 'lossy' | 'paletteEveryFrame'> = {}): GifWriter {
+    return new GifWriter(width, height, shared, options, seed);
+  }
+
   /** Maps a captured RGBA frame to the palette and writes it. */
   addFrame(rgba: Uint8Array, delayCs: number): void {
     if (rgba.length !== this.width * this.height * 4) throw new Error(`frame is ${rgba.length} bytes, expected ${this.width}x${this.height} RGBA`);
@@ -342,7 +378,7 @@ export class GifWriter {
   add(frame: MappedFrame, delayCs: number): void {
     if (this.finished) throw new Error('the GIF is finished');
     const before = this.out.length;
-    const first = this.stats.inputBytes.length === 0;
+    const first = !this.isPart && this.stats.inputBytes.length === 0;
     this.stats.inputBytes.push(0);
     if (first) {
       const { index } = frame;
@@ -356,8 +392,10 @@ export class GifWriter {
     }
     const at = this.encoder.encode(frame, delayCs, first, this.out);
     if (at < 0) {
-      // Nothing to draw: the frame on screen stays up longer.
-      this.out.setU16(this.delayAt, Math.min(0xffff, this.out.getU16(this.delayAt) + delayCs));
+      // Nothing to draw: the frame on screen stays up longer (in a part with none written yet, the
+      // frame before the part: append).
+      if (this.delayAt < 0) this.leadingDelayCs += delayCs;
+      else this.out.setU16(this.delayAt, Math.min(0xffff, this.out.getU16(this.delayAt) + delayCs));
       return;
     }
     this.delayAt = at;
@@ -390,6 +428,31 @@ export class GifWriter {
     this.everChanged = true;
     this.stats.frames++;
     this.stats.inputBytes[this.stats.inputBytes.length - 1] = this.out.length - before;
+  }
+
+  /** A part's frames as coded (GifWriter.part). */
+  finishPart(): GifPart {
+    if (!this.isPart) throw new Error('not a part');
+    this.finished = true;
+    const { frames, localPalettes, inputBytes } = this.stats;
+    return { bytes: this.out.view().slice(), leadingDelayCs: this.leadingDelayCs, lastDelayAt: this.delayAt, frames, localPalettes, inputBytes };
+  }
+
+  /** Appends a part coded from this writer's last frame on (GifWriter.part). */
+  append(part: GifPart): void {
+    if (this.finished || this.isPart) throw new Error('cannot append to this writer');
+    if (this.delayAt < 0) throw new Error('a part follows a written frame');
+    // Delays add up to the same clamped value whether added one frame at a time or summed.
+    if (part.leadingDelayCs > 0) this.out.setU16(this.delayAt, Math.min(0xffff, this.out.getU16(this.delayAt) + part.leadingDelayCs));
+    const base = this.out.length;
+    this.out.bytes(part.bytes);
+    if (part.lastDelayAt >= 0) {
+      this.delayAt = base + part.lastDelayAt;
+      this.everChanged = true;
+    }
+    this.stats.frames += part.frames;
+    this.stats.localPalettes += part.localPalettes;
+    this.stats.inputBytes.push(...part.inputBytes);
   }
 
   /** Bytes written so far (the GIF's size once finished, less its one-byte trailer). */
