@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createRecordingSource } from '../recording/sources/index.js';
 import { BrowserPool } from '../render/browser-pool.js';
+import { preparePartWorker } from '../render/gif.js';
 import { AssetStore, createS3Client } from '../storage/s3.js';
 import { settlesWithin } from '../util/deadline.js';
 import { redisConnection } from './connection.js';
@@ -56,6 +57,9 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   if (config.database.migrateOnStart) await runMigrations(config.database.url, logger);
 
   const parts = openParts(config, logger);
+  // A long-lived process: the encode's second thread is made once, here, not in a render's setup
+  // (made there it slowed single renders' first frame as much as it saved: BENCHMARKS.md stop 31).
+  preparePartWorker();
   const recordings = createRecordingSource(config.recordings, () => parts.s3);
   const processor = createProcessor({ ...parts, recordings, render: config.render });
   const worker = createBullWorker(config, processor);

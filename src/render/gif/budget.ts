@@ -1,6 +1,7 @@
 import { InputError } from '../../errors.js';
 import { ByteSink } from './bytes.js';
 import { MAX_COLORS, paletteFor, subsample, type PaletteSampler } from './palette.js';
+import { PartJob, type PartResult } from './part.js';
 import { ColourTable, FrameEncoder, FrameMapper, GifWriter, lossyMaxDiff, type MappedFrame } from './writer.js';
 
 /** What the encoder did to fit the GIF in its byte budget (RenderResult.budget). */
@@ -80,6 +81,14 @@ const FPS_STEPS = [5, 2, 1];
 const SAMPLE_PICKS = 12;
 /** Estimates aim this far under the budget, so that the encode they choose fits at the first try. */
 const AIM = 0.97;
+/** Clips shorter than this are encoded on one thread: the second would save little. */
+const SPLIT_MIN_FRAMES = 16;
+/**
+ * The share of the frames this thread codes. It also maps the second thread's, which costs nearly
+ * as much as coding them: on the mdBook moment's frames, 0.4 left the two threads about even (0.3:
+ * this thread waited 40 ms for the part, 0.2: 130-180 ms).
+ */
+const SPLIT_MAIN_SHARE = 0.4;
 /** Mapped frames kept for re-encoding, at most (beyond it they are mapped again from their pixels). */
 const MAPPED_CACHE_BYTES = 128 * 1024 * 1024;
 /** Pixels of the palette sample a reduced palette is computed from. */
@@ -125,6 +134,9 @@ export class GifEncoder {
   private cachedBytes = 0;
   /** Whole-GIF encodes so far. */
   encodes = 0;
+  /** Of them, coded on two threads (encodeSplit); and two-thread encodes that failed and were done again on one. */
+  splitEncodes = 0;
+  partFailures = 0;
   private startsCs: number[] = [];
   /** Frames that changed nothing on screen in a lossless encode of every frame (none known before one). */
   private unchanged: boolean[] = [];
@@ -159,6 +171,10 @@ export class GifEncoder {
     const { width, height, frames } = this.input;
     const pal = this.palettesFor(settings.colors);
     const sel = this.select(settings);
+    if (settings.lossy === 0) {
+      const split = await this.encodeSplit(settings, pal, sel);
+      if (split) return split;
+    }
     const writer = new GifWriter(width, height, pal.table, { lossy: settings.lossy, localPalettes: pal.colors >= 256 });
     const inputBytes = new Array<number>(frames.length).fill(0);
     let before: Mapped | undefined;
@@ -182,6 +198,83 @@ export class GifEncoder {
     const gif = writer.finish();
     this.encodes++;
     if (settings.lossy === 0 && !settings.fps) this.unchanged = inputBytes.map((b, i) => i > 0 && b === 0);
+    return { gif, frames: writer.stats.frames, localPalettes: writer.stats.localPalettes, settings, inputBytes };
+  }
+
+  /**
+   * A lossless encode on two threads (part.ts): the pixels of the frames after a split point go to
+   * the second thread, which maps and codes them while this one does the frames before it. Undefined when the
+   * clip is short, no split point fits, the second thread is not free, or it failed (the caller then
+   * encodes on one thread).
+   */
+  private async encodeSplit(settings: EncodeSettings, pal: Palettes, sel: Selection): Promise<(EncodeOutput & { inputBytes: number[] }) | undefined> {
+    const { width, height, frames } = this.input;
+    const kept = sel.keep.flatMap((k, i) => (k ? [i] : []));
+    if (kept.length < SPLIT_MIN_FRAMES) return undefined;
+    // The part starts after a frame that every encode maps whole (its picture changed, or the
+    // frame before it was not kept): one mapped again only in its marks' box takes its palette
+    // from the chain before it, which this thread has not mapped yet.
+    const whole = (j: number) => !frames[kept[j]!]!.changedBox || kept[j - 1] !== kept[j]! - 1;
+    const aim = Math.round(kept.length * SPLIT_MAIN_SHARE);
+    let cut = -1;
+    for (let d = 0; d < kept.length / 4 && cut < 0; d++) {
+      if (aim - d > 1 && whole(aim - d - 1)) cut = aim - d;
+      else if (aim + d < kept.length - 1 && whole(aim + d - 1)) cut = aim + d;
+    }
+    if (cut < 0) return undefined;
+    const localPalettes = pal.colors >= 256;
+    const seed: Mapped = { i: kept[cut - 1]!, m: await this.mapped(pal, kept[cut - 1]!) };
+    // With a byte budget the frames stay mapped for the encodes that may follow: the second thread sends its back.
+    const keepMapped = this.input.maxBytes !== undefined;
+    const part = PartJob.open(width, height, pal.table, localPalettes, seed, keepMapped);
+    if (!part) return undefined;
+    const writer = new GifWriter(width, height, pal.table, { lossy: 0, localPalettes });
+    const inputBytes = new Array<number>(frames.length).fill(0);
+    const cached = (x: Mapped) => pal.mapped[x.i] === x.m;
+    let prev: Mapped | undefined;
+    let spare: Uint8Array | undefined;
+    // The part's pixels go to the second thread while it has room for them (a few frames in flight),
+    // and this thread's own frames are coded meanwhile. A turn of the event loop before each own frame
+    // and every few frames sent (a frame sent is a copy, not an encode).
+    let next = cut;
+    let own = 0;
+    let sent = 0;
+    while (next < kept.length || own < cut) {
+      if (next < kept.length && part.hasRoom) {
+        if (sent++ % 4 === 0) await nextTurn();
+        const i = kept[next++]!;
+        const frame = frames[i]!;
+        part.add(await frame.rgba(this.canvas()), i, frame.changedBox, sel.delays[i]!);
+      } else if (own < cut) {
+        await nextTurn();
+        const i = kept[own]!;
+        const m = own === cut - 1 ? seed.m : await this.mapped(pal, i, prev, spare);
+        spare = undefined;
+        writer.add(m, sel.delays[i]!);
+        if (prev && !cached(prev)) spare = prev.m.index;
+        prev = { i, m };
+        inputBytes[i] = writer.stats.inputBytes.at(-1)!;
+        own++;
+      } else await part.room();
+    }
+    let coded: PartResult;
+    try {
+      coded = await part.finish();
+    } catch {
+      this.partFailures++;
+      return undefined;
+    }
+    writer.append(coded.part);
+    for (const { i, m } of coded.mapped) {
+      if (this.cachedBytes + m.index.length > MAPPED_CACHE_BYTES) break;
+      pal.mapped[i] = m;
+      this.cachedBytes += m.index.length;
+    }
+    for (let j = cut; j < kept.length; j++) inputBytes[kept[j]!] = coded.part.inputBytes[j - cut]!;
+    const gif = writer.finish();
+    this.encodes++;
+    if (!settings.fps) this.unchanged = inputBytes.map((b, i) => i > 0 && b === 0);
+    this.splitEncodes++;
     return { gif, frames: writer.stats.frames, localPalettes: writer.stats.localPalettes, settings, inputBytes };
   }
 
