@@ -135,6 +135,7 @@ function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] 
       asset_failures: result.assetFailures,
       frame_source: result.frameSource,
       picture_source: result.pictureSource,
+      encode_threads: result.encodeThreads,
       max_bytes: flags.maxBytes ?? null,
       budget_steps: budgetSteps,
     };

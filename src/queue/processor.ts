@@ -208,6 +208,7 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       // A render that took its pictures the slow way (pictureSource, captureFallbacks) says so here.
       picture_source: result.pictureSource,
       capture_fallbacks: result.timings.captureFallbacks,
+      encode_threads: result.encodeThreads,
     },
     'rendered',
   );

@@ -48,6 +48,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       assetFailures: page.proxy.failures,
       frameSource: page.source.kind,
       pictureSource: page.source.pictures,
+      encodeThreads: encoded.threads ?? 1,
       ...(encoded.budget ? { budget: encoded.budget } : {}),
       timings: timingsOf(page.launchedAt - started, initMs, loop.timings, encodeMs, page.source.fallbacks),
     };

@@ -91,6 +91,8 @@ export interface RenderResult {
    * differently, so the same moment can differ slightly between them.
    */
   pictureSource: import('./frame-source.js').PictureSource;
+  /** Threads the lossless encode ran on: 2 when part of its frames were coded on the second thread (src/render/gif/part.ts). */
+  encodeThreads: 1 | 2;
   /**
    * Where the wall time went: setup (starting the browser and player, replaying the page up to the
    * window's start), bringing the replay to each later captured frame (seek, assets, settle),

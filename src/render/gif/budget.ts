@@ -68,6 +68,8 @@ export interface EncodeOutput {
   localPalettes: number;
   settings: EncodeSettings;
   budget?: BudgetReport;
+  /** Threads the lossless encode ran on (2: split, GifEncoder.encodeSplit). */
+  threads?: 1 | 2;
 }
 
 /** Lossy levels the search tries (gifsicle's scale: squared RGB error 10 N a pixel). */
@@ -281,12 +283,13 @@ export class GifEncoder {
   /** Encodes losslessly, then, over budget, walks the ladder until the GIF fits. */
   async fit(): Promise<EncodeOutput> {
     const maxBytes = this.input.maxBytes;
-    const base = await this.encode({ lossy: 0, colors: 256 });
+    const base = { ...(await this.encode({ lossy: 0, colors: 256 })), threads: this.splitEncodes > 0 ? (2 as const) : (1 as const) };
     if (maxBytes === undefined) return base;
     const bytesBefore = base.gif.length;
     const report = (out: EncodeOutput): EncodeOutput => ({
       ...out,
       budget: { maxBytes, bytesBefore, bytesAfter: out.gif.length, steps: stepNames(out.settings), encodes: this.encodes },
+      threads: base.threads,
     });
     if (bytesBefore <= maxBytes) return report(base);
 

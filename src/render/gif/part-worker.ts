@@ -1,6 +1,6 @@
 // The entry of the encode's second thread (part.ts bundles it): maps and codes the frames of a GIF
 // part (GifWriter.part) sent one by one, and returns the part's bytes.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { FromPartWorker, ToPartWorker, WireMapped } from './part-protocol.js';
 import { warmEncoder } from './warm.js';
 import { ColourTable, FrameMapper, GifWriter, type MappedFrame } from './writer.js';
@@ -68,5 +68,6 @@ parentPort!.on('message', (m: ToPartWorker) => {
   }
 });
 
-// Compiled before the first part comes (warm.ts).
-warmEncoder();
+// Made ahead of the encodes (preparePartWorker): compiled before the first part comes (warm.ts).
+// Made for an encode that is waiting, it starts on the part at once.
+if ((workerData as { warm?: boolean } | null)?.warm) warmEncoder();

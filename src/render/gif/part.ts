@@ -16,10 +16,8 @@ import { ColourTable, type GifPart, type MappedFrame } from './writer.js';
  * are appended: the same GIF as one thread makes.
  *
  * One worker per process, for one encode at a time: a second encode at once (a worker running two
- * renders) codes on its own thread, as before. Only a long-lived process makes one
- * (preparePartWorker: the service's worker at its start): made during a render's setup, its start
- * took as much CPU from the browser as the split saved (stop 31), so a one-render CLI process encodes
- * on one thread. An encode that comes before the worker is ready does without it.
+ * renders) codes on its own thread, as before. The service's worker makes it at its start
+ * (preparePartWorker); a one-render process (the CLI) makes it when its encode starts (workerNow).
  */
 
 /**
@@ -103,17 +101,18 @@ class PartWorker {
 
 let current: PartWorker | undefined;
 let starting: Promise<void> | undefined;
-/** Set once a process asked for the second thread: one that dies is then made again. */
-let wanted = false;
+/** Whether an encode that finds no thread makes one (closePartWorker turns it off, preparePartWorker on). */
+let allowed = true;
 
 /**
- * Starts the worker (once per process; again after one died) when the machine has a second core.
- * Never fails: without it, encodes run on one thread.
+ * Starts the worker ahead of the first encode, its code compiled on a made-up clip (warm.ts): for a
+ * long-lived process (the service's worker, at its start). Once per process, again after one died;
+ * only when the machine has a second core. Never fails: without it, encodes run on one thread.
  */
 export function preparePartWorker(): void {
-  wanted = true;
+  allowed = true;
   if (starting || (current && !current.dead) || availableParallelism() < 2) return;
-  starting = spawn()
+  starting = spawn(true)
     .then((w) => {
       current = w;
     })
@@ -123,9 +122,27 @@ export function preparePartWorker(): void {
     });
 }
 
-/** Stops the worker (tests; a process exits without it, as the worker never holds it). */
+/**
+ * The worker for an encode that starts now: the one made ahead, or one made here when that can be
+ * done at once (from the build, or from the sources under tsx). Its messages wait while it starts,
+ * which costs the encode little: the main thread has its own frames to code. Made at a render's
+ * start instead, its start and warm-up took CPU from the page's first frame (stop 31).
+ */
+function workerNow(): PartWorker | undefined {
+  if (current && !current.dead) return current;
+  if (starting || !allowed || availableParallelism() < 2) return undefined;
+  try {
+    const w = spawnNow(false);
+    if (w) current = w;
+    return w;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops the worker, and encodes make none until preparePartWorker (tests, benchmarks). */
 export async function closePartWorker(): Promise<void> {
-  wanted = false;
+  allowed = false;
   await starting;
   const w = current;
   current = undefined;
@@ -139,33 +156,39 @@ export async function partWorkerReady(): Promise<boolean> {
   return !!current && !current.dead;
 }
 
-async function spawn(): Promise<PartWorker> {
+/** A worker made without waiting, or undefined where it needs a bundle first (the tests: spawn). */
+function spawnNow(warm: boolean): PartWorker | undefined {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts') && process.execArgv.some((a) => a.includes('tsx'))) {
-    // From the sources under tsx (benchmarks, scripts): its loader, which a worker inherits, runs the
-    // entry as it is (bundling it as below took CPU from the browser's first frame: BENCHMARKS.md stop 31).
-    return new PartWorker(new Worker(new URL('./part-worker.ts', import.meta.url)));
-  }
+  const options = { workerData: { warm } };
   if (here.endsWith('.ts')) {
-    // From the sources without tsx (the tests): the entry bundled now, so it is never a stale build.
-    const entry = join(dirname(here), 'part-worker.ts');
-    const out = await build({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node24',
-      // gifenc is loaded with createRequire(import.meta.url): resolved from the sources' place.
-      define: { 'import.meta.url': JSON.stringify(pathToFileURL(entry).href) },
-      logLevel: 'silent',
-    });
-    return new PartWorker(new Worker(out.outputFiles[0]!.text, { eval: true }));
+    // From the sources under tsx (benchmarks, scripts): its loader, which a worker inherits, runs the
+    // entry as it is. Without tsx (the tests), spawn bundles it.
+    if (!process.execArgv.some((a) => a.includes('tsx'))) return undefined;
+    return new PartWorker(new Worker(new URL('./part-worker.ts', import.meta.url), options));
   }
   // From the build (dist/, bundled by esbuild with its chunks): part-worker.js at its top.
   let dir = dirname(here);
   for (let i = 0; i < 3 && !existsSync(join(dir, 'part-worker.js')); i++) dir = dirname(dir);
-  return new PartWorker(new Worker(pathToFileURL(join(dir, 'part-worker.js'))));
+  return new PartWorker(new Worker(pathToFileURL(join(dir, 'part-worker.js')), options));
+}
+
+async function spawn(warm: boolean): Promise<PartWorker> {
+  const now = spawnNow(warm);
+  if (now) return now;
+  // From the sources without tsx (the tests): the entry bundled now, so it is never a stale build.
+  const entry = join(dirname(fileURLToPath(import.meta.url)), 'part-worker.ts');
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    // gifenc is loaded with createRequire(import.meta.url): resolved from the sources' place.
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(entry).href) },
+    logLevel: 'silent',
+  });
+  return new PartWorker(new Worker(out.outputFiles[0]!.text, { eval: true, workerData: { warm } }));
 }
 
 /** What the second thread returns: the part, and the frames it mapped when asked to send them back. */
@@ -225,9 +248,7 @@ export class PartJob {
 
   /** `returnMapped`: the worker sends every frame's indices back (the byte budget encodes again). */
   static open(width: number, height: number, shared: ColourTable, localPalettes: boolean, seed: { i: number; m: MappedFrame }, returnMapped: boolean): PartJob | undefined {
-    const w = current;
-    // One that died is made again for the next encode.
-    if ((!w || w.dead) && wanted) preparePartWorker();
+    const w = workerNow();
     if (!w?.idle) return undefined;
     let self: PartJob | undefined;
     const { send, job, done } = w.open(() => self?.took());
