@@ -16,8 +16,10 @@ import { ColourTable, type GifPart, type MappedFrame } from './writer.js';
  * are appended: the same GIF as one thread makes.
  *
  * One worker per process, for one encode at a time: a second encode at once (a worker running two
- * renders) codes on its own thread, as before. The service's worker makes it at its start
- * (preparePartWorker); a one-render process (the CLI) makes it when its encode starts (workerNow).
+ * renders) codes on its own thread, as before. Only a long-lived process makes one
+ * (preparePartWorker: the service's worker, at its start). A one-render process (the CLI) encodes on
+ * one thread: made during its setup the thread took as much CPU from the page's first frame as it
+ * saved, and made when its encode started it came too late (BENCHMARKS.md stop 31).
  */
 
 /**
@@ -101,13 +103,13 @@ class PartWorker {
 
 let current: PartWorker | undefined;
 let starting: Promise<void> | undefined;
-/** Whether an encode that finds no thread makes one (closePartWorker turns it off, preparePartWorker on). */
-let allowed = true;
+/** Set by preparePartWorker, cleared by closePartWorker: a worker that died is then made again. */
+let allowed = false;
 
 /**
- * Starts the worker ahead of the first encode, its code compiled on a made-up clip (warm.ts): for a
- * long-lived process (the service's worker, at its start). Once per process, again after one died;
- * only when the machine has a second core. Never fails: without it, encodes run on one thread.
+ * Starts the worker ahead of the first encode, its code compiled on a made-up clip (warm.ts). Once
+ * per process, again after one died; only when the machine has a second core. Never fails: without
+ * it, encodes run on one thread.
  */
 export function preparePartWorker(): void {
   allowed = true;
@@ -122,25 +124,7 @@ export function preparePartWorker(): void {
     });
 }
 
-/**
- * The worker for an encode that starts now: the one made ahead, or one made here when that can be
- * done at once (from the build, or from the sources under tsx). Its messages wait while it starts,
- * which costs the encode little: the main thread has its own frames to code. Made at a render's
- * start instead, its start and warm-up took CPU from the page's first frame (stop 31).
- */
-function workerNow(): PartWorker | undefined {
-  if (current && !current.dead) return current;
-  if (starting || !allowed || availableParallelism() < 2) return undefined;
-  try {
-    const w = spawnNow(false);
-    if (w) current = w;
-    return w;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Stops the worker, and encodes make none until preparePartWorker (tests, benchmarks). */
+/** Stops the worker (tests, benchmarks); encodes run on one thread until preparePartWorker. */
 export async function closePartWorker(): Promise<void> {
   allowed = false;
   await starting;
@@ -248,7 +232,9 @@ export class PartJob {
 
   /** `returnMapped`: the worker sends every frame's indices back (the byte budget encodes again). */
   static open(width: number, height: number, shared: ColourTable, localPalettes: boolean, seed: { i: number; m: MappedFrame }, returnMapped: boolean): PartJob | undefined {
-    const w = workerNow();
+    const w = current;
+    // One that died is made again, for the next encode.
+    if (w?.dead && allowed) preparePartWorker();
     if (!w?.idle) return undefined;
     let self: PartJob | undefined;
     const { send, job, done } = w.open(() => self?.took());
