@@ -213,9 +213,9 @@ export class GifEncoder {
     const { width, height, frames } = this.input;
     const kept = sel.keep.flatMap((k, i) => (k ? [i] : []));
     if (kept.length < SPLIT_MIN_FRAMES) return undefined;
-    // The part starts after a frame that every encode maps whole (its picture changed, or the
-    // frame before it was not kept): one mapped again only in its marks' box takes its palette
-    // from the chain before it, which this thread has not mapped yet.
+    // The part starts after a frame that every encode maps whole (FrameMapper.mapAfter: its picture
+    // changed, or the frame before it was not kept): one mapped again only in its marks' box takes
+    // its palette from the chain before it, which this thread has not mapped yet.
     const whole = (j: number) => !frames[kept[j]!]!.changedBox || kept[j - 1] !== kept[j]! - 1;
     const aim = Math.round(kept.length * SPLIT_MAIN_SHARE);
     let cut = -1;
@@ -223,7 +223,8 @@ export class GifEncoder {
       if (aim - d > 1 && whole(aim - d - 1)) cut = aim - d;
       else if (aim + d < kept.length - 1 && whole(aim + d - 1)) cut = aim + d;
     }
-    if (cut < 0) return undefined;
+    // Not free (another render's encode has it): no seed mapped for nothing.
+    if (cut < 0 || !PartJob.available()) return undefined;
     const localPalettes = pal.colors >= 256;
     const seed: Mapped = { i: kept[cut - 1]!, m: await this.mapped(pal, kept[cut - 1]!) };
     // With a byte budget the frames stay mapped for the encodes that may follow: the second thread sends its back.
@@ -552,8 +553,7 @@ export class GifEncoder {
     if (known) return known;
     const frame = this.input.frames[i]!;
     const rgba = await frame.rgba(this.canvas());
-    const box = frame.changedBox;
-    const m = box && before?.i === i - 1 && !before.m.local ? pal.mapper.remap(before.m, rgba, box, this.input.width, into) : pal.mapper.map(rgba, i === 0, into);
+    const m = pal.mapper.mapAfter(before, rgba, i, frame.changedBox, this.input.width, into);
     // Without a budget every frame is mapped once, for the one encode.
     if (this.input.maxBytes !== undefined && this.cachedBytes + m.index.length <= MAPPED_CACHE_BYTES) {
       pal.mapped[i] = m;

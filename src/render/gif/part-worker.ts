@@ -1,6 +1,6 @@
 // The entry of the encode's second thread (part.ts bundles it): maps and codes the frames of a GIF
 // part (GifWriter.part) sent one by one, and returns the part's bytes.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { FromPartWorker, ToPartWorker, WireMapped } from './part-protocol.js';
 import { warmEncoder } from './warm.js';
 import { ColourTable, FrameMapper, GifWriter, type MappedFrame } from './writer.js';
@@ -44,9 +44,7 @@ parentPort!.on('message', (m: ToPartWorker) => {
     } else if (m.type === 'frame') {
       const j = job!;
       const { before } = j;
-      // As GifEncoder.mapped does: only the marks' box again when they alone moved since the frame before.
-      const frame =
-        m.changedBox && before.i === m.i - 1 && !before.m.local ? j.mapper.remap(before.m, m.rgba, m.changedBox, j.width, j.spare) : j.mapper.map(m.rgba, false, j.spare);
+      const frame = j.mapper.mapAfter(before, m.rgba, m.i, m.changedBox, j.width, j.spare);
       j.spare = undefined;
       j.writer.add(frame, m.delayCs);
       // The writer compares the next frame with this one: the one before is free, unless sent back.
@@ -69,5 +67,4 @@ parentPort!.on('message', (m: ToPartWorker) => {
 });
 
 // Made ahead of the encodes (preparePartWorker): compiled before the first part comes (warm.ts).
-// Made for an encode that is waiting, it starts on the part at once.
-if ((workerData as { warm?: boolean } | null)?.warm) warmEncoder();
+warmEncoder();

@@ -114,7 +114,7 @@ let allowed = false;
 export function preparePartWorker(): void {
   allowed = true;
   if (starting || (current && !current.dead) || availableParallelism() < 2) return;
-  starting = spawn(true)
+  starting = spawn()
     .then((w) => {
       current = w;
     })
@@ -140,27 +140,18 @@ export async function partWorkerReady(): Promise<boolean> {
   return !!current && !current.dead;
 }
 
-/** A worker made without waiting, or undefined where it needs a bundle first (the tests: spawn). */
-function spawnNow(warm: boolean): PartWorker | undefined {
+async function spawn(): Promise<PartWorker> {
   const here = fileURLToPath(import.meta.url);
-  const options = { workerData: { warm } };
-  if (here.endsWith('.ts')) {
-    // From the sources under tsx (benchmarks, scripts): its loader, which a worker inherits, runs the
-    // entry as it is. Without tsx (the tests), spawn bundles it.
-    if (!process.execArgv.some((a) => a.includes('tsx'))) return undefined;
-    return new PartWorker(new Worker(new URL('./part-worker.ts', import.meta.url), options));
+  if (!here.endsWith('.ts')) {
+    // From the build (dist/, bundled by esbuild with its chunks): part-worker.js at its top.
+    let dir = dirname(here);
+    for (let i = 0; i < 3 && !existsSync(join(dir, 'part-worker.js')); i++) dir = dirname(dir);
+    return new PartWorker(new Worker(pathToFileURL(join(dir, 'part-worker.js'))));
   }
-  // From the build (dist/, bundled by esbuild with its chunks): part-worker.js at its top.
-  let dir = dirname(here);
-  for (let i = 0; i < 3 && !existsSync(join(dir, 'part-worker.js')); i++) dir = dirname(dir);
-  return new PartWorker(new Worker(pathToFileURL(join(dir, 'part-worker.js')), options));
-}
-
-async function spawn(warm: boolean): Promise<PartWorker> {
-  const now = spawnNow(warm);
-  if (now) return now;
+  // From the sources under tsx (benchmarks, scripts): its loader, which a worker inherits, runs the entry as it is.
+  if (process.execArgv.some((a) => a.includes('tsx'))) return new PartWorker(new Worker(new URL('./part-worker.ts', import.meta.url)));
   // From the sources without tsx (the tests): the entry bundled now, so it is never a stale build.
-  const entry = join(dirname(fileURLToPath(import.meta.url)), 'part-worker.ts');
+  const entry = join(dirname(here), 'part-worker.ts');
   const out = await build({
     entryPoints: [entry],
     bundle: true,
@@ -172,7 +163,7 @@ async function spawn(warm: boolean): Promise<PartWorker> {
     define: { 'import.meta.url': JSON.stringify(pathToFileURL(entry).href) },
     logLevel: 'silent',
   });
-  return new PartWorker(new Worker(out.outputFiles[0]!.text, { eval: true, workerData: { warm } }));
+  return new PartWorker(new Worker(out.outputFiles[0]!.text, { eval: true }));
 }
 
 /** What the second thread returns: the part, and the frames it mapped when asked to send them back. */
@@ -230,12 +221,17 @@ export class PartJob {
     });
   }
 
+  /** Whether a part can be opened now: the worker is ready and coding no other encode's part. */
+  static available(): boolean {
+    // One that died is made again, for the next encode.
+    if (current?.dead && allowed) preparePartWorker();
+    return !!current?.idle;
+  }
+
   /** `returnMapped`: the worker sends every frame's indices back (the byte budget encodes again). */
   static open(width: number, height: number, shared: ColourTable, localPalettes: boolean, seed: { i: number; m: MappedFrame }, returnMapped: boolean): PartJob | undefined {
     const w = current;
-    // One that died is made again, for the next encode.
-    if (w?.dead && allowed) preparePartWorker();
-    if (!w?.idle) return undefined;
+    if (!PartJob.available() || !w) return undefined;
     let self: PartJob | undefined;
     const { send, job, done } = w.open(() => self?.took());
     // The seed's indices are copied: this thread codes that frame too, as the last of its own part.

@@ -9,7 +9,7 @@ const FRAMES = 8;
  * Runs the lossless encode's code on a small made-up clip (text over white, a photo-like band,
  * scrolled, with frames that change nothing and one that changes a little), so that V8 has compiled
  * its hot loops before the first real part comes to the encode's second thread (part.ts): a fresh
- * thread runs them in V8's first tiers. About 30 ms, on the new thread.
+ * thread runs them in V8's first tiers. 50-55 ms the first time, on the new thread (15 ms warm).
  */
 export function warmEncoder(): void {
   const doc = page();

@@ -68,6 +68,15 @@ export class FrameMapper {
   }
 
   /**
+   * Frame `i` of a clip: only `box` (where its marks are) looked up again when they alone moved since
+   * `before`, the frame before it mapped to the shared table (remap); otherwise the whole frame. The
+   * one rule for every thread that maps a clip's frames (GifEncoder, the part worker).
+   */
+  mapAfter(before: { i: number; m: MappedFrame } | undefined, rgba: Uint8Array, i: number, box: { x: number; y: number; w: number; h: number } | undefined, width: number, into?: Uint8Array): MappedFrame {
+    return box && before?.i === i - 1 && !before.m.local ? this.remap(before.m, rgba, box, width, into) : this.map(rgba, i === 0, into);
+  }
+
+  /**
    * A frame that is `before` (mapped to the shared table) but within `box` (frames `width` pixels
    * wide): only the box's pixels are looked up again. The shared palette served `before`, so it
    * serves this frame too. Written into `into` when given, as map.
