@@ -24,6 +24,7 @@ import { fixtureRow } from './rows/fixture.js';
 import { mdbookRow, readingRow, rustdocRow } from './rows/heavy.js';
 import { motionRow } from './rows/motion.js';
 import { throughputRow } from './rows/throughput.js';
+import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   const chromiumVersion = browser.version();
   await browser.close();
-  const header = `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, chromium ${chromiumVersion}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  const header = `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, chromium ${chromiumVersion}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}; a page fault ${pageFaultMicros().toFixed(2)} us (transparent huge pages: ${transparentHugePages()})`;
   console.log(header);
   const reports: RowReport[] = [];
   try {

@@ -4,7 +4,8 @@
 // and prints:
 // - the render's own figures (RenderResult.timings);
 // - CPU time by process and thread (Node's, and every Chromium process under this one), read from
-//   /proc every 50 ms: which thread the two cores spent the render on;
+//   /proc every 50 ms: which thread the two cores spent the render on; with each thread's minor page
+//   faults, and what one costs on this machine (10 us on stop 32's PVM guest: BENCHMARKS.md);
 // - with --trace: a Chromium trace of the render (written to the file), summarised: each main
 //   thread's busiest trace events by self time, and the page's JavaScript by self time (V8's sampling
 //   profiler in the trace). A forced style or layout shows up under the script call that forced it.
@@ -17,6 +18,7 @@ import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' } } });
@@ -31,14 +33,14 @@ const CLOCK_TICKS = 100;
 
 /** CPU ticks of every thread of this process and the processes under it, from when it was made. */
 class CpuSampler {
-  private readonly seen = new Map<string, { kind: string; thread: string; ticks: number }>();
-  /** Ticks each thread had already used when sampling began (Node's start, the browser's launch). */
-  private readonly before = new Map<string, number>();
+  private readonly seen = new Map<string, { kind: string; thread: string; ticks: number; faults: number }>();
+  /** Ticks and minor page faults each thread had already had when sampling began (Node's start, the browser's launch). */
+  private readonly before = new Map<string, { ticks: number; faults: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
     this.sample();
-    for (const [key, { ticks }] of this.seen) this.before.set(key, ticks);
+    for (const [key, { ticks, faults }] of this.seen) this.before.set(key, { ticks, faults });
     this.timer = setInterval(() => this.sample(), 50);
   }
 
@@ -68,20 +70,22 @@ class CpuSampler {
         if (!stat) continue;
         const thread = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        this.seen.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]) });
+        this.seen.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]), faults: Number(f[7]) });
       }
     }
   }
 
-  stop(): { key: string; s: number }[] {
+  stop(): { key: string; s: number; faults: number }[] {
     clearInterval(this.timer);
     this.sample();
-    const by = new Map<string, number>();
-    for (const [key, { kind, thread, ticks }] of this.seen) {
+    const by = new Map<string, { ticks: number; faults: number }>();
+    for (const [key, { kind, thread, ticks, faults }] of this.seen) {
       const name = `${kind}: ${thread}`;
-      by.set(name, (by.get(name) ?? 0) + ticks - (this.before.get(key) ?? 0));
+      const had = this.before.get(key) ?? { ticks: 0, faults: 0 };
+      const sum = by.get(name) ?? { ticks: 0, faults: 0 };
+      by.set(name, { ticks: sum.ticks + ticks - had.ticks, faults: sum.faults + faults - had.faults });
     }
-    return [...by].map(([key, t]) => ({ key, s: t / CLOCK_TICKS })).sort((a, b) => b.s - a.s);
+    return [...by].map(([key, t]) => ({ key, s: t.ticks / CLOCK_TICKS, faults: t.faults })).sort((a, b) => b.s - a.s);
   }
 }
 
@@ -165,8 +169,10 @@ try {
   console.log(`${which} ${stored.startS}-${stored.endS} s: ${r.wallMs} ms to the GIF (browser started before, so launch is not in it), ${r.captured} pictures, ${r.gif.length} bytes`);
   console.log(`timings: ${JSON.stringify(r.timings)}`);
   const total = threads.reduce((s, t) => s + t.s, 0);
-  console.log(`\nCPU by process and thread while rendering (${total.toFixed(2)} s in all):`);
-  for (const t of threads.filter((t) => t.s >= 0.01)) console.log(`  ${t.s.toFixed(2).padStart(6)} s  ${t.key}`);
+  const faults = threads.reduce((s, t) => s + t.faults, 0);
+  const faultUs = pageFaultMicros();
+  console.log(`\nCPU and minor page faults by process and thread while rendering (${total.toFixed(2)} s, ${faults} faults in all; a fault costs ${faultUs.toFixed(2)} us here, transparent huge pages: ${transparentHugePages()}):`);
+  for (const t of threads.filter((t) => t.s >= 0.01 || t.faults >= 1000)) console.log(`  ${t.s.toFixed(2).padStart(6)} s  ${String(t.faults).padStart(7)} faults  ${t.key}`);
   if (cdp) {
     const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
     await cdp.send('Tracing.end');
