@@ -260,9 +260,60 @@ class Player {
    */
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
     this.changed = false;
-    for (const c of cuts) if (c < t) this.seek(c, t);
-    this.seek(t, t);
-    return this.settle(assetCapMs, t);
+    const deadline = performance.now() + assetCapMs;
+    let fontMs = 0;
+    for (const c of cuts) if (c < t) fontMs += await this.seekFontsFirst(c, t, deadline);
+    fontMs += await this.seekFontsFirst(t, t, deadline);
+    const r = await this.settle(Math.max(0, assetCapMs - fontMs), t);
+    return { ...r, assetMs: (r.assetMs ?? 0) + fontMs };
+  }
+
+  /**
+   * A seek whose page is built has its web fonts loaded before anything lays it out: the history
+   * after the snapshot is applied only then. Laid out first with fallback fonts, a page is laid out
+   * again, whole, when they come (a rustdoc Vec page: 280-320 ms each time, BENCHMARKS.md stop 32).
+   * Returns how long the fonts took.
+   */
+  private async seekFontsFirst(t: number, frameTs: number, deadline: number): Promise<number> {
+    const rest = this.seek(t, frameTs);
+    if (!rest) return 0;
+    const from = performance.now();
+    await this.loadFonts(deadline);
+    const ms = performance.now() - from;
+    rest();
+    return ms;
+  }
+
+  /**
+   * Loads the web fonts the built page's text asks for, within the deadline: the font of each
+   * element holding text (at most FONT_SAMPLE_MAX of them, in document order) is read from its
+   * computed style, which the layout to come needs anyway, and FontFaceSet.load picks the faces as
+   * layout would. Loading every face that could draw Latin text instead cost more than the second
+   * layout it saves on small pages (mdBook, 11 faces declared, 3 used: BENCHMARKS.md stop 32).
+   */
+  private async loadFonts(deadline: number): Promise<void> {
+    const doc = this.iframe.contentDocument;
+    const view = doc?.defaultView;
+    if (!doc?.fonts || !view || !doc.body || doc.fonts.size === 0) return;
+    const fonts = new Set<string>();
+    const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
+    let last: Element | null = null;
+    for (let t = walker.nextNode(), n = 0; t && n < FONT_SAMPLE_MAX; t = walker.nextNode()) {
+      const el = t.parentElement;
+      if (!el || el === last || !t.nodeValue?.trim()) continue;
+      last = el;
+      n++;
+      const cs = view.getComputedStyle(el);
+      if (cs.display === 'none') continue;
+      fonts.add(`${cs.fontStyle} ${cs.fontWeight} 16px ${cs.fontFamily}`);
+    }
+    const loads = [...fonts].map((f) => doc.fonts.load(f, FONT_SAMPLE_TEXT).catch(() => {}));
+    if (![...(doc.fonts as unknown as Iterable<FontFace>)].some((f) => f.status === 'loading')) return;
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(loads), new Promise((r) => (timer = setTimeout(r, left)))]);
+    clearTimeout(timer);
   }
 
   /** Waits for what the page is loading, then puts scroll positions back where the recording had them. */
@@ -306,9 +357,10 @@ class Player {
 
   /**
    * Applies the events before `t`. `frameTs` is the replay time of the frame that will show them:
-   * the animations those events start are set to where they would be at that frame.
+   * the animations those events start are set to where they would be at that frame. A seek that
+   * builds a page stops after the snapshot and returns the rest (seekFontsFirst).
    */
-  private seek(t: number, frameTs: number): void {
+  private seek(t: number, frameTs: number): (() => void) | undefined {
     if (this.cfg.naive) {
       // The benchmark's plain approach: rrweb's own seek, with its defaults, for every frame.
       let end = this.applied;
@@ -316,7 +368,7 @@ class Player {
       this.track(end);
       this.changed = true;
       this.replayer.pause(Math.max(0, t - this.firstTs));
-      return;
+      return undefined;
     }
     let end = this.applied;
     let snapshot = -1;
@@ -343,9 +395,13 @@ class Player {
       this.seeked = true;
       this.known = new WeakSet();
       this.stampAnimations(frameTs - this.events[upTo - 1]!.timestamp);
-      if (upTo >= end || !canCast) return;
+      // What is left (the history after the snapshot) is the caller's to run, once the page's fonts are in.
+      return () => {
+        if (upTo < end && canCast) this.forward(end, frameTs, internals as Required<ReplayerInternals>);
+      };
     }
     this.forward(end, frameTs, internals as Required<ReplayerInternals>);
+    return undefined;
   }
 
   /** Index just past the first full snapshot at or before `end` (the clip starts at its Meta + snapshot). */
@@ -882,3 +938,8 @@ const api = {
 };
 
 (window as unknown as { __rr: typeof api }).__rr = api;
+
+/** Elements with text whose font is read before a built page's first layout (Player.loadFonts). */
+const FONT_SAMPLE_MAX = 3000;
+/** The text FontFaceSet.load is asked to draw: faces for other scripts are left to layout. */
+const FONT_SAMPLE_TEXT = 'a';
