@@ -299,7 +299,8 @@ class Player {
     const fonts = new Set<string>();
     const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
     let last: Element | null = null;
-    for (let t = walker.nextNode(), n = 0; t && n < FONT_SAMPLE_MAX; t = walker.nextNode()) {
+    // Two bounds: the elements read, and the text nodes walked (blank ones, and further ones in the same element, are walked but not read).
+    for (let t = walker.nextNode(), n = 0, seen = 1; t && n < FONT_SAMPLE_MAX && seen < FONT_WALK_MAX; t = walker.nextNode(), seen++) {
       const el = t.parentElement;
       if (!el || el === last || !t.nodeValue?.trim()) continue;
       last = el;
@@ -309,7 +310,6 @@ class Player {
       fonts.add(`${cs.fontStyle} ${cs.fontWeight} 16px ${cs.fontFamily}`);
     }
     const loads = [...fonts].map((f) => doc.fonts.load(f, FONT_SAMPLE_TEXT).catch(() => {}));
-    if (![...(doc.fonts as unknown as Iterable<FontFace>)].some((f) => f.status === 'loading')) return;
     const left = deadline - performance.now();
     if (left <= 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -942,5 +942,7 @@ const api = {
 
 /** Elements with text whose font is read before a built page's first layout (Player.loadFonts). */
 const FONT_SAMPLE_MAX = 3000;
+/** Text nodes walked at most to find them: a page of millions of blank text nodes costs a bounded walk. */
+const FONT_WALK_MAX = 20_000;
 /** The text FontFaceSet.load is asked to draw: faces for other scripts are left to layout. */
 const FONT_SAMPLE_TEXT = 'a';
