@@ -1,6 +1,7 @@
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import { probeBeginFrame, setCaptureMode, type CaptureMode } from './frame-source.js';
+import { browserEnv } from './keep-pages.js';
 
 const CANDIDATES = ['/usr/bin/chromium-headless-shell', '/usr/lib/chromium/headless_shell', '/usr/bin/chromium'];
 
@@ -63,7 +64,7 @@ export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, pref
   const executablePath = chromiumPath();
   // Extra args (a net log in tests, say) add to ours rather than replace them.
   const { args: extra = [], ...rest } = overrides;
-  const base = { executablePath, headless: true, ...rest };
+  const base = { executablePath, headless: true, env: await browserEnv(), ...rest };
   if (prefer === 'begin-frame' && /headless[-_]shell/.test(executablePath)) {
     const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
     if (!probe || (await probeBeginFrame(browser))) {
