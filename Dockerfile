@@ -12,6 +12,10 @@ ARG BASE_IMAGE=node:24-bookworm-slim
 # The project's own build; what ships is what its npm package ships (package.json `files`, so a new
 # runtime folder is listed there once) plus the production dependencies.
 FROM ${BASE_IMAGE} AS build
+# A C compiler for native/keep-pages.c (src/render/keep-pages.ts); only this stage has it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

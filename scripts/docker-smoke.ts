@@ -197,11 +197,15 @@ async function main(): Promise<void> {
   // In the running server (`docker exec` makes no new container: on vfs each one copies the image).
   const again = lastLine((await docker(['exec', names.server, 'node', 'bin/replay-rasterizer.js', 'migrate'])).stdout);
   check(again === 'no pending migrations', `migrate run again printed: ${again}`);
+  // The image's build stage compiled native/keep-pages.c: the worker's Chromium gets it.
+  const started = (await docker(['logs', names.worker])).stdout.split('\n').find((l) => l.includes('"worker started"'));
+  const keepPages = started ? (JSON.parse(started) as { keep_pages?: string; keep_pages_why?: string }) : undefined;
+  check(keepPages?.keep_pages === 'on', `the worker runs Chromium without keep-pages: ${keepPages?.keep_pages_why ?? started ?? 'no "worker started" line'}`);
   const version = (await docker(['exec', names.server, 'node', '--version'])).stdout.trim();
   check(/^v24\./.test(version), `the image runs Node ${version}, not 24`);
   summary.node = version;
   summary.migrate = { first: migrated, again };
-  step('server and worker ready, HEALTHCHECK command passes in both; migrate again finds nothing', { ready_s: (Date.now() - startedT) / 1000, node: version, migrate: again });
+  step('server and worker ready, HEALTHCHECK command passes in both; migrate again finds nothing; keep-pages on', { ready_s: (Date.now() - startedT) / 1000, node: version, migrate: again });
 
   const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
   const postT = Date.now();

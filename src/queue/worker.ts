@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createRecordingSource } from '../recording/sources/index.js';
 import { BrowserPool } from '../render/browser-pool.js';
 import { preparePartWorker } from '../render/gif.js';
+import { keepPagesStatus } from '../render/keep-pages.js';
 import { AssetStore, createS3Client } from '../storage/s3.js';
 import { settlesWithin } from '../util/deadline.js';
 import { redisConnection } from './connection.js';
@@ -70,8 +71,18 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
 
   void worker.run().catch((err: unknown) => logger.error({ err }, 'worker stopped'));
   await worker.waitUntilReady();
+  // Said once here: without it, renders on hosts with slow page faults are slower (keep-pages.ts).
+  const keepPages = await keepPagesStatus();
   logger.info(
-    { concurrency: config.worker.concurrency, queue: QUEUE_NAME, prefix: config.redis.prefix, source: recordings.description, metrics_port: listener.port },
+    {
+      concurrency: config.worker.concurrency,
+      queue: QUEUE_NAME,
+      prefix: config.redis.prefix,
+      source: recordings.description,
+      metrics_port: listener.port,
+      keep_pages: keepPages.state,
+      ...(keepPages.state === 'off' ? { keep_pages_why: keepPages.why } : {}),
+    },
     'worker started',
   );
 
