@@ -25,6 +25,7 @@ import { mdbookRow, readingRow, rustdocRow } from './rows/heavy.js';
 import { motionRow } from './rows/motion.js';
 import { throughputRow } from './rows/throughput.js';
 import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
+import { keepPagesStatus, type KeepPages } from '../src/render/keep-pages.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
   const chromiumVersion = browser.version();
   await browser.close();
-  const header = `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, chromium ${chromiumVersion}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}; a page fault ${pageFaultMicros().toFixed(2)} us (transparent huge pages: ${transparentHugePages()})`;
+  const header = `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, chromium ${chromiumVersion}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}; a page fault ${pageFaultMicros().toFixed(2)} us (transparent huge pages: ${transparentHugePages()}); keep-pages ${describeKeepPages(await keepPagesStatus())}`;
   console.log(header);
   const reports: RowReport[] = [];
   try {
@@ -102,3 +103,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+function describeKeepPages(k: KeepPages): string {
+  return k.state === 'on' ? 'on' : `off (${k.why})`;
+}

@@ -19,6 +19,7 @@ import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
+import { keepPagesStatus } from '../src/render/keep-pages.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' } } });
@@ -171,7 +172,8 @@ try {
   const total = threads.reduce((s, t) => s + t.s, 0);
   const faults = threads.reduce((s, t) => s + t.faults, 0);
   const faultUs = pageFaultMicros();
-  console.log(`\nCPU and minor page faults by process and thread while rendering (${total.toFixed(2)} s, ${faults} faults in all; a fault costs ${faultUs.toFixed(2)} us here, transparent huge pages: ${transparentHugePages()}):`);
+  const keep = await keepPagesStatus();
+  console.log(`\nCPU and minor page faults by process and thread while rendering (${total.toFixed(2)} s, ${faults} faults in all; a fault costs ${faultUs.toFixed(2)} us here, transparent huge pages: ${transparentHugePages()}; keep-pages ${keep.state === 'on' ? 'on' : `off: ${keep.why}`}):`);
   for (const t of threads.filter((t) => t.s >= 0.01 || t.faults >= 1000)) console.log(`  ${t.s.toFixed(2).padStart(6)} s  ${String(t.faults).padStart(7)} faults  ${t.key}`);
   if (cdp) {
     const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
