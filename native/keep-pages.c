@@ -25,6 +25,8 @@
 // after the render, or reused for the next, which needs as much again.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -58,11 +60,20 @@ static int lock(void) {
   long self = syscall(SYS_gettid);
   if (atomic_load_explicit(&owner, memory_order_relaxed) == self) return 0;
   long none = 0;
-  while (!atomic_compare_exchange_weak_explicit(&owner, &none, self, memory_order_acquire, memory_order_relaxed)) none = 0;
+  // Held for a list update or a memset of a few MB at most: yield rather than spin a core away.
+  while (!atomic_compare_exchange_weak_explicit(&owner, &none, self, memory_order_acquire, memory_order_relaxed)) {
+    none = 0;
+    sched_yield();
+  }
   return 1;
 }
 
 static void unlock(void) { atomic_store_explicit(&owner, 0, memory_order_release); }
+
+// A child forked while another thread held the lock would wait for a thread it does not have.
+static void forked(void) { atomic_store_explicit(&owner, 0, memory_order_relaxed); }
+
+__attribute__((constructor)) static void start(void) { pthread_atfork(NULL, NULL, forked); }
 
 static int overlaps(const range *r, uintptr_t from, uintptr_t to) { return r->from < to && from < r->to; }
 
