@@ -1,4 +1,4 @@
-// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json]
+// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json] [--chromium-arg=--flag ...]
 //
 // Renders a recording saved by `npm run bench -- --reuse-recordings <dir>` in a browser started here
 // and prints:
@@ -22,10 +22,10 @@ import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
 import { keepPagesStatus } from '../src/render/keep-pages.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true } } });
 const [recordings, which] = positionals as [string, StoredName];
 if (!recordings || !STORED_NAMES.includes(which)) {
-  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json]`);
+  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json] [--chromium-arg=--flag ...]`);
   process.exit(2);
 }
 
@@ -88,6 +88,25 @@ class CpuSampler {
     }
     return [...by].map(([key, t]) => ({ key, s: t.ticks / CLOCK_TICKS, faults: t.faults })).sort((a, b) => b.s - a.s);
   }
+}
+
+/** VmHWM of the Chromium browser processes under this one (no --type: not a renderer, zygote or utility), in MiB. */
+function browserPeakRssMiB(): number {
+  let kib = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = (read(`/proc/${name}/cmdline`) ?? '').replace(/\0/g, ' ');
+    if (!/^\S*(headless_shell|chrom)/.test(cmdline) || / --type=/.test(cmdline)) continue;
+    const stat = read(`/proc/${name}/stat`) ?? '';
+    let pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    for (let hops = 0; pid && pid !== process.pid && hops < 10; hops++) {
+      const up = read(`/proc/${pid}/stat`) ?? '';
+      pid = Number(up.slice(up.lastIndexOf(')') + 2).split(' ')[1]);
+    }
+    if (pid !== process.pid) continue;
+    kib += Number(/VmHWM:\s+(\d+)/.exec(read(`/proc/${name}/status`) ?? '')?.[1] ?? 0);
+  }
+  return Math.round(kib / 1024);
 }
 
 function read(path: string): string | undefined {
@@ -156,7 +175,7 @@ function scriptSelfTimes(events: TraceEvent[]): { name: string; selfMs: number }
 }
 
 const stored = await openStored(recordings, which);
-const browser = await launchBrowser({}, 'begin-frame', { probe: false });
+const browser = await launchBrowser({ args: values['chromium-arg'] ?? [] }, 'begin-frame', { probe: false });
 const events: TraceEvent[] = [];
 const cdp = values.trace ? await browser.newBrowserCDPSession() : undefined;
 if (cdp) {
@@ -175,6 +194,7 @@ try {
   const keep = await keepPagesStatus();
   console.log(`\nCPU and minor page faults by process and thread while rendering (${total.toFixed(2)} s, ${faults} faults in all; a fault costs ${faultUs.toFixed(2)} us here, transparent huge pages: ${transparentHugePages()}; keep-pages ${keep.state === 'on' ? 'on' : `off: ${keep.why}`}):`);
   for (const t of threads.filter((t) => t.s >= 0.01 || t.faults >= 1000)) console.log(`  ${t.s.toFixed(2).padStart(6)} s  ${String(t.faults).padStart(7)} faults  ${t.key}`);
+  console.log(`Chromium's browser process (the display compositor's home): peak RSS ${browserPeakRssMiB()} MiB`);
   if (cdp) {
     const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
     await cdp.send('Tracing.end');
