@@ -119,6 +119,9 @@ export const throughputRow: BenchRow = {
         const worker = launchService('worker', env({ WORKER_CONCURRENCY: String(c), WORKER_METRICS_PORT: String(metrics) }), `worker-c${c}`);
         launched.push(worker);
         await waitHealthy(worker, `http://127.0.0.1:${metrics}/healthz`);
+        // The worker's own word: the bench's header speaks for this process, not for the worker's Chromium.
+        const started0 = await waitUntil('the worker\'s start line', () => logLines(worker, 'worker started')[0]);
+        ctx.log(`  concurrency ${c}: the worker's Chromium runs with keep-pages ${String(started0.keep_pages)}${started0.keep_pages_why ? ` (${String(started0.keep_pages_why)})` : ''}`);
         ctx.log(`  concurrency ${c}: warming the worker with one short moment...`);
         await settled([await post('fixture', 16, 19)], 180_000);
 

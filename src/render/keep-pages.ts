@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
  *
  * CHROMIUM_KEEP_PAGES=off leaves it out. Otherwise it is used on Linux when its shared object is
  * there or can be made: `npm run build` makes it (the Docker image's build stage too), and a render
- * from a checkout compiles it on first use with CC (default `cc`), 0.1-0.2 s once. Without a C
+ * from a checkout compiles it on first use with CC (default `cc`), 0.3-0.6 s once. Without a C
  * compiler Chromium runs as it is, slower on such hosts, and says so (keepPagesStatus).
  */
 export type KeepPages = { state: 'on'; path: string } | { state: 'off'; why: string };

@@ -33,6 +33,7 @@ export function launchService(role: 'server' | 'worker', env: Record<string, str
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       ...(process.env.CHROMIUM_PATH ? { CHROMIUM_PATH: process.env.CHROMIUM_PATH } : {}),
+      ...(process.env.CHROMIUM_KEEP_PAGES ? { CHROMIUM_KEEP_PAGES: process.env.CHROMIUM_KEEP_PAGES } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
