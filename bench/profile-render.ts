@@ -21,6 +21,7 @@ import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
 import { keepPagesStatus } from '../src/render/keep-pages.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
+import { mainBrowserProcesses } from '../test/support/service-procs.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true } } });
 const [recordings, which] = positionals as [string, StoredName];
@@ -90,22 +91,9 @@ class CpuSampler {
   }
 }
 
-/** VmHWM of the Chromium browser processes under this one (no --type: not a renderer, zygote or utility), in MiB. */
+/** VmHWM of the Chromium browser processes under this one, in MiB. */
 function browserPeakRssMiB(): number {
-  let kib = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = (read(`/proc/${name}/cmdline`) ?? '').replace(/\0/g, ' ');
-    if (!/^\S*(headless_shell|chrom)/.test(cmdline) || / --type=/.test(cmdline)) continue;
-    const stat = read(`/proc/${name}/stat`) ?? '';
-    let pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    for (let hops = 0; pid && pid !== process.pid && hops < 10; hops++) {
-      const up = read(`/proc/${pid}/stat`) ?? '';
-      pid = Number(up.slice(up.lastIndexOf(')') + 2).split(' ')[1]);
-    }
-    if (pid !== process.pid) continue;
-    kib += Number(/VmHWM:\s+(\d+)/.exec(read(`/proc/${name}/status`) ?? '')?.[1] ?? 0);
-  }
+  const kib = mainBrowserProcesses(process.pid).reduce((sum, p) => sum + Number(/VmHWM:\s+(\d+)/.exec(read(`/proc/${p.pid}/status`) ?? '')?.[1] ?? 0), 0);
   return Math.round(kib / 1024);
 }
 

@@ -14,6 +14,7 @@ import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { fidelityJourney } from './support/journeys.js';
 import { recordJourney } from './support/recorder.js';
+import { mainBrowserProcesses } from './support/service-procs.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /**
@@ -100,32 +101,14 @@ describe('keep-pages in the render browser', () => {
   });
 });
 
-/**
- * The browsers this process started, and whether each has keep-pages mapped: Chromium processes under
- * this one without a --type (Debian's /usr/bin/chromium-headless-shell is a shell script that runs
- * the browser as its child).
- */
+/** The browsers this process started, and whether each has keep-pages mapped. */
 async function browserProcesses(): Promise<{ pid: number; keepPages: boolean }[]> {
-  const parent = new Map<number, number>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    if (stat) parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-  }
-  const ours = (pid: number) => {
-    for (let p = parent.get(pid), hops = 0; p && hops < 10; p = parent.get(p), hops++) if (p === process.pid) return true;
-    return false;
-  };
-  const out: { pid: number; keepPages: boolean }[] = [];
-  for (const pid of parent.keys()) {
-    if (!ours(pid)) continue;
-    // Chromium rewrites its children's command lines as one string: matched as text.
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
-    if (!/^\S*(headless_shell|chrom)/.test(cmdline) || / --type=/.test(cmdline)) continue;
-    const maps = await readFile(`/proc/${pid}/maps`, 'utf8').catch(() => '');
-    out.push({ pid, keepPages: maps.includes('keep-pages-') });
-  }
-  return out;
+  return Promise.all(
+    mainBrowserProcesses(process.pid).map(async ({ pid }) => ({
+      pid,
+      keepPages: (await readFile(`/proc/${pid}/maps`, 'utf8').catch(() => '')).includes('keep-pages-'),
+    })),
+  );
 }
 
 /** Minor page faults of the browser's display compositor thread (in the browser process: --in-process-gpu). */

@@ -120,8 +120,8 @@ export const throughputRow: BenchRow = {
         launched.push(worker);
         await waitHealthy(worker, `http://127.0.0.1:${metrics}/healthz`);
         // The worker's own word: the bench's header speaks for this process, not for the worker's Chromium.
-        const started0 = await waitUntil('the worker\'s start line', () => logLines(worker, 'worker started')[0]);
-        ctx.log(`  concurrency ${c}: the worker's Chromium runs with keep-pages ${String(started0.keep_pages)}${started0.keep_pages_why ? ` (${String(started0.keep_pages_why)})` : ''}`);
+        const startLine = await waitUntil('the worker\'s start line', () => logLines(worker, 'worker started')[0]);
+        ctx.log(`  concurrency ${c}: the worker's Chromium runs with keep-pages ${String(startLine.keep_pages)}${startLine.keep_pages_why ? ` (${String(startLine.keep_pages_why)})` : ''}`);
         ctx.log(`  concurrency ${c}: warming the worker with one short moment...`);
         await settled([await post('fixture', 16, 19)], 180_000);
 

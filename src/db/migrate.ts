@@ -1,25 +1,17 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../observability/logger.js';
+import { packageFolder } from '../util/package-folder.js';
 
 /** Any constant: it only has to differ from other users of advisory locks in the same database. */
 const MIGRATION_LOCK_KEY = 72_418_653;
+const FIRST_MIGRATION = '1767225600000_exported-assets.sql';
 
-/**
- * The `migrations/` folder of this package, found from this file whether it runs from src/ (tsx,
- * tests) or from the dist/ bundle (bin, Docker).
- */
+/** The `migrations/` folder of this package (its first migration marks it). */
 export function migrationsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'migrations');
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the migrations/ folder of replay-rasterizer');
+  const dir = packageFolder('migrations', FIRST_MIGRATION);
+  if (!dir) throw new Error('cannot find the migrations/ folder of replay-rasterizer');
+  return dir;
 }
 
 /**

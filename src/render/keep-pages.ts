@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { packageFolder } from '../util/package-folder.js';
 
 /**
  * native/keep-pages.c, preloaded into Chromium: the display compositor's frame-sized buffers stay
@@ -22,14 +22,8 @@ export type KeepPages = { state: 'on'; path: string } | { state: 'off'; why: str
 
 const execFileAsync = promisify(execFile);
 
-/** The repo's native/ folder, found from this module whether it runs from src/ or from a dist/ bundle. */
 function nativeDir(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'native', 'keep-pages.c'))) return join(dir, 'native');
-    dir = dirname(dir);
-  }
-  return undefined;
+  return packageFolder('native', 'keep-pages.c');
 }
 
 /** Where the shared object for this source is kept: dist/native when writable, else the temp folder. */

@@ -2,10 +2,10 @@ import { build, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cacheSuccesses } from '../util/cache.js';
+import { packageFolder } from '../util/package-folder.js';
 
 export interface PlayerAssets {
   html: string;
@@ -18,14 +18,10 @@ export interface PlayerAssets {
  */
 export type ReplayerBuild = 'posthog' | 'upstream';
 
-/** The repo's player/ folder, found from this module whether it runs from src/ or from a dist/ bundle. */
 function playerDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'player', 'player.ts'))) return join(dir, 'player');
-    dir = dirname(dir);
-  }
-  throw new Error('player/ folder not found next to the package');
+  const dir = packageFolder('player', 'player.ts');
+  if (!dir) throw new Error('player/ folder not found next to the package');
+  return dir;
 }
 
 /**

@@ -3,7 +3,7 @@ import { ensureBuilt } from '../service/build.js';
 import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/fault-proxy.js';
 import { startPrivatePostgres, type PrivateServer } from '../support/private-services.js';
 import { killAllLaunched, launchService, logLines, waitHealthy, waitUntil, type ServiceProcess } from '../support/service-procs.js';
-import { bucketKeys, createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, jobIdOf, jobState, keyFor, report, row, waitSettled, type Stack } from './stack.js';
+import { bucketKeys, createStack, enqueueMoment, expectBucketMatchesDoneRows, expectDoneOnce, freePort, job, jobState, keyFor, report, row, waitSettled, type Stack } from './stack.js';
 
 /**
  * PostgreSQL unavailable at the moment a job finishes: the GIF is in S3 and the worker's statement

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * The service's processes as the Docker image runs them (`node bin/replay-rasterizer.js server|worker`),
@@ -142,8 +142,12 @@ export function descendants(pid: number): ProcInfo[] {
 
 /** Chromium processes whose parent chain leads to `pid` (the launcher script, the browser, its helpers). */
 export function chromiumUnder(pid: number): ProcInfo[] {
-  return descendants(pid).filter((p) => p.cmdline.includes('chromium-headless-shell'));
+  return descendants(pid).filter((p) => CHROMIUM.test(p.cmdline));
 }
+
+const CHROMIUM = /chromium|chrome|headless_shell/;
+/** Not chrome_crashpad_handler, which runs without --type. */
+const BROWSER_BINARIES = new Set(['chromium-headless-shell', 'headless_shell', 'chromium', 'chrome']);
 
 /** Chromium processes on the machine whose ancestry is not among live processes we know (leftovers of a killed worker). */
 export function chromiumInGroups(pgids: number[]): ProcInfo[] {
@@ -151,9 +155,14 @@ export function chromiumInGroups(pgids: number[]): ProcInfo[] {
   return readProcs().filter((p) => set.has(p.pgid) && p.cmdline.includes('chromium-headless-shell'));
 }
 
-/** The main browser process (the real binary the launcher script started, not a zygote or a renderer). */
+/**
+ * The main browser processes (the real binary, not a zygote, renderer or utility: no --type). Debian's
+ * /usr/bin/chromium-headless-shell is a shell script that runs the browser as its child, so the
+ * script itself is left out by its first word; Chromium rewrites its children's command lines as one
+ * string, so --type is matched as text.
+ */
 export function mainBrowserProcesses(pid: number): ProcInfo[] {
-  return chromiumUnder(pid).filter((p) => p.cmdline.startsWith('/usr/lib/chromium/chromium-headless-shell') && !/--type=/.test(p.cmdline));
+  return chromiumUnder(pid).filter((p) => BROWSER_BINARIES.has(basename(p.cmdline.split(' ')[0] ?? '')) && !/ --type=/.test(p.cmdline));
 }
 
 /** Resident memory of a process in KiB (VmRSS), or undefined when it is gone. */
