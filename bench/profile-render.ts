@@ -72,7 +72,9 @@ class CpuSampler {
         if (!stat) continue;
         const thread = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        this.seen.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]), faults: Number(f[7]) });
+        // A renderer that is exiting (the page closed) reads an empty command line: keep what it was.
+        const known = this.seen.get(`${pid}/${tid}`)?.kind;
+        this.seen.set(`${pid}/${tid}`, { kind: kind === 'other' && known ? known : kind, thread, ticks: Number(f[11]) + Number(f[12]), faults: Number(f[7]) });
       }
     }
   }
