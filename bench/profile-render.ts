@@ -1,4 +1,4 @@
-// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json] [--chromium-arg=--flag ...]
+// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json] [--chromium-arg=--flag ...] [--origin-latency-ms N] [--no-prefetch]
 //
 // Renders a recording saved by `npm run bench -- --reuse-recordings <dir>` in a browser started here
 // and prints:
@@ -23,7 +23,7 @@ import { keepPagesStatus } from '../src/render/keep-pages.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
 import { mainBrowserProcesses } from '../test/support/service-procs.js';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true }, 'origin-latency-ms': { type: 'string' }, 'no-prefetch': { type: 'boolean' } } });
 const [recordings, which] = positionals as [string, StoredName];
 if (!recordings || !STORED_NAMES.includes(which)) {
   console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json] [--chromium-arg=--flag ...]`);
@@ -164,7 +164,7 @@ function scriptSelfTimes(events: TraceEvent[]): { name: string; selfMs: number }
   return [...self].map(([name, selfMs]) => ({ name, selfMs })).sort((a, b) => b.selfMs - a.selfMs);
 }
 
-const stored = await openStored(recordings, which);
+const stored = await openStored(recordings, which, Number(values['origin-latency-ms'] ?? 0));
 const browser = await launchBrowser({ args: values['chromium-arg'] ?? [] }, 'begin-frame', { probe: false });
 const events: TraceEvent[] = [];
 const cdp = values.trace ? await browser.newBrowserCDPSession() : undefined;
@@ -174,10 +174,11 @@ if (cdp) {
 }
 const cpu = new CpuSampler();
 try {
-  const r = await renderRecording(stored.raw as RrwebEvent[], { ...DEFAULT_RENDER_OPTIONS, startS: stored.startS, endS: stored.endS, allowOrigins: [stored.origin] }, { browser });
+  const r = await renderRecording(stored.raw as RrwebEvent[], { ...DEFAULT_RENDER_OPTIONS, startS: stored.startS, endS: stored.endS, allowOrigins: [stored.origin] }, { browser, prefetchAssets: !values['no-prefetch'] });
   const threads = cpu.stop();
   console.log(`${which} ${stored.startS}-${stored.endS} s: ${r.wallMs} ms to the GIF (browser started before, so launch is not in it), ${r.captured} pictures, ${r.gif.length} bytes`);
   console.log(`timings: ${JSON.stringify(r.timings)}`);
+  console.log(`assets: prefetched ${r.assetsPrefetched.urls}, asked for by the page ${r.assetsPrefetched.used}, failed ${r.assetFailures}`);
   const total = threads.reduce((s, t) => s + t.s, 0);
   const faults = threads.reduce((s, t) => s + t.faults, 0);
   const faultUs = pageFaultMicros();

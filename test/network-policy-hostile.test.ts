@@ -202,7 +202,7 @@ describe('AssetProxy', () => {
 
   async function playerWithProxy(allowOrigins: string[]) {
     const context = await browser.newContext();
-    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins }), await playerAssets());
+    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins }), playerAssets());
     await proxy.attach(context);
     const page = await context.newPage();
     await page.goto(`${PLAYER_ORIGIN}/`);

@@ -23,11 +23,15 @@ export interface StoredRecording {
  * A recording saved by `npm run bench -- --reuse-recordings <dir>`, with its site served again on the
  * port the recording names (in this process: a render's assets come from here).
  */
-export async function openStored(recordings: string, which: StoredName): Promise<StoredRecording> {
+export async function openStored(recordings: string, which: StoredName, latencyMs = 0): Promise<StoredRecording> {
   const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as { origin: string; raw: unknown[] };
   const port = Number(new URL(stored.origin).port);
   const close =
-    which === 'fixture' ? (await startSite(port)).close : which === 'motion' ? (await startSite({ port, root: FIXTURE_ROOTS.motion })).close : (await startHeavySite(port)).server.close;
+    which === 'fixture'
+      ? (await startSite({ port, latencyMs })).close
+      : which === 'motion'
+        ? (await startSite({ port, root: FIXTURE_ROOTS.motion, latencyMs })).close
+        : (await startHeavySite(port, latencyMs)).server.close;
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
   return { raw: stored.raw, origin: stored.origin, startS, endS, close };
 }

@@ -133,6 +133,8 @@ function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] 
       end_s: result.endS,
       wall_ms: result.wallMs,
       asset_failures: result.assetFailures,
+      assets_prefetched: result.assetsPrefetched.urls,
+      assets_prefetched_used: result.assetsPrefetched.used,
       frame_source: result.frameSource,
       picture_source: result.pictureSource,
       encode_threads: result.encodeThreads,

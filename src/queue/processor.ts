@@ -204,6 +204,8 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       end_offset_s: result.endS,
       wall_ms: extra.wallMs,
       asset_failures: result.assetFailures,
+      assets_prefetched: result.assetsPrefetched.urls,
+      assets_prefetched_used: result.assetsPrefetched.used,
       budget_steps: result.budget?.steps,
       // A render that took its pictures the slow way (pictureSource, captureFallbacks) says so here.
       picture_source: result.pictureSource,

@@ -4,6 +4,9 @@ import { animationTimingHeader, imageAnimation, type ImageAnimation } from './an
 import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
 
+/** Prefetches in flight at once: as many as a browser opens to one host. */
+const PREFETCH_CONCURRENCY = 6;
+
 /** The player page's origin. `.invalid` never resolves, so nothing but our route can answer for it. */
 export const PLAYER_ORIGIN = 'http://player.rasterizer.invalid';
 
@@ -24,12 +27,32 @@ export class AssetProxy {
   private cache = new Map<string, Promise<CachedResponse>>();
   failures = 0;
   refusals: string[] = [];
+  /** Fetched ahead (prefetch), and of those, asked for by the page. */
+  readonly prefetch = { urls: 0, used: 0 };
+  private readonly prefetched = new Set<string>();
 
   constructor(
     private readonly policy: NetworkPolicy,
-    private readonly player: PlayerAssets,
+    private readonly player: Promise<PlayerAssets>,
     private readonly signal?: AbortSignal,
   ) {}
+
+  /**
+   * Fetches `urls` before the page asks (asset-prefetch.ts), PREFETCH_CONCURRENCY at a time in the
+   * order given (the first page's first). A failure is nobody's until the page asks for that URL:
+   * then it is refused or failed as if fetched then.
+   */
+  startPrefetch(urls: readonly string[]): void {
+    const queue = urls.filter((u) => !this.cache.has(u));
+    this.prefetch.urls += queue.length;
+    const next = async (): Promise<void> => {
+      for (let url = queue.shift(); url !== undefined && !this.signal?.aborted; url = queue.shift()) {
+        this.prefetched.add(url);
+        await this.fetchCached(url).catch(() => {});
+      }
+    };
+    for (let i = 0; i < PREFETCH_CONCURRENCY; i++) void next();
+  }
 
   async attach(context: BrowserContext): Promise<void> {
     await context.route('**/*', (route) => this.handle(route));
@@ -44,17 +67,8 @@ export class AssetProxy {
       return route.abort('blockedbyclient').catch(() => {});
     }
     try {
-      let pending = this.cache.get(url);
-      if (!pending) {
-        pending = this.policy.fetch(url, this.signal).then((r) => ({
-          status: r.status,
-          contentType: r.contentType,
-          body: r.body,
-          animation: r.status < 300 ? imageAnimation(r.body) : undefined,
-        }));
-        this.cache.set(url, pending);
-      }
-      const res = await pending;
+      if (this.prefetched.delete(url)) this.prefetch.used++;
+      const res = await this.fetchCached(url);
       if (res.status >= 400) this.failures++;
       await route.fulfill({
         status: res.status,
@@ -74,17 +88,38 @@ export class AssetProxy {
     }
   }
 
+  /** One fetch a URL for the render, whoever asks first. */
+  private fetchCached(url: string): Promise<CachedResponse> {
+    let pending = this.cache.get(url);
+    if (!pending) {
+      pending = this.policy.fetch(url, this.signal).then((r) => ({
+        status: r.status,
+        contentType: r.contentType,
+        body: r.body,
+        animation: r.status < 300 ? imageAnimation(r.body) : undefined,
+      }));
+      this.cache.set(url, pending);
+    }
+    return pending;
+  }
+
   private refuse(url: string, why: string): void {
     this.failures++;
     if (this.refusals.length < 50) this.refusals.push(`${url.slice(0, 200)}: ${why}`);
   }
 
-  private servePlayer(route: Route, path: string): Promise<void> {
+  /** Resolves once the player page can be served (rejects as its bundling did). */
+  async playerReady(): Promise<void> {
+    await this.player;
+  }
+
+  private async servePlayer(route: Route, path: string): Promise<void> {
+    // openIn waited for the player (playerReady) before the page asked for it.
     if (path === '/' || path === '/index.html') {
-      return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: this.player.html });
+      return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: (await this.player).html });
     }
     if (path === '/player.js') {
-      return route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: this.player.js });
+      return route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: (await this.player).js });
     }
     return route.fulfill({ status: 404, body: '' });
   }

@@ -46,6 +46,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       endS: (clip.endTs - clip.recordingStartTs) / 1000,
       wallMs: Math.round(performance.now() - started),
       assetFailures: page.proxy.failures,
+      assetsPrefetched: { ...page.proxy.prefetch },
       frameSource: page.source.kind,
       pictureSource: page.source.pictures,
       encodeThreads: encoded.threads ?? 1,

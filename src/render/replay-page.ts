@@ -6,6 +6,7 @@ import type { Clip } from '../recording/clip.js';
 import { inferColorScheme } from '../recording/color-scheme.js';
 import { settlesWithin, withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
+import { prefetchUrls } from './asset-prefetch.js';
 import { PageLoads } from './page-loads.js';
 import { launchBrowser } from './browser.js';
 import { BeginFrameUnavailable, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
@@ -59,22 +60,6 @@ export class ReplayPage {
     // The events are packed for the page while Chromium starts (a 6 MB rustdoc recording: ~100 ms).
     const packed = packPayload({ windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) });
     packed.catch(() => {});
-    const ownBrowser = await launching;
-    try {
-      return await ReplayPage.openIn(ctx.browser ?? ownBrowser!, ownBrowser, performance.now(), { packed, clip, geometry, options, ctx });
-    } catch (err) {
-      if (!ownBrowser || !(err instanceof BeginFrameUnavailable)) throw err;
-      // Our own browser, started without the probe, cannot draw under begin-frame control (a
-      // headless shell built without it): render with screenshots in one started for them.
-      const again = await launchBrowser({}, 'screenshot');
-      return ReplayPage.openIn(again, again, performance.now(), { packed, clip, geometry, options, ctx });
-    }
-  }
-
-  /** Opens the page in `browser`; `ownBrowser` (the same browser, or none) is closed with the page or on failure. */
-  private static async openIn(browser: Browser, ownBrowser: Browser | undefined, launchedAt: number, what: PageSetup): Promise<ReplayPage> {
-    const { packed, clip, geometry, options, ctx } = what;
-    const plain = ctx.method === 'plain';
     // One signal stops the render: the caller's cancel, or the replay page's renderer dying (a crash
     // fails the render at once instead of at the next page call's deadline).
     const stop = new AbortController();
@@ -82,12 +67,43 @@ export class ReplayPage {
     if (ctx.signal?.aborted) cancel();
     ctx.signal?.addEventListener('abort', cancel, { once: true });
     const detach = () => ctx.signal?.removeEventListener('abort', cancel);
+    const player = playerAssets(ctx.replayer);
+    player.catch(() => {});
+    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), player, stop.signal);
+    // The pages' fonts and images come in while Chromium starts (not for the plain baseline, which
+    // stands for a renderer without our work).
+    if (ctx.method !== 'plain' && ctx.prefetchAssets !== false) proxy.startPrefetch(prefetchUrls(clip.windows.flatMap((w) => w.events)));
+    const setup = { packed, clip, geometry, ctx, stop, detach, proxy };
+    try {
+      const ownBrowser = await launching;
+      try {
+        return await ReplayPage.openIn(ctx.browser ?? ownBrowser!, ownBrowser, performance.now(), setup);
+      } catch (err) {
+        if (!ownBrowser || !(err instanceof BeginFrameUnavailable)) throw err;
+        // Our own browser, started without the probe, cannot draw under begin-frame control (a
+        // headless shell built without it): render with screenshots in one started for them.
+        const again = await launchBrowser({}, 'screenshot');
+        return await ReplayPage.openIn(again, again, performance.now(), setup);
+      }
+    } catch (err) {
+      // Nothing of a render that did not start goes on fetching for it.
+      detach();
+      stop.abort(err);
+      throw err;
+    }
+  }
+
+  /** Opens the page in `browser`; `ownBrowser` (the same browser, or none) is closed with the page or on failure. */
+  private static async openIn(browser: Browser, ownBrowser: Browser | undefined, launchedAt: number, what: PageSetup): Promise<ReplayPage> {
+    const { packed, clip, geometry, ctx, stop, detach, proxy } = what;
+    const plain = ctx.method === 'plain';
     const timeoutMs = ctx.pageCallTimeoutMs ?? PAGE_CALL_TIMEOUT_MS;
     // Setting up is bounded like every later page call: a browser that stops answering here would
     // otherwise hold the job (and its renewed lock) for good.
     const bounded = <T>(work: Promise<T>, what: string) => withDeadline(work, timeoutMs, `the browser's ${what}`, stop.signal, 'page_unresponsive');
     let context: BrowserContext | undefined;
     try {
+      await proxy.playerReady();
       const opening = newRenderContext(browser, {
         viewport: { width: geometry.capture.width, height: geometry.capture.height },
         deviceScaleFactor: 1,
@@ -103,7 +119,6 @@ export class ReplayPage {
         opening.then((late) => late.close(), () => {}).catch(() => {});
         throw err;
       });
-      const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), await playerAssets(ctx.replayer), stop.signal);
       await bounded(proxy.attach(context), 'request routing');
       const source = await bounded(openFrameSource(browser, context, { width: geometry.width, height: geometry.height }), 'new page');
       source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
@@ -124,7 +139,6 @@ export class ReplayPage {
       return page;
     } catch (err) {
       // A context or browser made for this render is not left behind when its start fails.
-      detach();
       if (context) await settlesWithin(context.close(), timeoutMs);
       await ownBrowser?.close().catch(() => {});
       throw err;
@@ -171,6 +185,8 @@ export class ReplayPage {
     // unanswering (page_unresponsive) and the pool replaces it.
     await settlesWithin(this.context.close(), this.timeoutMs);
     await this.ownBrowser?.close().catch(() => {});
+    // Prefetches the page never asked for are not downloaded for a render that is over.
+    if (!this.stop.signal.aborted) this.stop.abort(new Error('the render is over'));
   }
 
   /** Hands the clip's events to the player page (player/player.ts), which builds the replay. */
@@ -212,8 +228,11 @@ interface PageSetup {
   packed: Promise<string>;
   clip: Clip;
   geometry: FrameGeometry;
-  options: Pick<RenderOptions, 'allowOrigins'>;
   ctx: RenderContext;
+  stop: AbortController;
+  /** Stops listening to the caller's cancel. */
+  detach: () => void;
+  proxy: AssetProxy;
 }
 
 /**

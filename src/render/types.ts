@@ -63,6 +63,11 @@ export interface RenderContext {
    * reference the tests hold the default to. Default true.
    */
   skipStill?: boolean;
+  /**
+   * false: the pages' assets are fetched only when the page asks (asset-prefetch.ts), the reference
+   * the tests and the benchmark measure the default against. Default true.
+   */
+  prefetchAssets?: boolean;
 }
 
 export interface RenderResult {
@@ -83,6 +88,8 @@ export interface RenderResult {
   budget?: BudgetReport;
   /** Assets the network policy refused or that failed to load (for logs). */
   assetFailures: number;
+  /** Assets fetched before the page asked (asset-prefetch.ts), and how many of them it asked for. */
+  assetsPrefetched: { urls: number; used: number };
   /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
   frameSource: 'begin-frame' | 'screenshot';
   /**

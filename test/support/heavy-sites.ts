@@ -45,10 +45,10 @@ export interface HeavySite {
 }
 
 /** Serves the Rust docs, or the generated big-DOM site when there are none. */
-export async function startHeavySite(port = 0): Promise<HeavySite> {
+export async function startHeavySite(port = 0, latencyMs = 0): Promise<HeavySite> {
   const root = rustDocsRoot();
-  if (root) return { kind: 'rust-docs', description: `Rust docs at ${root}`, server: await startSite({ port, root }) };
-  return { kind: 'bigdom', description: 'generated big-DOM site (test/fixtures/bigdom; no Rust toolchain docs found)', server: await startSite({ port, root: BIGDOM_ROOT, generated: bigDomPages() }) };
+  if (root) return { kind: 'rust-docs', description: `Rust docs at ${root}`, server: await startSite({ port, root, latencyMs }) };
+  return { kind: 'bigdom', description: 'generated big-DOM site (test/fixtures/bigdom; no Rust toolchain docs found)', server: await startSite({ port, root: BIGDOM_ROOT, generated: bigDomPages(), latencyMs }) };
 }
 
 // --- the generated big-DOM site ---------------------------------------------------------------------

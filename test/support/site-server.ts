@@ -89,6 +89,8 @@ export interface SiteOptions {
   root?: string;
   /** Pages made in memory (path -> body), served before the root's files: generated sites. */
   generated?: ReadonlyMap<string, { body: Buffer; type: string }>;
+  /** Every answer waits this long first: a site across the internet instead of on this machine. */
+  latencyMs?: number;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function startSite(portOrOptions: number | SiteOptions = 0): Promis
     requests.push(path);
     void (async () => {
       try {
+        if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
         let body: Buffer;
         let type: string;
         const img = /^\/img\/(hero|product-(\d+))\.jpg$/.exec(path);

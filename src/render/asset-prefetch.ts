@@ -1,0 +1,79 @@
+/**
+ * What a replayed page will fetch as soon as it is built, read from the recording's full snapshots
+ * and the nodes their mutations add, so that Node can fetch it while Chromium starts and the player
+ * loads (about a second) instead of while the first step waits for it. On this machine's own sites that wait is short; from a site
+ * across the internet each page's assets cost a round trip or more of the step (BENCHMARKS.md).
+ *
+ * Only what the player waits for and a visitor's browser asks for at once: images in the markup, the
+ * stylesheets rrweb could not inline, and the first source of each web font a stylesheet declares.
+ * Not CSS backgrounds: a stylesheet names many for states and pages never shown.
+ */
+
+/** URLs taken from one recording at the most; the proxy's network policy bounds them again. */
+export const PREFETCH_MAX_URLS = 48;
+
+const NODE_ELEMENT = 2;
+const NODE_TEXT = 3;
+
+interface SerializedNode {
+  type?: number;
+  tagName?: string;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+  textContent?: string;
+  isStyle?: boolean;
+}
+
+/**
+ * The asset URLs of the full snapshots in `events` and of the nodes their mutations add (a page
+ * that renders itself after load: most of a single-page app's pictures), in the order the replay
+ * meets them, without repeats.
+ */
+export function prefetchUrls(events: readonly unknown[], max = PREFETCH_MAX_URLS): string[] {
+  const out = new Set<string>();
+  for (const e of events) {
+    if (out.size >= max) break;
+    const event = e as { type?: number; data?: { node?: unknown; source?: number; adds?: unknown } };
+    if (event.type === 2 && event.data?.node) collect(event.data.node as SerializedNode, out, max);
+    else if (event.type === 3 && event.data?.source === 0 && Array.isArray(event.data.adds)) {
+      for (const add of event.data.adds as { node?: unknown }[]) if (add?.node) collect(add.node as SerializedNode, out, max);
+    }
+  }
+  return [...out];
+}
+
+function collect(root: SerializedNode, out: Set<string>, max: number): void {
+  // Iterative: a hostile snapshot can nest deeper than the stack.
+  const stack: SerializedNode[] = [root];
+  const add = (url: unknown) => {
+    if (out.size < max && typeof url === 'string' && /^https?:\/\//i.test(url)) out.add(url);
+  };
+  while (stack.length && out.size < max) {
+    const node = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (node.type === NODE_ELEMENT) {
+      const tag = typeof node.tagName === 'string' ? node.tagName.toLowerCase() : '';
+      const attrs = node.attributes ?? {};
+      // Not one the browser would pick another source for (srcset), or leave for later (lazy), or
+      // draw from the recording itself (rrweb's inlined images).
+      if (tag === 'img' && attrs.srcset === undefined && attrs.loading !== 'lazy' && attrs.rr_dataURL === undefined) add(attrs.src);
+      if (typeof attrs._cssText === 'string') for (const url of fontUrls(attrs._cssText)) add(url);
+      else if (tag === 'link' && /\bstylesheet\b/i.test(String(attrs.rel ?? ''))) add(attrs.href);
+    } else if (node.type === NODE_TEXT && node.isStyle && typeof node.textContent === 'string') {
+      for (const url of fontUrls(node.textContent)) add(url);
+    }
+    const children = Array.isArray(node.childNodes) ? node.childNodes : [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+}
+
+/** The first url() of each @font-face's src: the format the stylesheet prefers, which Chromium takes. */
+export function fontUrls(css: string): string[] {
+  const out: string[] = [];
+  for (const face of css.matchAll(/@font-face\s*\{([^}]*)\}/gi)) {
+    const src = /(?:^|[;{\s])src\s*:([^;]*)/i.exec(face[1]!);
+    const url = src && /url\(\s*(['"]?)([^'")\s]+)\1\s*\)/i.exec(src[1]!);
+    if (url) out.push(url[2]!);
+  }
+  return out;
+}

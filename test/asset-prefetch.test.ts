@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRecording } from '../src/recording/parse.js';
+import type { RrwebEvent } from '../src/recording/types.js';
+import { prefetchUrls } from '../src/render/asset-prefetch.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { fidelityJourney } from './support/journeys.js';
+import { recordJourney } from './support/recorder.js';
+import { startSite, type SiteServer } from './support/site-server.js';
+
+/** How long the shop takes to answer each request once it is "across the internet". */
+const LATENCY_MS = 400;
+
+describe('fetching a recording\'s assets before the page asks', () => {
+  let site: SiteServer | undefined;
+  let events: RrwebEvent[];
+  let origin: string;
+
+  beforeAll(async () => {
+    const recorded = await startSite();
+    origin = recorded.origin;
+    const rec = await recordJourney(origin, fidelityJourney);
+    events = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    await recorded.close();
+    // The same shop on the same origin, now slow to answer.
+    site = await startSite({ port: recorded.port, latencyMs: LATENCY_MS });
+  });
+
+  afterAll(async () => {
+    await site?.close();
+  });
+
+  it('reads the web fonts and pictures a recorded page asks for at once, and stops at its bound', () => {
+    const urls = prefetchUrls(events);
+    expect(new Set(urls).size).toBe(urls.length);
+    expect(urls.every((u) => u.startsWith(`${origin}/`))).toBe(true);
+    const paths = urls.map((u) => new URL(u).pathname);
+    // The shop's two faces (site.css, inlined by rrweb) and its pictures, the first page's first.
+    expect(paths).toEqual(expect.arrayContaining(['/fonts/lobster.woff2', '/fonts/merriweather.woff2', '/img/hero.jpg', '/img/product-0.jpg']));
+    expect(paths.indexOf('/img/hero.jpg')).toBeLessThan(paths.indexOf('/img/product-8.jpg'));
+    expect(prefetchUrls(events, 2)).toEqual(urls.slice(0, 2));
+  });
+
+  it('takes http(s) URLs from snapshots and added nodes only, and walks a snapshot nested deeper than the stack', () => {
+    let deep: Record<string, unknown> = { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/deep.png' }, childNodes: [] };
+    for (let i = 0; i < 100_000; i++) deep = { type: 2, tagName: 'div', attributes: {}, childNodes: [deep] };
+    const snapshot = {
+      type: 2,
+      timestamp: 1,
+      data: {
+        node: {
+          type: 0,
+          childNodes: [
+            { type: 2, tagName: 'img', attributes: { src: 'data:image/png;base64,AAAA' }, childNodes: [] },
+            { type: 2, tagName: 'img', attributes: { src: 'javascript:alert(1)' }, childNodes: [] },
+            { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/lazy.png', loading: 'lazy' }, childNodes: [] },
+            { type: 2, tagName: 'IMG', attributes: { src: 'https://cdn.example/a.png', srcset: 'https://cdn.example/a2.png 2x' }, childNodes: [] },
+            { type: 2, tagName: 7, attributes: 'not an object', childNodes: 'nor an array' },
+            { type: 2, tagName: 'style', attributes: { _cssText: "@font-face{font-family:x;src:url(\"https://cdn.example/x.woff2\") format('woff2'),url(https://cdn.example/x.woff)} .a{background:url(https://cdn.example/bg.png)}" } },
+            deep,
+          ],
+        },
+      },
+    };
+    const added = { type: 3, timestamp: 2, data: { source: 0, adds: [null, { parentId: 1, node: { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/later.png' }, childNodes: [] } }], removes: [], texts: [], attributes: [] } };
+    const moved = { type: 3, timestamp: 3, data: { source: 1, adds: [{ node: { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/not-a-mutation.png' } } }] } };
+    expect(prefetchUrls([snapshot, added, moved])).toEqual(['https://cdn.example/x.woff2', 'https://cdn.example/deep.png', 'https://cdn.example/later.png']);
+  });
+
+  it('fetches them while Chromium starts: a slow site costs the first steps less', async () => {
+    // A render in a browser of its own, as the CLI's: the fetches have Chromium's start and the
+    // player's load to come in (with a warm browser, as in the worker, only the load).
+    const render = (prefetchAssets: boolean) => renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [origin] }, { prefetchAssets });
+    const off = await render(false);
+    const on = await render(true);
+    expect(off.assetsPrefetched).toEqual({ urls: 0, used: 0 });
+    expect(on.assetsPrefetched.urls).toBeGreaterThanOrEqual(4);
+    expect(on.assetsPrefetched.used).toBeGreaterThanOrEqual(4);
+    expect(on.assetFailures).toBe(0);
+    // Without it the first page waits for its faces and pictures, a round trip or more each time
+    // the page finds more to load; with it they are in before the page asks.
+    expect(off.timings.assetWaitMs).toBeGreaterThan(LATENCY_MS);
+    expect(on.timings.assetWaitMs).toBeLessThan(off.timings.assetWaitMs - LATENCY_MS / 2);
+  });
+});
