@@ -41,32 +41,6 @@ describe('fetching a recording\'s assets before the page asks', () => {
     expect(prefetchUrls(events, 2)).toEqual(urls.slice(0, 2));
   });
 
-  it('takes http(s) URLs from snapshots and added nodes only, and walks a snapshot nested deeper than the stack', () => {
-    let deep: Record<string, unknown> = { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/deep.png' }, childNodes: [] };
-    for (let i = 0; i < 100_000; i++) deep = { type: 2, tagName: 'div', attributes: {}, childNodes: [deep] };
-    const snapshot = {
-      type: 2,
-      timestamp: 1,
-      data: {
-        node: {
-          type: 0,
-          childNodes: [
-            { type: 2, tagName: 'img', attributes: { src: 'data:image/png;base64,AAAA' }, childNodes: [] },
-            { type: 2, tagName: 'img', attributes: { src: 'javascript:alert(1)' }, childNodes: [] },
-            { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/lazy.png', loading: 'lazy' }, childNodes: [] },
-            { type: 2, tagName: 'IMG', attributes: { src: 'https://cdn.example/a.png', srcset: 'https://cdn.example/a2.png 2x' }, childNodes: [] },
-            { type: 2, tagName: 7, attributes: 'not an object', childNodes: 'nor an array' },
-            { type: 2, tagName: 'style', attributes: { _cssText: "@font-face{font-family:x;src:url(\"https://cdn.example/x.woff2\") format('woff2'),url(https://cdn.example/x.woff)} .a{background:url(https://cdn.example/bg.png)}" } },
-            deep,
-          ],
-        },
-      },
-    };
-    const added = { type: 3, timestamp: 2, data: { source: 0, adds: [null, { parentId: 1, node: { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/later.png' }, childNodes: [] } }], removes: [], texts: [], attributes: [] } };
-    const moved = { type: 3, timestamp: 3, data: { source: 1, adds: [{ node: { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/not-a-mutation.png' } } }] } };
-    expect(prefetchUrls([snapshot, added, moved])).toEqual(['https://cdn.example/x.woff2', 'https://cdn.example/deep.png', 'https://cdn.example/later.png']);
-  });
-
   it('fetches them while Chromium starts: a slow site costs the first steps less', async () => {
     // A render in a browser of its own, as the CLI's: the fetches have Chromium's start and the
     // player's load to come in (with a warm browser, as in the worker, only the load).
@@ -81,5 +55,38 @@ describe('fetching a recording\'s assets before the page asks', () => {
     // the page finds more to load; with it they are in before the page asks.
     expect(off.timings.assetWaitMs).toBeGreaterThan(LATENCY_MS);
     expect(on.timings.assetWaitMs).toBeLessThan(off.timings.assetWaitMs - LATENCY_MS / 2);
+  });
+});
+
+describe('the URLs read from a recording', () => {
+  it('takes http(s) URLs from snapshots, added nodes and images given a source, and walks a snapshot nested deeper than the stack', () => {
+    let deep: Record<string, unknown> = { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/deep.png' }, childNodes: [] };
+    for (let i = 0; i < 100_000; i++) deep = { type: 2, tagName: 'div', attributes: {}, childNodes: [deep] };
+    const snapshot = {
+      type: 2,
+      timestamp: 1,
+      data: {
+        node: {
+          type: 0,
+          childNodes: [
+            { type: 2, tagName: 'img', attributes: { src: 'data:image/png;base64,AAAA' }, childNodes: [] },
+            { type: 2, tagName: 'img', attributes: { src: 'javascript:alert(1)' }, childNodes: [] },
+            { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/lazy.png', loading: 'lazy' }, childNodes: [] },
+            { type: 2, tagName: 'IMG', attributes: { src: 'https://cdn.example/a.png', srcset: 'https://cdn.example/a2.png 2x' }, childNodes: [] },
+            { type: 2, tagName: 7, attributes: 'not an object', childNodes: 'nor an array' },
+            { id: 41, type: 2, tagName: 'img', attributes: {}, childNodes: [] },
+            { id: 42, type: 2, tagName: 'script', attributes: {}, childNodes: [] },
+            { type: 2, tagName: 'style', attributes: { _cssText: "@font-face{font-family:x;src:url(\"https://cdn.example/x.woff2\") format('woff2'),url(https://cdn.example/x.woff)} .a{background:url(https://cdn.example/bg.png)}" } },
+            deep,
+          ],
+        },
+      },
+    };
+    const added = { type: 3, timestamp: 2, data: { source: 0, adds: [null, { parentId: 1, node: { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/later.png' }, childNodes: [] } }], removes: [], texts: [], attributes: [] } };
+    const moved = { type: 3, timestamp: 3, data: { source: 1, adds: [{ node: { type: 2, tagName: 'img', attributes: { src: 'https://cdn.example/not-a-mutation.png' } } }] } };
+    // A script giving an image its source later (rrweb names the element by id), and a change to
+    // something that is not an image.
+    const sourced = { type: 3, timestamp: 4, data: { source: 0, adds: [], removes: [], texts: [], attributes: [{ id: 41, attributes: { src: 'https://cdn.example/set-later.png' } }, { id: 42, attributes: { src: 'https://cdn.example/a-script.js' } }, null] } };
+    expect(prefetchUrls([snapshot, added, moved, sourced])).toEqual(['https://cdn.example/x.woff2', 'https://cdn.example/deep.png', 'https://cdn.example/later.png', 'https://cdn.example/set-later.png']);
   });
 });

@@ -16,6 +16,7 @@ const NODE_ELEMENT = 2;
 const NODE_TEXT = 3;
 
 interface SerializedNode {
+  id?: number;
   type?: number;
   tagName?: string;
   attributes?: Record<string, unknown>;
@@ -25,35 +26,49 @@ interface SerializedNode {
 }
 
 /**
- * The asset URLs of the full snapshots in `events` and of the nodes their mutations add (a page
- * that renders itself after load: most of a single-page app's pictures), in the order the replay
- * meets them, without repeats.
+ * The asset URLs of the full snapshots in `events`, of the nodes their mutations add (a page that
+ * renders itself after load: most of a single-page app's pictures) and of the sources scripts give
+ * their images later (lazy loaders, galleries), in the order the replay meets them, without repeats.
  */
 export function prefetchUrls(events: readonly unknown[], max = PREFETCH_MAX_URLS): string[] {
   const out = new Set<string>();
+  /** The recording's img elements by node id: an attribute change names only the id. */
+  const images = new Set<number>();
   for (const e of events) {
     if (out.size >= max) break;
-    const event = e as { type?: number; data?: { node?: unknown; source?: number; adds?: unknown } };
-    if (event.type === 2 && event.data?.node) collect(event.data.node as SerializedNode, out, max);
-    else if (event.type === 3 && event.data?.source === 0 && Array.isArray(event.data.adds)) {
-      for (const add of event.data.adds as { node?: unknown }[]) if (add?.node) collect(add.node as SerializedNode, out, max);
+    const event = e as { type?: number; data?: { node?: unknown; source?: number; adds?: unknown; attributes?: unknown } };
+    if (event.type === 2 && event.data?.node) {
+      images.clear();
+      collect(event.data.node as SerializedNode, out, max, images);
+    } else if (event.type === 3 && event.data?.source === 0) {
+      const { adds, attributes } = event.data;
+      if (Array.isArray(adds)) for (const add of adds as ({ node?: unknown } | null)[]) if (add?.node) collect(add.node as SerializedNode, out, max, images);
+      if (Array.isArray(attributes)) {
+        for (const change of attributes as ({ id?: unknown; attributes?: Record<string, unknown> } | null)[]) {
+          const attrs = change?.attributes;
+          if (typeof change?.id === 'number' && images.has(change.id) && attrs && typeof attrs === 'object' && !attrs.srcset) addUrl(out, max, attrs.src);
+        }
+      }
     }
   }
   return [...out];
 }
 
-function collect(root: SerializedNode, out: Set<string>, max: number): void {
+function addUrl(out: Set<string>, max: number, url: unknown): void {
+  if (out.size < max && typeof url === 'string' && /^https?:\/\//i.test(url)) out.add(url);
+}
+
+function collect(root: SerializedNode, out: Set<string>, max: number, images: Set<number>): void {
   // Iterative: a hostile snapshot can nest deeper than the stack.
   const stack: SerializedNode[] = [root];
-  const add = (url: unknown) => {
-    if (out.size < max && typeof url === 'string' && /^https?:\/\//i.test(url)) out.add(url);
-  };
+  const add = (url: unknown) => addUrl(out, max, url);
   while (stack.length && out.size < max) {
     const node = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
     if (node.type === NODE_ELEMENT) {
       const tag = typeof node.tagName === 'string' ? node.tagName.toLowerCase() : '';
       const attrs = node.attributes ?? {};
+      if (tag === 'img' && typeof node.id === 'number') images.add(node.id);
       // Not one the browser would pick another source for (srcset), or leave for later (lazy), or
       // draw from the recording itself (rrweb's inlined images).
       if (tag === 'img' && attrs.srcset === undefined && attrs.loading !== 'lazy' && attrs.rr_dataURL === undefined) add(attrs.src);
