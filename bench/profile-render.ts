@@ -26,7 +26,7 @@ import { mainBrowserProcesses } from '../test/support/service-procs.js';
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true }, 'origin-latency-ms': { type: 'string' }, 'no-prefetch': { type: 'boolean' } } });
 const [recordings, which] = positionals as [string, StoredName];
 if (!recordings || !STORED_NAMES.includes(which)) {
-  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json] [--chromium-arg=--flag ...]`);
+  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json] [--chromium-arg=--flag ...] [--origin-latency-ms N] [--no-prefetch]`);
   process.exit(2);
 }
 

@@ -1,8 +1,9 @@
 /**
  * What a replayed page will fetch as soon as it is built, read from the recording's full snapshots
  * and the nodes their mutations add, so that Node can fetch it while Chromium starts and the player
- * loads (about a second) instead of while the first step waits for it. On this machine's own sites that wait is short; from a site
- * across the internet each page's assets cost a round trip or more of the step (BENCHMARKS.md).
+ * loads (about a second) instead of while the first step waits for it. On this machine's own sites
+ * that wait is short; from a site across the internet each page's assets cost a round trip or more
+ * of the step (BENCHMARKS.md).
  *
  * Only what the player waits for and a visitor's browser asks for at once: images in the markup, the
  * stylesheets rrweb could not inline, and the first source of each web font a stylesheet declares.

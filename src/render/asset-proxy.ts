@@ -44,9 +44,11 @@ export class AssetProxy {
    */
   startPrefetch(urls: readonly string[]): void {
     const queue = urls.filter((u) => !this.cache.has(u));
-    this.prefetch.urls += queue.length;
     const next = async (): Promise<void> => {
       for (let url = queue.shift(); url !== undefined && !this.signal?.aborted; url = queue.shift()) {
+        // Counted when it starts: one the page asked for first, or a render that ended, is not.
+        if (this.cache.has(url)) continue;
+        this.prefetch.urls++;
         this.prefetched.add(url);
         await this.fetchCached(url).catch(() => {});
       }

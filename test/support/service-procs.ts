@@ -152,7 +152,7 @@ const BROWSER_BINARIES = new Set(['chromium-headless-shell', 'headless_shell', '
 /** Chromium processes on the machine whose ancestry is not among live processes we know (leftovers of a killed worker). */
 export function chromiumInGroups(pgids: number[]): ProcInfo[] {
   const set = new Set(pgids);
-  return readProcs().filter((p) => set.has(p.pgid) && p.cmdline.includes('chromium-headless-shell'));
+  return readProcs().filter((p) => set.has(p.pgid) && CHROMIUM.test(p.cmdline));
 }
 
 /**
