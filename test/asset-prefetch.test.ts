@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
+import { AssetCache } from '../src/render/asset-cache.js';
 import { prefetchUrls } from '../src/render/asset-prefetch.js';
+import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { fidelityJourney } from './support/journeys.js';
@@ -11,25 +13,25 @@ import { startSite, type SiteServer } from './support/site-server.js';
 /** How long the shop takes to answer each request once it is "across the internet". */
 const LATENCY_MS = 400;
 
+let site: SiteServer | undefined;
+let events: RrwebEvent[];
+let origin: string;
+
+beforeAll(async () => {
+  const recorded = await startSite();
+  origin = recorded.origin;
+  const rec = await recordJourney(origin, fidelityJourney);
+  events = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  await recorded.close();
+  // The same shop on the same origin, now slow to answer, with the caching headers of a CDN.
+  site = await startSite({ port: recorded.port, latencyMs: LATENCY_MS, cacheControl: 'public, max-age=3600' });
+});
+
+afterAll(async () => {
+  await site?.close();
+});
+
 describe('fetching a recording\'s assets before the page asks', () => {
-  let site: SiteServer | undefined;
-  let events: RrwebEvent[];
-  let origin: string;
-
-  beforeAll(async () => {
-    const recorded = await startSite();
-    origin = recorded.origin;
-    const rec = await recordJourney(origin, fidelityJourney);
-    events = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-    await recorded.close();
-    // The same shop on the same origin, now slow to answer.
-    site = await startSite({ port: recorded.port, latencyMs: LATENCY_MS });
-  });
-
-  afterAll(async () => {
-    await site?.close();
-  });
-
   it('reads the web fonts and pictures a recorded page asks for at once, and stops at its bound', () => {
     const urls = prefetchUrls(events);
     expect(new Set(urls).size).toBe(urls.length);
@@ -55,6 +57,37 @@ describe('fetching a recording\'s assets before the page asks', () => {
     // the page finds more to load; with it they are in before the page asks.
     expect(off.timings.assetWaitMs).toBeGreaterThan(LATENCY_MS);
     expect(on.timings.assetWaitMs).toBeLessThan(off.timings.assetWaitMs - LATENCY_MS / 2);
+  });
+});
+
+describe("keeping a site's assets across a worker's renders", () => {
+  it('answers the next render from the cache, without asking the site again, and the GIF is the same', async () => {
+    const browser = await launchBrowser();
+    try {
+      const cache = new AssetCache({ maxBytes: 64 << 20, maxAgeMs: 600_000 });
+      const render = (allowOrigins: string[], assetCache?: AssetCache) => renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins }, { browser, assetCache });
+      // The same browser for every render, as a worker's: only the cache differs between them.
+      const alone = await render([origin]);
+      const first = await render([origin], cache);
+      const asked = site!.requests.length;
+      const second = await render([origin], cache);
+      const assetPaths = (from: number) => site!.requests.slice(from).filter((p) => /^\/(img|fonts)\//.test(p) || p.endsWith('.css'));
+      expect(first.assetsFromCache).toBe(0);
+      expect(cache.counts.stored).toBeGreaterThanOrEqual(4);
+      expect(second.assetsFromCache).toBeGreaterThanOrEqual(4);
+      expect(assetPaths(asked)).toEqual([]);
+      expect(second.assetFailures).toBe(0);
+      // The first steps no longer wait for the site (400 ms a request).
+      expect(second.timings.assetWaitMs).toBeLessThan(first.timings.assetWaitMs - LATENCY_MS / 2);
+      expect(second.gif.equals(alone.gif)).toBe(true);
+
+      // A render whose rules do not let it reach this origin gets none of it from the cache.
+      const strict = await render([], cache);
+      expect(strict.assetsFromCache).toBe(0);
+      expect(strict.assetFailures).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RasterizerError, isRasterizerError } from '../errors.js';
 import { DEFAULTS, LIMITS } from '../request/fields.js';
+import type { AssetCacheOptions } from '../render/asset-cache.js';
 import { normaliseOrigin } from '../util/origin.js';
 
 /**
@@ -104,6 +105,8 @@ const envSchema = z.object({
   JOB_STALLED_INTERVAL_MS: int(500, 3_600_000, 30_000),
   JOB_MAX_STALLED_COUNT: int(0, 100, 1),
   SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000, 600_000),
+  ASSET_CACHE_MB: int(0, 16_384, 64),
+  ASSET_CACHE_MAX_AGE_S: int(1, 7 * 86_400, 600),
 
   ALLOWED_ORIGINS: origins,
   RENDER_MAX_DURATION_S: int(1, LIMITS.maxDurationS.max, DEFAULTS.maxDurationS),
@@ -166,6 +169,8 @@ export interface Config {
     stalledIntervalMs: number;
     maxStalledCount: number;
     shutdownTimeoutMs: number;
+    /** The recorded sites' assets kept across this worker's renders (asset-cache.ts); undefined when ASSET_CACHE_MB is 0. */
+    assetCache: AssetCacheOptions | undefined;
   };
   jobs: { attempts: number; backoffMs: number };
   /** stallTimeoutMs: a call to the replay page unanswered this long fails the render; its browser is closed and the job retried. */
@@ -238,6 +243,7 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Co
       stalledIntervalMs: e.JOB_STALLED_INTERVAL_MS,
       maxStalledCount: e.JOB_MAX_STALLED_COUNT,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      assetCache: e.ASSET_CACHE_MB > 0 ? { maxBytes: e.ASSET_CACHE_MB * 1024 * 1024, maxAgeMs: e.ASSET_CACHE_MAX_AGE_S * 1000 } : undefined,
     },
     jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
     render: { allowOrigins: e.ALLOWED_ORIGINS, maxDurationS: e.RENDER_MAX_DURATION_S, stallTimeoutMs: e.RENDER_STALL_TIMEOUT_MS },

@@ -14,6 +14,8 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   /** Every error a job or a request ended with, by its code (src/errors.ts): the code is the label. */
   errors: Counter<'code'>;
+  /** Assets the replay pages got from the worker's asset cache instead of the recorded site. */
+  assetCacheHits: Counter;
 }
 
 export type JobOutcome = 'completed' | 'skipped' | 'retried' | 'failed';
@@ -71,6 +73,11 @@ export function createMetrics(options: { collectQueueDepth?: () => Promise<Recor
       name: 'rasterizer_errors_total',
       help: 'Errors by code (src/errors.ts): failed job attempts in the worker, error answers in the server',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    assetCacheHits: new Counter({
+      name: 'rasterizer_asset_cache_hits_total',
+      help: "Assets (fonts, stylesheets, pictures) replay pages got from the worker's cache instead of the recorded site (ASSET_CACHE_MB)",
       registers: [registry],
     }),
   };

@@ -8,6 +8,7 @@ import { parseRecording } from '../recording/parse.js';
 import type { RecordingSource } from '../recording/sources/source.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { widenWindow } from '../request/window.js';
+import type { AssetCache } from '../render/asset-cache.js';
 import type { BrowserPool } from '../render/browser-pool.js';
 import { enforceBudget } from '../render/budget-guard.js';
 import { renderRecording, type RenderProgress, type RenderResult } from '../render/index.js';
@@ -22,6 +23,8 @@ export interface ProcessorDeps {
   browsers: BrowserPool;
   /** stallTimeoutMs: how long one call to the replay page may go unanswered (RENDER_STALL_TIMEOUT_MS). */
   render: { allowOrigins: string[]; maxDurationS: number; stallTimeoutMs: number };
+  /** The recorded sites' assets kept across this worker's renders (ASSET_CACHE_MB); none: each render fetches its own. */
+  assetCache?: AssetCache;
   logger: Logger;
   metrics?: Metrics;
 }
@@ -152,7 +155,7 @@ async function renderInPool(
     return await renderRecording(
       events,
       { ...clip, ...data.options, allowOrigins: deps.render.allowOrigins, maxDurationS: deps.render.maxDurationS },
-      { browser: lease.browser, onProgress: ctx.onProgress, signal: ctx.signal, pageCallTimeoutMs: deps.render.stallTimeoutMs },
+      { browser: lease.browser, onProgress: ctx.onProgress, signal: ctx.signal, pageCallTimeoutMs: deps.render.stallTimeoutMs, assetCache: deps.assetCache },
     );
   } catch (err) {
     if (isRasterizerError(err, 'page_unresponsive')) {
@@ -193,6 +196,7 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
   deps.metrics?.renderSeconds.observe(result.wallMs / 1000);
   deps.metrics?.frames.observe(result.frames);
   deps.metrics?.gifBytes.observe(result.gif.length);
+  deps.metrics?.assetCacheHits.inc(result.assetsFromCache);
   log.info(
     {
       content_location: extra.location,
@@ -206,6 +210,7 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       asset_failures: result.assetFailures,
       assets_prefetched: result.assetsPrefetched.urls,
       assets_prefetched_used: result.assetsPrefetched.used,
+      assets_from_cache: result.assetsFromCache,
       budget_steps: result.budget?.steps,
       // A render that took its pictures the slow way (pictureSource, captureFallbacks) says so here.
       picture_source: result.pictureSource,

@@ -10,6 +10,7 @@ import { createPool } from '../db/pool.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createRecordingSource } from '../recording/sources/index.js';
+import { AssetCache } from '../render/asset-cache.js';
 import { BrowserPool } from '../render/browser-pool.js';
 import { preparePartWorker } from '../render/gif.js';
 import { keepPagesStatus } from '../render/keep-pages.js';
@@ -62,7 +63,9 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   // (made there it slowed single renders' first frame as much as it saved: BENCHMARKS.md stop 31).
   preparePartWorker();
   const recordings = createRecordingSource(config.recordings, () => parts.s3);
-  const processor = createProcessor({ ...parts, recordings, render: config.render });
+  // One for the process, shared by its concurrent renders: a session's problems render the same site.
+  const assetCache = config.worker.assetCache ? new AssetCache(config.worker.assetCache) : undefined;
+  const processor = createProcessor({ ...parts, recordings, render: config.render, assetCache });
   const worker = createBullWorker(config, processor);
   watchWorker(worker, parts);
   const sweeps = startSweeps(parts);
@@ -80,6 +83,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       prefix: config.redis.prefix,
       source: recordings.description,
       metrics_port: listener.port,
+      asset_cache_mb: assetCache ? config.worker.assetCache!.maxBytes / 1024 / 1024 : 0,
       keep_pages: keepPages.state,
       ...(keepPages.state === 'off' ? { keep_pages_why: keepPages.why } : {}),
     },

@@ -1,6 +1,7 @@
 import type { BrowserContext, Route } from 'playwright-core';
 import { isRasterizerError } from '../errors.js';
-import { animationTimingHeader, imageAnimation, type ImageAnimation } from './animated-image.js';
+import { animationTimingHeader, imageAnimation } from './animated-image.js';
+import type { AssetCache, CachedResponse } from './asset-cache.js';
 import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
 
@@ -10,18 +11,11 @@ const PREFETCH_CONCURRENCY = 6;
 /** The player page's origin. `.invalid` never resolves, so nothing but our route can answer for it. */
 export const PLAYER_ORIGIN = 'http://player.rasterizer.invalid';
 
-interface CachedResponse {
-  status: number;
-  contentType: string | undefined;
-  body: Buffer;
-  /** Set when the body is an animated image: the player captures it while it is on screen. */
-  animation?: ImageAnimation;
-}
-
 /**
  * Answers every request of a render's browser context from Node: the player page from memory, and
  * every asset of the replay through the network policy. Responses get `Access-Control-Allow-Origin`
- * so fonts load even when the recorded site sent no CORS headers, and are cached for the render.
+ * so fonts load even when the recorded site sent no CORS headers, and are cached for the render
+ * (and, given the worker's cache, for later renders as HTTP allows: asset-cache.ts).
  */
 export class AssetProxy {
   private cache = new Map<string, Promise<CachedResponse>>();
@@ -30,11 +24,14 @@ export class AssetProxy {
   /** Fetched ahead (prefetch), and of those, asked for by the page. */
   readonly prefetch = { urls: 0, used: 0 };
   private readonly prefetched = new Set<string>();
+  /** Answers the page got from the cache shared between renders, not from the site. */
+  fromSharedCache = 0;
 
   constructor(
     private readonly policy: NetworkPolicy,
     private readonly player: Promise<PlayerAssets>,
     private readonly signal?: AbortSignal,
+    private readonly shared?: AssetCache,
   ) {}
 
   /**
@@ -43,7 +40,8 @@ export class AssetProxy {
    * then it is refused or failed as if fetched then.
    */
   startPrefetch(urls: readonly string[]): void {
-    const queue = urls.filter((u) => !this.cache.has(u));
+    // What the shared cache holds needs no fetch ahead: it is answered at once when asked for.
+    const queue = urls.filter((u) => !this.cache.has(u) && !this.shared?.has(this.policy.scope, u));
     const next = async (): Promise<void> => {
       for (let url = queue.shift(); url !== undefined && !this.signal?.aborted; url = queue.shift()) {
         // Counted when it starts: one the page asked for first, or a render that ended, is not.
@@ -90,16 +88,26 @@ export class AssetProxy {
     }
   }
 
-  /** One fetch a URL for the render, whoever asks first. */
+  /** One fetch a URL for the render, whoever asks first; none when the shared cache has it. */
   private fetchCached(url: string): Promise<CachedResponse> {
     let pending = this.cache.get(url);
     if (!pending) {
-      pending = this.policy.fetch(url, this.signal).then((r) => ({
-        status: r.status,
-        contentType: r.contentType,
-        body: r.body,
-        animation: r.status < 300 ? imageAnimation(r.body) : undefined,
-      }));
+      const kept = this.shared?.get(this.policy.scope, url);
+      if (kept) {
+        this.fromSharedCache++;
+        pending = Promise.resolve(kept);
+      } else {
+        pending = this.policy.fetch(url, this.signal).then((r) => {
+          const answer: CachedResponse = {
+            status: r.status,
+            contentType: r.contentType,
+            body: r.body,
+            animation: r.status < 300 ? imageAnimation(r.body) : undefined,
+          };
+          this.shared?.offer(this.policy.scope, url, answer, r.headers);
+          return answer;
+        });
+      }
       this.cache.set(url, pending);
     }
     return pending;

@@ -38,6 +38,7 @@ interface Answer {
   contentType?: string;
   location?: string;
   body: Buffer;
+  headers?: http.IncomingHttpHeaders;
 }
 
 export interface FetchedAsset {
@@ -45,6 +46,8 @@ export interface FetchedAsset {
   contentType: string | undefined;
   body: Buffer;
   finalUrl: string;
+  /** The last hop's response headers (what a cache decides by). */
+  headers: http.IncomingHttpHeaders;
 }
 
 const blocked = new BlockList();
@@ -139,12 +142,18 @@ function ipv6Groups(address: string): number[] | undefined {
 export class NetworkPolicy {
   readonly options: NetworkPolicyOptions;
   private readonly allowed: Set<string>;
+  /**
+   * The rules an answer is fetched under, for a cache shared between renders (asset-cache.ts): two
+   * policies of one scope fetch a URL alike.
+   */
+  readonly scope: string;
   private requests = 0;
   private totalBytes = 0;
 
   constructor(options: Partial<NetworkPolicyOptions> = {}) {
     this.options = { ...DEFAULT_POLICY, ...options };
     this.allowed = new Set(this.options.allowOrigins.map(normaliseOrigin));
+    this.scope = JSON.stringify([[...this.allowed].sort(), this.options.maxResponseBytes]);
   }
 
   /** Checks scheme and, unless the origin is allow-listed, every address the host resolves to; returns the address to connect to. */
@@ -197,7 +206,7 @@ export class NetworkPolicy {
         }
         continue;
       }
-      return { status: res.status, contentType: res.contentType, body: res.body, finalUrl: url.href };
+      return { status: res.status, contentType: res.contentType, body: res.body, finalUrl: url.href, headers: res.headers ?? {} };
     }
   }
 
@@ -251,7 +260,7 @@ export class NetworkPolicy {
       if (!this.take(c.length)) return refuse(`over ${this.options.maxTotalBytes} bytes of assets in one render`);
       chunks.push(c);
     });
-    res.on('end', () => resolve({ status, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    res.on('end', () => resolve({ status, contentType: res.headers['content-type'], body: Buffer.concat(chunks), headers: res.headers }));
     res.on('error', reject);
   }
 }

@@ -47,6 +47,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       wallMs: Math.round(performance.now() - started),
       assetFailures: page.proxy.failures,
       assetsPrefetched: { ...page.proxy.prefetch },
+      assetsFromCache: page.proxy.fromSharedCache,
       frameSource: page.source.kind,
       pictureSource: page.source.pictures,
       encodeThreads: encoded.threads ?? 1,

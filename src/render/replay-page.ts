@@ -69,7 +69,7 @@ export class ReplayPage {
     const detach = () => ctx.signal?.removeEventListener('abort', cancel);
     const player = playerAssets(ctx.replayer);
     player.catch(() => {});
-    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), player, stop.signal);
+    const proxy = new AssetProxy(new NetworkPolicy({ allowOrigins: options.allowOrigins }), player, stop.signal, ctx.method === 'plain' ? undefined : ctx.assetCache);
     // The pages' fonts and images come in while Chromium starts (not for the plain baseline, which
     // stands for a renderer without our work).
     if (ctx.method !== 'plain' && ctx.prefetchAssets !== false) proxy.startPrefetch(prefetchUrls(clip.windows.flatMap((w) => w.events)));

@@ -68,6 +68,11 @@ export interface RenderContext {
    * the tests and the benchmark measure the default against. Default true.
    */
   prefetchAssets?: boolean;
+  /**
+   * Answers kept across renders (the worker's, asset-cache.ts): a render asks it before the site,
+   * and offers it what it fetched. Absent: every render fetches for itself (the CLI).
+   */
+  assetCache?: import('./asset-cache.js').AssetCache;
 }
 
 export interface RenderResult {
@@ -90,6 +95,8 @@ export interface RenderResult {
   assetFailures: number;
   /** Assets fetched before the page asked (asset-prefetch.ts), and how many of them it asked for. */
   assetsPrefetched: { urls: number; used: number };
+  /** Assets the page got from the cache shared between renders (RenderContext.assetCache) instead of the site. */
+  assetsFromCache: number;
   /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
   frameSource: 'begin-frame' | 'screenshot';
   /**

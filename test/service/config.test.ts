@@ -28,6 +28,9 @@ describe('loadConfig', () => {
     expect(c.s3).toEqual({ endpoint: undefined, region: 'us-east-1', bucket: 'previews', prefix: 'replay-previews', forcePathStyle: false, timeoutMs: 30_000 });
     expect(c.publicUrls).toMatchObject({ baseUrl: 'http://localhost:8080', ttlS: 7 * 86400 });
     expect(c.worker).toMatchObject({ concurrency: 2, browserRecycleAfter: 50, lockDurationMs: 300_000, stalledIntervalMs: 30_000, maxStalledCount: 1 });
+    expect(c.worker.assetCache).toEqual({ maxBytes: 64 * 1024 * 1024, maxAgeMs: 600_000 });
+    expect(loadConfig('worker', { ...BASE, ASSET_CACHE_MB: '0' }).worker.assetCache).toBeUndefined();
+    expect(loadConfig('worker', { ...BASE, ASSET_CACHE_MB: '256', ASSET_CACHE_MAX_AGE_S: '3600' }).worker.assetCache).toEqual({ maxBytes: 256 * 1024 * 1024, maxAgeMs: 3_600_000 });
     expect(c.jobs).toEqual({ attempts: 3, backoffMs: 15_000 });
     expect(c.render).toEqual({ allowOrigins: [], maxDurationS: 600, stallTimeoutMs: 120_000 });
     expect(c.assets).toEqual({ ttlDays: 90, sweepIntervalS: 300, failedRetentionS: 3600 });
@@ -61,12 +64,14 @@ describe('loadConfig', () => {
       PUBLIC_URL_SECRET: 'short',
       ALLOWED_ORIGINS: 'https://cdn.example.com,not an origin',
       RECORDINGS_URL_TEMPLATE: 'https://store.example/{team_id}',
+      ASSET_CACHE_MB: '-1',
     });
     const names = found.map((p) => p.split(':')[0]);
     expect(names).toEqual(
       expect.arrayContaining(['REDIS_URL', 'DATABASE_URL', 'PORT', 'WORKER_CONCURRENCY', 'S3_FORCE_PATH_STYLE', 'S3_ENDPOINT', 'PUBLIC_URL_SECRET', 'ALLOWED_ORIGINS', 'RECORDINGS_URL_TEMPLATE']),
     );
     expect(found.find((p) => p.startsWith('WORKER_CONCURRENCY'))).toBe('WORKER_CONCURRENCY: must be at least 1');
+    expect(found.find((p) => p.startsWith('ASSET_CACHE_MB'))).toBe('ASSET_CACHE_MB: must be at least 0');
     expect(found.find((p) => p.startsWith('ALLOWED_ORIGINS'))).toMatch(/not an origin is not an http\(s\) origin/);
     expect(found.find((p) => p.startsWith('RECORDINGS_URL_TEMPLATE'))).toMatch(/must contain \{session_id\}/);
     // Two sources at once is ambiguous.

@@ -16,7 +16,11 @@ import { AssetStore, createS3Client } from '../../src/storage/s3.js';
 import { startWorker, type WorkerHandle } from '../../src/queue/worker.js';
 import { chromiumUnder, isAlive } from '../support/service-procs.js';
 import { decodeGif } from '../support/gif-frames.js';
+import { startSite } from '../support/site-server.js';
 import { REDIS_URL, serviceFixture, waitFor, type ServiceFixture } from './env.js';
+
+/** Where examples/journey.json.gz was recorded: the fixture shop at 127.0.0.1:8765 (scripts/record-example.ts). */
+const EXAMPLE_SITE_PORT = 8765;
 
 /** examples/journey.json.gz: 72.8 s of a session at 1280x800, stored as gzip JSON lines. */
 const TEAM = 7;
@@ -48,6 +52,8 @@ describe('worker: renders queued assets with a warm browser pool', () => {
       WORKER_METRICS_PORT: '0',
       // Short, so the hung-renderer test below settles quickly; ample for a step's capped asset wait.
       RENDER_STALL_TIMEOUT_MS: '8000',
+      // The shop the example was recorded on; served (by the asset cache test) or not (the others).
+      ALLOWED_ORIGINS: `http://127.0.0.1:${EXAMPLE_SITE_PORT}`,
     });
     config = loadConfig('worker', fixture.env);
     handle = await startWorker(config, { logger: createLogger('worker-test', 'silent') });
@@ -300,6 +306,24 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     expect(await assets.get(assetId)).toBeUndefined();
     await expect(gifAt(done.contentLocation!)).rejects.toThrow();
     expect(await assets.get(first.assetId)).toMatchObject({ status: 'done' });
+  });
+
+  it("keeps the recorded site's assets for the session's next moment: the site is asked for each once", async () => {
+    const site = await startSite({ port: EXAMPLE_SITE_PORT, cacheControl: 'public, max-age=3600' });
+    const hits = async () => Number(/rasterizer_asset_cache_hits_total (\d+)/.exec(await metric('rasterizer_asset_cache_hits_total'))?.[1]);
+    try {
+      const before = await hits();
+      for (const startS of [30, 31]) {
+        const moment = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS, endS: startS + 4, minDurationS: 4, fps: 5, width: 320 });
+        expect(await finished(moment.jobId)).toBe('completed');
+      }
+      const assetPaths = site.requests.filter((p) => /^\/(img|fonts)\//.test(p) || p.endsWith('.css'));
+      expect(assetPaths.length).toBeGreaterThanOrEqual(4);
+      expect(assetPaths.length).toBe(new Set(assetPaths).size);
+      expect((await hits()) - before).toBeGreaterThanOrEqual(4);
+    } finally {
+      await site.close();
+    }
   });
 
   it("moves a clip that runs past the recording's end back inside it, and says so in the row and the job", async () => {

@@ -91,7 +91,12 @@ export interface SiteOptions {
   generated?: ReadonlyMap<string, { body: Buffer; type: string }>;
   /** Every answer waits this long first: a site across the internet instead of on this machine. */
   latencyMs?: number;
+  /** The Cache-Control of every answer; default `no-cache` (a cache must ask again before reuse). */
+  cacheControl?: string;
 }
+
+/** How a site answers, beside what: its distance and its caching headers. */
+export type ServedAs = Pick<SiteOptions, 'latencyMs' | 'cacheControl'>;
 
 /**
  * A static site on 127.0.0.1, sent without any CORS header (as most sites are): by default the
@@ -130,7 +135,7 @@ export async function startSite(portOrOptions: number | SiteOptions = 0): Promis
           body = await readFile(file);
           type = TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
         }
-        res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache' });
+        res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': opts.cacheControl ?? 'no-cache' });
         res.end(body);
       } catch {
         res.writeHead(404).end();
