@@ -1,4 +1,4 @@
-// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json] [--chromium-arg=--flag ...] [--origin-latency-ms N] [--no-prefetch]
+// Where one render's time goes: npx tsx bench/profile-render.ts <recordings dir> <fixture|motion|rustdoc|mdbook|reading> [--trace out.json] [--chromium-arg=--flag ...] [--origin-latency-ms N] [--cache-control VALUE] [--no-prefetch] [--warm-up [--asset-cache]]
 //
 // Renders a recording saved by `npm run bench -- --reuse-recordings <dir>` in a browser started here
 // and prints:
@@ -9,12 +9,17 @@
 // - with --trace: a Chromium trace of the render (written to the file), summarised: each main
 //   thread's busiest trace events by self time, and the page's JavaScript by self time (V8's sampling
 //   profiler in the trace). A forced style or layout shows up under the script call that forced it.
+// --warm-up renders the moment once before the measured render, in the same browser (a worker's
+// browser has rendered before); with --asset-cache both renders share a worker's asset cache
+// (src/render/asset-cache.ts), so the measured render is a session's second job in a worker.
+// --cache-control sets the site's Cache-Control (default no-cache, which no cache reuses unasked).
 // The site is served by this process, as bench/lib/tree-render.ts does; the bench rows serve it from
 // theirs. Traced renders are slower than untraced ones: read the shares, not the totals.
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { RrwebEvent } from '../src/recording/types.js';
+import { AssetCache } from '../src/render/asset-cache.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
@@ -23,10 +28,10 @@ import { keepPagesStatus } from '../src/render/keep-pages.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
 import { mainBrowserProcesses } from '../test/support/service-procs.js';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true }, 'origin-latency-ms': { type: 'string' }, 'no-prefetch': { type: 'boolean' } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true }, 'origin-latency-ms': { type: 'string' }, 'cache-control': { type: 'string' }, 'no-prefetch': { type: 'boolean' }, 'warm-up': { type: 'boolean' }, 'asset-cache': { type: 'boolean' } } });
 const [recordings, which] = positionals as [string, StoredName];
 if (!recordings || !STORED_NAMES.includes(which)) {
-  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json] [--chromium-arg=--flag ...] [--origin-latency-ms N] [--no-prefetch]`);
+  console.error(`usage: tsx bench/profile-render.ts <recordings dir> <${STORED_NAMES.join('|')}> [--trace out.json] [--chromium-arg=--flag ...] [--origin-latency-ms N] [--cache-control VALUE] [--no-prefetch] [--warm-up [--asset-cache]]`);
   process.exit(2);
 }
 
@@ -164,8 +169,15 @@ function scriptSelfTimes(events: TraceEvent[]): { name: string; selfMs: number }
   return [...self].map(([name, selfMs]) => ({ name, selfMs })).sort((a, b) => b.selfMs - a.selfMs);
 }
 
-const stored = await openStored(recordings, which, Number(values['origin-latency-ms'] ?? 0));
+const stored = await openStored(recordings, which, { latencyMs: Number(values['origin-latency-ms'] ?? 0), cacheControl: values['cache-control'] });
 const browser = await launchBrowser({ args: values['chromium-arg'] ?? [] }, 'begin-frame', { probe: false });
+const options = { ...DEFAULT_RENDER_OPTIONS, startS: stored.startS, endS: stored.endS, allowOrigins: [stored.origin] };
+// The worker's defaults (ASSET_CACHE_MB, ASSET_CACHE_MAX_AGE_S).
+const assetCache = values['asset-cache'] ? new AssetCache({ maxBytes: 64 * 1024 * 1024, maxAgeMs: 600_000 }) : undefined;
+if (values['warm-up']) {
+  const w = await renderRecording(stored.raw as RrwebEvent[], options, { browser, prefetchAssets: !values['no-prefetch'], assetCache });
+  console.log(`warm-up render: ${w.wallMs} ms, asset wait ${w.timings.assetWaitMs} ms${assetCache ? `; the asset cache kept ${assetCache.counts.stored} answers (${(assetCache.size / 1024).toFixed(0)} KiB)` : ''}`);
+}
 const events: TraceEvent[] = [];
 const cdp = values.trace ? await browser.newBrowserCDPSession() : undefined;
 if (cdp) {
@@ -174,11 +186,11 @@ if (cdp) {
 }
 const cpu = new CpuSampler();
 try {
-  const r = await renderRecording(stored.raw as RrwebEvent[], { ...DEFAULT_RENDER_OPTIONS, startS: stored.startS, endS: stored.endS, allowOrigins: [stored.origin] }, { browser, prefetchAssets: !values['no-prefetch'] });
+  const r = await renderRecording(stored.raw as RrwebEvent[], options, { browser, prefetchAssets: !values['no-prefetch'], assetCache });
   const threads = cpu.stop();
   console.log(`${which} ${stored.startS}-${stored.endS} s: ${r.wallMs} ms to the GIF (browser started before, so launch is not in it), ${r.captured} pictures, ${r.gif.length} bytes`);
   console.log(`timings: ${JSON.stringify(r.timings)}`);
-  console.log(`assets: prefetched ${r.assetsPrefetched.urls}, asked for by the page ${r.assetsPrefetched.used}, failed ${r.assetFailures}`);
+  console.log(`assets: prefetched ${r.assetsPrefetched.urls}, asked for by the page ${r.assetsPrefetched.used}, failed ${r.assetFailures}, from the asset cache ${r.assetsFromCache}`);
   const total = threads.reduce((s, t) => s + t.s, 0);
   const faults = threads.reduce((s, t) => s + t.faults, 0);
   const faultUs = pageFaultMicros();

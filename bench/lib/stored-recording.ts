@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { startHeavySite } from '../../test/support/heavy-sites.js';
-import { FIXTURE_ROOTS, startSite } from '../../test/support/site-server.js';
+import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site-server.js';
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
 
@@ -23,15 +23,15 @@ export interface StoredRecording {
  * A recording saved by `npm run bench -- --reuse-recordings <dir>`, with its site served again on the
  * port the recording names (in this process: a render's assets come from here).
  */
-export async function openStored(recordings: string, which: StoredName, latencyMs = 0): Promise<StoredRecording> {
+export async function openStored(recordings: string, which: StoredName, served: ServedAs = {}): Promise<StoredRecording> {
   const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as { origin: string; raw: unknown[] };
   const port = Number(new URL(stored.origin).port);
   const close =
     which === 'fixture'
-      ? (await startSite({ port, latencyMs })).close
+      ? (await startSite({ port, ...served })).close
       : which === 'motion'
-        ? (await startSite({ port, root: FIXTURE_ROOTS.motion, latencyMs })).close
-        : (await startHeavySite(port, latencyMs)).server.close;
+        ? (await startSite({ port, root: FIXTURE_ROOTS.motion, ...served })).close
+        : (await startHeavySite(port, served)).server.close;
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
   return { raw: stored.raw, origin: stored.origin, startS, endS, close };
 }

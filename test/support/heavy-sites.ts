@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSite, type SiteServer } from './site-server.js';
+import { startSite, type ServedAs, type SiteServer } from './site-server.js';
 
 /**
  * Big real pages for the heavy-page journeys and benchmark rows (issue 8): the Rust documentation
@@ -45,10 +45,10 @@ export interface HeavySite {
 }
 
 /** Serves the Rust docs, or the generated big-DOM site when there are none. */
-export async function startHeavySite(port = 0, latencyMs = 0): Promise<HeavySite> {
+export async function startHeavySite(port = 0, served: ServedAs = {}): Promise<HeavySite> {
   const root = rustDocsRoot();
-  if (root) return { kind: 'rust-docs', description: `Rust docs at ${root}`, server: await startSite({ port, root, latencyMs }) };
-  return { kind: 'bigdom', description: 'generated big-DOM site (test/fixtures/bigdom; no Rust toolchain docs found)', server: await startSite({ port, root: BIGDOM_ROOT, generated: bigDomPages(), latencyMs }) };
+  if (root) return { kind: 'rust-docs', description: `Rust docs at ${root}`, server: await startSite({ port, root, ...served }) };
+  return { kind: 'bigdom', description: 'generated big-DOM site (test/fixtures/bigdom; no Rust toolchain docs found)', server: await startSite({ port, root: BIGDOM_ROOT, generated: bigDomPages(), ...served }) };
 }
 
 // --- the generated big-DOM site ---------------------------------------------------------------------
