@@ -2,9 +2,18 @@ import { createServer, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssetCache, type CachedResponse } from '../src/render/asset-cache.js';
+import { AssetProxy } from '../src/render/asset-proxy.js';
 import { NetworkPolicy } from '../src/render/network-policy.js';
 
 const DAY_MS = 86_400_000;
+
+async function waitUntil(done: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** Each path answers with the caching headers its name says, as sites do. */
 const ANSWERS: Record<string, { status?: number; headers: OutgoingHttpHeaders; bytes?: number }> = {
@@ -18,16 +27,21 @@ const ANSWERS: Record<string, { status?: number; headers: OutgoingHttpHeaders; b
   '/no-cache': { headers: { 'cache-control': 'no-cache' } },
   '/nothing-said': { headers: {} },
   '/expired': { headers: { expires: new Date(Date.now() - DAY_MS).toUTCString() } },
+  '/vary-star': { headers: { 'cache-control': 'public, max-age=3600', vary: '*' } },
   '/missing': { status: 404, headers: { 'cache-control': 'public, max-age=3600' } },
   '/big': { headers: { 'cache-control': 'public, max-age=3600' }, bytes: 300_000 },
+  // A temporary redirect (to a signed URL, say) to an answer that may be kept under its own URL.
+  '/redirect': { status: 302, headers: { location: '/max-age?via-redirect' } },
 };
 
 describe("the worker's asset cache", () => {
   let server: Server;
   let origin: string;
+  const requests: string[] = [];
 
   beforeAll(async () => {
     server = createServer((req, res) => {
+      requests.push(req.url ?? '');
       const answer = ANSWERS[new URL(req.url ?? '/', 'http://x').pathname];
       if (!answer) return void res.writeHead(404).end();
       res.writeHead(answer.status ?? 200, { date: new Date().toUTCString(), ...answer.headers });
@@ -64,14 +78,41 @@ describe("the worker's asset cache", () => {
       '/no-cache': false,
       '/nothing-said': false,
       '/expired': false,
+      '/vary-star': false,
       '/missing': false,
       '/big': true,
+      '/redirect': true,
     });
     for (const [path, yes] of Object.entries(kept)) expect(cache.has(policy.scope, origin + path), path).toBe(yes);
     const hit = cache.get(policy.scope, `${origin}/immutable-font`);
     expect(hit).toMatchObject({ status: 200, contentType: 'font/woff2' });
     expect(hit!.body.length).toBe(100);
-    expect(cache.counts).toEqual({ hits: 1, stored: 5 });
+    expect(cache.counts).toEqual({ hits: 1, stored: 6 });
+  });
+
+  it("is what the asset proxy asks before the site, and offers what it fetched, but not an answer it was redirected to", async () => {
+    const cache = new AssetCache({ maxBytes: 8 << 20, maxAgeMs: 600_000 });
+    const policy = new NetworkPolicy({ allowOrigins: [origin] });
+    const proxy = () => new AssetProxy(new NetworkPolicy({ allowOrigins: [origin] }), Promise.resolve({ html: '', js: '' }), undefined, cache);
+    const urls = ['/max-age', '/redirect', '/no-store'].map((p) => origin + p);
+    const asked = requests.length;
+    // The prefetch goes through the same fetch as the page's requests (no browser needed to drive it).
+    const first = proxy();
+    first.startPrefetch(urls);
+    await waitUntil(() => requests.length - asked >= 4);
+    await waitUntil(() => cache.has(policy.scope, urls[0]!));
+    expect(cache.has(policy.scope, urls[1]!)).toBe(false);
+    expect(cache.has(policy.scope, urls[2]!)).toBe(false);
+    expect(first.prefetch.urls).toBe(3);
+
+    // The next render fetches ahead only what the cache does not hold.
+    const next = proxy();
+    const before = requests.length;
+    next.startPrefetch(urls);
+    await waitUntil(() => requests.length - before >= 3);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(requests.slice(before).sort()).toEqual(['/max-age?via-redirect', '/no-store', '/redirect']);
+    expect(next.prefetch.urls).toBe(2);
   });
 
   it('forgets an answer when the site says it is stale, and at its own longest age whatever the site says', async () => {

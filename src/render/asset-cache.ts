@@ -59,9 +59,12 @@ export class AssetCache {
     return this.lru.has(key(scope, url));
   }
 
-  /** Keeps the answer when HTTP lets a shared cache reuse it; says whether it did. */
+  /**
+   * Keeps the answer when HTTP lets a shared cache reuse it; says whether it did. Every render asks
+   * with the same request headers, so Vary matters only as `*` (varies by what no header says).
+   */
   offer(scope: string, url: string, response: CachedResponse, headers: IncomingHttpHeaders): boolean {
-    if (response.status !== 200) return false;
+    if (response.status !== 200 || headers.vary?.trim() === '*') return false;
     const policy = new CachePolicy({ url, method: 'GET', headers: {} }, { status: response.status, headers }, { shared: true });
     const ttl = Math.min(policy.timeToLive(), this.options.maxAgeMs);
     if (!policy.storable() || ttl <= 0) return false;

@@ -104,7 +104,8 @@ export class AssetProxy {
             body: r.body,
             animation: r.status < 300 ? imageAnimation(r.body) : undefined,
           };
-          this.shared?.offer(this.policy.scope, url, answer, r.headers);
+          // Redirected: the redirect's own lifetime is not known (a 302 to a signed URL, say).
+          if (r.finalUrl === url) this.shared?.offer(this.policy.scope, url, answer, r.headers);
           return answer;
         });
       }
