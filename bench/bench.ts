@@ -10,7 +10,10 @@
 //            --reuse-recordings <dir> keep recorded sessions between runs, --no-replayers,
 //            --no-reference (heavy rows: skip SSIM against rrweb's real-time replay),
 //            fixture row: --recording f.json.gz --start 15 --end 45 --allow-origin o
-//            throughput row: --moments <n> (default 9), --concurrency 1,2
+//            throughput row: --moments <n> (default 9), --concurrency 1,2, --asset-cache-mb <n> (the worker's ASSET_CACHE_MB)
+//            --origin-latency-ms <n>: every site answers n ms late, as one across the internet
+//            (with --reuse-recordings: recording on a slow site is slow); --cache-control <value>:
+//            the sites' Cache-Control (default no-cache)
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +46,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     points: { type: 'string' },
     'photo-recording': { type: 'string' },
+    'asset-cache-mb': { type: 'string' },
+    'origin-latency-ms': { type: 'string' },
+    'cache-control': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
   const rows = asked.length === 0 ? all.filter((r) => !r.onlyWhenAsked) : asked.includes('all') ? all : all.filter((r) => asked.includes(r.name));
 
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
-  const sessions = new Sessions({ reuseDir: args['reuse-recordings'], log });
+  const sessions = new Sessions({ reuseDir: args['reuse-recordings'], log, served: { latencyMs: Number(args['origin-latency-ms'] ?? 0), cacheControl: args['cache-control'] } });
   const ctx: BenchContext = {
     sessions,
     runs: Number(args.runs),

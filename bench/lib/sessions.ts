@@ -8,7 +8,7 @@ import { exampleJourney } from '../../test/support/journeys.js';
 import { motionJourney } from '../../test/support/motion-journey.js';
 import { replayInRealTime } from '../../test/support/realtime-replay.js';
 import { recordJourney, type Journey, type Shot } from '../../test/support/recorder.js';
-import { FIXTURE_ROOTS, startSite, type SiteServer } from '../../test/support/site-server.js';
+import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../test/support/site-server.js';
 
 /**
  * The sessions the benchmark renders, recorded by rrweb's recorder on pages served on 127.0.0.1,
@@ -46,7 +46,7 @@ export class Sessions {
   private servers: SiteServer[] = [];
 
   constructor(
-    private readonly opts: { reuseDir?: string; log: (msg: string) => void },
+    private readonly opts: { reuseDir?: string; log: (msg: string) => void; served?: ServedAs },
   ) {}
 
   get(name: SessionName): Promise<Session> {
@@ -93,9 +93,10 @@ export class Sessions {
   }
 
   private async serve(name: SessionName, port: number): Promise<{ server: SiteServer; what: string; journey: Journey }> {
-    if (name === 'fixture') return { server: await startSite(port), what: 'fixture shop, example journey (test/support/journeys.ts)', journey: exampleJourney };
-    if (name === 'motion') return { server: await startSite({ port, root: FIXTURE_ROOTS.motion }), what: 'motion fixture (test/fixtures/motion), motion journey', journey: motionJourney };
-    const heavy = await startHeavySite(port);
+    const served = this.opts.served ?? {};
+    if (name === 'fixture') return { server: await startSite({ port, ...served }), what: 'fixture shop, example journey (test/support/journeys.ts)', journey: exampleJourney };
+    if (name === 'motion') return { server: await startSite({ port, root: FIXTURE_ROOTS.motion, ...served }), what: 'motion fixture (test/fixtures/motion), motion journey', journey: motionJourney };
+    const heavy = await startHeavySite(port, served);
     const { name: journeyName, journey } = heavyJourney(heavy.kind, name);
     return { server: heavy.server, what: `${journeyName} journey on the ${heavy.description}`, journey };
   }

@@ -22,7 +22,9 @@ import type { Session, SessionName } from '../lib/sessions.js';
  * processes. Each level gets a fresh worker, warmed with one short moment first.
  *
  *   npm run bench:throughput               (= npm run bench -- --row throughput)
- *   options: --moments <n> (default 9), --concurrency 1,2
+ *   options: --moments <n> (default 9), --concurrency 1,2, --asset-cache-mb <n> (the worker's
+ *   ASSET_CACHE_MB; its default otherwise); with bench's --origin-latency-ms and --cache-control,
+ *   the sites answer as ones across the internet
  */
 const TEAM = 7;
 const KINDS: { kind: string; session: SessionName }[] = [
@@ -44,6 +46,8 @@ interface LevelResult {
   worker_peak_rss_mib: number;
   worker_and_chromium_peak_rss_mib: number;
   load_at_start: number;
+  /** Assets the replay pages got from the worker's asset cache (the 'rendered' lines' assets_from_cache), over all moments. */
+  assets_from_cache: number;
 }
 
 export const throughputRow: BenchRow = {
@@ -75,6 +79,7 @@ export const throughputRow: BenchRow = {
         ALLOWED_ORIGINS: origins.join(','),
         SWEEP_INTERVAL_S: '0',
         LOG_LEVEL: 'info',
+        ...(ctx.options['asset-cache-mb'] !== undefined ? { ASSET_CACHE_MB: String(ctx.options['asset-cache-mb']) } : {}),
         ...extra,
       });
       const port = await freePort();
@@ -143,9 +148,11 @@ export const throughputRow: BenchRow = {
         clearInterval(sampler);
         sample();
         const byKind: Record<string, number[]> = {};
+        let fromCache = 0;
         ids.forEach((id, i) => {
           const line = logLines(worker, 'rendered', id)[0];
           if (line && typeof line.wall_ms === 'number') (byKind[mix[i]!.kind] ??= []).push(line.wall_ms);
+          if (line && typeof line.assets_from_cache === 'number') fromCache += line.assets_from_cache;
         });
         const failed = rows.filter((r) => r.status === 'failed');
         for (const f of failed) ctx.log(`  concurrency ${c}: asset ${f.id} failed: ${f.error}`);
@@ -160,6 +167,7 @@ export const throughputRow: BenchRow = {
           worker_peak_rss_mib: Math.round(peakWorker / 1024),
           worker_and_chromium_peak_rss_mib: Math.round(peakAll / 1024),
           load_at_start: +load.toFixed(1),
+          assets_from_cache: fromCache,
         };
         ctx.log(`  concurrency ${c}: ${r.moments_per_minute} moments/min, ${r.wall_s} s, peak RSS ${r.worker_peak_rss_mib} MiB (with Chromium ${r.worker_and_chromium_peak_rss_mib} MiB)`);
         results.push(r);
@@ -169,10 +177,11 @@ export const throughputRow: BenchRow = {
 
       const lines = [
         `one worker process at a time; server, Redis, PostgreSQL and s3rver on the same 2 cores; ${count} moments of ${MOMENT_S} s (${KINDS.map((k) => `${k.kind}: ${sessions.get(k.session)!.what}`).join('; ')}), posted at once, 10 fps, 800 px`,
+        `sites answering ${Number(ctx.options['origin-latency-ms'] ?? 0)} ms late with Cache-Control ${String(ctx.options['cache-control'] ?? 'no-cache')}; ASSET_CACHE_MB ${String(ctx.options['asset-cache-mb'] ?? 'default (64)')}`,
         '',
-        '| WORKER_CONCURRENCY | moments | done | failed | wall (s) | moments / min / worker | median render (ms) still / motion / heavy | worker peak RSS (MiB) | with Chromium (MiB) | load at start |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-        ...results.map((r) => `| ${r.concurrency} | ${r.moments} | ${r.done} | ${r.failed} | ${r.wall_s} | ${r.moments_per_minute} | ${r.render_ms_median.still ?? '-'} / ${r.render_ms_median.motion ?? '-'} / ${r.render_ms_median.heavy ?? '-'} | ${r.worker_peak_rss_mib} | ${r.worker_and_chromium_peak_rss_mib} | ${r.load_at_start} |`),
+        '| WORKER_CONCURRENCY | moments | done | failed | wall (s) | moments / min / worker | median render (ms) still / motion / heavy | assets from the worker\'s cache | worker peak RSS (MiB) | with Chromium (MiB) | load at start |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        ...results.map((r) => `| ${r.concurrency} | ${r.moments} | ${r.done} | ${r.failed} | ${r.wall_s} | ${r.moments_per_minute} | ${r.render_ms_median.still ?? '-'} / ${r.render_ms_median.motion ?? '-'} / ${r.render_ms_median.heavy ?? '-'} | ${r.assets_from_cache} | ${r.worker_peak_rss_mib} | ${r.worker_and_chromium_peak_rss_mib} | ${r.load_at_start} |`),
       ];
       if (results.length === 2) lines.push('', `concurrency ${results[1]!.concurrency} vs ${results[0]!.concurrency}: ${(results[1]!.moments_per_minute / results[0]!.moments_per_minute).toFixed(2)}x the moments per minute`);
       return { row: 'throughput', lines, figures: { moments: mix, levels: results } };
