@@ -16,14 +16,16 @@ export interface Metrics {
   errors: Counter<'code'>;
   /** Assets the replay pages got from the worker's asset cache instead of the recorded site. */
   assetCacheHits: Counter;
+  /** Bytes the worker's asset cache holds, read when scraped (absent without a cache). */
+  assetCacheBytes: Gauge;
 }
 
 export type JobOutcome = 'completed' | 'skipped' | 'retried' | 'failed';
 
-export function createMetrics(options: { collectQueueDepth?: () => Promise<Record<string, number>> } = {}): Metrics {
+export function createMetrics(options: { collectQueueDepth?: () => Promise<Record<string, number>>; assetCacheBytes?: () => number } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rasterizer_process_' });
-  const { collectQueueDepth } = options;
+  const { collectQueueDepth, assetCacheBytes } = options;
   return {
     registry,
     jobs: new Counter({
@@ -79,6 +81,14 @@ export function createMetrics(options: { collectQueueDepth?: () => Promise<Recor
       name: 'rasterizer_asset_cache_hits_total',
       help: "Assets (fonts, stylesheets, pictures) replay pages got from the worker's cache instead of the recorded site (ASSET_CACHE_MB)",
       registers: [registry],
+    }),
+    assetCacheBytes: new Gauge({
+      name: 'rasterizer_asset_cache_bytes',
+      help: "Bytes the worker's asset cache holds (bodies and a fixed overhead per entry), at most ASSET_CACHE_MB",
+      registers: assetCacheBytes ? [registry] : [],
+      collect() {
+        if (assetCacheBytes) this.set(assetCacheBytes());
+      },
     }),
   };
 }

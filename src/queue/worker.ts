@@ -41,6 +41,8 @@ interface Parts {
   config: Config;
   logger: Logger;
   db: ReturnType<typeof createPool>;
+  /** The recorded sites' assets kept across this worker's renders (ASSET_CACHE_MB; none when 0). */
+  assetCache: AssetCache | undefined;
   assets: AssetRepository;
   s3: ReturnType<typeof createS3Client>;
   store: AssetStore;
@@ -63,9 +65,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
   // (made there it slowed single renders' first frame as much as it saved: BENCHMARKS.md stop 31).
   preparePartWorker();
   const recordings = createRecordingSource(config.recordings, () => parts.s3);
-  // One for the process, shared by its concurrent renders: a session's problems render the same site.
-  const assetCache = config.worker.assetCache ? new AssetCache(config.worker.assetCache) : undefined;
-  const processor = createProcessor({ ...parts, recordings, render: config.render, assetCache });
+  const processor = createProcessor({ ...parts, recordings, render: config.render });
   const worker = createBullWorker(config, processor);
   watchWorker(worker, parts);
   const sweeps = startSweeps(parts);
@@ -83,7 +83,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       prefix: config.redis.prefix,
       source: recordings.description,
       metrics_port: listener.port,
-      asset_cache_mb: assetCache ? config.worker.assetCache!.maxBytes / 1024 / 1024 : 0,
+      asset_cache_mb: (config.worker.assetCache?.maxBytes ?? 0) / 1024 / 1024,
       keep_pages: keepPages.state,
       ...(keepPages.state === 'off' ? { keep_pages_why: keepPages.why } : {}),
     },
@@ -102,15 +102,18 @@ function openParts(config: Config, logger: Logger): Parts {
   const s3 = createS3Client(config.s3);
   const queue = new Queue(QUEUE_NAME, { connection: redisConnection(config.redis.url, 'producer'), prefix: config.redis.prefix });
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
+  // One for the process, shared by its concurrent renders: a session's problems render the same site.
+  const assetCache = config.worker.assetCache ? new AssetCache(config.worker.assetCache) : undefined;
   return {
     config,
     logger,
     db,
+    assetCache,
     assets: new AssetRepository(db, config.assets.ttlDays),
     s3,
     store: new AssetStore(s3, config.s3.bucket, config.s3.prefix),
     browsers: new BrowserPool({ recycleAfter: config.worker.browserRecycleAfter, logger }),
-    metrics: createMetrics(),
+    metrics: createMetrics({ assetCacheBytes: assetCache ? () => assetCache.size : undefined }),
     queue,
   };
 }

@@ -41,7 +41,7 @@ export class AssetCache {
   constructor(private readonly options: AssetCacheOptions) {
     this.lru = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
-      // One answer may not push out a quarter of everything else.
+      // No one answer may take more than a quarter of the cache (a hostile page could push out the rest).
       maxEntrySize: Math.max(1, Math.floor(options.maxBytes / 4)),
       sizeCalculation: (r) => r.body.length + ENTRY_OVERHEAD_BYTES,
       ttl: options.maxAgeMs,

@@ -321,6 +321,9 @@ describe('worker: renders queued assets with a warm browser pool', () => {
       expect(assetPaths.length).toBeGreaterThanOrEqual(4);
       expect(assetPaths.length).toBe(new Set(assetPaths).size);
       expect((await hits()) - before).toBeGreaterThanOrEqual(4);
+      const held = Number(/rasterizer_asset_cache_bytes (\d+)/.exec(await metric('rasterizer_asset_cache_bytes'))?.[1]);
+      expect(held).toBeGreaterThan(100_000);
+      expect(held).toBeLessThanOrEqual(64 * 1024 * 1024);
     } finally {
       await site.close();
     }
