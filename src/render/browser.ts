@@ -91,3 +91,11 @@ async function launch(options: LaunchOptions): Promise<Browser> {
     return chromium.launch(options);
   }
 }
+
+/**
+ * A browser for one render of the engine's own method, started now: hand it to renderRecording as
+ * `ownBrowser` (RenderContext), which closes it. What ReplayPage.open starts when given none.
+ */
+export function launchOwnBrowser(method: 'fast' | 'plain' = 'fast'): Promise<Browser> {
+  return launchBrowser({}, method === 'plain' ? 'screenshot' : 'begin-frame', { probe: false });
+}

@@ -16,8 +16,17 @@ export { PAGE_CALL_TIMEOUT_MS } from './replay-page.js';
  */
 export async function renderRecording(events: RrwebEvent[], options: RenderOptions, ctx: RenderContext = {}): Promise<RenderResult> {
   const started = performance.now();
-  const clip = planClip(events, options);
-  const geometry = frameGeometry(clip.viewport, Math.round(options.width), options.footer);
+  let clip: ReturnType<typeof planClip>;
+  let geometry: ReturnType<typeof frameGeometry>;
+  try {
+    if (ctx.browser && ctx.ownBrowser) throw new Error('a render takes a shared browser or one of its own, not both');
+    clip = planClip(events, options);
+    geometry = frameGeometry(clip.viewport, Math.round(options.width), options.footer);
+  } catch (err) {
+    // A browser started for this render (RenderContext.ownBrowser) is not left running.
+    await ctx.ownBrowser?.then((b) => b.close(), () => {}).catch(() => {});
+    throw err;
+  }
   const { width, height } = geometry;
   const plain = ctx.method === 'plain';
   const page = await ReplayPage.open(clip, geometry, options, ctx);

@@ -8,7 +8,7 @@ import { settlesWithin, withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { prefetchUrls } from './asset-prefetch.js';
 import { PageLoads } from './page-loads.js';
-import { launchBrowser } from './browser.js';
+import { launchBrowser, launchOwnBrowser } from './browser.js';
 import { BeginFrameUnavailable, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
 import type { FrameGeometry } from './geometry.js';
 import { NetworkPolicy } from './network-policy.js';
@@ -54,9 +54,8 @@ export class ReplayPage {
 
   /** Starts the page and hands it the clip (the player builds the replay). Closes all it made if that fails. */
   static async open(clip: Clip, geometry: FrameGeometry, options: Pick<RenderOptions, 'allowOrigins'>, ctx: RenderContext): Promise<ReplayPage> {
-    // The plain baseline screenshots every frame, so its browser draws on its own. A browser of our
-    // own serves this render alone: its first page is the probe (launchBrowser).
-    const launching = ctx.browser ? undefined : launchBrowser({}, ctx.method === 'plain' ? 'screenshot' : 'begin-frame', { probe: false });
+    // A browser of our own serves this render alone: its first page is the probe (launchOwnBrowser).
+    const launching = ctx.browser ? undefined : (ctx.ownBrowser ?? launchOwnBrowser(ctx.method));
     // The events are packed for the page while Chromium starts (a 6 MB rustdoc recording: ~100 ms).
     const packed = packPayload({ windows: clip.windows.map(({ key, events, clicks }) => ({ key, events, clicks })) });
     packed.catch(() => {});

@@ -36,6 +36,12 @@ export interface RenderProgress {
 export interface RenderContext {
   /** A running browser to render in (a fresh context is made per render); launched and closed per render when absent. */
   browser?: import('playwright-core').Browser;
+  /**
+   * Without `browser`: this render's own browser, already starting (launchOwnBrowser), so that it
+   * starts while the caller still reads the recording (the CLI). The render closes it, whatever
+   * happens, from the moment renderRecording is called.
+   */
+  ownBrowser?: Promise<import('playwright-core').Browser>;
   onProgress?: (p: RenderProgress) => void;
   signal?: AbortSignal;
   /**
