@@ -93,8 +93,9 @@ async function launch(options: LaunchOptions): Promise<Browser> {
 }
 
 /**
- * A browser for one render of the engine's own method, started now: hand it to renderRecording as
- * `ownBrowser` (RenderContext), which closes it. What ReplayPage.open starts when given none.
+ * A browser for one render, started now: hand it to renderRecording as `ownBrowser` (RenderContext),
+ * which closes it. What ReplayPage.open starts when given none. The plain baseline screenshots every
+ * frame, so its browser draws on its own.
  */
 export function launchOwnBrowser(method: 'fast' | 'plain' = 'fast'): Promise<Browser> {
   return launchBrowser({}, method === 'plain' ? 'screenshot' : 'begin-frame', { probe: false });
