@@ -4,16 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssetCache, type CachedResponse } from '../src/render/asset-cache.js';
 import { AssetProxy } from '../src/render/asset-proxy.js';
 import { NetworkPolicy } from '../src/render/network-policy.js';
+import { waitUntil } from './support/service-procs.js';
 
 const DAY_MS = 86_400_000;
-
-async function waitUntil(done: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Each path answers with the caching headers its name says, as sites do. */
 const ANSWERS: Record<string, { status?: number; headers: OutgoingHttpHeaders; bytes?: number }> = {
@@ -99,8 +92,8 @@ describe("the worker's asset cache", () => {
     // The prefetch goes through the same fetch as the page's requests (no browser needed to drive it).
     const first = proxy();
     first.startPrefetch(urls);
-    await waitUntil(() => requests.length - asked >= 4);
-    await waitUntil(() => cache.has(policy.scope, urls[0]!));
+    await waitUntil('the prefetch to fetch all three (one redirected)', () => requests.length - asked >= 4, 5_000, 10);
+    await waitUntil('the cacheable answer to be kept', () => cache.has(policy.scope, urls[0]!), 5_000, 10);
     expect(cache.has(policy.scope, urls[1]!)).toBe(false);
     expect(cache.has(policy.scope, urls[2]!)).toBe(false);
     expect(first.prefetch.urls).toBe(3);
@@ -109,7 +102,7 @@ describe("the worker's asset cache", () => {
     const next = proxy();
     const before = requests.length;
     next.startPrefetch(urls);
-    await waitUntil(() => requests.length - before >= 3);
+    await waitUntil('the next prefetch to fetch what the cache lacks', () => requests.length - before >= 3, 5_000, 10);
     await new Promise((r) => setTimeout(r, 200));
     expect(requests.slice(before).sort()).toEqual(['/max-age?via-redirect', '/no-store', '/redirect']);
     expect(next.prefetch.urls).toBe(2);

@@ -60,11 +60,12 @@ export class AssetCache {
   }
 
   /**
-   * Keeps the answer when HTTP lets a shared cache reuse it; says whether it did. Every render asks
-   * with the same request headers, so Vary matters only as `*` (varies by what no header says).
+   * Keeps the answer when HTTP lets a shared cache reuse it (a failure never); says whether it did.
+   * Every render asks with the same request headers, so only `Vary: *` matters, and it gives no
+   * lifetime (http-cache-semantics).
    */
   offer(scope: string, url: string, response: CachedResponse, headers: IncomingHttpHeaders): boolean {
-    if (response.status !== 200 || headers.vary?.trim() === '*') return false;
+    if (response.status !== 200) return false;
     const policy = new CachePolicy({ url, method: 'GET', headers: {} }, { status: response.status, headers }, { shared: true });
     const ttl = Math.min(policy.timeToLive(), this.options.maxAgeMs);
     if (!policy.storable() || ttl <= 0) return false;

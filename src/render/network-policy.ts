@@ -38,7 +38,7 @@ interface Answer {
   contentType?: string;
   location?: string;
   body: Buffer;
-  headers?: http.IncomingHttpHeaders;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface FetchedAsset {
@@ -206,7 +206,7 @@ export class NetworkPolicy {
         }
         continue;
       }
-      return { status: res.status, contentType: res.contentType, body: res.body, finalUrl: url.href, headers: res.headers ?? {} };
+      return { status: res.status, contentType: res.contentType, body: res.body, finalUrl: url.href, headers: res.headers };
     }
   }
 
@@ -247,7 +247,7 @@ export class NetworkPolicy {
     };
     if (status >= 300 && status < 400 && location) {
       res.resume();
-      resolve({ status, location, body: Buffer.alloc(0) });
+      resolve({ status, location, body: Buffer.alloc(0), headers: res.headers });
       return;
     }
     const declared = Number(res.headers['content-length']);
