@@ -18,9 +18,9 @@ interface Run {
 }
 
 /** Runs the CLI as other tools do: `replay-rasterizer render ...` through the package's bin. */
-function cli(args: string[]): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'replay-rasterizer.js'), ...args], { cwd: dir, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(root, 'bin', 'replay-rasterizer.js'), ...args], { cwd: dir, timeout: 120_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -118,6 +118,27 @@ describe('replay-rasterizer render', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).duration_s).toBe(2);
+  });
+
+  it('starts no Chromium for a path that names no recording file, and does for one it must parse', async () => {
+    // A stand-in for Chromium that leaves a mark when started (and then fails to start).
+    const marker = join(dir, 'chromium-started');
+    const fake = join(dir, 'fake-chromium.sh');
+    await writeFile(fake, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`, { mode: 0o755 });
+    const env = { CHROMIUM_PATH: fake };
+    for (const missing of [join(dir, 'nope.json'), dir]) {
+      const r = await cli(['render', missing, '--out', 'x.gif'], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cannot read recording .*nope\.json: ENOENT|is not a file/);
+      await expect(readFile(marker)).rejects.toThrow(/ENOENT/);
+    }
+    // A file that is there is read while Chromium starts: the stand-in was started.
+    const notes = join(dir, 'notes-for-chromium.txt');
+    await writeFile(notes, 'these are my notes\n');
+    const r = await cli(['render', notes, '--out', 'x.gif'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not JSON, JSON Lines or PostHog snapshot lines/);
+    await readFile(marker);
   });
 
   describe('bad input: exit 2 and one clear line, no stack trace', () => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { z } from 'zod';
 import { RasterizerError, toRasterizerError } from '../errors.js';
-import { readRecordingFile } from '../recording/parse.js';
+import { checkRecordingFile, readRecordingFile } from '../recording/parse.js';
 import { DEFAULTS, field, flagName, fromText } from '../request/fields.js';
 import { parseRequest } from '../request/parse.js';
 import { clipHasLength } from '../request/render.js';
@@ -80,6 +80,8 @@ async function runRender(recording: string, raw: Record<string, unknown>): Promi
       allowOrigins: raw.allowOrigin,
     });
     bar = !flags.json && process.stderr.isTTY ? new SingleBar({ format: 'rendering [{bar}] {value}/{total} frames | {captured} captured | {eta}s' }, Presets.shades_classic) : undefined;
+    // A path that names no readable file (or one over the size limit) fails before Chromium starts.
+    await checkRecordingFile(recording);
     // Chromium starts while the recording is read and checked (a 6 MB rustdoc session: 170-240 ms).
     const started = performance.now();
     const browser = launchOwnBrowser();

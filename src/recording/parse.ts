@@ -45,6 +45,16 @@ interface Budget {
 }
 
 export async function readRecordingFile(path: string, limits = DEFAULT_PARSE_LIMITS): Promise<ParsedRecording> {
+  await checkRecordingFile(path, limits);
+  return parseRecording(await readFile(path), limits);
+}
+
+/**
+ * What can be told of a recording file without reading it: that it is there, a file, readable by
+ * size, and within the byte limit. The CLI asks this before it starts Chromium, so a mistyped path
+ * fails at once instead of after a browser's start and close.
+ */
+export async function checkRecordingFile(path: string, limits = DEFAULT_PARSE_LIMITS): Promise<void> {
   let size: number;
   try {
     const st = await stat(path);
@@ -55,7 +65,6 @@ export async function readRecordingFile(path: string, limits = DEFAULT_PARSE_LIM
     throw new InputError(`cannot read recording ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   if (size > limits.maxBytes) throw new InputError(`recording ${path} is ${size} bytes, over the ${limits.maxBytes}-byte limit`);
-  return parseRecording(await readFile(path), limits);
 }
 
 /**
