@@ -10,6 +10,8 @@ export interface Metrics {
   renderSeconds: Histogram;
   frames: Histogram;
   gifBytes: Histogram;
+  /** GIFs the byte budget degraded, by kind of step (lossy, colors, fps): how often MAX_BYTES costs fidelity. */
+  budgetSteps: Counter<'step'>;
   queueDepth: Gauge<'state'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   /** Every error a job or a request ended with, by its code (src/errors.ts): the code is the label. */
@@ -50,6 +52,12 @@ export function createMetrics(options: { collectQueueDepth?: () => Promise<Recor
       name: 'rasterizer_gif_bytes',
       help: 'Size of each GIF uploaded, in bytes',
       buckets: [16e3, 64e3, 256e3, 1e6, 4e6, 16e6, 64e6],
+      registers: [registry],
+    }),
+    budgetSteps: new Counter({
+      name: 'rasterizer_budget_steps_total',
+      help: 'GIFs their byte budget degraded, by kind of step applied (lossy, colors, fps); a GIF degraded by several kinds counts under each. Compare with rasterizer_jobs_total{outcome="completed"}',
+      labelNames: ['step'],
       registers: [registry],
     }),
     queueDepth: new Gauge({

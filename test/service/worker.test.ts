@@ -345,4 +345,21 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     expect(Math.abs(gif.durationMs - 30_000)).toBeLessThanOrEqual(200);
     expect(result.budget_steps).toEqual(expect.any(Array));
   });
+
+  it('fits a GIF in its byte budget, says the steps in the row and counts them by kind', async () => {
+    const counts = async () => {
+      const text = await metric('rasterizer_budget_steps_total');
+      return Object.fromEntries(['lossy', 'colors', 'fps'].map((step) => [step, Number(new RegExp(`step="${step}"} (\\d+)`).exec(text)?.[1] ?? 0)]));
+    };
+    const before = await counts();
+    // 93 KB as rendered here (the shop not served): over 40,000 bytes by more than lossy LZW alone saves.
+    const job = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 15, endS: 45, minDurationS: 0, fps: 5, width: 320, maxBytes: 40_000 });
+    expect(await finished(job.jobId)).toBe('completed');
+    const row = (await assets.get(job.assetId))!;
+    expect((await gifAt(row.contentLocation!)).length).toBeLessThanOrEqual(40_000);
+    const kinds = new Set(row.budgetSteps!.map((step) => step.split(':')[0]));
+    expect(kinds.has('lossy')).toBe(true);
+    const after = await counts();
+    for (const step of ['lossy', 'colors', 'fps']) expect(after[step]! - before[step]!, step).toBe(kinds.has(step) ? 1 : 0);
+  });
 });
