@@ -50,9 +50,9 @@ export async function readRecordingFile(path: string, limits = DEFAULT_PARSE_LIM
 }
 
 /**
- * What can be told of a recording file without reading it: that it is there, a file, readable by
- * size, and within the byte limit. The CLI asks this before it starts Chromium, so a mistyped path
- * fails at once instead of after a browser's start and close.
+ * What can be told of a recording file without reading it: that it is there, is a file, and is
+ * within the byte limit. The CLI asks this before it starts Chromium, so a mistyped path fails at
+ * once instead of after a browser's start and close.
  */
 export async function checkRecordingFile(path: string, limits = DEFAULT_PARSE_LIMITS): Promise<void> {
   let size: number;
