@@ -16,7 +16,7 @@ export interface Metrics {
   httpRequests: Counter<'method' | 'route' | 'status'>;
   /** Every error a job or a request ended with, by its code (src/errors.ts): the code is the label. */
   errors: Counter<'code'>;
-  /** Assets the replay pages got from the worker's asset cache instead of the recorded site. */
+  /** Assets the replay pages got from the worker's asset cache instead of the recorded site (read from the cache when scraped). */
   assetCacheHits: Counter;
   /** Bytes the worker's asset cache holds, read when scraped (absent without a cache). */
   assetCacheBytes: Gauge;
@@ -24,10 +24,13 @@ export interface Metrics {
 
 export type JobOutcome = 'completed' | 'skipped' | 'retried' | 'failed';
 
-export function createMetrics(options: { collectQueueDepth?: () => Promise<Record<string, number>>; assetCacheBytes?: () => number } = {}): Metrics {
+export function createMetrics(
+  options: { collectQueueDepth?: () => Promise<Record<string, number>>; assetCacheBytes?: () => number; assetCacheHits?: () => number } = {},
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rasterizer_process_' });
-  const { collectQueueDepth, assetCacheBytes } = options;
+  const { collectQueueDepth, assetCacheBytes, assetCacheHits } = options;
+  let hitsCounted = 0;
   return {
     registry,
     jobs: new Counter({
@@ -89,6 +92,12 @@ export function createMetrics(options: { collectQueueDepth?: () => Promise<Recor
       name: 'rasterizer_asset_cache_hits_total',
       help: "Assets (fonts, stylesheets, pictures) replay pages got from the worker's cache instead of the recorded site (ASSET_CACHE_MB)",
       registers: [registry],
+      // Read from the cache when scraped: a render that fails after its hits counts them too.
+      collect() {
+        const hits = assetCacheHits?.() ?? hitsCounted;
+        if (hits > hitsCounted) this.inc(hits - hitsCounted);
+        hitsCounted = hits;
+      },
     }),
     assetCacheBytes: new Gauge({
       name: 'rasterizer_asset_cache_bytes',

@@ -196,7 +196,6 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
   deps.metrics?.renderSeconds.observe(result.wallMs / 1000);
   deps.metrics?.frames.observe(result.frames);
   deps.metrics?.gifBytes.observe(result.gif.length);
-  deps.metrics?.assetCacheHits.inc(result.assetsFromCache);
   // "lossy:40", "colors:128", "fps:5@12.0-20.0s": counted by kind, not by level (a bounded label set).
   for (const step of new Set(result.budget?.steps.map((s) => s.slice(0, s.indexOf(':'))))) deps.metrics?.budgetSteps.inc({ step });
   log.info(

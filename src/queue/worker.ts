@@ -113,7 +113,7 @@ function openParts(config: Config, logger: Logger): Parts {
     s3,
     store: new AssetStore(s3, config.s3.bucket, config.s3.prefix),
     browsers: new BrowserPool({ recycleAfter: config.worker.browserRecycleAfter, logger }),
-    metrics: createMetrics({ assetCacheBytes: assetCache ? () => assetCache.size : undefined }),
+    metrics: createMetrics({ assetCacheBytes: assetCache ? () => assetCache.size : undefined, assetCacheHits: assetCache ? () => assetCache.counts.hits : undefined }),
     queue,
   };
 }

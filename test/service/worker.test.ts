@@ -362,4 +362,15 @@ describe('worker: renders queued assets with a warm browser pool', () => {
     const after = await counts();
     for (const step of ['lossy', 'colors', 'fps']) expect(after[step]! - before[step]!, step).toBe(kinds.has(step) ? 1 : 0);
   });
+
+  it("counts the asset cache's hits of a render that then fails", async () => {
+    // The shop's assets are in the worker's cache from the asset cache test above (fresh for 600 s);
+    // a 30 s moment cannot fit in 4,096 bytes, so the render fails (over_budget) after using them.
+    const hits = async () => Number(/rasterizer_asset_cache_hits_total (\d+)/.exec(await metric('rasterizer_asset_cache_hits_total'))?.[1]);
+    const before = await hits();
+    const job = await producer.enqueueMomentPreview({ teamId: TEAM, sessionId: 'journey', startS: 15, endS: 45, minDurationS: 0, fps: 5, width: 320, maxBytes: 4096 });
+    expect(await finished(job.jobId)).toBe('failed');
+    expect((await queue.getJob(job.jobId))!.failedReason).toMatch(/does not fit its byte budget of 4096 bytes/);
+    expect((await hits()) - before).toBeGreaterThanOrEqual(4);
+  });
 });
