@@ -332,7 +332,8 @@ class Screencast {
    * came once failed in CI with no picture for its first frame. Before, the picture also set the
    * clock offset, so one that was late gave up the screencast for the whole render (CI did so under
    * load: a GIF scaled by sharp, not the compositor). The offset is now the machine's own, so a late
-   * or missing first picture only ends the wait; a screencast that sends nothing is caught by the
+   * or missing first picture ends the wait and starts the screencast again (`againTicks`: the frame
+   * time of the restarted one's first frame); a screencast that sends nothing is caught by the
    * misses of the render's frames (SCREENCAST_MAX_FALLBACKS).
    */
   static async start(cdp: CDPSession, beginFrame: BeginFrame, output: OutputSize, ticks: number, againTicks: () => number): Promise<Screencast | undefined> {
