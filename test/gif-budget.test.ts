@@ -71,7 +71,7 @@ describe('byte budget', () => {
 
   it('a budget the GIF fits: reported, nothing applied', async () => {
     const out = await encoder(lossless.length).fit();
-    expect(out.budget).toEqual({ maxBytes: lossless.length, bytesBefore: lossless.length, bytesAfter: lossless.length, steps: [], encodes: 1 });
+    expect(out.budget).toEqual({ maxBytes: lossless.length, bytesBefore: lossless.length, bytesAfter: lossless.length, steps: [], encodes: 1, twoThreadEncodes: 0 });
     expect(out.gif.equals(lossless)).toBe(true);
   });
 

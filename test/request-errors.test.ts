@@ -84,14 +84,14 @@ describe('one error type', () => {
 describe('byte budget at the edges', () => {
   const gif = (n: number) => Buffer.alloc(n);
   it('passes the engine\'s steps on, says [] when nothing was needed and null without a budget', () => {
-    expect(enforceBudget({ gif: gif(900), budget: { maxBytes: 1000, bytesBefore: 1800, bytesAfter: 900, steps: ['lossy:40', 'colors:128'], encodes: 2 } }, 1000)).toEqual(['lossy:40', 'colors:128']);
-    expect(enforceBudget({ gif: gif(900), budget: { maxBytes: 1000, bytesBefore: 900, bytesAfter: 900, steps: [], encodes: 1 } }, 1000)).toEqual([]);
+    expect(enforceBudget({ gif: gif(900), budget: { maxBytes: 1000, bytesBefore: 1800, bytesAfter: 900, steps: ['lossy:40', 'colors:128'], encodes: 2, twoThreadEncodes: 0 } }, 1000)).toEqual(['lossy:40', 'colors:128']);
+    expect(enforceBudget({ gif: gif(900), budget: { maxBytes: 1000, bytesBefore: 900, bytesAfter: 900, steps: [], encodes: 1, twoThreadEncodes: 0 } }, 1000)).toEqual([]);
     expect(enforceBudget({ gif: gif(900) }, 1000)).toEqual([]);
     expect(enforceBudget({ gif: gif(900) }, undefined)).toBeNull();
   });
   it('never hands out a GIF over its budget', () => {
     expect(() => enforceBudget({ gif: gif(1200) }, 1000)).toThrow(expect.objectContaining({ code: 'over_budget', retryable: false }));
-    expect(() => enforceBudget({ gif: gif(1200), budget: { maxBytes: 1000, bytesBefore: 5000, bytesAfter: 1200, steps: ['lossy:80'], encodes: 3 } }, 1000)).toThrow(/1200 bytes, over its budget of 1000 bytes after lossy:80/);
+    expect(() => enforceBudget({ gif: gif(1200), budget: { maxBytes: 1000, bytesBefore: 5000, bytesAfter: 1200, steps: ['lossy:80'], encodes: 3, twoThreadEncodes: 0 } }, 1000)).toThrow(/1200 bytes, over its budget of 1000 bytes after lossy:80/);
   });
 });
 

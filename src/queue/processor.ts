@@ -213,6 +213,9 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       assets_prefetched_used: result.assetsPrefetched.used,
       assets_from_cache: result.assetsFromCache,
       budget_steps: result.budget?.steps,
+      // The byte budget's whole encodes, and how many of them used the second thread: what it cost.
+      budget_encodes: result.budget?.encodes,
+      budget_two_thread_encodes: result.budget?.twoThreadEncodes,
       // A render that took its pictures the slow way (pictureSource, captureFallbacks) says so here.
       picture_source: result.pictureSource,
       capture_fallbacks: result.timings.captureFallbacks,

@@ -111,7 +111,7 @@ export interface RenderResult {
    * differently, so the same moment can differ slightly between them.
    */
   pictureSource: import('./frame-source.js').PictureSource;
-  /** Threads the lossless encode ran on: 2 when part of its frames were coded on the second thread (src/render/gif/part.ts). */
+  /** Threads the encodes ran on: 2 when part of their frames were coded on the second thread (src/render/gif/part.ts). */
   encodeThreads: 1 | 2;
   /**
    * Where the wall time went: setup (starting the browser and player, replaying the page up to the

@@ -9,11 +9,12 @@ import type { FromPartWorker, ToPartWorker } from './part-protocol.js';
 import { ColourTable, type GifPart, type MappedFrame } from './writer.js';
 
 /**
- * The lossless encode's second thread. After the last picture the encode runs alone: the browser
- * has nothing left to draw, and one of the two cores sat idle for the whole encode (sampled from
- * /proc, BENCHMARKS.md stop 31). The pixels of the frames after a split point are sent there, mapped
- * and coded (GifWriter.part) while the main thread does the frames before it, and the part's bytes
- * are appended: the same GIF as one thread makes.
+ * The encode's second thread. After the last picture the encode runs alone: the browser has nothing
+ * left to draw, and one of the two cores sat idle for the whole encode (sampled from /proc,
+ * BENCHMARKS.md stop 31). The frames after a split point are sent there (pixels, or indices an
+ * earlier encode mapped), mapped and coded (GifWriter.part) while the main thread does the frames
+ * before it, and the part's bytes are appended: lossless, the same GIF as one thread makes; lossy
+ * (the byte budget's later encodes), one within the same bound and 0.2-1.8 % bigger (GifWriter.part).
  *
  * One worker per process, for one encode at a time: a second encode at once (a worker running two
  * renders) codes on its own thread, as before. Only a long-lived process makes one
@@ -35,7 +36,7 @@ type Done = Extract<FromPartWorker, { type: 'done' }>;
 
 interface Pending {
   job: number;
-  took: () => void;
+  took: (rgba?: Uint8Array) => void;
   resolve: (done: Done) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
@@ -50,7 +51,7 @@ class PartWorker {
     worker.on('message', (m: FromPartWorker) => {
       const p = this.pending;
       if (!p || m.job !== p.job) return;
-      if (m.type === 'took') return p.took();
+      if (m.type === 'took') return p.took(m.rgba);
       this.settle();
       if (m.type === 'done') p.resolve(m);
       else p.reject(new Error(`the encode's second thread failed: ${m.message.split('\n')[0]}`));
@@ -73,7 +74,7 @@ class PartWorker {
   }
 
   /** Opens a job: `send` posts its messages in order, `done` is its part. */
-  open(took: () => void): { send: (m: ToPartWorker, transfer?: ArrayBuffer[]) => void; job: number; done: Promise<Done> } {
+  open(took: (rgba?: Uint8Array) => void): { send: (m: ToPartWorker, transfer?: ArrayBuffer[]) => void; job: number; done: Promise<Done> } {
     const job = ++this.jobs;
     let pending!: Pending;
     const done = new Promise<Done>((resolve, reject) => {
@@ -179,6 +180,11 @@ export interface PartResult {
 export class PartJob {
   private inflight = 0;
   private failed = false;
+  /**
+   * Pixel buffers the worker handed back, filled again for the next frames: a fresh 1.6 MB buffer a
+   * frame cost about as much in page faults as the copy itself on a machine slow to fault pages in.
+   */
+  private readonly free: Uint8Array[] = [];
   private waiting: (() => void) | undefined;
 
   private constructor(
@@ -195,8 +201,9 @@ export class PartJob {
     });
   }
 
-  private took(): void {
+  private took(rgba?: Uint8Array): void {
     this.inflight--;
+    if (rgba) this.free.push(rgba);
     this.wake();
   }
 
@@ -228,25 +235,37 @@ export class PartJob {
     return !!current?.idle;
   }
 
-  /** `returnMapped`: the worker sends every frame's indices back (the byte budget encodes again). */
-  static open(width: number, height: number, shared: ColourTable, localPalettes: boolean, seed: { i: number; m: MappedFrame }, returnMapped: boolean): PartJob | undefined {
+  /**
+   * `lossy`: the part's level (GifWriter.part). `returnMapped`:
+   * the worker sends back the indices of the frames it mapped (the byte budget encodes again).
+   */
+  static open(width: number, height: number, shared: ColourTable, localPalettes: boolean, lossy: number, seed: { i: number; m: MappedFrame }, returnMapped: boolean): PartJob | undefined {
     const w = current;
     if (!PartJob.available() || !w) return undefined;
     let self: PartJob | undefined;
-    const { send, job, done } = w.open(() => self?.took());
+    const { send, job, done } = w.open((rgba) => self?.took(rgba));
     // The seed's indices are copied: this thread codes that frame too, as the last of its own part.
     const index = seed.m.index.slice();
     const wired = { i: seed.i, index, ...(seed.m.local ? { palette: seed.m.table.palette } : {}) };
-    send({ type: 'start', job, width, height, shared: shared.palette, localPalettes, seed: wired, returnMapped }, [index.buffer as ArrayBuffer]);
+    send({ type: 'start', job, width, height, shared: shared.palette, localPalettes, lossy, seed: wired, returnMapped }, [index.buffer as ArrayBuffer]);
     self = new PartJob(send, job, done, shared, width, height);
     return self;
   }
 
   /** The next frame's pixels (copied: the caller keeps its buffer), `i` its place in the clip. */
   add(rgba: Uint8Array, i: number, changedBox: FrameBox | undefined, delayCs: number): void {
-    const copy = rgba.slice();
+    const reused = this.free.pop();
+    const copy = reused?.length === rgba.length ? reused : new Uint8Array(rgba.length);
+    copy.set(rgba);
     this.inflight++;
     this.send({ type: 'frame', job: this.job, i, rgba: copy, delayCs, ...(changedBox ? { changedBox } : {}) }, [copy.buffer as ArrayBuffer]);
+  }
+
+  /** The next frame, already mapped (an earlier encode's, kept by GifEncoder): its indices are copied. */
+  addMapped(m: MappedFrame, i: number, delayCs: number): void {
+    const index = m.index.slice();
+    this.inflight++;
+    this.send({ type: 'mapped', job: this.job, i, delayCs, mapped: { index, ...(m.local ? { palette: m.table.palette } : {}) } }, [index.buffer as ArrayBuffer]);
   }
 
   /** The part once every frame was added; rejects when the worker failed. */

@@ -164,6 +164,8 @@ export class FrameEncoder {
    * its indices do, which is compared four pixels at a time.
    */
   private exactOnScreen: MappedFrame | undefined;
+  /** Pixels whose colour on screen is known within the lossy bound only (seed), 1 each; undefined: none. */
+  private uncertain: Uint8Array | undefined;
 
   constructor(
     readonly width: number,
@@ -177,12 +179,18 @@ export class FrameEncoder {
     this.chosen = new Uint8Array(n);
   }
 
-  /** Puts a frame's colours on screen as they are, writing nothing (to measure the next frame alone). */
-  seed(frame: MappedFrame): void {
+  /**
+   * Puts a frame's colours on screen as they are, writing nothing (to measure the next frame alone).
+   * `uncertain`: the screen shows each pixel within the lossy bound of the frame's colour, not
+   * exactly (a lossy GIF's part: GifWriter.part); until drawn again, a pixel is then left as it is
+   * only where a frame shows exactly that colour.
+   */
+  seed(frame: MappedFrame, uncertain = false): void {
     const rgb = frame.table.map.rgb;
     const { index } = frame;
     for (let i = 0; i < index.length; i++) this.screen[i] = rgb[index[i]!]!;
     this.exactOnScreen = frame;
+    this.uncertain = uncertain ? new Uint8Array(index.length).fill(1) : undefined;
   }
 
   /**
@@ -204,6 +212,7 @@ export class FrameEncoder {
     const rgb = table.map.rgb;
     const screen = this.screen;
     const maxDiff = this.maxDiff;
+    const unsure = this.uncertain;
     let x0 = this.width;
     let y0 = this.height;
     let x1 = -1;
@@ -214,7 +223,7 @@ export class FrameEncoder {
         const c = rgb[index[i]!]!;
         const d = screen[i]!;
         if (c === d) continue;
-        if (maxDiff !== 0) {
+        if (maxDiff !== 0 && !(unsure && unsure[i])) {
           const dr = (c >> 16) - (d >> 16);
           const dg = ((c >> 8) & 255) - ((d >> 8) & 255);
           const db = (c & 255) - (d & 255);
@@ -240,6 +249,7 @@ export class FrameEncoder {
     const screen = this.screen;
     const t = table.transparent;
     const maxDiff = this.maxDiff;
+    const unsure = this.uncertain;
     const { pref, target, under } = this;
     // Lossless: a pixel keeps its colour, or where the screen already shows it, is transparent or
     // keeps it, whichever makes the longer LZW strings (encodeFlexible; `own` holds its colour). The
@@ -267,7 +277,9 @@ export class FrameEncoder {
           const c = rgb[s]!;
           const d = screen[i]!;
           let keep = transparent && c === d;
-          if (transparent && !keep) {
+          // A pixel known within the bound only may stay only where the frame shows its colour exactly.
+          const sure = !(unsure && unsure[i]);
+          if (transparent && !keep && sure) {
             const dr = (c >> 16) - (d >> 16);
             const dg = ((c >> 8) & 255) - ((d >> 8) & 255);
             const db = (c & 255) - (d & 255);
@@ -275,7 +287,7 @@ export class FrameEncoder {
           }
           pref[k] = keep ? t : s;
           target[k] = c;
-          under[k] = d;
+          under[k] = sure || c === d ? d : NEVER_CLOSE;
         }
       }
     }
@@ -309,7 +321,10 @@ export class FrameEncoder {
     for (let y = r.y; y < r.y + r.h; y++) {
       for (let i = y * this.width + r.x, end = i + r.w; i < end; i++, k++) {
         const s = shown[k]!;
-        if (s !== t) screen[i] = rgb[s]!;
+        if (s !== t) {
+          screen[i] = rgb[s]!;
+          if (unsure) unsure[i] = 0;
+        }
       }
     }
     return delayAt;
@@ -349,7 +364,7 @@ export class GifWriter {
     this.encoder.maxDiff = lossyMaxDiff(options.lossy ?? 0);
     if (seed) {
       this.isPart = true;
-      this.encoder.seed(seed);
+      this.encoder.seed(seed, this.encoder.maxDiff !== 0);
       return;
     }
     const o = this.out;
@@ -367,12 +382,15 @@ export class GifWriter {
   }
 
   /**
-   * A writer of the frames that follow `seed` in a lossless GIF (written by another writer, which
-   * appends the part: append). A lossless frame leaves the screen showing exactly its colours, so the
-   * part codes its frames as the whole GIF's writer would. Not lossy: there the screen after a frame
-   * is what the search chose, not the frame.
+   * A writer of the frames that follow `seed` in a GIF written by another writer, which appends the
+   * part (append). Lossless, a frame leaves the screen showing exactly its colours, so the part codes
+   * its frames as the whole GIF's writer would. Lossy, the screen after the other writer's frames is
+   * what its search chose, which this writer cannot know; it knows that each pixel there is within
+   * the lossy bound of the seed's colour. So a pixel not drawn since the seed is left as it is only
+   * where the frame shows the seed's colour exactly (FrameEncoder.seed, `uncertain`): every pixel
+   * stays within the bound, and the part costs a little more than one writer's frames would.
    */
-  static part(width: number, height: number, shared: ColourTable, seed: MappedFrame, options: Omit<WriterOptions, 'lossy' | 'paletteEveryFrame'> = {}): GifWriter {
+  static part(width: number, height: number, shared: ColourTable, seed: MappedFrame, options: Omit<WriterOptions, 'paletteEveryFrame'> = {}): GifWriter {
     return new GifWriter(width, height, shared, options, seed);
   }
 
@@ -523,6 +541,9 @@ function changedRect(a: Uint8Array, b: Uint8Array, width: number, height: number
   }
   return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
 }
+
+/** An `under` colour no target is close to: the transparent index may not stand for it (encodeLossy). */
+const NEVER_CLOSE = 0x7fff7fff;
 
 /** gifsicle's scale: --lossy=N accepts a squared RGB error of 10 N per pixel. */
 export function lossyMaxDiff(level: number): number {
