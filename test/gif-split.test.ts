@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ColourTable, FrameMapper, GifEncoder, GifWriter, LOSSY_LEVELS, PaletteSampler, closePartWorker, partWorkerReady, type EncodeSettings, type SourceFrame } from '../src/render/gif.js';
+import { ColourTable, FrameMapper, GifEncoder, GifWriter, LOSSY_LEVELS, PaletteSampler, closePartWorker, partWorkerReady, type EncodeSettings, type MappedFrame, type SourceFrame } from '../src/render/gif.js';
 import { Estimator } from '../src/render/gif/budget.js';
 import { lossyMaxDiff } from '../src/render/gif/writer.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
@@ -60,13 +60,18 @@ function encoder(maxBytes?: number): GifEncoder {
 
 afterAll(closePartWorker);
 
+/** The clip's frames mapped to a palette sampled before its dark frames (as GifEncoder maps them). */
+function mappedClip(): { shared: ColourTable; mapped: MappedFrame[] } {
+  const sampler = new PaletteSampler();
+  for (const f of rgba.slice(0, 40)) sampler.add(f);
+  const shared = new ColourTable(sampler.palette());
+  const mapper = new FrameMapper(shared);
+  return { shared, mapped: rgba.map((f, i) => mapper.map(f, i === 0)) };
+}
+
 describe('a GIF written in two parts (GifWriter.part, append)', () => {
   it('is the GIF one writer makes, wherever it is cut', () => {
-    const sampler = new PaletteSampler();
-    for (const f of rgba.slice(0, 40)) sampler.add(f);
-    const shared = new ColourTable(sampler.palette());
-    const mapper = new FrameMapper(shared);
-    const mapped = rgba.map((f, i) => mapper.map(f, i === 0));
+    const { shared, mapped } = mappedClip();
     const whole = new GifWriter(W, H, shared);
     mapped.forEach((m, i) => whole.add(m, frames[i]!.delayCs));
     const expected = whole.finish();
@@ -82,11 +87,7 @@ describe('a GIF written in two parts (GifWriter.part, append)', () => {
   });
 
   it('lossy: shows every frame within the lossy bound, wherever it is cut, at about one writer\'s size', () => {
-    const sampler = new PaletteSampler();
-    for (const f of rgba.slice(0, 40)) sampler.add(f);
-    const shared = new ColourTable(sampler.palette());
-    const mapper = new FrameMapper(shared);
-    const mapped = rgba.map((f, i) => mapper.map(f, i === 0));
+    const { shared, mapped } = mappedClip();
     const lossy = 60;
     const bound = lossyMaxDiff(lossy);
     const starts = frames.map((_, i) => frames.slice(0, i).reduce((t, f) => t + f.delayCs * 10, 0));
