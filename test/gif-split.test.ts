@@ -232,4 +232,20 @@ describe('the encode on two threads', () => {
     // The next encode makes a new one.
     expect(await partWorkerReady()).toBe(true);
   });
+
+  it('so does one that dies in the middle of a lossy encode: the encode is made again on one thread', async () => {
+    const settings = { colors: 256, lossy: 80 };
+    await closePartWorker();
+    const alone = await encoder().encode(settings);
+    await partWorkerReady();
+    const two = encoder();
+    await two.fit();
+    const encoding = two.encode(settings);
+    for (let k = 0; k < 4; k++) await new Promise((r) => setImmediate(r));
+    await closePartWorker();
+    const out = await encoding;
+    expect(two.partFailures).toBe(1);
+    expect(Buffer.compare(out.gif, alone.gif)).toBe(0);
+    expect(await partWorkerReady()).toBe(true);
+  });
 });
