@@ -409,7 +409,7 @@ export class GifEncoder {
     for (let tries = 0; tries < 3; tries++) {
       const split = this.splitEncodes;
       let out = await this.encode(at(k));
-      // On two threads a lossy GIF codes a few pixels more than on one (GifWriter.part: 0.2-1.8 % on
+      // On two threads a lossy GIF codes a few pixels more than on one (GifWriter.part: up to 1.8 % on
       // the bench's moments). The rung's strongest level missing by no more than that is made again
       // on one thread before the search goes on down the ladder, which costs far more fidelity.
       const last = k === levels.length - 1;

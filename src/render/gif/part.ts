@@ -14,7 +14,7 @@ import { ColourTable, type GifPart, type MappedFrame } from './writer.js';
  * BENCHMARKS.md stop 31). The frames after a split point are sent there (pixels, or indices an
  * earlier encode mapped), mapped and coded (GifWriter.part) while the main thread does the frames
  * before it, and the part's bytes are appended: lossless, the same GIF as one thread makes; lossy
- * (the byte budget's later encodes), one within the same bound and 0.2-1.8 % bigger (GifWriter.part).
+ * (the byte budget's later encodes), one within the same bound and up to 1.8 % bigger (GifWriter.part).
  *
  * One worker per process, for one encode at a time: a second encode at once (a worker running two
  * renders) codes on its own thread, as before. Only a long-lived process makes one
