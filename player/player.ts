@@ -7,7 +7,8 @@ import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasMutationSource, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
-import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult } from '../src/render/player-protocol.js';
+import { restoreLostStylesheets } from './stylesheets.js';
+import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult, type StylesheetReport } from '../src/render/player-protocol.js';
 
 const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
@@ -907,14 +908,18 @@ const api = {
    * took 568-726 ms for 6 MB of rustdoc events, this 430-531 (2026-12-01, 3 runs each in a page
    * alone, CDP transfer included; BENCHMARKS.md).
    */
-  async init(payloadGzip64: string, configJson: string): Promise<void> {
+  async init(payloadGzip64: string, configJson: string): Promise<StylesheetReport> {
     const style = document.createElement('style');
     style.textContent = rrwebCss;
     document.head.appendChild(style);
     const gz = new Blob([Uint8Array.fromBase64(payloadGzip64)]);
     const json = new TextDecoder().decode(await new Response(gz.stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
     const payload = JSON.parse(json) as PlayerPayload;
-    show = new Show(payload.windows, JSON.parse(configJson) as PlayerConfig);
+    const cfg = JSON.parse(configJson) as PlayerConfig;
+    // The plain approach replays the recording as rrweb would, with what it lost.
+    const stylesheets = cfg.naive ? { lost: 0, restored: 0 } : await restoreLostStylesheets(payload.windows.map((w) => w.events as eventWithTime[]));
+    show = new Show(payload.windows, cfg);
+    return stylesheets;
   },
   /**
    * `afterFrame`: Node is capturing the frame of the last step; wait until it is drawn before

@@ -146,6 +146,8 @@ function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] 
       asset_failures: result.assetFailures,
       assets_prefetched: result.assetsPrefetched.urls,
       assets_prefetched_used: result.assetsPrefetched.used,
+      stylesheets_lost: result.stylesheets.lost,
+      stylesheets_restored: result.stylesheets.restored,
       frame_source: result.frameSource,
       picture_source: result.pictureSource,
       encode_threads: result.encodeThreads,

@@ -6,9 +6,13 @@
  * of the step (BENCHMARKS.md).
  *
  * Only what the player waits for and a visitor's browser asks for at once: images in the markup, the
- * stylesheets rrweb could not inline, and the first source of each web font a stylesheet declares.
+ * stylesheets rrweb could not inline, the document of a page whose inlined stylesheets lost
+ * declarations (the player reads which sheets it links before it builds anything:
+ * player/stylesheets.ts), and the first source of each web font a stylesheet declares.
  * Not CSS backgrounds: a stylesheet names many for states and pages never shown.
  */
+
+import { isLostStylesheet, stylesheetPage } from './lost-css.js';
 
 /** URLs taken from one recording at the most; the proxy's network policy bounds them again. */
 export const PREFETCH_MAX_URLS = 48;
@@ -35,15 +39,18 @@ export function prefetchUrls(events: readonly unknown[], max = PREFETCH_MAX_URLS
   const out = new Set<string>();
   /** The recording's img elements by node id: an attribute change names only the id. */
   const images = new Set<number>();
+  /** The page the events are on (the last Meta event's href). */
+  let page: unknown;
   for (const e of events) {
     if (out.size >= max) break;
-    const event = e as { type?: number; data?: { node?: unknown; source?: number; adds?: unknown; attributes?: unknown } };
-    if (event.type === 2 && event.data?.node) {
+    const event = e as { type?: number; data?: { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown } };
+    if (event.type === 4) page = event.data?.href;
+    else if (event.type === 2 && event.data?.node) {
       images.clear();
-      collect(event.data.node as SerializedNode, out, max, images);
+      collect(event.data.node as SerializedNode, out, max, images, page);
     } else if (event.type === 3 && event.data?.source === 0) {
       const { adds, attributes } = event.data;
-      if (Array.isArray(adds)) for (const add of adds as ({ node?: unknown } | null)[]) if (add?.node) collect(add.node as SerializedNode, out, max, images);
+      if (Array.isArray(adds)) for (const add of adds as ({ node?: unknown } | null)[]) if (add?.node) collect(add.node as SerializedNode, out, max, images, page);
       if (Array.isArray(attributes)) {
         for (const change of attributes as ({ id?: unknown; attributes?: Record<string, unknown> } | null)[]) {
           const attrs = change?.attributes;
@@ -59,7 +66,7 @@ function addUrl(out: Set<string>, max: number, url: unknown): void {
   if (out.size < max && typeof url === 'string' && /^https?:\/\//i.test(url)) out.add(url);
 }
 
-function collect(root: SerializedNode, out: Set<string>, max: number, images: Set<number>): void {
+function collect(root: SerializedNode, out: Set<string>, max: number, images: Set<number>, page: unknown): void {
   // Iterative: a hostile snapshot can nest deeper than the stack.
   const stack: SerializedNode[] = [root];
   const add = (url: unknown) => addUrl(out, max, url);
@@ -73,6 +80,7 @@ function collect(root: SerializedNode, out: Set<string>, max: number, images: Se
       // Not one the browser would pick another source for (srcset), or leave for later (lazy), or
       // draw from the recording itself (rrweb's inlined images).
       if (tag === 'img' && attrs.srcset === undefined && attrs.loading !== 'lazy' && attrs.rr_dataURL === undefined) add(attrs.src);
+      if (isLostStylesheet(tag, attrs)) add(stylesheetPage(page));
       if (typeof attrs._cssText === 'string') for (const url of fontUrls(attrs._cssText)) add(url);
       else if (tag === 'link' && /\bstylesheet\b/i.test(String(attrs.rel ?? ''))) add(attrs.href);
     } else if (node.type === NODE_TEXT && node.isStyle && typeof node.textContent === 'string') {

@@ -37,6 +37,14 @@ export interface Motion {
   nextStartTs: number | null;
 }
 
+/** Link stylesheets whose recorded text lost declarations (lost-css.ts), and those taken again from the site. */
+export interface StylesheetReport {
+  /** Distinct stylesheets (by address) the recording holds with lost declarations. */
+  lost: number;
+  /** Of those, the ones the site still serves as the same sheet: replayed from the site's text. */
+  restored: number;
+}
+
 export interface StepResult {
   /** Assets (fonts, images, stylesheets) still loading when the wait gave up. */
   pending: number;

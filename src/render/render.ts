@@ -57,6 +57,7 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       assetFailures: page.proxy.failures,
       assetsPrefetched: { ...page.proxy.prefetch },
       assetsFromCache: page.proxy.fromSharedCache,
+      stylesheets: { ...page.stylesheets },
       frameSource: page.source.kind,
       pictureSource: page.source.pictures,
       encodeThreads: encoded.threads ?? 1,

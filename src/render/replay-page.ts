@@ -13,7 +13,7 @@ import { BeginFrameUnavailable, newRenderContext, openFrameSource, type Drawn, t
 import type { FrameGeometry } from './geometry.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
-import type { PlayerConfig, PlayerPayload, StepResult } from './player-protocol.js';
+import type { PlayerConfig, PlayerPayload, StepResult, StylesheetReport } from './player-protocol.js';
 import { CLICK_RIPPLE_MS } from '../recording/clip.js';
 import type { RenderContext, RenderOptions } from './types.js';
 
@@ -33,6 +33,9 @@ const NO_MOTION = { everyMs: null, nextStartTs: null };
  * when the render is cancelled or the page's renderer dies.
  */
 export class ReplayPage {
+  /** What init found of stylesheets the recording lost declarations from (player/stylesheets.ts). */
+  stylesheets: StylesheetReport = { lost: 0, restored: 0 };
+
   private constructor(
     readonly source: FrameSource,
     readonly proxy: AssetProxy,
@@ -193,10 +196,10 @@ export class ReplayPage {
     try {
       const packed = await payload;
       const init = this.source.page.evaluate(
-        ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<void> } }).__rr.init(ev, cfg),
+        ([ev, cfg]) => (globalThis as unknown as { __rr: { init(a: string, b: string): Promise<StylesheetReport> } }).__rr.init(ev, cfg),
         [packed, JSON.stringify(config)] as const,
       );
-      await this.call(init, 'replay build');
+      this.stylesheets = await this.call(init, 'replay build');
     } catch (err) {
       // rrweb refusing the events (a snapshot it cannot build) is the recording's fault; a page or
       // browser that went away is not.

@@ -1,0 +1,208 @@
+// Stylesheets the recorder serialized without some of their declarations (src/render/lost-css.ts),
+// taken again from the site where it still serves the same sheet. rustdoc's body font is such a
+// declaration: without it every replay, rrweb's own included, draws the fallback font.
+import type { eventWithTime } from '@posthog/rrweb-types';
+import { isLostStylesheet, stylesheetPage } from '../src/render/lost-css.js';
+import type { StylesheetReport } from '../src/render/player-protocol.js';
+
+/**
+ * At most this long for the pages' documents and their sheets, all told: Node fetched the documents
+ * while Chromium started (asset-prefetch.ts), and a render waits for nothing else meanwhile.
+ */
+const RESTORE_TIMEOUT_MS = 2500;
+/** Stylesheets a page's document links, taken as candidates at most. */
+const MAX_LINKS_PER_PAGE = 24;
+/** A sheet bigger than this is left as recorded (the verification parses it twice). */
+const MAX_SHEET_CHARS = 4_000_000;
+
+const NODE_ELEMENT = 2;
+const EVENT_FULL_SNAPSHOT = 2;
+const EVENT_INCREMENTAL = 3;
+const EVENT_META = 4;
+const SOURCE_MUTATION = 0;
+
+interface SerializedNode {
+  type?: number;
+  tagName?: unknown;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+}
+
+/**
+ * A candidate sheet: the site's text (url()s made absolute), and the sheet a recorder in this
+ * browser would have recorded from it (its rules' cssText, parsed again), to compare with the
+ * recorded one.
+ */
+interface SiteSheet {
+  text: string;
+  recordable: CSSStyleSheet;
+}
+
+/**
+ * Replaces, in place, the recorded text (`_cssText`) of each linked stylesheet that lost
+ * declarations with the site's own text. rrweb drops the link's href, so the candidates are the
+ * stylesheets the page's document links today; one is taken only where it has the same rules as the
+ * recorded sheet and no declaration the recording holds differs (sameRules): the sheet the user had,
+ * not a later version of it. Anything else (the site unreachable or refused by the network policy,
+ * the sheet changed, a page whose scripts add its links, a recording made by another browser whose
+ * serialization differs) leaves the recording as it is.
+ */
+export async function restoreLostStylesheets(eventLists: readonly eventWithTime[][]): Promise<StylesheetReport> {
+  /** The lost sheets' attributes, by the page whose document links them. */
+  const byPage = new Map<string, Record<string, unknown>[]>();
+  for (const events of eventLists) {
+    let page: string | null = null;
+    const visit = (node: unknown) => {
+      const stack = [node as SerializedNode];
+      while (stack.length) {
+        const n = stack.pop();
+        if (typeof n !== 'object' || n === null) continue;
+        if (n.type === NODE_ELEMENT && page && isLostStylesheet(n.tagName, n.attributes)) byPage.set(page, [...(byPage.get(page) ?? []), n.attributes!]);
+        if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
+      }
+    };
+    for (const e of events) {
+      const data = e.data as { node?: unknown; source?: number; adds?: unknown; href?: unknown };
+      if (e.type === EVENT_META) page = stylesheetPage(data.href);
+      else if (e.type === EVENT_FULL_SNAPSHOT) visit(data.node);
+      else if (e.type === EVENT_INCREMENTAL && data.source === SOURCE_MUTATION && Array.isArray(data.adds)) {
+        for (const add of data.adds as ({ node?: unknown } | null)[]) visit(add?.node);
+      }
+    }
+  }
+  const lost = new Set<string>();
+  for (const uses of byPage.values()) for (const attrs of uses) lost.add(attrs._cssText as string);
+  if (!lost.size) return { lost: 0, restored: 0 };
+
+  const signal = AbortSignal.timeout(RESTORE_TIMEOUT_MS);
+  const sheets = new Map<string, Promise<SiteSheet | null>>();
+  const sheetAt = (url: string) => {
+    let got = sheets.get(url);
+    if (!got) sheets.set(url, (got = fetchSheet(url, signal)));
+    return got;
+  };
+  /** The site's text for each recorded text, once found; null where no candidate matched. */
+  const verdicts = new Map<string, string | null>();
+  await Promise.all(
+    [...byPage].map(async ([page, uses]) => {
+      const candidates = await Promise.all((await linkedSheets(page, signal)).map(sheetAt));
+      for (const attrs of uses) {
+        const recorded = attrs._cssText as string;
+        if (!verdicts.has(recorded) || verdicts.get(recorded) === null) {
+          const rec = parse(recorded);
+          const match = rec && candidates.find((c) => c !== null && sameRules(rec.cssRules, c.recordable.cssRules));
+          verdicts.set(recorded, match ? match.text : null);
+        }
+        const text = verdicts.get(recorded);
+        if (text) attrs._cssText = text;
+      }
+    }),
+  );
+  let restored = 0;
+  for (const text of verdicts.values()) if (text) restored++;
+  return { lost: lost.size, restored };
+}
+
+/** The stylesheets `page`'s document links, in its order, absolute. */
+async function linkedSheets(page: string, signal: AbortSignal): Promise<string[]> {
+  try {
+    const res = await fetch(page, { credentials: 'omit', signal });
+    if (!res.ok || !/html/i.test(res.headers.get('content-type') ?? '')) return [];
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    // The document's own base (a <base href>) over the address it was asked at.
+    const base = doc.querySelector('base[href]')?.getAttribute('href');
+    const baseUrl = base ? new URL(base, page).href : page;
+    const out: string[] = [];
+    for (const link of doc.querySelectorAll('link[href]')) {
+      if (!/(?:^|\s)stylesheet(?:\s|$)/i.test(link.getAttribute('rel') ?? '')) continue;
+      try {
+        const url = new URL(link.getAttribute('href')!, baseUrl);
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && !out.includes(url.href)) out.push(url.href);
+      } catch {
+        // An href that is no address names no sheet.
+      }
+      if (out.length >= MAX_LINKS_PER_PAGE) break;
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+async function fetchSheet(url: string, signal: AbortSignal): Promise<SiteSheet | null> {
+  try {
+    const res = await fetch(url, { credentials: 'omit', signal });
+    if (!res.ok) return null;
+    const source = await res.text();
+    if (source.length > MAX_SHEET_CHARS) return null;
+    const text = absolutize(source, url);
+    // Through the CSSOM and back, as the recorder took it: the same declarations lost, and values
+    // the round trip changes (`white-space: initial` comes back as its longhands) changed alike.
+    const sheet = parse(text);
+    const recordable = sheet && parse(Array.from(sheet.cssRules, (r) => r.cssText).join(''));
+    return recordable && { text, recordable };
+  } catch {
+    return null;
+  }
+}
+
+function parse(css: string): CSSStyleSheet | null {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    return sheet;
+  } catch {
+    return null;
+  }
+}
+
+/** The sheet's url()s made absolute against its own address, as the recorder made the recorded ones. */
+function absolutize(css: string, href: string): string {
+  return css.replace(/url\(\s*(['"]?)(.*?)\1\s*\)/gi, (whole, quote: string, url: string) => {
+    if (/^(?:[a-z][a-z0-9+.-]*:|#)/i.test(url)) return whole;
+    try {
+      return `url(${quote}${new URL(url, href).href}${quote})`;
+    } catch {
+      return whole;
+    }
+  });
+}
+
+/** url() values compare equal whatever address they hold: the recorder's absolute form is its own. */
+function withoutUrls(s: string): string {
+  return s.replace(/url\([^)]*\)/gi, 'url()');
+}
+
+function prelude(rule: CSSRule): string {
+  const text = rule.cssText;
+  const brace = text.indexOf('{');
+  return withoutUrls(brace < 0 ? text : text.slice(0, brace));
+}
+
+/**
+ * Whether two sheets parsed here hold the same rules in the same order, with the same selectors and
+ * conditions and the same declarations (values and priorities; url()s aside, which the recorder made
+ * absolute its own way).
+ */
+function sameRules(recorded: CSSRuleList, site: CSSRuleList): boolean {
+  if (recorded.length !== site.length) return false;
+  for (let i = 0; i < recorded.length; i++) {
+    const a = recorded[i]!;
+    const b = site[i]!;
+    if (a.constructor !== b.constructor || prelude(a) !== prelude(b)) return false;
+    const styleA = (a as { style?: CSSStyleDeclaration }).style;
+    const styleB = (b as { style?: CSSStyleDeclaration }).style;
+    if (styleA && styleB) {
+      if (styleA.length !== styleB.length) return false;
+      for (let j = 0; j < styleA.length; j++) {
+        const name = styleA[j]!;
+        if (withoutUrls(styleA.getPropertyValue(name)) !== withoutUrls(styleB.getPropertyValue(name))) return false;
+        if (styleA.getPropertyPriority(name) !== styleB.getPropertyPriority(name)) return false;
+      }
+    }
+    const rulesA = (a as { cssRules?: CSSRuleList }).cssRules;
+    const rulesB = (b as { cssRules?: CSSRuleList }).cssRules;
+    if (rulesA && rulesB && !sameRules(rulesA, rulesB)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,46 @@
+// Shared by Node (asset-prefetch.ts) and the player page (player/stylesheets.ts): no DOM, no Node.
+
+/**
+ * A declaration with no value, as `padding-top: ;`. Recorders read a stylesheet back through the
+ * CSSOM, and a shorthand whose value uses var() (`font: 1rem/1.5 var(--font-family)`) followed by
+ * one of its longhands in the same rule is serialized as its longhands with empty values (CSS
+ * Custom Properties: they hold pending-substitution values; rrweb-io/rrweb#1322). The declaration
+ * is lost from the recording: rustdoc's body font is. Custom properties (`--x: ;`) may be empty and
+ * are not matched.
+ */
+const LOST_DECLARATION = /(?:^|[\s;{}])-?[a-zA-Z][\w-]*\s*:\s*;/;
+
+/** Whether a recorded stylesheet's text lost declarations to the CSSOM's serialization. */
+export function hasLostDeclarations(css: string): boolean {
+  return LOST_DECLARATION.test(css);
+}
+
+/**
+ * Whether a recorded element is a linked stylesheet the recorder inlined with declarations lost.
+ * rrweb drops such a link's href when it inlines the sheet (as `_cssText`), so the sheet can be
+ * found again only among the stylesheets the page's document links (stylesheetPage).
+ */
+export function isLostStylesheet(tagName: unknown, attributes: Record<string, unknown> | undefined): boolean {
+  if (typeof tagName !== 'string' || tagName.toLowerCase() !== 'link' || !attributes) return false;
+  const css = attributes._cssText;
+  return typeof css === 'string' && hasLostDeclarations(css);
+}
+
+/**
+ * The address asked for the document of a recorded page (its Meta event's href) to read which
+ * stylesheets it links: without query or fragment, which a static page's links do not depend on and
+ * which may carry what a visitor's session alone should send (tokens, search terms). Null for
+ * anything but http(s).
+ */
+export function stylesheetPage(href: unknown): string | null {
+  if (typeof href !== 'string') return null;
+  try {
+    const url = new URL(href);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    url.search = '';
+    url.hash = '';
+    return url.href;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { parseRecording } from '../src/recording/parse.js';
+import type { RrwebEvent } from '../src/recording/types.js';
+import { prefetchUrls } from '../src/render/asset-prefetch.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { hasLostDeclarations } from '../src/render/lost-css.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
+import { recordJourney } from './support/recorder.js';
+import { startSite, type SiteServer } from './support/site-server.js';
+
+/**
+ * A linked stylesheet whose rules set a var() shorthand and then one of its longhands, as rustdoc's
+ * body rule does (`font: 1rem/1.5 var(--font-family); ... font-feature-settings: ...`): read back
+ * through the CSSOM by rrweb's recorder, the shorthand's other longhands come out empty, so the
+ * recording holds a card with no background and no padding. The player takes the sheet again from
+ * the site when the site still serves the same one (player/stylesheets.ts).
+ */
+const SHEET = `:root { --paint: rgb(220, 20, 60); --pad: 60px; }
+body { margin: 0; background: #fff; }
+.card { background: var(--paint); background-repeat: no-repeat; padding: var(--pad); padding-left: 8px; width: 200px; height: 100px; }
+.note { color: #333; font: 14px sans-serif; }
+`;
+/** The same sheet as deployed later: one rule changed (the card's width). */
+const CHANGED = SHEET.replace('width: 200px', 'width: 180px');
+
+const PAGE = `<!doctype html><html><head><link rel="stylesheet" href="/site.css"></head>
+<body><div class="card"><span class="note">card</span></div></body></html>`;
+
+const CRIMSON = [220, 20, 60];
+
+let site: SiteServer;
+let events: RrwebEvent[];
+let browser: Browser;
+const files = new Map<string, { body: Buffer; type: string }>();
+
+function serveSheet(css: string): void {
+  files.set('/site.css', { body: Buffer.from(css), type: 'text/css' });
+}
+
+beforeAll(async () => {
+  files.set('/index.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' });
+  serveSheet(SHEET);
+  site = await startSite({ generated: files });
+  const rec = await recordJourney(site.origin, async ({ page, origin, idle }) => {
+    await page.goto(`${origin}/`);
+    await idle(1500);
+    await page.mouse.move(400, 300);
+    await idle(500);
+  });
+  events = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  browser = await launchBrowser({}, 'begin-frame', { probe: false });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** The recorded text of the page's linked sheet. */
+function recordedSheet(): string {
+  const texts: string[] = [];
+  const walk = (n: { tagName?: string; attributes?: Record<string, unknown>; childNodes?: unknown[] }) => {
+    if (n.tagName === 'link' && typeof n.attributes?._cssText === 'string') texts.push(n.attributes._cssText);
+    for (const c of n.childNodes ?? []) walk(c as typeof n);
+  };
+  for (const e of events) if (e.type === 2) walk((e.data as { node: Parameters<typeof walk>[0] }).node);
+  expect(texts).toHaveLength(1);
+  return texts[0]!;
+}
+
+/** The card's middle, where its background shows only with the lost declarations (left 8 + 100, top 60 + 50). */
+async function cardPixel(): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number } }> {
+  const r = await renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 1, endS: 1.5, width: 800, allowOrigins: [site.origin] }, { browser });
+  const gif = decodeGif(r.gif);
+  const shown = frameAt(gif, gif.durationMs - 1);
+  // Pictures are scaled from the recorded viewport to the GIF's width.
+  const scale = gif.width / 1280;
+  const x = Math.round(110 * scale);
+  const y = Math.round(110 * scale);
+  const at = (y * gif.width + x) * 4;
+  return { rgb: [...shown.rgba.slice(at, at + 3)], stylesheets: r.stylesheets };
+}
+
+function near(rgb: number[], want: number[], tolerance = 24): boolean {
+  return rgb.every((v, i) => Math.abs(v - want[i]!) <= tolerance);
+}
+
+describe('a linked stylesheet the recorder lost declarations from', () => {
+  it('is recorded without them (the precondition: rrweb serialized the var() shorthands as empty longhands)', () => {
+    const css = recordedSheet();
+    expect(hasLostDeclarations(css), css).toBe(true);
+    expect(css).not.toContain('var(--paint)');
+    // rrweb drops the link's href when it inlines the sheet: the page's document says which sheets it links.
+    expect(css).not.toContain('site.css');
+    expect(prefetchUrls(events), 'the document fetched while Chromium starts').toContain(`${site.origin}/`);
+  });
+
+  it('is replayed from the site\'s own text when the site serves the same sheet: the card is painted', async () => {
+    serveSheet(SHEET);
+    const { rgb, stylesheets } = await cardPixel();
+    expect(stylesheets).toEqual({ lost: 1, restored: 1 });
+    expect(near(rgb, CRIMSON), `card pixel ${rgb}`).toBe(true);
+  });
+
+  it('is replayed as recorded when the site\'s sheet changed since, or cannot be had', async () => {
+    serveSheet(CHANGED);
+    const changed = await cardPixel();
+    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(near(changed.rgb, [255, 255, 255]), `card pixel ${changed.rgb}`).toBe(true);
+
+    files.delete('/site.css');
+    const gone = await cardPixel();
+    expect(gone.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(near(gone.rgb, [255, 255, 255]), `card pixel ${gone.rgb}`).toBe(true);
+  });
+});
