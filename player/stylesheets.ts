@@ -2,7 +2,7 @@
 // taken again from the site where it still serves the same sheet. rustdoc's body font is such a
 // declaration: without it every replay, rrweb's own included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { isLostStylesheet, stylesheetPage } from '../src/render/lost-css.js';
+import { isLostStylesheet, LINKED_STYLESHEETS_PATH, stylesheetPage } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 
 /**
@@ -10,8 +10,6 @@ import type { StylesheetReport } from '../src/render/player-protocol.js';
  * while Chromium started (asset-prefetch.ts), and a render waits for nothing else meanwhile.
  */
 const RESTORE_TIMEOUT_MS = 2500;
-/** Stylesheets a page's document links, taken as candidates at most. */
-const MAX_LINKS_PER_PAGE = 24;
 /** A sheet bigger than this is left as recorded (the verification parses it twice). */
 const MAX_SHEET_CHARS = 4_000_000;
 
@@ -81,49 +79,38 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
     if (!got) sheets.set(url, (got = fetchSheet(url, signal)));
     return got;
   };
-  /** The site's text for each recorded text, once found; null where no candidate matched. */
+  /** The site's text for each recorded text, once found; null where no candidate matched yet. */
   const verdicts = new Map<string, string | null>();
-  await Promise.all(
-    [...byPage].map(async ([page, uses]) => {
-      const candidates = await Promise.all((await linkedSheets(page, signal)).map(sheetAt));
-      for (const attrs of uses) {
-        const recorded = attrs._cssText as string;
-        if (!verdicts.has(recorded) || verdicts.get(recorded) === null) {
-          const rec = parse(recorded);
-          const match = rec && candidates.find((c) => c !== null && sameRules(rec.cssRules, c.recordable.cssRules));
-          verdicts.set(recorded, match ? match.text : null);
-        }
-        const text = verdicts.get(recorded);
-        if (text) attrs._cssText = text;
-      }
-    }),
-  );
+  // Page by page: a site's pages share their sheets, so the first page's document usually finds
+  // them all, and the other documents are not asked for.
+  for (const [page, uses] of byPage) {
+    if (uses.every((attrs) => verdicts.get(attrs._cssText as string))) continue;
+    const candidates = await Promise.all((await linkedSheets(page, signal)).map(sheetAt));
+    for (const attrs of uses) {
+      const recorded = attrs._cssText as string;
+      if (verdicts.get(recorded)) continue;
+      const rec = parse(recorded);
+      const match = rec && candidates.find((c) => c !== null && sameRules(rec.cssRules, c.recordable.cssRules));
+      verdicts.set(recorded, match ? match.text : null);
+    }
+  }
+  for (const uses of byPage.values()) {
+    for (const attrs of uses) {
+      const text = verdicts.get(attrs._cssText as string);
+      if (text) attrs._cssText = text;
+    }
+  }
   let restored = 0;
   for (const text of verdicts.values()) if (text) restored++;
   return { lost: lost.size, restored };
 }
 
-/** The stylesheets `page`'s document links, in its order, absolute. */
+/** The stylesheets `page`'s document links, in its order (Node reads the document: asset-proxy.ts). */
 async function linkedSheets(page: string, signal: AbortSignal): Promise<string[]> {
   try {
-    const res = await fetch(page, { credentials: 'omit', signal });
-    if (!res.ok || !/html/i.test(res.headers.get('content-type') ?? '')) return [];
-    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
-    // The document's own base (a <base href>) over the address it was asked at.
-    const base = doc.querySelector('base[href]')?.getAttribute('href');
-    const baseUrl = base ? new URL(base, page).href : page;
-    const out: string[] = [];
-    for (const link of doc.querySelectorAll('link[href]')) {
-      if (!/(?:^|\s)stylesheet(?:\s|$)/i.test(link.getAttribute('rel') ?? '')) continue;
-      try {
-        const url = new URL(link.getAttribute('href')!, baseUrl);
-        if ((url.protocol === 'http:' || url.protocol === 'https:') && !out.includes(url.href)) out.push(url.href);
-      } catch {
-        // An href that is no address names no sheet.
-      }
-      if (out.length >= MAX_LINKS_PER_PAGE) break;
-    }
-    return out;
+    const res = await fetch(`${LINKED_STYLESHEETS_PATH}?page=${encodeURIComponent(page)}`, { signal });
+    const urls: unknown = await res.json();
+    return Array.isArray(urls) ? urls.filter((u): u is string => typeof u === 'string') : [];
   } catch {
     return [];
   }

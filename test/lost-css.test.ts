@@ -4,7 +4,7 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { prefetchUrls } from '../src/render/asset-prefetch.js';
 import { launchBrowser } from '../src/render/browser.js';
-import { hasLostDeclarations } from '../src/render/lost-css.js';
+import { hasLostDeclarations, linkedStylesheets, stylesheetPage } from '../src/render/lost-css.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
@@ -115,5 +115,32 @@ describe('a linked stylesheet the recorder lost declarations from', () => {
     const gone = await cardPixel();
     expect(gone.stylesheets).toEqual({ lost: 1, restored: 0 });
     expect(near(gone.rgb, [255, 255, 255]), `card pixel ${gone.rgb}`).toBe(true);
+  });
+});
+
+describe('the stylesheets a document links (read in Node from the page the recording was on)', () => {
+  it('takes rel=stylesheet links in order, against the document or its base, once each, http(s) only', () => {
+    const html = `<!doctype html><html><head>
+      <base href="/docs/v2/">
+      <link rel="preload" as="style" href="preloaded.css">
+      <link href='main.css' rel='stylesheet'>
+      <LINK REL="alternate stylesheet" HREF=dark.css>
+      <link rel="stylesheet" href="main.css">
+      <link rel="stylesheet" href="data:text/css,body{}">
+      <link rel="stylesheet" href="https://cdn.example/x.css?v=1&amp;b=2">
+      <link rel="icon" href="favicon.ico">
+      </head><body><link rel="stylesheet" href="/late.css"></body></html>`;
+    expect(linkedStylesheets(html, 'https://site.example/docs/page.html')).toEqual([
+      'https://site.example/docs/v2/main.css',
+      'https://site.example/docs/v2/dark.css',
+      'https://cdn.example/x.css?v=1&b=2',
+      'https://site.example/late.css',
+    ]);
+  });
+
+  it('asks for a page without its query or fragment, and for http(s) pages only', () => {
+    expect(stylesheetPage('https://shop.example/reset?token=secret#top')).toBe('https://shop.example/reset');
+    expect(stylesheetPage('file:///etc/passwd')).toBeNull();
+    expect(stylesheetPage(42)).toBeNull();
   });
 });

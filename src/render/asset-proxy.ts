@@ -2,6 +2,7 @@ import type { BrowserContext, Route } from 'playwright-core';
 import { isRasterizerError } from '../errors.js';
 import { animationTimingHeader, imageAnimation } from './animated-image.js';
 import type { AssetCache, CachedResponse } from './asset-cache.js';
+import { LINKED_STYLESHEETS_PATH, linkedStylesheets, stylesheetPage } from './lost-css.js';
 import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
 
@@ -61,7 +62,7 @@ export class AssetProxy {
   private async handle(route: Route): Promise<void> {
     const request = route.request();
     const url = request.url();
-    if (url.startsWith(PLAYER_ORIGIN + '/')) return this.servePlayer(route, new URL(url).pathname);
+    if (url.startsWith(PLAYER_ORIGIN + '/')) return this.servePlayer(route, new URL(url));
     if (request.method() !== 'GET' && request.method() !== 'HEAD') {
       this.refuse(url, `method ${request.method()}`);
       return route.abort('blockedbyclient').catch(() => {});
@@ -119,12 +120,31 @@ export class AssetProxy {
     if (this.refusals.length < 50) this.refusals.push(`${url.slice(0, 200)}: ${why}`);
   }
 
+  /**
+   * The stylesheets `page`'s document links (player/stylesheets.ts asks, to find the sheets the
+   * recording lost declarations from): read here so that the document, often the biggest thing a
+   * page fetches, does not cross to the browser. None when the document cannot be had; that is not
+   * one of the replay's asset failures.
+   */
+  private async linkedStylesheets(page: string | null): Promise<string[]> {
+    if (page === null || stylesheetPage(page) !== page) return [];
+    if (this.prefetched.delete(page)) this.prefetch.used++;
+    const res = await this.fetchCached(page).catch(() => null);
+    if (!res || res.status !== 200 || !/html/i.test(res.contentType ?? '')) return [];
+    return linkedStylesheets(res.body.toString('utf8'), page);
+  }
+
   /** Resolves once the player page can be served (rejects as its bundling did). */
   async playerReady(): Promise<void> {
     await this.player;
   }
 
-  private async servePlayer(route: Route, path: string): Promise<void> {
+  private async servePlayer(route: Route, url: URL): Promise<void> {
+    const path = url.pathname;
+    if (path === LINKED_STYLESHEETS_PATH) {
+      const sheets = await this.linkedStylesheets(url.searchParams.get('page'));
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(sheets) });
+    }
     // openIn waited for the player (playerReady) before the page asked for it.
     if (path === '/' || path === '/index.html') {
       return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: (await this.player).html });

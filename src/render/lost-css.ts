@@ -1,4 +1,5 @@
-// Shared by Node (asset-prefetch.ts) and the player page (player/stylesheets.ts): no DOM, no Node.
+// Recorded stylesheets that lost declarations, and where their text can be found again. Shared by
+// Node (asset-prefetch.ts, asset-proxy.ts) and the player page (player/stylesheets.ts): no DOM, no Node.
 
 /**
  * A declaration with no value, as `padding-top: ;`. Recorders read a stylesheet back through the
@@ -18,7 +19,8 @@ export function hasLostDeclarations(css: string): boolean {
 /**
  * Whether a recorded element is a linked stylesheet the recorder inlined with declarations lost.
  * rrweb drops such a link's href when it inlines the sheet (as `_cssText`), so the sheet can be
- * found again only among the stylesheets the page's document links (stylesheetPage).
+ * found again only among the stylesheets the page's document links (stylesheetPage,
+ * linkedStylesheets).
  */
 export function isLostStylesheet(tagName: unknown, attributes: Record<string, unknown> | undefined): boolean {
   if (typeof tagName !== 'string' || tagName.toLowerCase() !== 'link' || !attributes) return false;
@@ -40,6 +42,48 @@ export function stylesheetPage(href: unknown): string | null {
     url.search = '';
     url.hash = '';
     return url.href;
+  } catch {
+    return null;
+  }
+}
+
+/** Where the player asks Node which stylesheets a page's document links (asset-proxy.ts answers). */
+export const LINKED_STYLESHEETS_PATH = '/linked-stylesheets';
+
+/** Stylesheets taken from one document at most, and how much of it is read. */
+const MAX_LINKS = 24;
+const MAX_DOCUMENT_CHARS = 2_000_000;
+
+/**
+ * The stylesheets an HTML document links (`<link rel="stylesheet" href>`), absolute against its
+ * address or its `<base href>`, in its order, without repeats. Read with patterns, not parsed: a
+ * tag inside a comment or a script may be taken too, which costs a candidate that does not match.
+ */
+export function linkedStylesheets(html: string, page: string): string[] {
+  const doc = html.length > MAX_DOCUMENT_CHARS ? html.slice(0, MAX_DOCUMENT_CHARS) : html;
+  let base = page;
+  const baseTag = /<base\b[^>]*>/i.exec(doc);
+  const baseHref = baseTag && attribute(baseTag[0], 'href');
+  if (baseHref) base = absolute(baseHref, page) ?? page;
+  const out: string[] = [];
+  for (const [tag] of doc.matchAll(/<link\b[^>]*>/gi)) {
+    if (!/(?:^|\s)stylesheet(?:\s|$)/i.test(attribute(tag, 'rel') ?? '')) continue;
+    const href = attribute(tag, 'href');
+    const url = href === null ? null : absolute(href, base);
+    if (url && /^https?:/i.test(url) && !out.includes(url)) out.push(url);
+    if (out.length >= MAX_LINKS) break;
+  }
+  return out;
+}
+
+function attribute(tag: string, name: string): string | null {
+  const m = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, 'i').exec(tag);
+  return m ? (m[1] ?? m[2] ?? m[3] ?? '').replace(/&amp;/gi, '&').trim() : null;
+}
+
+function absolute(href: string, base: string): string | null {
+  try {
+    return new URL(href, base).href;
   } catch {
     return null;
   }
