@@ -55,8 +55,13 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       while (stack.length) {
         const n = stack.pop();
         if (typeof n !== 'object' || n === null) continue;
-        if (n.type === NODE_ELEMENT && page && isLostStylesheet(n.tagName, n.attributes)) byPage.set(page, [...(byPage.get(page) ?? []), n.attributes!]);
-        if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
+        if (n.type === NODE_ELEMENT && page && isLostStylesheet(n.tagName, n.attributes)) {
+          const uses = byPage.get(page) ?? [];
+          uses.push(n.attributes!);
+          byPage.set(page, uses);
+        }
+        // Not spread into push: a snapshot can hold more siblings than a call takes arguments.
+        if (Array.isArray(n.childNodes)) for (const child of n.childNodes) stack.push(child);
       }
     };
     for (const e of events) {
