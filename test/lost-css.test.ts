@@ -6,7 +6,10 @@ import { prefetchUrls } from '../src/render/asset-prefetch.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { hasLostDeclarations, linkedStylesheets, stylesheetPage } from '../src/render/lost-css.js';
 import { renderRecording } from '../src/render/render.js';
+import { PLAYER_ORIGIN } from '../src/render/asset-proxy.js';
+import { LINKED_STYLESHEETS_PATH } from '../src/render/lost-css.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { startCanary, quiet } from './support/canary-server.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
@@ -72,8 +75,8 @@ function recordedSheet(): string {
 }
 
 /** The card's middle, where its background shows only with the lost declarations (left 8 + 100, top 60 + 50). */
-async function cardPixel(): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number } }> {
-  const r = await renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 1, endS: 1.5, width: 800, allowOrigins: [site.origin] }, { browser });
+async function cardPixel(recording = events, allowOrigins = [site.origin]): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number } }> {
+  const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS: 1, endS: 1.5, width: 800, allowOrigins }, { browser });
   const gif = decodeGif(r.gif);
   const shown = frameAt(gif, gif.durationMs - 1);
   // Pictures are scaled from the recorded viewport to the GIF's width.
@@ -115,6 +118,43 @@ describe('a linked stylesheet the recorder lost declarations from', () => {
     const gone = await cardPixel();
     expect(gone.stylesheets).toEqual({ lost: 1, restored: 0 });
     expect(near(gone.rgb, [255, 255, 255]), `card pixel ${gone.rgb}`).toBe(true);
+  });
+});
+
+describe('asking the site again, from a hostile recording', () => {
+  it('goes through the network policy: a page address inside our network, or one named to the player origin, is never fetched', async () => {
+    const canary = await startCanary();
+    try {
+      // The recording says its page was on the canary (loopback, not allowed), and its snapshot holds
+      // an image pointed at the player's own endpoint with the canary as the page to read.
+      const hostile = structuredClone(events);
+      for (const e of hostile) if (e.type === 4) (e.data as { href: string }).href = `${canary.origin}/c/meta/page.html`;
+      const snapshot = hostile.find((e) => e.type === 2)!.data as { node: { childNodes: { tagName?: string; childNodes: unknown[] }[] } };
+      const html = snapshot.node.childNodes.find((n) => n.tagName === 'html')!;
+      const body = html.childNodes.find((n) => (n as { tagName?: string }).tagName === 'body') as { childNodes: unknown[] };
+      body.childNodes.push({
+        type: 2,
+        tagName: 'img',
+        attributes: { src: `${PLAYER_ORIGIN}${LINKED_STYLESHEETS_PATH}?page=${encodeURIComponent(`${canary.origin}/c/endpoint/page.html`)}` },
+        childNodes: [],
+        id: 99_999,
+      });
+      serveSheet(SHEET);
+      const refused = await cardPixel(hostile);
+      await quiet([canary]);
+      expect(canary.requests.map((r) => r.path)).toEqual([]);
+      expect(canary.connections).toBe(0);
+      expect(refused.stylesheets).toEqual({ lost: 1, restored: 0 });
+      expect(near(refused.rgb, [255, 255, 255]), `card pixel ${refused.rgb}`).toBe(true);
+
+      // The control: with the canary allowed, both reach it.
+      await cardPixel(hostile, [site.origin, canary.origin]);
+      await quiet([canary]);
+      expect(canary.hits('/c/meta/').map((r) => r.path)).toEqual(['/c/meta/page.html']);
+      expect(canary.hits('/c/endpoint/').map((r) => r.path)).toEqual(['/c/endpoint/page.html']);
+    } finally {
+      await canary.close();
+    }
   });
 });
 
