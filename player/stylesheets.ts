@@ -20,6 +20,7 @@ const EVENT_META = 4;
 const SOURCE_MUTATION = 0;
 
 interface SerializedNode {
+  id?: number;
   type?: number;
   tagName?: unknown;
   attributes?: Record<string, unknown>;
@@ -36,45 +37,70 @@ interface SiteSheet {
   recordable: CSSStyleSheet;
 }
 
+/** A recorded text that lost declarations: where it is held, and the sheet's own address when the recording has it. */
+interface LostUse {
+  attrs: Record<string, unknown>;
+  href?: string;
+}
+
 /**
  * Replaces, in place, the recorded text (`_cssText`) of each linked stylesheet that lost
- * declarations with the site's own text. rrweb drops the link's href, so the candidates are the
- * stylesheets the page's document links today; one is taken only where it has the same rules as the
- * recorded sheet and no declaration the recording holds differs (sameRules): the sheet the user had,
- * not a later version of it. Anything else (the site unreachable or refused by the network policy,
- * the sheet changed, a page whose scripts add its links, a recording made by another browser whose
+ * declarations with the site's own text. rrweb drops the link's href when it inlines a sheet, so
+ * the candidates are the stylesheets the page's document links today, and, for a sheet that loaded
+ * after its link was recorded (its text comes in an attribute change, rrweb's StylesheetManager),
+ * the href its link was recorded with. One is taken only where it has the same rules as the
+ * recorded sheet and no declaration differs (sameRules): the sheet the user had, not a later
+ * version of it. Anything else (the site unreachable or refused by the network policy, the sheet
+ * changed, a page whose scripts add its links, a recording made by another browser whose
  * serialization differs) leaves the recording as it is.
  */
 export async function restoreLostStylesheets(eventLists: readonly eventWithTime[][]): Promise<StylesheetReport> {
-  /** The lost sheets' attributes, by the page whose document links them. */
-  const byPage = new Map<string, Record<string, unknown>[]>();
+  /** The lost sheets, by the page whose document links them. */
+  const byPage = new Map<string, LostUse[]>();
   for (const events of eventLists) {
     let page: string | null = null;
+    /** Link elements recorded with their href (not inlined yet), by node id. */
+    const linkHrefs = new Map<number, string>();
+    const note = (use: LostUse) => {
+      if (!page) return;
+      const uses = byPage.get(page) ?? [];
+      uses.push(use);
+      byPage.set(page, uses);
+    };
     const visit = (node: unknown) => {
       const stack = [node as SerializedNode];
       while (stack.length) {
         const n = stack.pop();
         if (typeof n !== 'object' || n === null) continue;
-        if (n.type === NODE_ELEMENT && page && isLostStylesheet(n.tagName, n.attributes)) {
-          const uses = byPage.get(page) ?? [];
-          uses.push(n.attributes!);
-          byPage.set(page, uses);
+        if (n.type === NODE_ELEMENT && n.attributes) {
+          if (isLostStylesheet(n.tagName, n.attributes)) note({ attrs: n.attributes });
+          const href = n.attributes.href;
+          if (typeof n.id === 'number' && typeof href === 'string' && /^https?:/i.test(href) && isLink(n.tagName)) linkHrefs.set(n.id, href);
         }
         // Not spread into push: a snapshot can hold more siblings than a call takes arguments.
         if (Array.isArray(n.childNodes)) for (const child of n.childNodes) stack.push(child);
       }
     };
     for (const e of events) {
-      const data = e.data as { node?: unknown; source?: number; adds?: unknown; href?: unknown };
+      const data = e.data as { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown };
       if (e.type === EVENT_META) page = stylesheetPage(data.href);
-      else if (e.type === EVENT_FULL_SNAPSHOT) visit(data.node);
-      else if (e.type === EVENT_INCREMENTAL && data.source === SOURCE_MUTATION && Array.isArray(data.adds)) {
-        for (const add of data.adds as ({ node?: unknown } | null)[]) visit(add?.node);
+      else if (e.type === EVENT_FULL_SNAPSHOT) {
+        linkHrefs.clear();
+        visit(data.node);
+      } else if (e.type === EVENT_INCREMENTAL && data.source === SOURCE_MUTATION) {
+        if (Array.isArray(data.adds)) for (const add of data.adds as ({ node?: unknown } | null)[]) visit(add?.node);
+        if (Array.isArray(data.attributes)) {
+          for (const change of data.attributes as ({ id?: unknown; attributes?: Record<string, unknown> } | null)[]) {
+            const attrs = change?.attributes;
+            if (typeof change?.id !== 'number' || !attrs || typeof attrs !== 'object' || !linkHrefs.has(change.id)) continue;
+            if (isLostStylesheet('link', attrs)) note({ attrs, href: linkHrefs.get(change.id) });
+          }
+        }
       }
     }
   }
   const lost = new Set<string>();
-  for (const uses of byPage.values()) for (const attrs of uses) lost.add(attrs._cssText as string);
+  for (const uses of byPage.values()) for (const use of uses) lost.add(use.attrs._cssText as string);
   if (!lost.size) return { lost: 0, restored: 0 };
 
   const signal = AbortSignal.timeout(RESTORE_TIMEOUT_MS);
@@ -86,21 +112,27 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   };
   /** The site's text for each recorded text, once found; null where no candidate matched yet. */
   const verdicts = new Map<string, string | null>();
-  // Page by page: a site's pages share their sheets, so the first page's document usually finds
-  // them all, and the other documents are not asked for.
-  for (const [page, uses] of byPage) {
-    if (uses.every((attrs) => verdicts.get(attrs._cssText as string))) continue;
-    const candidates = await Promise.all((await linkedSheets(page, signal)).map(sheetAt));
-    for (const attrs of uses) {
+  const judge = (uses: LostUse[], candidates: (SiteSheet | null)[]) => {
+    for (const { attrs } of uses) {
       const recorded = attrs._cssText as string;
       if (verdicts.get(recorded)) continue;
       const rec = parse(recorded);
       const match = rec && candidates.find((c) => c !== null && sameRules(rec.cssRules, c.recordable.cssRules));
       verdicts.set(recorded, match ? match.text : null);
     }
+  };
+  const unfound = (uses: LostUse[]) => uses.filter((u) => !verdicts.get(u.attrs._cssText as string));
+  // Page by page: the sheets late links were recorded with first, then the page's document. A
+  // site's pages share their sheets, so the first page's document usually finds them all, and the
+  // other documents are not asked for.
+  for (const [page, uses] of byPage) {
+    const direct = unfound(uses).filter((u) => u.href);
+    if (direct.length) judge(direct, await Promise.all([...new Set(direct.map((u) => u.href!))].map(sheetAt)));
+    const rest = unfound(uses);
+    if (rest.length) judge(rest, await Promise.all((await linkedSheets(page, signal)).map(sheetAt)));
   }
   for (const uses of byPage.values()) {
-    for (const attrs of uses) {
+    for (const { attrs } of uses) {
       const text = verdicts.get(attrs._cssText as string);
       if (text) attrs._cssText = text;
     }
@@ -108,6 +140,10 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   let restored = 0;
   for (const text of verdicts.values()) if (text) restored++;
   return { lost: lost.size, restored };
+}
+
+function isLink(tagName: unknown): boolean {
+  return typeof tagName === 'string' && tagName.toLowerCase() === 'link';
 }
 
 /** The stylesheets `page`'s document links, in its order (Node reads the document: asset-proxy.ts). */

@@ -121,6 +121,39 @@ describe('a linked stylesheet the recorder lost declarations from', () => {
   });
 });
 
+describe('a stylesheet linked by a script, which loads after its link was recorded', () => {
+  it('is replayed from the address its link was recorded with (the page\'s document does not link it)', async () => {
+    // rrweb records the new link with its href, and its text when it has loaded, as an attribute
+    // change of that link; the replay then swaps the link for the recorded text.
+    files.set('/late.html', {
+      body: Buffer.from(`<!doctype html><html><head><script>
+        setTimeout(() => { const l = document.createElement('link'); l.rel = 'stylesheet'; l.href = '/late.css'; document.head.appendChild(l); }, 600);
+      </script></head><body><div class="card"><span class="note">card</span></div></body></html>`),
+      type: 'text/html; charset=utf-8',
+    });
+    files.set('/late.css', { body: Buffer.from(SHEET), type: 'text/css' });
+    const rec = await recordJourney(site.origin, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/late.html`);
+      await idle(2000);
+      await page.mouse.move(400, 300);
+      await idle(500);
+    });
+    const late = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const changes = late.flatMap((e) => (e.type === 3 && (e.data as { source: number }).source === 0 ? ((e.data as { attributes?: { attributes: Record<string, unknown> }[] }).attributes ?? []) : []));
+    const recorded = changes.map((c) => c.attributes._cssText).filter((t): t is string => typeof t === 'string');
+    expect(recorded, 'the sheet\'s text came as an attribute change').toHaveLength(1);
+    expect(hasLostDeclarations(recorded[0]!)).toBe(true);
+
+    const r = await renderRecording(late, { ...DEFAULT_RENDER_OPTIONS, startS: 1.8, endS: 2.2, width: 800, allowOrigins: [site.origin] }, { browser });
+    expect(r.stylesheets).toEqual({ lost: 1, restored: 1 });
+    const gif = decodeGif(r.gif);
+    const shown = frameAt(gif, gif.durationMs - 1);
+    const at = (Math.round(110 * (gif.width / 1280)) * gif.width + Math.round(110 * (gif.width / 1280))) * 4;
+    const rgb = [...shown.rgba.slice(at, at + 3)];
+    expect(near(rgb, CRIMSON), `card pixel ${rgb}`).toBe(true);
+  });
+});
+
 describe('asking the site again, from a hostile recording', () => {
   it('goes through the network policy: a page address inside our network, or one named to the player origin, is never fetched', async () => {
     const canary = await startCanary();
