@@ -8,9 +8,8 @@ import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasMutationSource, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { restoreLostStylesheets } from './stylesheets.js';
+import { EventType } from '../src/recording/rrweb-shape.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult, type StylesheetReport } from '../src/render/player-protocol.js';
-
-const EventType = { DomContentLoaded: 0, Load: 1, FullSnapshot: 2, IncrementalSnapshot: 3, Meta: 4, Custom: 5 } as const;
 
 /**
  * The Replayer's internals a forward step uses (present in @posthog/rrweb and upstream rrweb 2.x):

@@ -4,6 +4,7 @@
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { isLostStylesheet, LINKED_STYLESHEETS_PATH, stylesheetPage } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
+import { EventType, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
 
 /**
  * At most this long for the pages' documents and their sheets, all told: Node fetched the documents
@@ -13,19 +14,7 @@ const RESTORE_TIMEOUT_MS = 2500;
 /** A sheet bigger than this is left as recorded (the verification parses it twice). */
 const MAX_SHEET_CHARS = 4_000_000;
 
-const NODE_ELEMENT = 2;
-const EVENT_FULL_SNAPSHOT = 2;
-const EVENT_INCREMENTAL = 3;
-const EVENT_META = 4;
 const SOURCE_MUTATION = 0;
-
-interface SerializedNode {
-  id?: number;
-  type?: number;
-  tagName?: unknown;
-  attributes?: Record<string, unknown>;
-  childNodes?: SerializedNode[];
-}
 
 /**
  * A candidate sheet: the site's text (url()s made absolute), and the sheet a recorder in this
@@ -72,7 +61,7 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       while (stack.length) {
         const n = stack.pop();
         if (typeof n !== 'object' || n === null) continue;
-        if (n.type === NODE_ELEMENT && n.attributes) {
+        if (n.type === NodeType.Element && n.attributes) {
           if (isLostStylesheet(n.tagName, n.attributes)) note({ attrs: n.attributes });
           const href = n.attributes.href;
           if (typeof n.id === 'number' && typeof href === 'string' && /^https?:/i.test(href) && isLink(n.tagName)) linkHrefs.set(n.id, href);
@@ -83,11 +72,11 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
     };
     for (const e of events) {
       const data = e.data as { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown };
-      if (e.type === EVENT_META) page = stylesheetPage(data.href);
-      else if (e.type === EVENT_FULL_SNAPSHOT) {
+      if (e.type === EventType.Meta) page = stylesheetPage(data.href);
+      else if (e.type === EventType.FullSnapshot) {
         linkHrefs.clear();
         visit(data.node);
-      } else if (e.type === EVENT_INCREMENTAL && data.source === SOURCE_MUTATION) {
+      } else if (e.type === EventType.IncrementalSnapshot && data.source === SOURCE_MUTATION) {
         if (Array.isArray(data.adds)) for (const add of data.adds as ({ node?: unknown } | null)[]) visit(add?.node);
         if (Array.isArray(data.attributes)) {
           for (const change of data.attributes as ({ id?: unknown; attributes?: Record<string, unknown> } | null)[]) {

@@ -1,15 +1,7 @@
 import { z } from 'zod';
+import { EventType } from './rrweb-shape.js';
 
-/** rrweb's EventType numbering (rrweb-types). */
-export const EventType = {
-  DomContentLoaded: 0,
-  Load: 1,
-  FullSnapshot: 2,
-  IncrementalSnapshot: 3,
-  Meta: 4,
-  Custom: 5,
-  Plugin: 6,
-} as const;
+export { EventType };
 
 /** rrweb's IncrementalSource numbering, for the sources the renderer looks at. */
 export const IncrementalSource = {

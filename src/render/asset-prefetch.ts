@@ -12,23 +12,12 @@
  * Not CSS backgrounds: a stylesheet names many for states and pages never shown.
  */
 
+import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
 import { isLostStylesheet, stylesheetPage } from './lost-css.js';
 
 /** URLs taken from one recording at the most; the proxy's network policy bounds them again. */
 export const PREFETCH_MAX_URLS = 48;
 
-const NODE_ELEMENT = 2;
-const NODE_TEXT = 3;
-
-interface SerializedNode {
-  id?: number;
-  type?: number;
-  tagName?: string;
-  attributes?: Record<string, unknown>;
-  childNodes?: SerializedNode[];
-  textContent?: string;
-  isStyle?: boolean;
-}
 
 /**
  * The asset URLs of the full snapshots in `events`, of the nodes their mutations add (a page that
@@ -73,7 +62,7 @@ function collect(root: SerializedNode, out: Set<string>, max: number, images: Se
   while (stack.length && out.size < max) {
     const node = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (node.type === NODE_ELEMENT) {
+    if (node.type === NodeType.Element) {
       const tag = typeof node.tagName === 'string' ? node.tagName.toLowerCase() : '';
       const attrs = node.attributes ?? {};
       if (tag === 'img' && typeof node.id === 'number') images.add(node.id);
@@ -83,7 +72,7 @@ function collect(root: SerializedNode, out: Set<string>, max: number, images: Se
       if (isLostStylesheet(tag, attrs)) add(stylesheetPage(page));
       if (typeof attrs._cssText === 'string') for (const url of fontUrls(attrs._cssText)) add(url);
       else if (tag === 'link' && /\bstylesheet\b/i.test(String(attrs.rel ?? ''))) add(attrs.href);
-    } else if (node.type === NODE_TEXT && node.isStyle && typeof node.textContent === 'string') {
+    } else if (node.type === NodeType.Text && node.isStyle && typeof node.textContent === 'string') {
       for (const url of fontUrls(node.textContent)) add(url);
     }
     const children = Array.isArray(node.childNodes) ? node.childNodes : [];

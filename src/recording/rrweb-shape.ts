@@ -1,0 +1,32 @@
+// rrweb's numbering and its serialized nodes' shape, without dependencies: read by Node
+// (src/recording, src/render) and by the player page (player/) alike.
+
+/** rrweb's EventType numbering (rrweb-types). */
+export const EventType = {
+  DomContentLoaded: 0,
+  Load: 1,
+  FullSnapshot: 2,
+  IncrementalSnapshot: 3,
+  Meta: 4,
+  Custom: 5,
+  Plugin: 6,
+} as const;
+
+/** rrweb-snapshot's NodeType numbering. */
+export const NodeType = {
+  Document: 0,
+  DocumentType: 1,
+  Element: 2,
+  Text: 3,
+} as const;
+
+/** A node of a full snapshot or a mutation's add, as far as the renderer reads one; untrusted. */
+export interface SerializedNode {
+  id?: number;
+  type?: number;
+  tagName?: unknown;
+  attributes?: Record<string, unknown>;
+  childNodes?: SerializedNode[];
+  textContent?: string;
+  isStyle?: boolean;
+}
