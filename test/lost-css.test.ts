@@ -75,7 +75,7 @@ function recordedSheet(): string {
 }
 
 /** The card's middle, where its background shows only with the lost declarations (left 8 + 100, top 60 + 50). */
-async function cardPixel(recording = events, allowOrigins = [site.origin]): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number } }> {
+async function cardPixel(recording = events, allowOrigins = [site.origin]): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number }; initMs: number }> {
   const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS: 1, endS: 1.5, width: 800, allowOrigins }, { browser });
   const gif = decodeGif(r.gif);
   const shown = frameAt(gif, gif.durationMs - 1);
@@ -84,7 +84,7 @@ async function cardPixel(recording = events, allowOrigins = [site.origin]): Prom
   const x = Math.round(110 * scale);
   const y = Math.round(110 * scale);
   const at = (y * gif.width + x) * 4;
-  return { rgb: [...shown.rgba.slice(at, at + 3)], stylesheets: r.stylesheets };
+  return { rgb: [...shown.rgba.slice(at, at + 3)], stylesheets: r.stylesheets, initMs: r.timings.initMs };
 }
 
 function near(rgb: number[], want: number[], tolerance = 24): boolean {
@@ -187,6 +187,29 @@ describe('asking the site again, from a hostile recording', () => {
       expect(canary.hits('/c/endpoint/').map((r) => r.path)).toEqual(['/c/endpoint/page.html']);
     } finally {
       await canary.close();
+    }
+  });
+});
+
+describe('a site too slow to answer before the render ends', () => {
+  it('goes on with the recording as it is after the bound (2.5 s), and the late answer fails nothing', async () => {
+    // Every answer 5 s late: the player gives up on the document at 2.5 s, the render ends, and the
+    // answer comes to a browser context that is closed.
+    const slow = await startSite({ port: 0, generated: files, latencyMs: 5000 });
+    try {
+      serveSheet(SHEET);
+      const moved = structuredClone(events);
+      for (const e of moved) if (e.type === 4) (e.data as { href: string }).href = `${slow.origin}/`;
+      const r = await cardPixel(moved, [site.origin, slow.origin]);
+      expect(r.stylesheets).toEqual({ lost: 1, restored: 0 });
+      expect(near(r.rgb, [255, 255, 255]), `card pixel ${r.rgb}`).toBe(true);
+      expect(r.initMs).toBeGreaterThan(2400);
+      // Waiting for the answer would take 5 s.
+      expect(r.initMs).toBeLessThan(4000);
+      // The document's answer arrives after the render: an unhandled rejection would fail the run.
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+    } finally {
+      await slow.close();
     }
   });
 });
