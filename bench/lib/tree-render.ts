@@ -11,11 +11,12 @@ interface Result {
   pictureSource?: string;
 }
 
-const [tree, recordings, which] = process.argv.slice(2) as [string, string, StoredName];
+const [tree, recordings, which, latencyMs = '0'] = process.argv.slice(2) as [string, string, StoredName, string?];
 const mod = (p: string) => import(pathToFileURL(join(tree, p)).href);
 const { renderRecording } = (await mod('src/render/render.ts')) as { renderRecording: (e: unknown[], o: object, c: object) => Promise<Result> };
 const { DEFAULT_RENDER_OPTIONS } = (await mod('src/render/types.ts')) as { DEFAULT_RENDER_OPTIONS: object };
-const stored = await openStored(recordings, which);
+// The site `latencyMs` away (every answer that late), as one across the internet.
+const stored = await openStored(recordings, which, { latencyMs: Number(latencyMs) });
 try {
   const from = performance.now();
   const r = await renderRecording(stored.raw, { ...DEFAULT_RENDER_OPTIONS, startS: stored.startS, endS: stored.endS, allowOrigins: [stored.origin] }, {});
