@@ -11,10 +11,9 @@
 // (CANVAS_RULE) and show their pixels as a background image: the recording's own picture, or the
 // canvas's bitmap after its recorded calls, encoded once per step that changed it.
 
+import { IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { within } from './within.js';
 
-/** CanvasMutation's source number in rrweb's incremental snapshots. */
-export const CanvasMutationSource = 9;
 
 /** One recorded call on a canvas context: a method with its arguments, or a setting (`setter`). */
 interface Command {
@@ -330,7 +329,7 @@ function isPicture(m: CanvasMutation): boolean {
 function mutationOf(data: unknown): CanvasMutation | undefined {
   if (!data || typeof data !== 'object') return undefined;
   const d = data as { source?: unknown; id?: unknown; type?: unknown; commands?: unknown; property?: unknown; args?: unknown; setter?: unknown };
-  if (d.source !== CanvasMutationSource || typeof d.id !== 'number') return undefined;
+  if (d.source !== IncrementalSource.CanvasMutation || typeof d.id !== 'number') return undefined;
   const raw = Array.isArray(d.commands) ? d.commands : [d];
   const commands: Command[] = [];
   for (const c of raw as { property?: unknown; args?: unknown; setter?: unknown }[]) {

@@ -5,10 +5,10 @@
 import { Replayer } from '@posthog/rrweb';
 import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
-import { CANVAS_RULE, CanvasMutationSource, CanvasReplay } from './canvas.js';
+import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { restoreLostStylesheets } from './stylesheets.js';
-import { EventType } from '../src/recording/rrweb-shape.js';
+import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult, type StylesheetReport } from '../src/render/player-protocol.js';
 
 /**
@@ -22,11 +22,8 @@ interface ReplayerInternals {
   /** rrweb's MediaManager: what each media element does, as of the events applied. */
   mediaManager?: { mediaMap?: Map<HTMLMediaElement, MediaState> };
 }
-const ScrollSource = 3;
-const MouseMoveSource = 1;
-const MutationSource = 0;
 /** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
-const QUIET_SOURCES = new Set<number>([3 /* Scroll */, 11 /* Log */, CanvasMutationSource]);
+const QUIET_SOURCES = new Set<number>([IncrementalSource.Scroll, IncrementalSource.Log, IncrementalSource.CanvasMutation]);
 /** A video's picture is drawn this much larger than it shows in the GIF (the browser scales it twice on the way). */
 const VIDEO_PICTURE_SPARE = 1.5;
 /** Longest the videos' pictures may take in one step, whatever is left of the asset cap (player/video.ts). */
@@ -464,10 +461,10 @@ class Player {
     if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) return false;
     internals.getCastFn(e, true)();
     const source = e.type === EventType.IncrementalSnapshot ? (e.data as { source: number }).source : undefined;
-    if (source === CanvasMutationSource) this.canvas.add(e.data);
-    else if (source === MutationSource) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
+    if (source === IncrementalSource.CanvasMutation) this.canvas.add(e.data);
+    else if (source === IncrementalSource.Mutation) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).
-    if (source !== MouseMoveSource) this.changed = true;
+    if (source !== IncrementalSource.MouseMove) this.changed = true;
     if (source === undefined) return true;
     return !QUIET_SOURCES.has(source);
   }
@@ -482,7 +479,7 @@ class Player {
         const node = e.data.node as { id?: number } | undefined;
         const off = e.data.initialOffset as { left?: number; top?: number } | undefined;
         if (node?.id !== undefined && off) this.scrolls.set(node.id, { x: off.left ?? 0, y: off.top ?? 0 });
-      } else if (e.type === EventType.IncrementalSnapshot && e.data.source === ScrollSource) {
+      } else if (e.type === EventType.IncrementalSnapshot && e.data.source === IncrementalSource.Scroll) {
         const { id, x, y } = e.data as { id: number; x: number; y: number };
         this.scrolls.set(id, { x, y });
       }

@@ -2,9 +2,9 @@
 // taken again from the site where it still serves the same sheet. rustdoc's body font is such a
 // declaration: without it every replay, rrweb's own included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { isLostStylesheet, LINKED_STYLESHEETS_PATH, stylesheetPage } from '../src/render/lost-css.js';
+import { holdsLostCss, isLink, isLostStylesheet, LINKED_STYLESHEETS_PATH, stylesheetPage } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
-import { EventType, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
+import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
 
 /**
  * At most this long for the pages' documents and their sheets, all told: Node fetched the documents
@@ -13,8 +13,6 @@ import { EventType, NodeType, type SerializedNode } from '../src/recording/rrweb
 const RESTORE_TIMEOUT_MS = 2500;
 /** A sheet bigger than this is left as recorded (the verification parses it twice). */
 const MAX_SHEET_CHARS = 4_000_000;
-
-const SOURCE_MUTATION = 0;
 
 /**
  * A candidate sheet: the site's text (url()s made absolute), and the sheet a recorder in this
@@ -76,13 +74,14 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       else if (e.type === EventType.FullSnapshot) {
         linkHrefs.clear();
         visit(data.node);
-      } else if (e.type === EventType.IncrementalSnapshot && data.source === SOURCE_MUTATION) {
+      } else if (e.type === EventType.IncrementalSnapshot && data.source === IncrementalSource.Mutation) {
         if (Array.isArray(data.adds)) for (const add of data.adds as ({ node?: unknown } | null)[]) visit(add?.node);
         if (Array.isArray(data.attributes)) {
           for (const change of data.attributes as ({ id?: unknown; attributes?: Record<string, unknown> } | null)[]) {
             const attrs = change?.attributes;
+            // Only a link's: linkHrefs holds links alone.
             if (typeof change?.id !== 'number' || !attrs || typeof attrs !== 'object' || !linkHrefs.has(change.id)) continue;
-            if (isLostStylesheet('link', attrs)) note({ attrs, href: linkHrefs.get(change.id) });
+            if (holdsLostCss(attrs)) note({ attrs, href: linkHrefs.get(change.id) });
           }
         }
       }
@@ -129,10 +128,6 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   let restored = 0;
   for (const text of verdicts.values()) if (text) restored++;
   return { lost: lost.size, restored };
-}
-
-function isLink(tagName: unknown): boolean {
-  return typeof tagName === 'string' && tagName.toLowerCase() === 'link';
 }
 
 /** The stylesheets `page`'s document links, in its order (Node reads the document: asset-proxy.ts). */

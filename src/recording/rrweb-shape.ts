@@ -12,6 +12,27 @@ export const EventType = {
   Plugin: 6,
 } as const;
 
+/** rrweb's IncrementalSource numbering, for the sources the renderer looks at. */
+export const IncrementalSource = {
+  Mutation: 0,
+  MouseMove: 1,
+  MouseInteraction: 2,
+  Scroll: 3,
+  ViewportResize: 4,
+  Input: 5,
+  TouchMove: 6,
+  MediaInteraction: 7,
+  StyleSheetRule: 8,
+  CanvasMutation: 9,
+  Font: 10,
+  Log: 11,
+  Drag: 12,
+  StyleDeclaration: 13,
+  Selection: 14,
+  AdoptedStyleSheet: 15,
+  CustomElement: 16,
+} as const;
+
 /** rrweb-snapshot's NodeType numbering. */
 export const NodeType = {
   Document: 0,

@@ -12,7 +12,7 @@
  * Not CSS backgrounds: a stylesheet names many for states and pages never shown.
  */
 
-import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
+import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
 import { isLostStylesheet, stylesheetPage } from './lost-css.js';
 
 /** URLs taken from one recording at the most; the proxy's network policy bounds them again. */
@@ -33,11 +33,11 @@ export function prefetchUrls(events: readonly unknown[], max = PREFETCH_MAX_URLS
   for (const e of events) {
     if (out.size >= max) break;
     const event = e as { type?: number; data?: { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown } };
-    if (event.type === 4) page = event.data?.href;
-    else if (event.type === 2 && event.data?.node) {
+    if (event.type === EventType.Meta) page = event.data?.href;
+    else if (event.type === EventType.FullSnapshot && event.data?.node) {
       images.clear();
       collect(event.data.node as SerializedNode, out, max, images, page);
-    } else if (event.type === 3 && event.data?.source === 0) {
+    } else if (event.type === EventType.IncrementalSnapshot && event.data?.source === IncrementalSource.Mutation) {
       const { adds, attributes } = event.data;
       if (Array.isArray(adds)) for (const add of adds as ({ node?: unknown } | null)[]) if (add?.node) collect(add.node as SerializedNode, out, max, images, page);
       if (Array.isArray(attributes)) {

@@ -23,9 +23,17 @@ export function hasLostDeclarations(css: string): boolean {
  * linkedStylesheets).
  */
 export function isLostStylesheet(tagName: unknown, attributes: Record<string, unknown> | undefined): boolean {
-  if (typeof tagName !== 'string' || tagName.toLowerCase() !== 'link' || !attributes) return false;
-  const css = attributes._cssText;
+  return isLink(tagName) && holdsLostCss(attributes);
+}
+
+/** Whether recorded attributes (a node's, or an attribute change's) carry a `_cssText` that lost declarations. */
+export function holdsLostCss(attributes: Record<string, unknown> | undefined): boolean {
+  const css = attributes?._cssText;
   return typeof css === 'string' && hasLostDeclarations(css);
+}
+
+export function isLink(tagName: unknown): boolean {
+  return typeof tagName === 'string' && tagName.toLowerCase() === 'link';
 }
 
 /**

@@ -39,7 +39,7 @@ export interface Motion {
 
 /** Link stylesheets whose recorded text lost declarations (lost-css.ts), and those taken again from the site. */
 export interface StylesheetReport {
-  /** Distinct stylesheets (by address) the recording holds with lost declarations. */
+  /** Distinct stylesheet texts the recording holds with lost declarations (a sheet shared by pages counts once). */
   lost: number;
   /** Of those, the ones the site still serves as the same sheet: replayed from the site's text. */
   restored: number;
