@@ -8,6 +8,10 @@ import { pointerSprite, type PointerSprite } from './pointer.js';
 import type { ReplayPage } from './replay-page.js';
 import type { RenderContext } from './types.js';
 
+// libvips keeps its last 100 operations for reuse; every picture we decode is new, so the cache never
+// hits and only keeps those operations alive in a long-running worker.
+sharp.cache(false);
+
 /** Longest we hold one frame for its assets, and for all frames of a render together. */
 const ASSET_WAIT_PER_FRAME_MS = 1500;
 const ASSET_WAIT_PER_RENDER_MS = 8000;
