@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -32,6 +33,11 @@ const REPEATS_EVERY = 10;
 const MOMENTS = Number(process.env.LOAD_MOMENTS ?? 100);
 /** After the run, a worker's resident memory may exceed its warm baseline by this much (heap growth GC has not handed back). */
 const RSS_TOLERANCE_MIB = 64;
+/** Moments the two workers render after the first 24 of the warm-up, before the baseline is taken. */
+const WARM_MORE = 100;
+const STALL_TIMEOUT_MS = 30_000;
+/** The workers' default: as many browsers in each worker's pool. */
+const WORKER_CONCURRENCY = 2;
 
 let stack: Stack;
 
@@ -165,10 +171,16 @@ describe('load', () => {
     const server = launchService('server', stack.env({ PORT: String(port), PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn' }));
     await waitHealthy(server, `${base}/healthz`);
     const workers: ServiceProcess[] = [];
+    const metricsPorts: number[] = [];
     for (const name of ['w-1', 'w-2']) {
       const metrics = await freePort();
+      metricsPorts.push(metrics);
       // Defaults (WORKER_CONCURRENCY 2, BROWSER_RECYCLE_AFTER 50): the run recycles each browser about once.
-      const w = launchService('worker', stack.env({ WORKER_METRICS_PORT: String(metrics) }), name);
+      // A stalled render (a begin-frame Chromium never answers: about 1 render in 100 of the moments
+      // around 41.5 s with 4 renders on 2 cores, RELIABILITY.md stop 39) is given up after 30 s, not
+      // the production 2 min, so that one in the warm-up or the run costs the test 30 s; the report
+      // counts them (`stalled`).
+      const w = launchService('worker', stack.env({ WORKER_METRICS_PORT: String(metrics), RENDER_STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS) }), name);
       workers.push(w);
       await waitHealthy(w, `http://127.0.0.1:${metrics}/healthz`);
     }
@@ -186,6 +198,12 @@ describe('load', () => {
       return ids.every((id) => rows.get(id) === 'done' || rows.get(id) === 'failed');
     };
     const quiet = () => new Promise((r) => setTimeout(r, 3000));
+    const heap = async () =>
+      Promise.all(metricsPorts.map(async (port) => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const mib = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+        return { heap_used_mib: mib('rasterizer_process_nodejs_heap_size_used_bytes'), external_mib: mib('rasterizer_process_nodejs_external_memory_bytes') };
+      }));
     const sample = () =>
       workers.map((w) => ({
         rss_mib: Math.round((rssKiB(w.pid) ?? 0) / 1024),
@@ -194,14 +212,20 @@ describe('load', () => {
         chromium_rss_mib: Math.round(chromiumUnder(w.pid).reduce((a, p) => a + (rssKiB(p.pid) ?? 0), 0) / 1024),
       }));
 
-    // Warm-up: enough moments at once that each worker runs two (two warm browsers each).
+    // Warm-up: enough moments at once that each worker runs two (two warm browsers each), then enough
+    // more that the baseline is past the allocator's rise: a worker's RSS climbs 20-70 MiB over its
+    // first hundred renders with a flat JS heap and external memory, then about 0.1 MiB a render (450
+    // moments traced on 4 Dec). Measured from 24 warm moments, the tolerance failed CI once (71 MiB).
     const warm: number[] = [];
     for (let round = 0; round < 3; round++) {
       warm.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => post(i * 4, i * 4 + 3)))));
       await waitUntil('the warm-up to finish', () => allDone(warm), 120_000, 100);
     }
+    for (let i = 0; i < WARM_MORE; i++) warm.push(await post((i * 5) % 66, ((i * 5) % 66) + 3));
+    await waitUntil('the warm-up to finish', () => allDone(warm), 180_000, 100);
     await quiet();
     const baseline = sample();
+    const baselineHeap = await heap();
 
     const started = Date.now();
     const ids: number[] = [];
@@ -224,6 +248,9 @@ describe('load', () => {
     const wallMs = Date.now() - started;
     await quiet();
     const after = sample();
+    const afterHeap = await heap();
+    // LOAD_DUMP=<prefix>: each worker's log, to read what a slow run's renders did.
+    if (process.env.LOAD_DUMP) for (const w of workers) writeFileSync(`${process.env.LOAD_DUMP}-${w.name}.log`, [...w.lines.map((l) => JSON.stringify(l)), ...w.other].join('\n'));
 
     const rows = new Map((await allRows(stack)).map((r) => [r.id, r]));
     const keys = new Set(await bucketKeys(stack));
@@ -234,12 +261,6 @@ describe('load', () => {
     }
     await expectBucketMatchesDoneRows(stack);
     const perWorker = workers.map((w) => ids.filter((id) => logLines(w, 'rendered', id).length > 0).length);
-    for (const [k, w] of workers.entries()) {
-      expect(w.running()).toBe(true);
-      expect(after[k]!.browsers, `${w.name}: browsers after`).toBeLessThanOrEqual(baseline[k]!.browsers);
-      expect(after[k]!.chromium_processes, `${w.name}: Chromium processes after`).toBeLessThanOrEqual(baseline[k]!.chromium_processes);
-      expect(after[k]!.rss_mib, `${w.name}: RSS after`).toBeLessThanOrEqual(baseline[k]!.rss_mib + RSS_TOLERANCE_MIB);
-    }
     report('load: moments through two workers', {
       tried: MOMENTS,
       passed: ids.filter((id) => rows.get(id)?.status === 'done').length,
@@ -251,14 +272,27 @@ describe('load', () => {
       post_ms: postedMs,
       moments_per_minute: Math.round((MOMENTS / wallMs) * 60_000 * 10) / 10,
       per_worker: perWorker,
+      // Renders given up on as stalled (a browser that stopped answering) and done again by a retry.
+      stalled: workers.map((w) => w.lines.filter((l) => l.msg === 'render stalled; closing its browser').length),
       rss_tolerance_mib: RSS_TOLERANCE_MIB,
       baseline,
       peak,
       after,
+      // JS heap and external memory, read from the workers' metrics (not asserted: no GC is forced).
+      heap: { baseline: baselineHeap, after: afterHeap },
     });
+    for (const [k, w] of workers.entries()) {
+      expect(w.running()).toBe(true);
+      // A full pool: a browser per job at once. Not the baseline's count: a render that stalled in the
+      // warm-up had its browser closed, and the next job started one again.
+      const perBrowser = baseline[k]!.chromium_processes / Math.max(1, baseline[k]!.browsers);
+      expect(after[k]!.browsers, `${w.name}: browsers after`).toBeLessThanOrEqual(Math.max(baseline[k]!.browsers, WORKER_CONCURRENCY));
+      expect(after[k]!.chromium_processes, `${w.name}: Chromium processes after`).toBeLessThanOrEqual(Math.max(baseline[k]!.chromium_processes, perBrowser * WORKER_CONCURRENCY));
+      expect(after[k]!.rss_mib, `${w.name}: RSS after`).toBeLessThanOrEqual(baseline[k]!.rss_mib + RSS_TOLERANCE_MIB);
+    }
     for (const w of [...workers, server]) {
       w.child.kill('SIGTERM');
       expect((await w.exited).code).toBe(0);
     }
-  });
+  }, 420_000);
 });
