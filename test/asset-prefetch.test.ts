@@ -77,8 +77,10 @@ describe("keeping a site's assets across a worker's renders", () => {
       expect(second.assetsFromCache).toBeGreaterThanOrEqual(4);
       expect(assetPaths(asked)).toEqual([]);
       expect(second.assetFailures).toBe(0);
-      // The first steps no longer wait for the site (400 ms a request).
-      expect(second.timings.assetWaitMs).toBeLessThan(first.timings.assetWaitMs - LATENCY_MS / 2);
+      // The steps do not wait for the site (400 ms a request). Not compared with the first render's
+      // wait: the prefetch hides that behind the render's setup, wholly on a fast machine (59 ms,
+      // CI of 4 Dec), so only the cache's own bound is the same everywhere.
+      expect(second.timings.assetWaitMs).toBeLessThan(LATENCY_MS / 2);
       expect(second.gif.equals(alone.gif)).toBe(true);
 
       // A render whose rules do not let it reach this origin gets none of it from the cache.
