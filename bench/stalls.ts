@@ -4,6 +4,7 @@
 //   npx tsx bench/stalls.ts [renders=240] [at once=4] [moment starts in s=40,48] [deadline ms=15000]
 // Found in stop 39: begin-frames of the moments around 41.3-41.8 s (the journey scrolls an element
 // there) now and then never answer with 4 renders on 2 cores (RELIABILITY.md).
+import { isRasterizerError } from '../src/errors.js';
 import { readRecordingFile } from '../src/recording/parse.js';
 import { BrowserPool } from '../src/render/browser-pool.js';
 import { renderRecording } from '../src/render/render.js';
@@ -30,7 +31,8 @@ async function loop(first: number): Promise<void> {
       counts.done++;
     } catch (err) {
       const message = (err as Error).message;
-      if (/did not finish within/.test(message)) {
+      // The code the worker closes a browser on (queue/processor.ts).
+      if (isRasterizerError(err, 'page_unresponsive')) {
         counts.stalled++;
         await lease.discard(message);
       } else counts.failed++;

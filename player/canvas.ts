@@ -14,7 +14,6 @@
 import { IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { within } from './within.js';
 
-
 /** One recorded call on a canvas context: a method with its arguments, or a setting (`setter`). */
 interface Command {
   property: string;

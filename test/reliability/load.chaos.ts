@@ -36,8 +36,6 @@ const RSS_TOLERANCE_MIB = 64;
 /** Moments the two workers render after the first 24 of the warm-up, before the baseline is taken. */
 const WARM_MORE = 100;
 const STALL_TIMEOUT_MS = 30_000;
-/** The workers' default: as many browsers in each worker's pool. */
-const WORKER_CONCURRENCY = 2;
 
 let stack: Stack;
 
@@ -171,6 +169,8 @@ describe('load', () => {
     const server = launchService('server', stack.env({ PORT: String(port), PUBLIC_BASE_URL: base, LOG_LEVEL: 'warn' }));
     await waitHealthy(server, `${base}/healthz`);
     const workers: ServiceProcess[] = [];
+    // The workers' default concurrency: as many browsers in each worker's pool.
+    const poolSize = loadConfig('worker', stack.env()).worker.concurrency;
     const metricsPorts: number[] = [];
     for (const name of ['w-1', 'w-2']) {
       const metrics = await freePort();
@@ -286,8 +286,8 @@ describe('load', () => {
       // A full pool: a browser per job at once. Not the baseline's count: a render that stalled in the
       // warm-up had its browser closed, and the next job started one again.
       const perBrowser = baseline[k]!.chromium_processes / Math.max(1, baseline[k]!.browsers);
-      expect(after[k]!.browsers, `${w.name}: browsers after`).toBeLessThanOrEqual(Math.max(baseline[k]!.browsers, WORKER_CONCURRENCY));
-      expect(after[k]!.chromium_processes, `${w.name}: Chromium processes after`).toBeLessThanOrEqual(Math.max(baseline[k]!.chromium_processes, perBrowser * WORKER_CONCURRENCY));
+      expect(after[k]!.browsers, `${w.name}: browsers after`).toBeLessThanOrEqual(Math.max(baseline[k]!.browsers, poolSize));
+      expect(after[k]!.chromium_processes, `${w.name}: Chromium processes after`).toBeLessThanOrEqual(Math.max(baseline[k]!.chromium_processes, perBrowser * poolSize));
       expect(after[k]!.rss_mib, `${w.name}: RSS after`).toBeLessThanOrEqual(baseline[k]!.rss_mib + RSS_TOLERANCE_MIB);
     }
     for (const w of [...workers, server]) {
