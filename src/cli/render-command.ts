@@ -150,6 +150,7 @@ function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] 
       stylesheets_restored: result.stylesheets.restored,
       frame_source: result.frameSource,
       picture_source: result.pictureSource,
+      restarts: result.restarts,
       encode_threads: result.encodeThreads,
       max_bytes: flags.maxBytes ?? null,
       budget_steps: budgetSteps,

@@ -173,7 +173,7 @@ export interface Config {
     assetCache: AssetCacheOptions | undefined;
   };
   jobs: { attempts: number; backoffMs: number };
-  /** stallTimeoutMs: a call to the replay page unanswered this long fails the render; its browser is closed and the job retried. */
+  /** stallTimeoutMs: a call to the replay page unanswered this long gives its browser up; the render starts again in a fresh one (render.ts). */
   render: { allowOrigins: string[]; maxDurationS: number; stallTimeoutMs: number };
   recordings: RecordingSourceConfig | undefined;
   assets: { ttlDays: number; sweepIntervalS: number; failedRetentionS: number };

@@ -12,6 +12,8 @@ export interface Metrics {
   gifBytes: Histogram;
   /** GIFs the byte budget degraded, by kind of step (lossy, colors, fps): how often MAX_BYTES costs fidelity. */
   budgetSteps: Counter<'step'>;
+  /** Renders started again in a fresh browser because the first stopped answering (a stalled begin-frame, most often). */
+  renderRestarts: Counter;
   queueDepth: Gauge<'state'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   /** Every error a job or a request ended with, by its code (src/errors.ts): the code is the label. */
@@ -61,6 +63,11 @@ export function createMetrics(
       name: 'rasterizer_budget_steps_total',
       help: 'GIFs their byte budget degraded, by kind of step applied (lossy, colors, fps); a GIF degraded by several kinds counts under each. Compare with rasterizer_jobs_total{outcome="completed"}',
       labelNames: ['step'],
+      registers: [registry],
+    }),
+    renderRestarts: new Counter({
+      name: 'rasterizer_render_restarts_total',
+      help: 'Renders that completed after starting again in a fresh browser, the first having stopped answering (a begin-frame Chromium never answered, most often)',
       registers: [registry],
     }),
     queueDepth: new Gauge({

@@ -155,7 +155,18 @@ async function renderInPool(
     return await renderRecording(
       events,
       { ...clip, ...data.options, allowOrigins: deps.render.allowOrigins, maxDurationS: deps.render.maxDurationS },
-      { browser: lease.browser, onProgress: ctx.onProgress, signal: ctx.signal, pageCallTimeoutMs: deps.render.stallTimeoutMs, assetCache: deps.assetCache },
+      {
+        browser: lease.browser,
+        // A browser that stops answering mid-render is replaced and the clip rendered again at once (render.ts).
+        replaceBrowser: (reason) => {
+          log.warn({ err: { message: reason } }, 'render stalled; rendering again in a fresh browser');
+          return lease.replace(reason);
+        },
+        onProgress: ctx.onProgress,
+        signal: ctx.signal,
+        pageCallTimeoutMs: deps.render.stallTimeoutMs,
+        assetCache: deps.assetCache,
+      },
     );
   } catch (err) {
     if (isRasterizerError(err, 'page_unresponsive')) {
@@ -197,6 +208,7 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
   deps.metrics?.frames.observe(result.frames);
   deps.metrics?.gifBytes.observe(result.gif.length);
   // "lossy:40", "colors:128", "fps:5@12.0-20.0s": counted by kind, not by level (a bounded label set).
+  if (result.restarts) deps.metrics?.renderRestarts.inc();
   for (const step of new Set(result.budget?.steps.map((s) => s.slice(0, s.indexOf(':'))))) deps.metrics?.budgetSteps.inc({ step });
   log.info(
     {
@@ -222,6 +234,8 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       picture_source: result.pictureSource,
       capture_fallbacks: result.timings.captureFallbacks,
       encode_threads: result.encodeThreads,
+      // Rendered again in a fresh browser after the first stopped answering (render.ts).
+      restarts: result.restarts,
     },
     'rendered',
   );

@@ -15,8 +15,15 @@ export function launchPoolBrowser(): Promise<Browser> {
 
 /** A browser lent to one job, and to that job only. Release it when the job is over, whatever happened. */
 export interface BrowserLease {
-  browser: Browser;
+  /** The browser lent now: a replace() changes it. */
+  readonly browser: Browser;
   release(): Promise<void>;
+  /**
+   * Gives up the lent browser (it stopped answering mid-render: `reason`) and lends a fresh one in its
+   * place, for the job to go on with at once. The old one is closed (killed if it will not close)
+   * beside the job, not before it goes on.
+   */
+  replace(reason: string): Promise<Browser>;
   /**
    * Closes the browser now, whatever it is doing (a render that stopped answering): calls pending in
    * it fail, so the render settles. The next job gets a fresh browser.
@@ -63,13 +70,14 @@ export class BrowserPool {
       if (!candidate.retired && candidate.browser.isConnected()) slot = candidate;
       else void this.closeSlot(candidate);
     }
-    slot ??= await this.launch();
-    slot.busy = true;
-    slot.jobsStarted++;
+    let lent = slot ?? (await this.launch());
+    lent.busy = true;
+    lent.jobsStarted++;
     let released = false;
     const release = async () => {
       if (released) return;
       released = true;
+      const slot = lent;
       slot.busy = false;
       if (this.closed || slot.retired || !slot.browser.isConnected() || slot.jobsStarted >= this.options.recycleAfter) {
         await this.closeSlot(slot);
@@ -78,12 +86,24 @@ export class BrowserPool {
       }
     };
     return {
-      browser: slot.browser,
+      get browser() {
+        return lent.browser;
+      },
       release,
+      replace: async (reason: string) => {
+        this.options.logger?.warn({ reason }, 'replacing a browser that stopped answering');
+        const old = lent;
+        old.retired = true;
+        void this.closeSlot(old);
+        lent = await this.launch();
+        lent.busy = true;
+        lent.jobsStarted++;
+        return lent.browser;
+      },
       discard: async (reason: string) => {
         this.options.logger?.warn({ reason }, 'closing a browser that stopped answering');
-        slot.retired = true;
-        await this.closeSlot(slot);
+        lent.retired = true;
+        await this.closeSlot(lent);
       },
     };
   }

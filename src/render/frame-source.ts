@@ -1,4 +1,6 @@
 import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Page } from 'playwright-core';
+import { RasterizerError } from '../errors.js';
+import { withDeadline } from '../util/deadline.js';
 
 /**
  * Where a frame is captured. Two ways, one interface:
@@ -113,13 +115,35 @@ export class BeginFrameUnavailable extends Error {
   }
 }
 
-export async function openFrameSource(browser: Browser, context: BrowserContext, output?: OutputSize): Promise<FrameSource> {
+/**
+ * Chromium now and then never answers a begin-frame (RELIABILITY.md, stops 39-40): 5-9 renders in 600
+ * of some moments with 6 renders on 2 cores. The page's main thread still answers, but that page
+ * draws nothing more: no requestAnimationFrame fires, and neither a change to the page, a second
+ * begin-frame (refused: another frame pending), a resize, the screencast stopped nor a frame time
+ * an hour nearer the clock unblocks it. A begin-frame took at most 748 ms in those 600 renders (152
+ * over 200 ms), so one is given 10 s before the browser is taken to be stuck, not the page calls' 30 s
+ * to 2 min.
+ */
+export const FRAME_STALL_TIMEOUT_MS = 10_000;
+
+/**
+ * A begin-frame that was never answered: the page draws no more frames. The render starts again in a
+ * fresh browser (render.ts); code page_unresponsive (retryable) wherever it surfaces.
+ */
+export class FrameStalled extends RasterizerError {
+  override readonly name: string = 'FrameStalled';
+  constructor(ms: number) {
+    super('page_unresponsive', `Chromium did not draw a frame within ${ms / 1000} s (its compositor stalled)`);
+  }
+}
+
+export async function openFrameSource(browser: Browser, context: BrowserContext, output?: OutputSize, stallMs = FRAME_STALL_TIMEOUT_MS): Promise<FrameSource> {
   if (captureModeOf(browser) === 'begin-frame') {
     // Tried twice: once in a chaos run's 35 moments, a worker under that load could not open its
     // page the first time, and the job's retry rendered it (why was not kept then; it is now).
-    let opened = await tryBeginFrame(browser, context, output);
+    let opened = await tryBeginFrame(browser, context, output, stallMs);
     if (!(opened instanceof Error)) return opened;
-    if (browser.isConnected()) opened = await tryBeginFrame(browser, context, output);
+    if (browser.isConnected()) opened = await tryBeginFrame(browser, context, output, stallMs);
     if (!(opened instanceof Error)) return opened;
     throw new BeginFrameUnavailable(opened);
   }
@@ -142,7 +166,7 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
 }
 
 /** A page under begin-frame control, or why none could be opened. */
-async function tryBeginFrame(browser: Browser, context: BrowserContext, output?: OutputSize): Promise<FrameSource | Error> {
+async function tryBeginFrame(browser: Browser, context: BrowserContext, output?: OutputSize, stallMs = FRAME_STALL_TIMEOUT_MS): Promise<FrameSource | Error> {
   let probe: Page | undefined;
   let created: Page | undefined;
   try {
@@ -177,8 +201,19 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
     // Two begin-frames in flight at once crash the GPU process: a picture taken the slow way for a
     // frame drawn earlier waits for the frame being drawn now.
     let drawing: Promise<unknown> = Promise.resolve();
+    // Once one begin-frame stalled, none is sent again: a second one while it pends is refused
+    // ("Another frame is pending"), and the browser draws nothing more anyway.
+    let stalled: FrameStalled | undefined;
     const beginFrame: BeginFrame = <T>(params: Record<string, unknown>): Promise<T> => {
-      const sent = drawing.then(() => cdp.send('HeadlessExperimental.beginFrame', params) as Promise<T>);
+      const sent = drawing.then(() => {
+        if (stalled) throw stalled;
+        const answer = cdp.send('HeadlessExperimental.beginFrame', params) as Promise<T>;
+        return withDeadline(answer, stallMs, 'a begin-frame').catch((err: unknown) => {
+          if (!(err instanceof RasterizerError && err.code === 'timeout')) throw err;
+          answer.catch(() => {});
+          throw (stalled = new FrameStalled(stallMs));
+        });
+      });
       drawing = sent.catch(() => {});
       return sent;
     };

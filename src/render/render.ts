@@ -1,7 +1,8 @@
-import { planClip } from '../recording/clip.js';
+import { isRasterizerError } from '../errors.js';
+import { planClip, type Clip } from '../recording/clip.js';
 import type { RrwebEvent } from '../recording/types.js';
 import { CaptureLoop, type CaptureTimings } from './capture-loop.js';
-import { frameGeometry } from './geometry.js';
+import { frameGeometry, type FrameGeometry } from './geometry.js';
 import { encodeClip } from './gif.js';
 import { ReplayPage } from './replay-page.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
@@ -27,11 +28,38 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
     await ctx.ownBrowser?.then((b) => b.close(), () => {}).catch(() => {});
     throw err;
   }
+  try {
+    return await renderClip(clip, geometry, options, ctx, started, 0);
+  } catch (err) {
+    // A browser that stopped answering mid-render (most often Chromium's compositor stalling on a
+    // begin-frame, frame-source.ts) is replaced and the clip rendered again at once, here, rather
+    // than by a retry of the whole job after its backoff (the CLI has none). Once: a render that
+    // stalls twice is failed as before (retryable).
+    if (!isRasterizerError(err, 'page_unresponsive') || ctx.signal?.aborted) throw err;
+    const again = await freshBrowser(ctx, err.message);
+    if (!again) throw err;
+    return renderClip(clip, geometry, options, again, started, 1);
+  }
+}
+
+/**
+ * The render's context for a second attempt in a fresh browser: the pool's replacement for a lent one
+ * (RenderContext.replaceBrowser), or a new browser of its own; undefined when the caller lent a
+ * browser and gave no way to replace it (it then sees the error and deals with its browser).
+ */
+async function freshBrowser(ctx: RenderContext, reason: string): Promise<RenderContext | undefined> {
+  if (!ctx.browser) return { ...ctx, ownBrowser: undefined };
+  if (!ctx.replaceBrowser) return undefined;
+  return { ...ctx, browser: await ctx.replaceBrowser(reason) };
+}
+
+async function renderClip(clip: Clip, geometry: FrameGeometry, options: RenderOptions, ctx: RenderContext, started: number, restarts: 0 | 1): Promise<RenderResult> {
   const { width, height } = geometry;
   const plain = ctx.method === 'plain';
   const page = await ReplayPage.open(clip, geometry, options, ctx);
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= page.close());
+  let stuck = false;
+  const close = () => (closing ??= page.close({ stuck }));
   try {
     const initMs = performance.now() - page.launchedAt;
     const loop = new CaptureLoop(page, clip, geometry, plain, ctx.stepAhead ?? true, ctx.skipStill ?? true);
@@ -61,11 +89,18 @@ export async function renderRecording(events: RrwebEvent[], options: RenderOptio
       frameSource: page.source.kind,
       pictureSource: page.source.pictures,
       encodeThreads: encoded.threads ?? 1,
+      restarts,
       ...(encoded.budget ? { budget: encoded.budget } : {}),
       timings: timingsOf(page.launchedAt - started, initMs, loop.timings, encodeMs, page.source.fallbacks),
     };
+  } catch (err) {
+    stuck = isRasterizerError(err, 'page_unresponsive');
+    throw err;
   } finally {
-    await close();
+    // A stuck browser's close is not waited for: one whose renderer stopped takes its whole bound
+    // (10 s, measured) to close, and the render starts again meanwhile.
+    if (stuck) void close();
+    else await close();
   }
 }
 

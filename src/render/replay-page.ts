@@ -9,7 +9,7 @@ import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { prefetchUrls } from './asset-prefetch.js';
 import { PageLoads } from './page-loads.js';
 import { launchBrowser, launchOwnBrowser } from './browser.js';
-import { BeginFrameUnavailable, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
+import { BeginFrameUnavailable, FRAME_STALL_TIMEOUT_MS, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
 import type { FrameGeometry } from './geometry.js';
 import { NetworkPolicy } from './network-policy.js';
 import { playerAssets } from './player-bundle.js';
@@ -26,6 +26,9 @@ const gzipAsync = promisify(gzip);
 export const PAGE_CALL_TIMEOUT_MS = 30_000;
 
 const NO_MOTION = { everyMs: null, nextStartTs: null };
+
+/** How long a render's own browser gets to close; one that does not is left to Playwright's exit handler. */
+const OWN_BROWSER_CLOSE_MS = 10_000;
 
 /**
  * The player page of one render: its browser (the caller's, or one of its own), a fresh context, the
@@ -122,7 +125,7 @@ export class ReplayPage {
         throw err;
       });
       await bounded(proxy.attach(context), 'request routing');
-      const source = await bounded(openFrameSource(browser, context, { width: geometry.width, height: geometry.height }), 'new page');
+      const source = await bounded(openFrameSource(browser, context, { width: geometry.width, height: geometry.height }, Math.min(timeoutMs, FRAME_STALL_TIMEOUT_MS)), 'new page');
       source.page.once('crash', () => stop.abort(new Error('the replay page crashed (its renderer process is gone)')));
       const loads = await bounded(PageLoads.follow(source.cdp), 'network events');
       const page = new ReplayPage(source, proxy, loads, browser, context, ownBrowser, stop, detach, timeoutMs, launchedAt);
@@ -181,12 +184,16 @@ export class ReplayPage {
     return { picture: this.call(drawn.picture, `picture at ${at}`) };
   }
 
-  async close(): Promise<void> {
+  /**
+   * `stuck`: the browser stopped answering (page_unresponsive) and is given up, so its context is not
+   * waited for (a stalled one may take the whole page-call deadline to close, or never).
+   */
+  async close({ stuck = false } = {}): Promise<void> {
     this.detach();
     // A browser that no longer closes a context does not hold the job; the next job's setup finds it
     // unanswering (page_unresponsive) and the pool replaces it.
-    await settlesWithin(this.context.close(), this.timeoutMs);
-    await this.ownBrowser?.close().catch(() => {});
+    if (!stuck) await settlesWithin(this.context.close(), this.timeoutMs);
+    if (this.ownBrowser) await settlesWithin(this.ownBrowser.close(), OWN_BROWSER_CLOSE_MS);
     // Prefetches the page never asked for are not downloaded for a render that is over.
     if (!this.stop.signal.aborted) this.stop.abort(new Error('the render is over'));
   }

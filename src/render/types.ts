@@ -79,6 +79,12 @@ export interface RenderContext {
    * and offers it what it fetched. Absent: every render fetches for itself (the CLI).
    */
   assetCache?: import('./asset-cache.js').AssetCache;
+  /**
+   * With `browser`: closes that browser (it stopped answering: `reason`) and gives a fresh one in its
+   * place (BrowserLease.replace), so that the render can start again in it at once. Absent: a render
+   * in a lent browser that stops answering fails (page_unresponsive), and its caller replaces it.
+   */
+  replaceBrowser?: (reason: string) => Promise<import('playwright-core').Browser>;
 }
 
 export interface RenderResult {
@@ -118,6 +124,11 @@ export interface RenderResult {
   pictureSource: import('./frame-source.js').PictureSource;
   /** Threads the encodes ran on: 2 when part of their frames were coded on the second thread (src/render/gif/part.ts). */
   encodeThreads: 1 | 2;
+  /**
+   * 1 when the browser stopped answering mid-render (a begin-frame Chromium never answered, most
+   * often) and the clip was rendered again in a fresh one; wallMs counts both attempts. 0 normally.
+   */
+  restarts: 0 | 1;
   /**
    * Where the wall time went: setup (starting the browser and player, replaying the page up to the
    * window's start), bringing the replay to each later captured frame (seek, assets, settle),
