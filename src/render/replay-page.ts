@@ -143,9 +143,13 @@ export class ReplayPage {
       });
       return page;
     } catch (err) {
-      // A context or browser made for this render is not left behind when its start fails.
-      if (context) await settlesWithin(context.close(), timeoutMs);
-      await ownBrowser?.close().catch(() => {});
+      // A context or browser made for this render is not left behind when its start fails; one that
+      // stopped answering is not waited for (the render starts again in a fresh browser, render.ts).
+      const closing = (async () => {
+        if (context) await settlesWithin(context.close(), timeoutMs);
+        if (ownBrowser) await settlesWithin(ownBrowser.close(), OWN_BROWSER_CLOSE_MS);
+      })();
+      if (!isRasterizerError(err, 'page_unresponsive')) await closing;
       throw err;
     }
   }
