@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, BrowserContextOptions, CDPSession, Page } from 'playwright-core';
 import { RasterizerError } from '../errors.js';
-import { withDeadline } from '../util/deadline.js';
+import { settlesWithin, withDeadline } from '../util/deadline.js';
 
 /**
  * Where a frame is captured. Two ways, one interface:
@@ -126,6 +126,9 @@ export class BeginFrameUnavailable extends Error {
  */
 export const FRAME_STALL_TIMEOUT_MS = 10_000;
 
+/** How long a page that failed to open under begin-frame control gets to close. */
+const PAGE_CLOSE_MS = 2_000;
+
 /**
  * A begin-frame that was never answered: the page draws no more frames. The render starts again in a
  * fresh browser (render.ts); code page_unresponsive (retryable) wherever it surfaces.
@@ -143,7 +146,11 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
     // page the first time, and the job's retry rendered it (why was not kept then; it is now).
     let opened = await tryBeginFrame(browser, context, output, stallMs);
     if (!(opened instanceof Error)) return opened;
+    // A frame that stalled while the page opened is this browser stuck, not one without begin-frame
+    // control: the render starts again in a fresh one (render.ts), not with screenshots.
+    if (opened instanceof FrameStalled) throw opened;
     if (browser.isConnected()) opened = await tryBeginFrame(browser, context, output, stallMs);
+    if (opened instanceof FrameStalled) throw opened;
     if (!(opened instanceof Error)) return opened;
     throw new BeginFrameUnavailable(opened);
   }
@@ -267,8 +274,9 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
     };
     return source;
   } catch (err) {
-    // Not a headless shell, launched without BEGIN_FRAME_ARGS, or the browser failing.
-    await created?.close().catch(() => {});
+    // Not a headless shell, launched without BEGIN_FRAME_ARGS, or the browser failing (or stuck: its
+    // page's close is not waited for long).
+    if (created) await settlesWithin(created.close(), PAGE_CLOSE_MS);
     return err instanceof Error ? err : new Error(String(err));
   } finally {
     await probe?.close().catch(() => {});
