@@ -252,6 +252,8 @@ describe('load', () => {
     // LOAD_DUMP=<prefix>: each worker's log, to read what a slow run's renders did.
     if (process.env.LOAD_DUMP) for (const w of workers) writeFileSync(`${process.env.LOAD_DUMP}-${w.name}.log`, [...w.lines.map((l) => JSON.stringify(l)), ...w.other].join('\n'));
 
+    // A worker's log line can trail its job's state (pino writes asynchronously: expectDoneOnce).
+    await waitUntil('every moment\'s render logged', () => ids.every((id) => logLines(workers, 'rendered', id).length > 0) || undefined, 5_000, 20).catch(() => {});
     const rows = new Map((await allRows(stack)).map((r) => [r.id, r]));
     const keys = new Set(await bucketKeys(stack));
     for (const id of ids) {

@@ -9,7 +9,10 @@ import { expect } from 'vitest';
 import { QUEUE_NAME, jobIdForAsset } from '../../src/queue/job.js';
 import { API_TOKEN, REDIS_URL, createTestDatabase, dropQueuePrefix, serviceEnv, startS3, uniqueName, type TestDatabase, type TestS3 } from '../service/env.js';
 import { freePort } from '../support/private-services.js';
-import { logLines, type ServiceProcess } from '../support/service-procs.js';
+import { logLines, waitUntil, type ServiceProcess } from '../support/service-procs.js';
+
+/** How long a worker's log line may trail the job state it reports (expectDoneOnce). */
+const LOG_FLUSH_MS = 5_000;
 
 /**
  * What every reliability scenario sets up: a PostgreSQL database (the shared server's, or a private
@@ -206,6 +209,9 @@ export async function expectDoneOnce(stack: Stack, assetId: number, workers: Ser
   const r = await row(stack, assetId);
   expect(r, `row of asset ${assetId}`).toMatchObject({ status: 'done', content_location: locationFor(stack, assetId), error: null });
   expect(await bucketKeys(stack)).toContain(keyFor(assetId));
+  // pino writes through sonic-boom asynchronously: under load the line can reach the pipe after the
+  // job completed in Redis (CI once read none, stop 40). Waited for, then counted exactly.
+  await waitUntil(`the render of asset ${assetId} logged`, () => logLines(workers, 'rendered', assetId).length > 0 || undefined, LOG_FLUSH_MS, 20).catch(() => {});
   const renders = logLines(workers, 'rendered', assetId).length;
   expect(renders, `renders logged for asset ${assetId}`).toBe(1);
   return { attemptsMade: j?.attemptsMade ?? 0, renders };
