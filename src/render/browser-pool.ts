@@ -70,9 +70,12 @@ export class BrowserPool {
       if (!candidate.retired && candidate.browser.isConnected()) slot = candidate;
       else void this.closeSlot(candidate);
     }
-    let lent = slot ?? (await this.launch());
-    lent.busy = true;
-    lent.jobsStarted++;
+    const lend = (s: Slot): Slot => {
+      s.busy = true;
+      s.jobsStarted++;
+      return s;
+    };
+    let lent = lend(slot ?? (await this.launch()));
     let released = false;
     const release = async () => {
       if (released) return;
@@ -95,9 +98,7 @@ export class BrowserPool {
         const old = lent;
         old.retired = true;
         void this.closeSlot(old);
-        lent = await this.launch();
-        lent.busy = true;
-        lent.jobsStarted++;
+        lent = lend(await this.launch());
         return lent.browser;
       },
       discard: async (reason: string) => {

@@ -145,13 +145,11 @@ export async function openFrameSource(browser: Browser, context: BrowserContext,
     // Tried twice: once in a chaos run's 35 moments, a worker under that load could not open its
     // page the first time, and the job's retry rendered it (why was not kept then; it is now).
     let opened = await tryBeginFrame(browser, context, output, stallMs);
+    if (opened instanceof Error && !(opened instanceof FrameStalled) && browser.isConnected()) opened = await tryBeginFrame(browser, context, output, stallMs);
     if (!(opened instanceof Error)) return opened;
     // A frame that stalled while the page opened is this browser stuck, not one without begin-frame
     // control: the render starts again in a fresh one (render.ts), not with screenshots.
     if (opened instanceof FrameStalled) throw opened;
-    if (browser.isConnected()) opened = await tryBeginFrame(browser, context, output, stallMs);
-    if (opened instanceof FrameStalled) throw opened;
-    if (!(opened instanceof Error)) return opened;
     throw new BeginFrameUnavailable(opened);
   }
   const page = await context.newPage();

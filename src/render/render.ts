@@ -97,10 +97,7 @@ async function renderClip(clip: Clip, geometry: FrameGeometry, options: RenderOp
     stuck = isRasterizerError(err, 'page_unresponsive');
     throw err;
   } finally {
-    // A stuck browser's close is not waited for: one whose renderer stopped takes its whole bound
-    // (10 s, measured) to close, and the render starts again meanwhile.
-    if (stuck) void close();
-    else await close();
+    await close();
   }
 }
 

@@ -143,13 +143,8 @@ export class ReplayPage {
       });
       return page;
     } catch (err) {
-      // A context or browser made for this render is not left behind when its start fails; one that
-      // stopped answering is not waited for (the render starts again in a fresh browser, render.ts).
-      const closing = (async () => {
-        if (context) await settlesWithin(context.close(), timeoutMs);
-        if (ownBrowser) await settlesWithin(ownBrowser.close(), OWN_BROWSER_CLOSE_MS);
-      })();
-      if (!isRasterizerError(err, 'page_unresponsive')) await closing;
+      // A context or browser made for this render is not left behind when its start fails.
+      await closeRender(context, ownBrowser, timeoutMs, isRasterizerError(err, 'page_unresponsive'));
       throw err;
     }
   }
@@ -188,16 +183,10 @@ export class ReplayPage {
     return { picture: this.call(drawn.picture, `picture at ${at}`) };
   }
 
-  /**
-   * `stuck`: the browser stopped answering (page_unresponsive) and is given up, so its context is not
-   * waited for (a stalled one may take the whole page-call deadline to close, or never).
-   */
+  /** `stuck`: the browser stopped answering (page_unresponsive) and is given up (closeRender). */
   async close({ stuck = false } = {}): Promise<void> {
     this.detach();
-    // A browser that no longer closes a context does not hold the job; the next job's setup finds it
-    // unanswering (page_unresponsive) and the pool replaces it.
-    if (!stuck) await settlesWithin(this.context.close(), this.timeoutMs);
-    if (this.ownBrowser) await settlesWithin(this.ownBrowser.close(), OWN_BROWSER_CLOSE_MS);
+    await closeRender(this.context, this.ownBrowser, this.timeoutMs, stuck);
     // Prefetches the page never asked for are not downloaded for a render that is over.
     if (!this.stop.signal.aborted) this.stop.abort(new Error('the render is over'));
   }
@@ -246,6 +235,21 @@ interface PageSetup {
   /** Stops listening to the caller's cancel. */
   detach: () => void;
   proxy: AssetProxy;
+}
+
+/**
+ * Closes a render's context and its own browser. A browser that no longer closes a context does not
+ * hold the job (the next job's setup finds it unanswering and the pool replaces it). One that stopped
+ * answering (`stuck`) is given up whole: its context is not closed (its owner closes the browser:
+ * the pool, the caller, or this for the render's own), and its own browser's close is not waited for
+ * (10 s when its renderer stopped, measured), so that the render starts again at once (render.ts).
+ */
+function closeRender(context: BrowserContext | undefined, ownBrowser: Browser | undefined, timeoutMs: number, stuck: boolean): Promise<void> {
+  const closing = (async () => {
+    if (context && !stuck) await settlesWithin(context.close(), timeoutMs);
+    if (ownBrowser) await settlesWithin(ownBrowser.close(), OWN_BROWSER_CLOSE_MS);
+  })();
+  return stuck ? Promise.resolve() : closing;
 }
 
 /**
