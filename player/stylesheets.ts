@@ -2,7 +2,17 @@
 // taken again from the site where it still serves the same sheet. rustdoc's body font is such a
 // declaration: without it every replay, rrweb's own included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { holdsLostCss, isLink, isLostStylesheet, LINKED_STYLESHEETS_PATH, stylesheetPage } from '../src/render/lost-css.js';
+import {
+  absolutizeUrls,
+  holdsLostCss,
+  isLink,
+  isLostStyleElement,
+  isLostStylesheet,
+  isLostStyleText,
+  LINKED_STYLESHEETS_PATH,
+  stylesheetPage,
+  type DocumentStylesheets,
+} from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
 
@@ -24,22 +34,32 @@ interface SiteSheet {
   recordable: CSSStyleSheet;
 }
 
-/** A recorded text that lost declarations: where it is held, and the sheet's own address when the recording has it. */
+/**
+ * A recorded text that lost declarations: the node or attribute change holding it, under which key
+ * (a linked sheet's or a scripted style element's `_cssText`, a style element's text node's
+ * `textContent`), and for a linked sheet its own address when the recording has it.
+ */
 interface LostUse {
-  attrs: Record<string, unknown>;
+  holder: Record<string, unknown>;
+  key: '_cssText' | 'textContent';
+  /** A style element's: its candidates are the document's style elements, not its linked sheets. */
+  inline: boolean;
   href?: string;
 }
 
+const textOf = (use: LostUse) => use.holder[use.key] as string;
+
 /**
- * Replaces, in place, the recorded text (`_cssText`) of each linked stylesheet that lost
- * declarations with the site's own text. rrweb drops the link's href when it inlines a sheet, so
- * the candidates are the stylesheets the page's document links today, and, for a sheet that loaded
- * after its link was recorded (its text comes in an attribute change, rrweb's StylesheetManager),
- * the href its link was recorded with. One is taken only where it has the same rules as the
- * recorded sheet and no declaration differs (sameRules): the sheet the user had, not a later
- * version of it. Anything else (the site unreachable or refused by the network policy, the sheet
- * changed, a page whose scripts add its links, a recording made by another browser whose
- * serialization differs) leaves the recording as it is.
+ * Replaces, in place, the recorded text of each stylesheet that lost declarations with the site's
+ * own text: a linked sheet's (`_cssText`) and a style element's (its text node's `textContent`).
+ * rrweb drops the link's href when it inlines a sheet, so a linked sheet's candidates are the
+ * stylesheets the page's document links today, and, for a sheet that loaded after its link was
+ * recorded (its text comes in an attribute change, rrweb's StylesheetManager), the href its link was
+ * recorded with; a style element's are the style elements of the page's document. One is taken only
+ * where it has the same rules as the recorded sheet and no declaration differs (sameRules): the
+ * sheet the user had, not a later version of it. Anything else (the site unreachable or refused by
+ * the network policy, the sheet changed, a page whose scripts add its links or write its styles, a
+ * recording made by another browser whose serialization differs) leaves the recording as it is.
  */
 export async function restoreLostStylesheets(eventLists: readonly eventWithTime[][]): Promise<StylesheetReport> {
   /** The lost sheets, by the page whose document links them. */
@@ -59,8 +79,10 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       while (stack.length) {
         const n = stack.pop();
         if (typeof n !== 'object' || n === null) continue;
+        if (isLostStyleText(n, NodeType.Text)) note({ holder: n as Record<string, unknown>, key: 'textContent', inline: true });
         if (n.type === NodeType.Element && n.attributes) {
-          if (isLostStylesheet(n.tagName, n.attributes)) note({ attrs: n.attributes });
+          if (isLostStylesheet(n.tagName, n.attributes)) note({ holder: n.attributes, key: '_cssText', inline: false });
+          else if (isLostStyleElement(n.tagName, n.attributes)) note({ holder: n.attributes, key: '_cssText', inline: true });
           const href = n.attributes.href;
           if (typeof n.id === 'number' && typeof href === 'string' && /^https?:/i.test(href) && isLink(n.tagName)) linkHrefs.set(n.id, href);
         }
@@ -81,14 +103,14 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
             const attrs = change?.attributes;
             // Only a link's: linkHrefs holds links alone.
             if (typeof change?.id !== 'number' || !attrs || typeof attrs !== 'object' || !linkHrefs.has(change.id)) continue;
-            if (holdsLostCss(attrs)) note({ attrs, href: linkHrefs.get(change.id) });
+            if (holdsLostCss(attrs)) note({ holder: attrs, key: '_cssText', inline: false, href: linkHrefs.get(change.id) });
           }
         }
       }
     }
   }
   const lost = new Set<string>();
-  for (const uses of byPage.values()) for (const use of uses) lost.add(use.attrs._cssText as string);
+  for (const uses of byPage.values()) for (const use of uses) lost.add(textOf(use));
   if (!lost.size) return { lost: 0, restored: 0 };
 
   const signal = AbortSignal.timeout(RESTORE_TIMEOUT_MS);
@@ -101,15 +123,15 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   /** The site's text for each recorded text, once found; null where no candidate matched yet. */
   const verdicts = new Map<string, string | null>();
   const judge = (uses: LostUse[], candidates: (SiteSheet | null)[]) => {
-    for (const { attrs } of uses) {
-      const recorded = attrs._cssText as string;
+    for (const use of uses) {
+      const recorded = textOf(use);
       if (verdicts.get(recorded)) continue;
       const rec = parse(recorded);
       const match = rec && candidates.find((c) => c !== null && sameRules(rec.cssRules, c.recordable.cssRules));
       verdicts.set(recorded, match ? match.text : null);
     }
   };
-  const unfound = (uses: LostUse[]) => uses.filter((u) => !verdicts.get(u.attrs._cssText as string));
+  const unfound = (uses: LostUse[]) => uses.filter((u) => !verdicts.get(textOf(u)));
   // Page by page: the sheets late links were recorded with first, then the page's document. A
   // site's pages share their sheets, so the first page's document usually finds them all, and the
   // other documents are not asked for.
@@ -117,12 +139,17 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
     const direct = unfound(uses).filter((u) => u.href);
     if (direct.length) judge(direct, await Promise.all([...new Set(direct.map((u) => u.href!))].map(sheetAt)));
     const rest = unfound(uses);
-    if (rest.length) judge(rest, await Promise.all((await linkedSheets(page, signal)).map(sheetAt)));
+    if (!rest.length) continue;
+    const doc = await pageStylesheets(page, signal);
+    const linked = rest.filter((u) => !u.inline);
+    if (linked.length) judge(linked, await Promise.all(doc.links.map(sheetAt)));
+    const inline = rest.filter((u) => u.inline);
+    if (inline.length) judge(inline, doc.styles.map(siteSheet));
   }
   for (const uses of byPage.values()) {
-    for (const { attrs } of uses) {
-      const text = verdicts.get(attrs._cssText as string);
-      if (text) attrs._cssText = text;
+    for (const use of uses) {
+      const text = verdicts.get(textOf(use));
+      if (text) use.holder[use.key] = text;
     }
   }
   let restored = 0;
@@ -130,14 +157,15 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   return { lost: lost.size, restored };
 }
 
-/** The stylesheets `page`'s document links, in its order (Node reads the document: asset-proxy.ts). */
-async function linkedSheets(page: string, signal: AbortSignal): Promise<string[]> {
+/** The stylesheets `page`'s document links, in its order, and its style elements' text (Node reads the document: asset-proxy.ts). */
+async function pageStylesheets(page: string, signal: AbortSignal): Promise<DocumentStylesheets> {
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : []);
   try {
     const res = await fetch(`${LINKED_STYLESHEETS_PATH}?page=${encodeURIComponent(page)}`, { signal });
-    const urls: unknown = await res.json();
-    return Array.isArray(urls) ? urls.filter((u): u is string => typeof u === 'string') : [];
+    const doc = (await res.json()) as Partial<Record<keyof DocumentStylesheets, unknown>> | null;
+    return { links: strings(doc?.links), styles: strings(doc?.styles) };
   } catch {
-    return [];
+    return { links: [], styles: [] };
   }
 }
 
@@ -146,16 +174,20 @@ async function fetchSheet(url: string, signal: AbortSignal): Promise<SiteSheet |
     const res = await fetch(url, { credentials: 'omit', signal });
     if (!res.ok) return null;
     const source = await res.text();
-    if (source.length > MAX_SHEET_CHARS) return null;
-    const text = absolutize(source, url);
-    // Through the CSSOM and back, as the recorder took it: the same declarations lost, and values
-    // the round trip changes (`white-space: initial` comes back as its longhands) changed alike.
-    const sheet = parse(text);
-    const recordable = sheet && parse(Array.from(sheet.cssRules, (r) => r.cssText).join(''));
-    return recordable && { text, recordable };
+    return siteSheet(absolutizeUrls(source, url));
   } catch {
     return null;
   }
+}
+
+/** A candidate from the site's text (url()s already absolute). */
+function siteSheet(text: string): SiteSheet | null {
+  if (text.length > MAX_SHEET_CHARS) return null;
+  // Through the CSSOM and back, as the recorder took it: the same declarations lost, and values
+  // the round trip changes (`white-space: initial` comes back as its longhands) changed alike.
+  const sheet = parse(text);
+  const recordable = sheet && parse(Array.from(sheet.cssRules, (r) => r.cssText).join(''));
+  return recordable && { text, recordable };
 }
 
 function parse(css: string): CSSStyleSheet | null {
@@ -166,18 +198,6 @@ function parse(css: string): CSSStyleSheet | null {
   } catch {
     return null;
   }
-}
-
-/** The sheet's url()s made absolute against its own address, as the recorder made the recorded ones. */
-function absolutize(css: string, href: string): string {
-  return css.replace(/url\(\s*(['"]?)(.*?)\1\s*\)/gi, (whole, quote: string, url: string) => {
-    if (/^(?:[a-z][a-z0-9+.-]*:|#)/i.test(url)) return whole;
-    try {
-      return `url(${quote}${new URL(url, href).href}${quote})`;
-    } catch {
-      return whole;
-    }
-  });
 }
 
 /** url() values compare equal whatever address they hold: the recorder's absolute form is its own. */

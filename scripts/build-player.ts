@@ -1,4 +1,5 @@
 // `npm run build:player`: bundles the player page once, so a render need not (src/render/player-bundle.ts).
 import { writePlayerBundle } from '../src/render/player-bundle.js';
 
-console.log(`player bundle: ${await writePlayerBundle()}`);
+const bundle = await writePlayerBundle();
+console.log(`player bundle: ${bundle.file} (${bundle.inputs.length} sources)`);

@@ -4,7 +4,7 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { prefetchUrls } from '../src/render/asset-prefetch.js';
 import { launchBrowser } from '../src/render/browser.js';
-import { hasLostDeclarations, linkedStylesheets, stylesheetPage } from '../src/render/lost-css.js';
+import { documentStylesheets, hasLostDeclarations, stylesheetPage } from '../src/render/lost-css.js';
 import { renderRecording } from '../src/render/render.js';
 import { PLAYER_ORIGIN } from '../src/render/asset-proxy.js';
 import { LINKED_STYLESHEETS_PATH } from '../src/render/lost-css.js';
@@ -214,6 +214,53 @@ describe('a site too slow to answer before the render ends', () => {
   });
 });
 
+describe('a style element the recorder lost declarations from', () => {
+  /** The same rules as the linked sheet, written into the page's head; the card's background image relative to the page. */
+  const inlinePage = (css: string) => `<!doctype html><html><head><style>${css}</style></head>
+<body><div class="card"><span class="note">card</span></div></body></html>`;
+
+  async function recordInline(): Promise<RrwebEvent[]> {
+    files.set('/inline.html', { body: Buffer.from(inlinePage(SHEET)), type: 'text/html; charset=utf-8' });
+    const rec = await recordJourney(site.origin, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/inline.html`);
+      await idle(1500);
+      await page.mouse.move(400, 300);
+      await idle(500);
+    });
+    return parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  }
+
+  /** The recorded text of the page's style element (rrweb records it as its text node's textContent). */
+  function recordedStyle(recording: RrwebEvent[]): string {
+    const texts: string[] = [];
+    const walk = (n: { type?: number; isStyle?: boolean; textContent?: string; childNodes?: unknown[] }) => {
+      if (n.type === 3 && n.isStyle && typeof n.textContent === 'string') texts.push(n.textContent);
+      for (const c of n.childNodes ?? []) walk(c as typeof n);
+    };
+    for (const e of recording) if (e.type === 2) walk((e.data as { node: Parameters<typeof walk>[0] }).node);
+    expect(texts).toHaveLength(1);
+    return texts[0]!;
+  }
+
+  it('is recorded without them, and replayed from the page\'s document while the site serves the same style; as recorded once it changed', async () => {
+    const inline = await recordInline();
+    // The precondition: rrweb read the style element's rules back through the CSSOM, as it does a linked sheet's.
+    const css = recordedStyle(inline);
+    expect(hasLostDeclarations(css), css).toBe(true);
+    expect(css).not.toContain('var(--paint)');
+    expect(prefetchUrls(inline), 'the document fetched while Chromium starts').toContain(`${site.origin}/inline.html`);
+
+    const same = await cardPixel(inline);
+    expect(same.stylesheets).toEqual({ lost: 1, restored: 1 });
+    expect(near(same.rgb, CRIMSON), `card pixel ${same.rgb}`).toBe(true);
+
+    files.set('/inline.html', { body: Buffer.from(inlinePage(CHANGED)), type: 'text/html; charset=utf-8' });
+    const changed = await cardPixel(inline);
+    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(near(changed.rgb, [255, 255, 255]), `card pixel ${changed.rgb}`).toBe(true);
+  });
+});
+
 describe('the stylesheets a document links (read in Node from the page the recording was on)', () => {
   it('takes rel=stylesheet links in order, against the document or its base, once each, http(s) only', () => {
     const html = `<!doctype html><html><head>
@@ -226,11 +273,24 @@ describe('the stylesheets a document links (read in Node from the page the recor
       <link rel="stylesheet" href="https://cdn.example/x.css?v=1&amp;b=2">
       <link rel="icon" href="favicon.ico">
       </head><body><link rel="stylesheet" href="/late.css"></body></html>`;
-    expect(linkedStylesheets(html, 'https://site.example/docs/page.html')).toEqual([
+    expect(documentStylesheets(html, 'https://site.example/docs/page.html').links).toEqual([
       'https://site.example/docs/v2/main.css',
       'https://site.example/docs/v2/dark.css',
       'https://cdn.example/x.css?v=1&b=2',
       'https://site.example/late.css',
+    ]);
+  });
+
+  it('takes the text of its style elements that use var() (only those can lose declarations), url()s against its base', () => {
+    const html = `<!doctype html><html><head><base href="/docs/v2/">
+      <style>:root { --c: red } .a { background: var(--c) url(img/a.png); background-repeat: no-repeat }</style>
+      <style media="print">.b { color: black }</style>
+      <STYLE nonce="x">.c { margin: var(--m); margin-top: 0; background: url("https://cdn.example/b.png") }</STYLE>
+      <style>:root { --c: red } .a { background: var(--c) url(img/a.png); background-repeat: no-repeat }</style>
+      </head><body></body></html>`;
+    expect(documentStylesheets(html, 'https://site.example/docs/page.html').styles).toEqual([
+      ':root { --c: red } .a { background: var(--c) url(https://site.example/docs/v2/img/a.png); background-repeat: no-repeat }',
+      '.c { margin: var(--m); margin-top: 0; background: url("https://cdn.example/b.png") }',
     ]);
   });
 

@@ -6,14 +6,14 @@
  * of the step (BENCHMARKS.md).
  *
  * Only what the player waits for and a visitor's browser asks for at once: images in the markup, the
- * stylesheets rrweb could not inline, the document of a page whose inlined stylesheets lost
- * declarations (the player reads which sheets it links before it builds anything:
+ * stylesheets rrweb could not inline, the document of a page whose inlined stylesheets or style
+ * elements lost declarations (the player reads its sheets before it builds anything:
  * player/stylesheets.ts), and the first source of each web font a stylesheet declares.
  * Not CSS backgrounds: a stylesheet names many for states and pages never shown.
  */
 
 import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
-import { isLostStylesheet, stylesheetPage } from './lost-css.js';
+import { isLostStyleElement, isLostStylesheet, isLostStyleText, stylesheetPage } from './lost-css.js';
 
 /** URLs taken from one recording at the most; the proxy's network policy bounds them again. */
 export const PREFETCH_MAX_URLS = 48;
@@ -69,10 +69,11 @@ function collect(root: SerializedNode, out: Set<string>, max: number, images: Se
       // Not one the browser would pick another source for (srcset), or leave for later (lazy), or
       // draw from the recording itself (rrweb's inlined images).
       if (tag === 'img' && attrs.srcset === undefined && attrs.loading !== 'lazy' && attrs.rr_dataURL === undefined) add(attrs.src);
-      if (isLostStylesheet(tag, attrs)) add(stylesheetPage(page));
+      if (isLostStylesheet(tag, attrs) || isLostStyleElement(tag, attrs)) add(stylesheetPage(page));
       if (typeof attrs._cssText === 'string') for (const url of fontUrls(attrs._cssText)) add(url);
       else if (tag === 'link' && /\bstylesheet\b/i.test(String(attrs.rel ?? ''))) add(attrs.href);
     } else if (node.type === NodeType.Text && node.isStyle && typeof node.textContent === 'string') {
+      if (isLostStyleText(node, NodeType.Text)) add(stylesheetPage(page));
       for (const url of fontUrls(node.textContent)) add(url);
     }
     const children = Array.isArray(node.childNodes) ? node.childNodes : [];

@@ -2,7 +2,7 @@ import type { BrowserContext, Route } from 'playwright-core';
 import { isRasterizerError } from '../errors.js';
 import { animationTimingHeader, imageAnimation } from './animated-image.js';
 import type { AssetCache, CachedResponse } from './asset-cache.js';
-import { LINKED_STYLESHEETS_PATH, linkedStylesheets, stylesheetPage } from './lost-css.js';
+import { documentStylesheets, LINKED_STYLESHEETS_PATH, stylesheetPage, type DocumentStylesheets } from './lost-css.js';
 import { NetworkPolicy } from './network-policy.js';
 import type { PlayerAssets } from './player-bundle.js';
 
@@ -126,17 +126,18 @@ export class AssetProxy {
   }
 
   /**
-   * The stylesheets `page`'s document links (player/stylesheets.ts asks, to find the sheets the
-   * recording lost declarations from): read here so that the document, often the biggest thing a
-   * page fetches, does not cross to the browser. None when the document cannot be had; that is not
-   * one of the replay's asset failures.
+   * The stylesheets `page`'s document links, and its style elements' text (player/stylesheets.ts
+   * asks, to find the sheets the recording lost declarations from): read here so that the document,
+   * often the biggest thing a page fetches, does not cross to the browser. None when the document
+   * cannot be had; that is not one of the replay's asset failures.
    */
-  private async linkedStylesheets(page: string | null): Promise<string[]> {
-    if (page === null || stylesheetPage(page) !== page) return [];
+  private async documentStylesheets(page: string | null): Promise<DocumentStylesheets> {
+    const none = { links: [], styles: [] };
+    if (page === null || stylesheetPage(page) !== page) return none;
     if (this.prefetched.delete(page)) this.prefetch.used++;
     const res = await this.fetchCached(page).catch(() => null);
-    if (!res || res.status !== 200 || !/html/i.test(res.contentType ?? '')) return [];
-    return linkedStylesheets(res.body.toString('utf8'), page);
+    if (!res || res.status !== 200 || !/html/i.test(res.contentType ?? '')) return none;
+    return documentStylesheets(res.body.toString('utf8'), page);
   }
 
   /** Resolves once the player page can be served (rejects as its bundling did). */
@@ -147,7 +148,7 @@ export class AssetProxy {
   private async servePlayer(route: Route, url: URL): Promise<void> {
     const path = url.pathname;
     if (path === LINKED_STYLESHEETS_PATH) {
-      const sheets = await this.linkedStylesheets(url.searchParams.get('page'));
+      const sheets = await this.documentStylesheets(url.searchParams.get('page'));
       return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(sheets) });
     }
     // openIn waited for the player (playerReady) before the page asked for it.

@@ -26,6 +26,21 @@ export function isLostStylesheet(tagName: unknown, attributes: Record<string, un
   return isLink(tagName) && holdsLostCss(attributes);
 }
 
+/**
+ * Whether a recorded node is the text of a `<style>` element that lost declarations. rrweb records a
+ * style element's text through the CSSOM too (its sheet's rules' cssText), so an inline sheet loses
+ * them as a linked one does; its own text can be found again in the page's document when the server
+ * wrote it there (documentStylesheets).
+ */
+export function isLostStyleText(node: { type?: unknown; isStyle?: unknown; textContent?: unknown }, textType: number): boolean {
+  return node.type === textType && node.isStyle === true && typeof node.textContent === 'string' && hasLostDeclarations(node.textContent);
+}
+
+/** Whether a recorded `<style>` element holds its rules as `_cssText` (no text: rules a script inserted) that lost declarations. */
+export function isLostStyleElement(tagName: unknown, attributes: Record<string, unknown> | undefined): boolean {
+  return typeof tagName === 'string' && tagName.toLowerCase() === 'style' && holdsLostCss(attributes);
+}
+
 /** Whether recorded attributes (a node's, or an attribute change's) carry a `_cssText` that lost declarations. */
 export function holdsLostCss(attributes: Record<string, unknown> | undefined): boolean {
   const css = attributes?._cssText;
@@ -55,33 +70,66 @@ export function stylesheetPage(href: unknown): string | null {
   }
 }
 
-/** Where the player asks Node which stylesheets a page's document links (asset-proxy.ts answers). */
+/** Where the player asks Node which stylesheets a page's document links and holds (asset-proxy.ts answers). */
 export const LINKED_STYLESHEETS_PATH = '/linked-stylesheets';
+
+/** What a page's document says of its stylesheets: the sheets it links, and the text of its `<style>` elements. */
+export interface DocumentStylesheets {
+  links: string[];
+  styles: string[];
+}
 
 /** Stylesheets taken from one document at most, and how much of it is read. */
 const MAX_LINKS = 24;
+const MAX_STYLES = 64;
 const MAX_DOCUMENT_CHARS = 2_000_000;
 
 /**
  * The stylesheets an HTML document links (`<link rel="stylesheet" href>`), absolute against its
- * address or its `<base href>`, in its order, without repeats. Read with patterns, not parsed: a
- * tag inside a comment or a script may be taken too, which costs a candidate that does not match.
+ * address or its `<base href>`, in its order, without repeats; and the text of its `<style>`
+ * elements, url()s made absolute against its address as the recorder made them. Read with patterns,
+ * not parsed: a tag inside a comment or a script may be taken too, which costs a candidate that does
+ * not match.
  */
-export function linkedStylesheets(html: string, page: string): string[] {
+export function documentStylesheets(html: string, page: string): DocumentStylesheets {
   const doc = html.length > MAX_DOCUMENT_CHARS ? html.slice(0, MAX_DOCUMENT_CHARS) : html;
   let base = page;
   const baseTag = /<base\b[^>]*>/i.exec(doc);
   const baseHref = baseTag && attribute(baseTag[0], 'href');
   if (baseHref) base = absolute(baseHref, page) ?? page;
-  const out: string[] = [];
+  const links: string[] = [];
   for (const [tag] of doc.matchAll(/<link\b[^>]*>/gi)) {
     if (!/(?:^|\s)stylesheet(?:\s|$)/i.test(attribute(tag, 'rel') ?? '')) continue;
     const href = attribute(tag, 'href');
     const url = href === null ? null : absolute(href, base);
-    if (url && /^https?:/i.test(url) && !out.includes(url)) out.push(url);
-    if (out.length >= MAX_LINKS) break;
+    if (url && /^https?:/i.test(url) && !links.includes(url)) links.push(url);
+    if (links.length >= MAX_LINKS) break;
   }
-  return out;
+  const styles: string[] = [];
+  // A style element's text is raw text in HTML: no entities to decode, and it ends at the first </style.
+  for (const m of doc.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)) {
+    // Only a sheet with a var() can lose declarations to the CSSOM: the others are not sent.
+    if (!/var\(/i.test(m[1]!)) continue;
+    const text = absolutizeUrls(m[1]!, base);
+    if (!styles.includes(text)) styles.push(text);
+    if (styles.length >= MAX_STYLES) break;
+  }
+  return { links, styles };
+}
+
+/**
+ * A stylesheet's url()s made absolute against `href`, as the recorder made the recorded ones (its
+ * own address for a linked sheet, the document's for a style element's text).
+ */
+export function absolutizeUrls(css: string, href: string): string {
+  return css.replace(/url\(\s*(['"]?)(.*?)\1\s*\)/gi, (whole, quote: string, url: string) => {
+    if (/^(?:[a-z][a-z0-9+.-]*:|#)/i.test(url)) return whole;
+    try {
+      return `url(${quote}${new URL(url, href).href}${quote})`;
+    } catch {
+      return whole;
+    }
+  });
 }
 
 function attribute(tag: string, name: string): string | null {

@@ -37,7 +37,7 @@ export interface Motion {
   nextStartTs: number | null;
 }
 
-/** Link stylesheets whose recorded text lost declarations (lost-css.ts), and those taken again from the site. */
+/** Stylesheets (linked sheets, style elements) whose recorded text lost declarations (lost-css.ts), and those taken again from the site. */
 export interface StylesheetReport {
   /** Distinct stylesheet texts the recording holds with lost declarations (a sheet shared by pages counts once). */
   lost: number;

@@ -110,8 +110,9 @@ export interface RenderResult {
   /** Assets the page got from the cache shared between renders (RenderContext.assetCache) instead of the site. */
   assetsFromCache: number;
   /**
-   * Link stylesheets the recording holds with declarations lost to the recorder's serialization (a
-   * var() shorthand), and how many of them were replayed from the site's own text instead.
+   * Stylesheets (linked sheets, style elements) the recording holds with declarations lost to the
+   * recorder's serialization (a var() shorthand), and how many of them were replayed from the site's
+   * own text instead.
    */
   stylesheets: import('./player-protocol.js').StylesheetReport;
   /** How frames were captured: begin-frame (headless shell) or the screenshot fallback. */
