@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContextOptions, CDPSession } from 'playwright-core';
 import { parseRecording } from '../src/recording/parse.js';
 import { BEGIN_FRAME_ARGS, chromiumPath, launchBrowser } from '../src/render/browser.js';
-import { BeginFrameUnavailable, captureModeOf, newRenderContext, openFrameSource, type FrameSource } from '../src/render/frame-source.js';
+import { BeginFrameUnavailable, captureModeOf, FrameStalled, newRenderContext, openFrameSource, probeBeginFrame, type FrameSource } from '../src/render/frame-source.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../src/render/types.js';
 import sharp from 'sharp';
@@ -13,7 +13,7 @@ import { renderQuietAndLoaded } from './support/busy-cores.js';
 import { compareGifs, gifSimilarity, ssimAgainstLive } from './support/compare.js';
 import { decodeGif, frameAt, type ShownFrame } from './support/gif-frames.js';
 import { recordJourney } from './support/recorder.js';
-import { chromiumUnder } from './support/service-procs.js';
+import { chromiumUnder, mainBrowserProcesses } from './support/service-procs.js';
 import { startSite } from './support/site-server.js';
 
 // The bundled real recording; its assets are not served here, which changes nothing about timing.
@@ -466,6 +466,39 @@ describe('a browser that dies while starting', () => {
       else process.env.CHROMIUM_PATH = saved;
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a browser whose begin-frame probe stalls at launch', () => {
+  it('is given up for another begin-frame browser, not kept for screenshots; after two such, one for screenshots', async () => {
+    // Main browser processes: a browser's helpers (its network service) may start late, after this list.
+    const before = new Set(mainBrowserProcesses(process.pid).map((p) => p.pid));
+    const probed: Browser[] = [];
+    // The stall itself is rare (about 1 render in 100 under load: RELIABILITY.md stop 40), so the
+    // first probe says it stalled; the second probes for real.
+    const browser = await launchBrowser({}, 'begin-frame', {
+      probeWith: async (b) => (probed.push(b) === 1 ? new FrameStalled(10_000) : probeBeginFrame(b)),
+    });
+    try {
+      expect(probed).toHaveLength(2);
+      expect(probed[1]).toBe(browser);
+      expect(captureModeOf(browser)).toBe('begin-frame');
+      await expect.poll(() => probed[0]!.isConnected(), { timeout: 10_000 }).toBe(false);
+      const r = await renderRecording(events, { ...options, width: 320 }, { browser });
+      expect(r.frameSource).toBe('begin-frame');
+    } finally {
+      await browser.close();
+    }
+
+    let stalls = 0;
+    const last = await launchBrowser({}, 'begin-frame', { probeWith: async () => (stalls++, new FrameStalled(10_000)) });
+    try {
+      expect(stalls).toBe(2);
+      expect(captureModeOf(last)).toBe('screenshot');
+    } finally {
+      await last.close();
+    }
+    await expect.poll(() => mainBrowserProcesses(process.pid).filter((p) => !before.has(p.pid)).map((p) => p.cmdline), { timeout: 10_000 }).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import { existsSync } from 'node:fs';
-import { probeBeginFrame, setCaptureMode, type CaptureMode } from './frame-source.js';
+import { FrameStalled, probeBeginFrame, setCaptureMode, type CaptureMode } from './frame-source.js';
+import { settlesWithin } from '../util/deadline.js';
 import { browserEnv } from './keep-pages.js';
 
 const CANDIDATES = ['/usr/bin/chromium-headless-shell', '/usr/lib/chromium/headless_shell', '/usr/bin/chromium'];
@@ -58,25 +59,48 @@ export const BEGIN_FRAME_ARGS = [
  * begin-frame page only to close them, and the render then opens its own (300-350 ms of a render's
  * setup, measured 2026-12-01). A headless shell is then taken to draw under begin-frame control;
  * when the render's own page shows it does not (openFrameSource throws BeginFrameUnavailable), the
- * render starts Chromium again for screenshots (ReplayPage.open).
+ * render starts Chromium again for screenshots (ReplayPage.open). A probe whose frame stalled is
+ * this browser stuck, not one without begin-frame control: another is started and probed once.
+ * `probeWith` replaces the probe (tests).
  */
-export async function launchBrowser(overrides: Partial<LaunchOptions> = {}, prefer: CaptureMode = 'begin-frame', { probe = true } = {}): Promise<Browser> {
+export async function launchBrowser(
+  overrides: Partial<LaunchOptions> = {},
+  prefer: CaptureMode = 'begin-frame',
+  { probe = true, probeWith = probeBeginFrame }: { probe?: boolean; probeWith?: (browser: Browser) => Promise<true | Error> } = {},
+): Promise<Browser> {
   const executablePath = chromiumPath();
   // Extra args (a net log in tests, say) add to ours rather than replace them.
   const { args: extra = [], ...rest } = overrides;
   const base = { executablePath, headless: true, env: await browserEnv(), ...rest };
   if (prefer === 'begin-frame' && /headless[-_]shell/.test(executablePath)) {
-    const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
-    if (!probe || (await probeBeginFrame(browser))) {
-      setCaptureMode(browser, 'begin-frame');
-      return browser;
+    for (let attempt = 1; ; attempt++) {
+      const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...BEGIN_FRAME_ARGS, ...extra] });
+      const probed = probe ? await probeWith(browser) : true;
+      if (probed === true) {
+        setCaptureMode(browser, 'begin-frame');
+        return browser;
+      }
+      // A probe frame that stalled is this browser stuck (about 1 render in 100 under load), not a
+      // Chromium without begin-frame control: one stuck at the pool's launch would otherwise serve
+      // every render it lends with screenshots, whose animations follow the clock. Its close is not
+      // waited for (10 s when its renderer stopped).
+      if (probed instanceof FrameStalled && attempt < PROBE_STALL_LAUNCHES) {
+        void settlesWithin(browser.close(), STUCK_BROWSER_CLOSE_MS);
+        continue;
+      }
+      await settlesWithin(browser.close(), STUCK_BROWSER_CLOSE_MS);
+      break;
     }
-    await browser.close().catch(() => {});
   }
   const browser = await launch({ ...base, args: [...CHROMIUM_ARGS, ...extra] });
   setCaptureMode(browser, 'screenshot');
   return browser;
 }
+
+/** Begin-frame browsers started for one launchBrowser whose probe frames stalled, before it gives up on begin-frame. */
+const PROBE_STALL_LAUNCHES = 2;
+/** How long a browser given up at launch gets to close. */
+const STUCK_BROWSER_CLOSE_MS = 10_000;
 
 /**
  * Chromium, started once more when it dies while starting: seen once on 2026-12-01 (a segfault at

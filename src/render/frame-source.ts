@@ -93,14 +93,20 @@ export async function newRenderContext(browser: Browser, options: BrowserContext
   return made;
 }
 
-/** Whether begin-frame capture works in this browser (it was started with BEGIN_FRAME_ARGS). */
-export async function probeBeginFrame(browser: Browser): Promise<boolean> {
+/**
+ * Whether begin-frame capture works in this browser (it was started with BEGIN_FRAME_ARGS): true, or
+ * why not. A FrameStalled is this browser stuck, not one without begin-frame control; its context is
+ * then not waited for.
+ */
+export async function probeBeginFrame(browser: Browser): Promise<true | Error> {
   const context = await newRenderContext(browser, {});
-  try {
-    return !((await tryBeginFrame(browser, context)) instanceof Error);
-  } finally {
-    await context.close().catch(() => {});
+  const tried = await tryBeginFrame(browser, context);
+  if (tried instanceof FrameStalled) {
+    context.close().catch(() => {});
+    return tried;
   }
+  await context.close().catch(() => {});
+  return tried instanceof Error ? tried : true;
 }
 
 /**
