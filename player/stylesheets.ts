@@ -2,17 +2,7 @@
 // taken again from the site where it still serves the same sheet. rustdoc's body font is such a
 // declaration: without it every replay, rrweb's own included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import {
-  absolutizeUrls,
-  holdsLostCss,
-  isLink,
-  isLostStyleElement,
-  isLostStylesheet,
-  isLostStyleText,
-  LINKED_STYLESHEETS_PATH,
-  stylesheetPage,
-  type DocumentStylesheets,
-} from '../src/render/lost-css.js';
+import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
 
@@ -34,16 +24,8 @@ interface SiteSheet {
   recordable: CSSStyleSheet;
 }
 
-/**
- * A recorded text that lost declarations: the node or attribute change holding it, under which key
- * (a linked sheet's or a scripted style element's `_cssText`, a style element's text node's
- * `textContent`), and for a linked sheet its own address when the recording has it.
- */
-interface LostUse {
-  holder: Record<string, unknown>;
-  key: '_cssText' | 'textContent';
-  /** A style element's: its candidates are the document's style elements, not its linked sheets. */
-  inline: boolean;
+/** A recorded text that lost declarations (lostCssOf), and for a linked sheet its own address when the recording has it. */
+interface LostUse extends LostCss {
   href?: string;
 }
 
@@ -79,10 +61,9 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       while (stack.length) {
         const n = stack.pop();
         if (typeof n !== 'object' || n === null) continue;
-        if (isLostStyleText(n, NodeType.Text)) note({ holder: n as Record<string, unknown>, key: 'textContent', inline: true });
+        const lost = lostCssOf(n);
+        if (lost) note(lost);
         if (n.type === NodeType.Element && n.attributes) {
-          if (isLostStylesheet(n.tagName, n.attributes)) note({ holder: n.attributes, key: '_cssText', inline: false });
-          else if (isLostStyleElement(n.tagName, n.attributes)) note({ holder: n.attributes, key: '_cssText', inline: true });
           const href = n.attributes.href;
           if (typeof n.id === 'number' && typeof href === 'string' && /^https?:/i.test(href) && isLink(n.tagName)) linkHrefs.set(n.id, href);
         }

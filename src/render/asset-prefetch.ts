@@ -13,7 +13,7 @@
  */
 
 import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
-import { isLostStyleElement, isLostStylesheet, isLostStyleText, stylesheetPage } from './lost-css.js';
+import { lostCssOf, stylesheetPage } from './lost-css.js';
 
 /** URLs taken from one recording at the most; the proxy's network policy bounds them again. */
 export const PREFETCH_MAX_URLS = 48;
@@ -62,6 +62,7 @@ function collect(root: SerializedNode, out: Set<string>, max: number, images: Se
   while (stack.length && out.size < max) {
     const node = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
+    if (lostCssOf(node)) add(stylesheetPage(page));
     if (node.type === NodeType.Element) {
       const tag = typeof node.tagName === 'string' ? node.tagName.toLowerCase() : '';
       const attrs = node.attributes ?? {};
@@ -69,11 +70,9 @@ function collect(root: SerializedNode, out: Set<string>, max: number, images: Se
       // Not one the browser would pick another source for (srcset), or leave for later (lazy), or
       // draw from the recording itself (rrweb's inlined images).
       if (tag === 'img' && attrs.srcset === undefined && attrs.loading !== 'lazy' && attrs.rr_dataURL === undefined) add(attrs.src);
-      if (isLostStylesheet(tag, attrs) || isLostStyleElement(tag, attrs)) add(stylesheetPage(page));
       if (typeof attrs._cssText === 'string') for (const url of fontUrls(attrs._cssText)) add(url);
       else if (tag === 'link' && /\bstylesheet\b/i.test(String(attrs.rel ?? ''))) add(attrs.href);
     } else if (node.type === NodeType.Text && node.isStyle && typeof node.textContent === 'string') {
-      if (isLostStyleText(node, NodeType.Text)) add(stylesheetPage(page));
       for (const url of fontUrls(node.textContent)) add(url);
     }
     const children = Array.isArray(node.childNodes) ? node.childNodes : [];

@@ -84,11 +84,9 @@ export async function launchBrowser(
       // Chromium without begin-frame control: one stuck at the pool's launch would otherwise serve
       // every render it lends with screenshots, whose animations follow the clock. Its close is not
       // waited for (10 s when its renderer stopped).
-      if (probed instanceof FrameStalled && attempt < PROBE_STALL_LAUNCHES) {
-        void settlesWithin(browser.close(), STUCK_BROWSER_CLOSE_MS);
-        continue;
-      }
-      await settlesWithin(browser.close(), STUCK_BROWSER_CLOSE_MS);
+      const closing = settlesWithin(browser.close(), BROWSER_CLOSE_MS);
+      if (probed instanceof FrameStalled && attempt < PROBE_STALL_LAUNCHES) continue;
+      await closing;
       break;
     }
   }
@@ -99,8 +97,8 @@ export async function launchBrowser(
 
 /** Begin-frame browsers started for one launchBrowser whose probe frames stalled, before it gives up on begin-frame. */
 const PROBE_STALL_LAUNCHES = 2;
-/** How long a browser given up at launch gets to close. */
-const STUCK_BROWSER_CLOSE_MS = 10_000;
+/** How long a browser we close gets before we stop waiting for it: one whose renderer stopped takes all of it (measured). */
+export const BROWSER_CLOSE_MS = 10_000;
 
 /**
  * Chromium, started once more when it dies while starting: seen once on 2026-12-01 (a segfault at

@@ -101,11 +101,8 @@ export async function newRenderContext(browser: Browser, options: BrowserContext
 export async function probeBeginFrame(browser: Browser): Promise<true | Error> {
   const context = await newRenderContext(browser, {});
   const tried = await tryBeginFrame(browser, context);
-  if (tried instanceof FrameStalled) {
-    context.close().catch(() => {});
-    return tried;
-  }
-  await context.close().catch(() => {});
+  const closed = context.close().catch(() => {});
+  if (!(tried instanceof FrameStalled)) await closed;
   return tried instanceof Error ? tried : true;
 }
 

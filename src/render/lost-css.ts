@@ -1,5 +1,6 @@
 // Recorded stylesheets that lost declarations, and where their text can be found again. Shared by
 // Node (asset-prefetch.ts, asset-proxy.ts) and the player page (player/stylesheets.ts): no DOM, no Node.
+import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
 
 /**
  * A declaration with no value, as `padding-top: ;`. Recorders read a stylesheet back through the
@@ -17,28 +18,31 @@ export function hasLostDeclarations(css: string): boolean {
 }
 
 /**
- * Whether a recorded element is a linked stylesheet the recorder inlined with declarations lost.
- * rrweb drops such a link's href when it inlines the sheet (as `_cssText`), so the sheet can be
- * found again only among the stylesheets the page's document links (stylesheetPage,
- * linkedStylesheets).
+ * Where a recorded node holds stylesheet text that lost declarations, and what kind of sheet it is:
+ * - a linked sheet rrweb inlined (`_cssText` on the link). rrweb drops such a link's href, so the
+ *   sheet can be found again only among the stylesheets the page's document links;
+ * - a style element's text (its text node's `textContent`): rrweb reads a style's rules back through
+ *   the CSSOM too when the text is the element's only child, and its own text can be found again in
+ *   the page's document when the server wrote it there;
+ * - a style element whose rules a script inserted (`_cssText` on the style, no text).
+ * `inline`: a style element's, whose candidates are the document's style elements (documentStylesheets).
  */
-export function isLostStylesheet(tagName: unknown, attributes: Record<string, unknown> | undefined): boolean {
-  return isLink(tagName) && holdsLostCss(attributes);
+export interface LostCss {
+  holder: Record<string, unknown>;
+  key: '_cssText' | 'textContent';
+  inline: boolean;
 }
 
-/**
- * Whether a recorded node is the text of a `<style>` element that lost declarations. rrweb records a
- * style element's text through the CSSOM too (its sheet's rules' cssText), so an inline sheet loses
- * them as a linked one does; its own text can be found again in the page's document when the server
- * wrote it there (documentStylesheets).
- */
-export function isLostStyleText(node: { type?: unknown; isStyle?: unknown; textContent?: unknown }, textType: number): boolean {
-  return node.type === textType && node.isStyle === true && typeof node.textContent === 'string' && hasLostDeclarations(node.textContent);
-}
-
-/** Whether a recorded `<style>` element holds its rules as `_cssText` (no text: rules a script inserted) that lost declarations. */
-export function isLostStyleElement(tagName: unknown, attributes: Record<string, unknown> | undefined): boolean {
-  return typeof tagName === 'string' && tagName.toLowerCase() === 'style' && holdsLostCss(attributes);
+export function lostCssOf(node: SerializedNode): LostCss | undefined {
+  if (node.type === NodeType.Text) {
+    return node.isStyle === true && typeof node.textContent === 'string' && hasLostDeclarations(node.textContent)
+      ? { holder: node as Record<string, unknown>, key: 'textContent', inline: true }
+      : undefined;
+  }
+  if (node.type !== NodeType.Element || !holdsLostCss(node.attributes)) return undefined;
+  const tag = typeof node.tagName === 'string' ? node.tagName.toLowerCase() : '';
+  if (tag !== 'link' && tag !== 'style') return undefined;
+  return { holder: node.attributes!, key: '_cssText', inline: tag === 'style' };
 }
 
 /** Whether recorded attributes (a node's, or an attribute change's) carry a `_cssText` that lost declarations. */

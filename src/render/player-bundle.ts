@@ -53,7 +53,7 @@ function prebuiltPath(): string {
 /**
  * What the bundle is made of: the page, the package's own sources it bundled (the player's modules
  * and what they import from src/), and the versions of rrweb and esbuild. Undefined when one of the
- * sources is not there: a packaged install (the Docker image) ships the bundle without them.
+ * sources is not there (renamed or removed since the bundle was made).
  */
 export async function sourceKey(inputs: readonly string[], root = packageDir()): Promise<string | undefined> {
   const dir = playerDir();

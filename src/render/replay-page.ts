@@ -8,7 +8,7 @@ import { settlesWithin, withDeadline } from '../util/deadline.js';
 import { AssetProxy, PLAYER_ORIGIN } from './asset-proxy.js';
 import { prefetchUrls } from './asset-prefetch.js';
 import { PageLoads } from './page-loads.js';
-import { launchBrowser, launchOwnBrowser } from './browser.js';
+import { BROWSER_CLOSE_MS, launchBrowser, launchOwnBrowser } from './browser.js';
 import { BeginFrameUnavailable, FRAME_STALL_TIMEOUT_MS, newRenderContext, openFrameSource, type Drawn, type FrameSource } from './frame-source.js';
 import type { FrameGeometry } from './geometry.js';
 import { NetworkPolicy } from './network-policy.js';
@@ -26,9 +26,6 @@ const gzipAsync = promisify(gzip);
 export const PAGE_CALL_TIMEOUT_MS = 30_000;
 
 const NO_MOTION = { everyMs: null, nextStartTs: null };
-
-/** How long a render's own browser gets to close; one that does not is left to Playwright's exit handler. */
-const OWN_BROWSER_CLOSE_MS = 10_000;
 
 /**
  * The player page of one render: its browser (the caller's, or one of its own), a fresh context, the
@@ -247,7 +244,7 @@ interface PageSetup {
 function closeRender(context: BrowserContext | undefined, ownBrowser: Browser | undefined, timeoutMs: number, stuck: boolean): Promise<void> {
   const closing = (async () => {
     if (context && !stuck) await settlesWithin(context.close(), timeoutMs);
-    if (ownBrowser) await settlesWithin(ownBrowser.close(), OWN_BROWSER_CLOSE_MS);
+    if (ownBrowser) await settlesWithin(ownBrowser.close(), BROWSER_CLOSE_MS);
   })();
   return stuck ? Promise.resolve() : closing;
 }
