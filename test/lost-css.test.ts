@@ -261,6 +261,54 @@ describe('a style element the recorder lost declarations from', () => {
   });
 });
 
+describe('a stylesheet whose border-block sides the CSSOM serializes as a value no parser accepts', () => {
+  /**
+   * mdBook's blockquote tags and the Rust Reference's notes: the theme gives blockquotes borders on
+   * both block sides, a later rule takes them off with `border-block-start: none; border-block-end:
+   * none`, which Chromium serializes as `border-block: initial initial` (dropped when parsed again).
+   * Here the theme's border is 200 px of crimson, so a replay that lost the later rule paints the
+   * card's probe point (110, 110) crimson, and one that has it leaves it white.
+   */
+  const BORDERS = `body { margin: 0; background: #fff; }
+blockquote { margin: 0; padding: 0; border-block-start: 200px solid rgb(220, 20, 60); border-block-end: 200px solid rgb(220, 20, 60); }
+.note blockquote { border-block-start: none; border-block-end: none; }
+`;
+  const page = '<!doctype html><html><head><link rel="stylesheet" href="/borders.css"></head><body><div class="note"><blockquote>a note</blockquote></div></body></html>';
+
+  it('is recorded without the rule that takes the borders off, and replayed from the site\'s text while it serves the same sheet; as recorded once it changed', async () => {
+    files.set('/note.html', { body: Buffer.from(page), type: 'text/html; charset=utf-8' });
+    files.set('/borders.css', { body: Buffer.from(BORDERS), type: 'text/css' });
+    const rec = await recordJourney(site.origin, async ({ page: p, origin, idle }) => {
+      await p.goto(`${origin}/note.html`);
+      await idle(1500);
+      await p.mouse.move(400, 300);
+      await idle(500);
+    });
+    const recorded = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    // The precondition: the serialization the recorder got from Chromium.
+    const texts = JSON.stringify(recorded.filter((e) => e.type === 2));
+    expect(texts).toContain('border-block: initial initial');
+    const css = /"_cssText":"([^"]*border-block: initial initial[^"]*)"/.exec(texts)![1]!;
+    expect(hasLostDeclarations(css), css).toBe(true);
+
+    const same = await cardPixel(recorded);
+    expect(same.stylesheets).toEqual({ lost: 1, restored: 1 });
+    expect(near(same.rgb, [255, 255, 255]), `probe pixel ${same.rgb}`).toBe(true);
+
+    files.set('/borders.css', { body: Buffer.from(BORDERS.replace('padding: 0;', 'padding: 1px;')), type: 'text/css' });
+    const changed = await cardPixel(recorded);
+    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(near(changed.rgb, CRIMSON), `probe pixel ${changed.rgb}`).toBe(true);
+  });
+
+  it('is told from values that merely hold a CSS-wide keyword, or custom properties', () => {
+    expect(hasLostDeclarations('.a { border-inline: 1px solid initial; }')).toBe(true);
+    expect(hasLostDeclarations('.a { border-block: initial initial !important; }')).toBe(true);
+    expect(hasLostDeclarations('.a { border-block: initial; color: inherit !important; all: unset; }')).toBe(false);
+    expect(hasLostDeclarations('.a { --x: initial initial; content: "initial value"; font-family: initial-font, serif; }')).toBe(false);
+  });
+});
+
 describe('the stylesheets a document links (read in Node from the page the recording was on)', () => {
   it('takes rel=stylesheet links in order, against the document or its base, once each, http(s) only', () => {
     const html = `<!doctype html><html><head>
@@ -281,16 +329,18 @@ describe('the stylesheets a document links (read in Node from the page the recor
     ]);
   });
 
-  it('takes the text of its style elements that use var() (only those can lose declarations), url()s against its base', () => {
+  it('takes the text of its style elements that can lose declarations (a var(), a border-block or border-inline side), url()s against its base', () => {
     const html = `<!doctype html><html><head><base href="/docs/v2/">
       <style>:root { --c: red } .a { background: var(--c) url(img/a.png); background-repeat: no-repeat }</style>
       <style media="print">.b { color: black }</style>
       <STYLE nonce="x">.c { margin: var(--m); margin-top: 0; background: url("https://cdn.example/b.png") }</STYLE>
       <style>:root { --c: red } .a { background: var(--c) url(img/a.png); background-repeat: no-repeat }</style>
+      <style>.note { border-block-start: none; border-block-end: none }</style>
       </head><body></body></html>`;
     expect(documentStylesheets(html, 'https://site.example/docs/page.html').styles).toEqual([
       ':root { --c: red } .a { background: var(--c) url(https://site.example/docs/v2/img/a.png); background-repeat: no-repeat }',
       '.c { margin: var(--m); margin-top: 0; background: url("https://cdn.example/b.png") }',
+      '.note { border-block-start: none; border-block-end: none }',
     ]);
   });
 

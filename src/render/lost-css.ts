@@ -3,18 +3,46 @@
 import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
 
 /**
- * A declaration with no value, as `padding-top: ;`. Recorders read a stylesheet back through the
- * CSSOM, and a shorthand whose value uses var() (`font: 1rem/1.5 var(--font-family)`) followed by
- * one of its longhands in the same rule is serialized as its longhands with empty values (CSS
- * Custom Properties: they hold pending-substitution values; rrweb-io/rrweb#1322). The declaration
- * is lost from the recording: rustdoc's body font is. Custom properties (`--x: ;`) may be empty and
- * are not matched.
+ * Recorders read a stylesheet back through the CSSOM (its rules' cssText), and Chromium serializes
+ * some declarations as text no parser accepts, so the declaration is lost from the recording. Two
+ * ways are known (Chromium 156; test/lost-css.test.ts records both with rrweb's recorder):
+ * - a declaration with no value, as `padding-top: ;`: a shorthand whose value uses var()
+ *   (`font: 1rem/1.5 var(--font-family)`) followed by one of its longhands in the same rule comes
+ *   back as its longhands with empty values (CSS Custom Properties: they hold pending-substitution
+ *   values; rrweb-io/rrweb#1322). rustdoc's body font is lost so. Custom properties (`--x: ;`) may
+ *   be empty and are not matched;
+ * - a CSS-wide keyword among other components, as `border-block: initial solid initial;`: both sides
+ *   of `border-block` or `border-inline` set by their side shorthands to the same value with a part
+ *   left implicit (`border-inline-start: 1px solid; border-inline-end: 1px solid`, or `none` on
+ *   both, which mdBook's blockquote tags and the Rust Reference's notes set) come back as the
+ *   two-sided shorthand with `initial` for the implicit parts.
  */
-const LOST_DECLARATION = /(?:^|[\s;{}])-?[a-zA-Z][\w-]*\s*:\s*;/;
+const EMPTY_DECLARATION = /(?:^|[\s;{}])-?[a-zA-Z][\w-]*\s*:\s*;/;
+/** A declaration (not a custom property's) and its value. */
+const DECLARATION = /[;{]\s*-?[a-zA-Z][\w-]*\s*:([^;{}]*)/g;
+const WIDE_KEYWORD = /(?:^|\s)(?:initial|inherit|unset|revert|revert-layer)(?=\s|$)/i;
+
+function mixesWideKeyword(css: string): boolean {
+  if (!/initial|inherit|unset|revert/i.test(css)) return false;
+  for (const m of css.matchAll(DECLARATION)) {
+    const value = m[1]!.replace(/!\s*important\s*$/i, '').trim();
+    if (/\s/.test(value) && WIDE_KEYWORD.test(value)) return true;
+  }
+  return false;
+}
 
 /** Whether a recorded stylesheet's text lost declarations to the CSSOM's serialization. */
 export function hasLostDeclarations(css: string): boolean {
-  return LOST_DECLARATION.test(css);
+  return EMPTY_DECLARATION.test(css) || mixesWideKeyword(css);
+}
+
+/**
+ * Whether a stylesheet's own text (a style element's in a page's document) holds what the CSSOM
+ * serializes as text no parser accepts (hasLostDeclarations): a var(), or a side shorthand of
+ * `border-block` or `border-inline`. Only such texts are candidates for a recorded one.
+ */
+export function mayLoseDeclarations(css: string): boolean {
+  return /var\(|border-(?:block|inline)-(?:start|end)\b/i.test(css);
 }
 
 /**
@@ -112,8 +140,8 @@ export function documentStylesheets(html: string, page: string): DocumentStylesh
   const styles: string[] = [];
   // A style element's text is raw text in HTML: no entities to decode, and it ends at the first </style.
   for (const m of doc.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)) {
-    // Only a sheet with a var() can lose declarations to the CSSOM: the others are not sent.
-    if (!/var\(/i.test(m[1]!)) continue;
+    // Only a sheet that can lose declarations to the CSSOM is a candidate: the others are not sent.
+    if (!mayLoseDeclarations(m[1]!)) continue;
     const text = absolutizeUrls(m[1]!, base);
     if (!styles.includes(text)) styles.push(text);
     if (styles.length >= MAX_STYLES) break;
