@@ -913,7 +913,7 @@ const api = {
     const payload = JSON.parse(json) as PlayerPayload;
     const cfg = JSON.parse(configJson) as PlayerConfig;
     // The plain approach replays the recording as rrweb would, with what it lost.
-    const stylesheets = cfg.naive ? { lost: 0, restored: 0 } : await restoreLostStylesheets(payload.windows.map((w) => w.events as eventWithTime[]));
+    const stylesheets = cfg.naive ? { lost: 0, restored: 0, repaired: 0 } : await restoreLostStylesheets(payload.windows.map((w) => w.events as eventWithTime[]));
     show = new Show(payload.windows, cfg);
     return stylesheets;
   },

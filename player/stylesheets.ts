@@ -2,7 +2,7 @@
 // taken again from the site where it still serves the same sheet. rustdoc's body font is such a
 // declaration: without it every replay, rrweb's own included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
+import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
 
@@ -32,8 +32,9 @@ interface LostUse extends LostCss {
 const textOf = (use: LostUse) => use.holder[use.key] as string;
 
 /**
- * Replaces, in place, the recorded text of each stylesheet that lost declarations with the site's
- * own text: a linked sheet's (`_cssText`) and a style element's (its text node's `textContent`).
+ * Repairs, in place, the recorded stylesheet texts whose loss needs no source (repairedCss: linked
+ * sheets, style elements, constructed sheets), then replaces the recorded text of each stylesheet
+ * that lost declarations only the site can give back with the site's own text: a linked sheet's (`_cssText`) and a style element's (its text node's `textContent`).
  * rrweb drops the link's href when it inlines a sheet, so a linked sheet's candidates are the
  * stylesheets the page's document links today, and, for a sheet that loaded after its link was
  * recorded (its text comes in an attribute change, rrweb's StylesheetManager), the href its link was
@@ -46,6 +47,16 @@ const textOf = (use: LostUse) => use.holder[use.key] as string;
 export async function restoreLostStylesheets(eventLists: readonly eventWithTime[][]): Promise<StylesheetReport> {
   /** The lost sheets, by the page whose document links them. */
   const byPage = new Map<string, LostUse[]>();
+  /** Distinct recorded texts repaired where they are (repairedCss). */
+  const repaired = new Set<string>();
+  const repair = (holder: Record<string, unknown>, key: string) => {
+    const text = holder[key];
+    if (typeof text !== 'string') return;
+    const fixed = repairedCss(text);
+    if (fixed === text) return;
+    repaired.add(text);
+    holder[key] = fixed;
+  };
   for (const events of eventLists) {
     let page: string | null = null;
     /** Link elements recorded with their href (not inlined yet), by node id. */
@@ -61,6 +72,8 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       while (stack.length) {
         const n = stack.pop();
         if (typeof n !== 'object' || n === null) continue;
+        if (n.type === NodeType.Text && n.isStyle === true) repair(n as Record<string, unknown>, 'textContent');
+        if (n.type === NodeType.Element && n.attributes) repair(n.attributes, '_cssText');
         const lost = lostCssOf(n);
         if (lost) note(lost);
         if (n.type === NodeType.Element && n.attributes) {
@@ -72,7 +85,7 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       }
     };
     for (const e of events) {
-      const data = e.data as { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown };
+      const data = e.data as { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown; styles?: unknown };
       if (e.type === EventType.Meta) page = stylesheetPage(data.href);
       else if (e.type === EventType.FullSnapshot) {
         linkHrefs.clear();
@@ -82,17 +95,25 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
         if (Array.isArray(data.attributes)) {
           for (const change of data.attributes as ({ id?: unknown; attributes?: Record<string, unknown> } | null)[]) {
             const attrs = change?.attributes;
+            if (attrs && typeof attrs === 'object') repair(attrs, '_cssText');
             // Only a link's: linkHrefs holds links alone.
             if (typeof change?.id !== 'number' || !attrs || typeof attrs !== 'object' || !linkHrefs.has(change.id)) continue;
             if (holdsLostCss(attrs)) note({ holder: attrs, key: '_cssText', inline: false, href: linkHrefs.get(change.id) });
           }
+        }
+      } else if (e.type === EventType.IncrementalSnapshot && data.source === IncrementalSource.AdoptedStyleSheet && Array.isArray(data.styles)) {
+        // Constructed sheets (CSS-in-JS, web components) are recorded through the CSSOM too, rule by
+        // rule; they have no text on the site to take again, but this loss needs none.
+        for (const style of data.styles as ({ rules?: unknown } | null)[]) {
+          if (!Array.isArray(style?.rules)) continue;
+          for (const rule of style.rules as (Record<string, unknown> | null)[]) if (rule && typeof rule === 'object') repair(rule, 'rule');
         }
       }
     }
   }
   const lost = new Set<string>();
   for (const uses of byPage.values()) for (const use of uses) lost.add(textOf(use));
-  if (!lost.size) return { lost: 0, restored: 0 };
+  if (!lost.size) return { lost: 0, restored: 0, repaired: repaired.size };
 
   const signal = AbortSignal.timeout(RESTORE_TIMEOUT_MS);
   const sheets = new Map<string, Promise<SiteSheet | null>>();
@@ -135,7 +156,7 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   }
   let restored = 0;
   for (const text of verdicts.values()) if (text) restored++;
-  return { lost: lost.size, restored };
+  return { lost: lost.size, restored, repaired: repaired.size };
 }
 
 /** The stylesheets `page`'s document links, in its order, and its style elements' text (Node reads the document: asset-proxy.ts). */
@@ -167,7 +188,9 @@ function siteSheet(text: string): SiteSheet | null {
   // Through the CSSOM and back, as the recorder took it: the same declarations lost, and values
   // the round trip changes (`white-space: initial` comes back as its longhands) changed alike.
   const sheet = parse(text);
-  const recordable = sheet && parse(Array.from(sheet.cssRules, (r) => r.cssText).join(''));
+  // Repaired as the recorded texts were (restoreLostStylesheets), or a sheet that lost both kinds
+  // would never match.
+  const recordable = sheet && parse(repairedCss(Array.from(sheet.cssRules, (r) => r.cssText).join('')));
   return recordable && { text, recordable };
 }
 

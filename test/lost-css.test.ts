@@ -4,7 +4,7 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { prefetchUrls } from '../src/render/asset-prefetch.js';
 import { launchBrowser } from '../src/render/browser.js';
-import { documentStylesheets, hasLostDeclarations, stylesheetPage } from '../src/render/lost-css.js';
+import { documentStylesheets, hasLostDeclarations, repairedCss, stylesheetPage } from '../src/render/lost-css.js';
 import { renderRecording } from '../src/render/render.js';
 import { PLAYER_ORIGIN } from '../src/render/asset-proxy.js';
 import { LINKED_STYLESHEETS_PATH } from '../src/render/lost-css.js';
@@ -75,7 +75,7 @@ function recordedSheet(): string {
 }
 
 /** The card's middle, where its background shows only with the lost declarations (left 8 + 100, top 60 + 50). */
-async function cardPixel(recording = events, allowOrigins = [site.origin]): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number }; initMs: number }> {
+async function cardPixel(recording = events, allowOrigins = [site.origin]): Promise<{ rgb: number[]; stylesheets: { lost: number; restored: number; repaired: number }; initMs: number }> {
   const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS: 1, endS: 1.5, width: 800, allowOrigins }, { browser });
   const gif = decodeGif(r.gif);
   const shown = frameAt(gif, gif.durationMs - 1);
@@ -104,19 +104,19 @@ describe('a linked stylesheet the recorder lost declarations from', () => {
   it('is replayed from the site\'s own text when the site serves the same sheet: the card is painted', async () => {
     serveSheet(SHEET);
     const { rgb, stylesheets } = await cardPixel();
-    expect(stylesheets).toEqual({ lost: 1, restored: 1 });
+    expect(stylesheets).toEqual({ lost: 1, restored: 1, repaired: 0 });
     expect(near(rgb, CRIMSON), `card pixel ${rgb}`).toBe(true);
   });
 
   it('is replayed as recorded when the site\'s sheet changed since, or cannot be had', async () => {
     serveSheet(CHANGED);
     const changed = await cardPixel();
-    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0, repaired: 0 });
     expect(near(changed.rgb, [255, 255, 255]), `card pixel ${changed.rgb}`).toBe(true);
 
     files.delete('/site.css');
     const gone = await cardPixel();
-    expect(gone.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(gone.stylesheets).toEqual({ lost: 1, restored: 0, repaired: 0 });
     expect(near(gone.rgb, [255, 255, 255]), `card pixel ${gone.rgb}`).toBe(true);
   });
 });
@@ -145,7 +145,7 @@ describe('a stylesheet linked by a script, which loads after its link was record
     expect(hasLostDeclarations(recorded[0]!)).toBe(true);
 
     const r = await renderRecording(late, { ...DEFAULT_RENDER_OPTIONS, startS: 1.8, endS: 2.2, width: 800, allowOrigins: [site.origin] }, { browser });
-    expect(r.stylesheets).toEqual({ lost: 1, restored: 1 });
+    expect(r.stylesheets).toEqual({ lost: 1, restored: 1, repaired: 0 });
     const gif = decodeGif(r.gif);
     const shown = frameAt(gif, gif.durationMs - 1);
     const at = (Math.round(110 * (gif.width / 1280)) * gif.width + Math.round(110 * (gif.width / 1280))) * 4;
@@ -177,7 +177,7 @@ describe('asking the site again, from a hostile recording', () => {
       await quiet([canary]);
       expect(canary.requests.map((r) => r.path)).toEqual([]);
       expect(canary.connections).toBe(0);
-      expect(refused.stylesheets).toEqual({ lost: 1, restored: 0 });
+      expect(refused.stylesheets).toEqual({ lost: 1, restored: 0, repaired: 0 });
       expect(near(refused.rgb, [255, 255, 255]), `card pixel ${refused.rgb}`).toBe(true);
 
       // The control: with the canary allowed, both reach it.
@@ -201,7 +201,7 @@ describe('a site too slow to answer before the render ends', () => {
       const moved = structuredClone(events);
       for (const e of moved) if (e.type === 4) (e.data as { href: string }).href = `${slow.origin}/`;
       const r = await cardPixel(moved, [site.origin, slow.origin]);
-      expect(r.stylesheets).toEqual({ lost: 1, restored: 0 });
+      expect(r.stylesheets).toEqual({ lost: 1, restored: 0, repaired: 0 });
       expect(near(r.rgb, [255, 255, 255]), `card pixel ${r.rgb}`).toBe(true);
       expect(r.initMs).toBeGreaterThan(2400);
       // Waiting for the answer would take 5 s.
@@ -251,12 +251,12 @@ describe('a style element the recorder lost declarations from', () => {
     expect(prefetchUrls(inline), 'the document fetched while Chromium starts').toContain(`${site.origin}/inline.html`);
 
     const same = await cardPixel(inline);
-    expect(same.stylesheets).toEqual({ lost: 1, restored: 1 });
+    expect(same.stylesheets).toEqual({ lost: 1, restored: 1, repaired: 0 });
     expect(near(same.rgb, CRIMSON), `card pixel ${same.rgb}`).toBe(true);
 
     files.set('/inline.html', { body: Buffer.from(inlinePage(CHANGED)), type: 'text/html; charset=utf-8' });
     const changed = await cardPixel(inline);
-    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0 });
+    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0, repaired: 0 });
     expect(near(changed.rgb, [255, 255, 255]), `card pixel ${changed.rgb}`).toBe(true);
   });
 });
@@ -267,43 +267,54 @@ describe('a stylesheet whose border-block sides the CSSOM serializes as a value 
    * both block sides, a later rule takes them off with `border-block-start: none; border-block-end:
    * none`, which Chromium serializes as `border-block: initial initial` (dropped when parsed again).
    * Here the theme's border is 200 px of crimson, so a replay that lost the later rule paints the
-   * card's probe point (110, 110) crimson, and one that has it leaves it white.
+   * card's probe point (110, 110) crimson, and one that has it leaves it white. The loss needs no
+   * source to repair, so the site is not asked.
    */
   const BORDERS = `body { margin: 0; background: #fff; }
 blockquote { margin: 0; padding: 0; border-block-start: 200px solid rgb(220, 20, 60); border-block-end: 200px solid rgb(220, 20, 60); }
 .note blockquote { border-block-start: none; border-block-end: none; }
 `;
-  const page = '<!doctype html><html><head><link rel="stylesheet" href="/borders.css"></head><body><div class="note"><blockquote>a note</blockquote></div></body></html>';
+  const page = (how: 'linked' | 'constructed') =>
+    how === 'linked'
+      ? '<!doctype html><html><head><link rel="stylesheet" href="/borders.css"></head><body><div class="note"><blockquote>a note</blockquote></div></body></html>'
+      : `<!doctype html><html><head></head><body><div class="note"><blockquote>a note</blockquote></div>
+<script>const sheet = new CSSStyleSheet(); sheet.replaceSync(${JSON.stringify(BORDERS)}); document.adoptedStyleSheets = [sheet];</script></body></html>`;
 
-  it('is recorded without the rule that takes the borders off, and replayed from the site\'s text while it serves the same sheet; as recorded once it changed', async () => {
-    files.set('/note.html', { body: Buffer.from(page), type: 'text/html; charset=utf-8' });
+  async function record(how: 'linked' | 'constructed'): Promise<RrwebEvent[]> {
+    files.set(`/note-${how}.html`, { body: Buffer.from(page(how)), type: 'text/html; charset=utf-8' });
     files.set('/borders.css', { body: Buffer.from(BORDERS), type: 'text/css' });
     const rec = await recordJourney(site.origin, async ({ page: p, origin, idle }) => {
-      await p.goto(`${origin}/note.html`);
+      await p.goto(`${origin}/note-${how}.html`);
       await idle(1500);
       await p.mouse.move(400, 300);
       await idle(500);
     });
-    const recorded = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-    // The precondition: the serialization the recorder got from Chromium.
-    const texts = JSON.stringify(recorded.filter((e) => e.type === 2));
-    expect(texts).toContain('border-block: initial initial');
-    const css = /"_cssText":"([^"]*border-block: initial initial[^"]*)"/.exec(texts)![1]!;
-    expect(hasLostDeclarations(css), css).toBe(true);
+    return parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  }
 
-    const same = await cardPixel(recorded);
-    expect(same.stylesheets).toEqual({ lost: 1, restored: 1 });
-    expect(near(same.rgb, [255, 255, 255]), `probe pixel ${same.rgb}`).toBe(true);
+  for (const how of ['linked', 'constructed'] as const) {
+    it(`is recorded without the rule that takes the borders off, and repaired in the replay with the site gone (${how === 'linked' ? 'a linked sheet' : 'a constructed sheet, as CSS-in-JS makes'})`, async () => {
+      const recorded = await record(how);
+      // The precondition: the serialization the recorder got from Chromium.
+      expect(JSON.stringify(recorded)).toContain('border-block: initial initial');
+      files.delete('/borders.css');
+      files.delete(`/note-${how}.html`);
+      const shown = await cardPixel(recorded);
+      expect(shown.stylesheets).toEqual({ lost: 0, restored: 0, repaired: 1 });
+      expect(near(shown.rgb, [255, 255, 255]), `probe pixel ${shown.rgb}`).toBe(true);
+    });
+  }
 
-    files.set('/borders.css', { body: Buffer.from(BORDERS.replace('padding: 0;', 'padding: 1px;')), type: 'text/css' });
-    const changed = await cardPixel(recorded);
-    expect(changed.stylesheets).toEqual({ lost: 1, restored: 0 });
-    expect(near(changed.rgb, CRIMSON), `probe pixel ${changed.rgb}`).toBe(true);
-  });
-
-  it('is told from values that merely hold a CSS-wide keyword, or custom properties', () => {
-    expect(hasLostDeclarations('.a { border-inline: 1px solid initial; }')).toBe(true);
-    expect(hasLostDeclarations('.a { border-block: initial initial !important; }')).toBe(true);
+  it('is repaired as the implicit parts say (initial without being written), and nothing else is', () => {
+    expect(repairedCss('.a { border-block: initial initial; }')).toBe('.a { border-block: none; }');
+    expect(repairedCss('.a{border-inline:initial solid initial !important}')).toBe('.a{border-inline: solid !important}');
+    expect(repairedCss('.a { border-block: 0px initial initial; color: red; }')).toBe('.a { border-block: 0px; color: red; }');
+    expect(repairedCss('.a { border-block: 1px solid rgb(220, 20, 60); } .b { border-block: initial; } .c { border-inline: inherit initial; }')).toBe(
+      '.a { border-block: 1px solid rgb(220, 20, 60); } .b { border-block: initial; } .c { border-inline: inherit initial; }',
+    );
+    // What repair leaves (another keyword among the parts) is lost; a keyword alone, a custom property's or a string's is not.
+    expect(hasLostDeclarations('.a { border-block: initial initial; }')).toBe(false);
+    expect(hasLostDeclarations('.a { border-inline: inherit initial; }')).toBe(true);
     expect(hasLostDeclarations('.a { border-block: initial; color: inherit !important; all: unset; }')).toBe(false);
     expect(hasLostDeclarations('.a { --x: initial initial; content: "initial value"; font-family: initial-font, serif; }')).toBe(false);
   });
@@ -329,18 +340,16 @@ describe('the stylesheets a document links (read in Node from the page the recor
     ]);
   });
 
-  it('takes the text of its style elements that can lose declarations (a var(), a border-block or border-inline side), url()s against its base', () => {
+  it('takes the text of its style elements that use var() (only those can lose declarations the site alone gives back), url()s against its base', () => {
     const html = `<!doctype html><html><head><base href="/docs/v2/">
       <style>:root { --c: red } .a { background: var(--c) url(img/a.png); background-repeat: no-repeat }</style>
       <style media="print">.b { color: black }</style>
       <STYLE nonce="x">.c { margin: var(--m); margin-top: 0; background: url("https://cdn.example/b.png") }</STYLE>
       <style>:root { --c: red } .a { background: var(--c) url(img/a.png); background-repeat: no-repeat }</style>
-      <style>.note { border-block-start: none; border-block-end: none }</style>
       </head><body></body></html>`;
     expect(documentStylesheets(html, 'https://site.example/docs/page.html').styles).toEqual([
       ':root { --c: red } .a { background: var(--c) url(https://site.example/docs/v2/img/a.png); background-repeat: no-repeat }',
       '.c { margin: var(--m); margin-top: 0; background: url("https://cdn.example/b.png") }',
-      '.note { border-block-start: none; border-block-end: none }',
     ]);
   });
 

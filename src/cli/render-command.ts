@@ -148,6 +148,7 @@ function report(flags: RenderFlags, result: RenderResult, budgetSteps: string[] 
       assets_prefetched_used: result.assetsPrefetched.used,
       stylesheets_lost: result.stylesheets.lost,
       stylesheets_restored: result.stylesheets.restored,
+      stylesheets_repaired: result.stylesheets.repaired,
       frame_source: result.frameSource,
       picture_source: result.pictureSource,
       restarts: result.restarts,

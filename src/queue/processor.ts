@@ -226,6 +226,7 @@ function recordRender(deps: ProcessorDeps, result: RenderResult, log: Logger, ex
       assets_from_cache: result.assetsFromCache,
       stylesheets_lost: result.stylesheets.lost,
       stylesheets_restored: result.stylesheets.restored,
+      stylesheets_repaired: result.stylesheets.repaired,
       budget_steps: result.budget?.steps,
       // The byte budget's whole encodes, and how many of them used the second thread: what it cost.
       budget_encodes: result.budget?.encodes,

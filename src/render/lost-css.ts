@@ -9,40 +9,72 @@ import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
  * - a declaration with no value, as `padding-top: ;`: a shorthand whose value uses var()
  *   (`font: 1rem/1.5 var(--font-family)`) followed by one of its longhands in the same rule comes
  *   back as its longhands with empty values (CSS Custom Properties: they hold pending-substitution
- *   values; rrweb-io/rrweb#1322). rustdoc's body font is lost so. Custom properties (`--x: ;`) may
- *   be empty and are not matched;
+ *   values; rrweb-io/rrweb#1322). rustdoc's body font is lost so. Only the site's own text can give
+ *   it back. Custom properties (`--x: ;`) may be empty and are not matched;
  * - a CSS-wide keyword among other components, as `border-block: initial solid initial;`: both sides
  *   of `border-block` or `border-inline` set by their side shorthands to the same value with a part
  *   left implicit (`border-inline-start: 1px solid; border-inline-end: 1px solid`, or `none` on
  *   both, which mdBook's blockquote tags and the Rust Reference's notes set) come back as the
- *   two-sided shorthand with `initial` for the implicit parts.
+ *   two-sided shorthand with `initial` for each implicit part. That one is repaired where it is
+ *   (repairedCss): an implicit part is its initial value, which the shorthand without it gives.
  */
 const EMPTY_DECLARATION = /(?:^|[\s;{}])-?[a-zA-Z][\w-]*\s*:\s*;/;
 /** A declaration (not a custom property's) and its value. */
 const DECLARATION = /[;{]\s*-?[a-zA-Z][\w-]*\s*:([^;{}]*)/g;
-const WIDE_KEYWORD = /(?:^|\s)(?:initial|inherit|unset|revert|revert-layer)(?=\s|$)/i;
+const WIDE_KEYWORDS = new Set(['initial', 'inherit', 'unset', 'revert', 'revert-layer']);
+const PRIORITY = /\s*!\s*important\s*$/i;
+
+/** A value's components (split at spaces: a function's arguments come apart, and join again the same). */
+function components(value: string): { parts: string[]; priority: string } {
+  const priority = PRIORITY.exec(value)?.[0] ?? '';
+  const parts = value.slice(0, value.length - priority.length).trim().split(/\s+/).filter(Boolean);
+  return { parts, priority };
+}
 
 function mixesWideKeyword(css: string): boolean {
   if (!/initial|inherit|unset|revert/i.test(css)) return false;
   for (const m of css.matchAll(DECLARATION)) {
-    const value = m[1]!.replace(/!\s*important\s*$/i, '').trim();
-    if (/\s/.test(value) && WIDE_KEYWORD.test(value)) return true;
+    const { parts } = components(m[1]!);
+    if (parts.length > 1 && parts.some((p) => WIDE_KEYWORDS.has(p.toLowerCase()))) return true;
   }
   return false;
 }
 
-/** Whether a recorded stylesheet's text lost declarations to the CSSOM's serialization. */
+/**
+ * Whether a recorded stylesheet's text lost declarations to the CSSOM's serialization that only the
+ * site's own text can give back (what repairedCss repairs aside).
+ */
 export function hasLostDeclarations(css: string): boolean {
-  return EMPTY_DECLARATION.test(css) || mixesWideKeyword(css);
+  return EMPTY_DECLARATION.test(css) || mixesWideKeyword(repairedCss(css));
+}
+
+const BORDER_PAIR = /([;{]\s*border-(?:block|inline)\s*:)([^;{}]*)/gi;
+
+/**
+ * The text with each `border-block` and `border-inline` value that holds `initial` among other
+ * components written without those: the side shorthands' implicit parts, which Chromium serializes
+ * as `initial` (above) and which are initial without being written (`initial solid initial` is
+ * `solid`; `initial initial`, both sides `none`, is `none`). Any other CSS-wide keyword among them
+ * is left as it is. The same string when there is nothing to repair.
+ */
+export function repairedCss(css: string): string {
+  if (!/border-(?:block|inline)\s*:[^;{}]*initial/i.test(css)) return css;
+  return css.replace(BORDER_PAIR, (whole, head: string, value: string) => {
+    const { parts, priority } = components(value);
+    if (parts.length < 2) return whole;
+    const kept = parts.filter((p) => p.toLowerCase() !== 'initial');
+    if (kept.length === parts.length || kept.some((p) => WIDE_KEYWORDS.has(p.toLowerCase()))) return whole;
+    return `${head} ${kept.length ? kept.join(' ') : 'none'}${priority}`;
+  });
 }
 
 /**
- * Whether a stylesheet's own text (a style element's in a page's document) holds what the CSSOM
- * serializes as text no parser accepts (hasLostDeclarations): a var(), or a side shorthand of
- * `border-block` or `border-inline`. Only such texts are candidates for a recorded one.
+ * Whether a stylesheet's own text (a style element's in a page's document) can be what a recorded
+ * one lost declarations from that only the site's text gives back (hasLostDeclarations): one with a
+ * var(). Only those are candidates for a recorded one.
  */
 export function mayLoseDeclarations(css: string): boolean {
-  return /var\(|border-(?:block|inline)-(?:start|end)\b/i.test(css);
+  return /var\(/i.test(css);
 }
 
 /**

@@ -37,12 +37,14 @@ export interface Motion {
   nextStartTs: number | null;
 }
 
-/** Stylesheets (linked sheets, style elements) whose recorded text lost declarations (lost-css.ts), and those taken again from the site. */
+/** Stylesheets (linked sheets, style elements, constructed sheets) whose recorded text lost declarations (lost-css.ts): taken again from the site, or repaired. */
 export interface StylesheetReport {
   /** Distinct stylesheet texts the recording holds with lost declarations (a sheet shared by pages counts once). */
   lost: number;
   /** Of those, the ones the site still serves as the same sheet: replayed from the site's text. */
   restored: number;
+  /** Distinct stylesheet texts whose loss was repaired where it is, with no source (lost-css.ts, repairedCss). */
+  repaired: number;
 }
 
 export interface StepResult {

@@ -34,7 +34,7 @@ const NO_MOTION = { everyMs: null, nextStartTs: null };
  */
 export class ReplayPage {
   /** What init found of stylesheets the recording lost declarations from (player/stylesheets.ts). */
-  stylesheets: StylesheetReport = { lost: 0, restored: 0 };
+  stylesheets: StylesheetReport = { lost: 0, restored: 0, repaired: 0 };
 
   private constructor(
     readonly source: FrameSource,
