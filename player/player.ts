@@ -8,6 +8,7 @@ import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { restoreLostStylesheets } from './stylesheets.js';
+import { loadPageFonts } from './fonts.js';
 import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult, type StylesheetReport } from '../src/render/player-protocol.js';
 
@@ -257,10 +258,9 @@ class Player {
    */
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
     this.changed = false;
-    const deadline = performance.now() + assetCapMs;
     let fontMs = 0;
-    for (const c of cuts) if (c < t) fontMs += await this.seekFontsFirst(c, t, deadline);
-    fontMs += await this.seekFontsFirst(t, t, deadline);
+    for (const c of cuts) if (c < t) fontMs += await this.seekFontsFirst(c, t, assetCapMs - fontMs);
+    fontMs += await this.seekFontsFirst(t, t, assetCapMs - fontMs);
     const r = await this.settle(Math.max(0, assetCapMs - fontMs), t);
     return { ...r, assetMs: (r.assetMs ?? 0) + fontMs };
   }
@@ -269,49 +269,21 @@ class Player {
    * A seek whose page is built has its web fonts loaded before anything lays it out: the history
    * after the snapshot is applied only then. Laid out first with fallback fonts, a page is laid out
    * again, whole, when they come (a rustdoc Vec page: 280-320 ms each time, BENCHMARKS.md stop 32).
-   * Returns how long the fonts took.
+   * Returns how long the fonts took. `capMs` counts from the page built, not from the step's start:
+   * building a big page (the Rust Reference's print page, 19.6 MB of snapshot) took longer than a
+   * step's whole asset cap, which then left its fonts no time, and the page was laid out whole twice
+   * (1.3 s each).
    */
-  private async seekFontsFirst(t: number, frameTs: number, deadline: number): Promise<number> {
+  private async seekFontsFirst(t: number, frameTs: number, capMs: number): Promise<number> {
     const rest = this.seek(t, frameTs);
     if (!rest) return 0;
     const from = performance.now();
     // Only a head start: a page whose fonts cannot be read or loaded gets them from layout, as before.
-    await this.loadFonts(deadline).catch(() => {});
+    const doc = this.iframe.contentDocument;
+    if (doc) await loadPageFonts(doc, from + capMs).catch(() => {});
     const ms = performance.now() - from;
     rest();
     return ms;
-  }
-
-  /**
-   * Loads the web fonts the built page's text asks for, within the deadline: the font of each
-   * element holding text (at most FONT_SAMPLE_MAX of them, in document order) is read from its
-   * computed style, which the layout to come needs anyway, and FontFaceSet.load picks the faces as
-   * layout would. Loading every face that could draw Latin text instead cost more than the second
-   * layout it saves on small pages (mdBook, 11 faces declared, 3 used: BENCHMARKS.md stop 32).
-   */
-  private async loadFonts(deadline: number): Promise<void> {
-    const doc = this.iframe.contentDocument;
-    const view = doc?.defaultView;
-    if (!doc?.fonts || !view || !doc.body || doc.fonts.size === 0) return;
-    const fonts = new Set<string>();
-    const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
-    let last: Element | null = null;
-    // Two bounds: the elements read, and the text nodes walked (blank ones, and further ones in the same element, are walked but not read).
-    for (let t = walker.nextNode(), n = 0, seen = 1; t && n < FONT_SAMPLE_MAX && seen < FONT_WALK_MAX; t = walker.nextNode(), seen++) {
-      const el = t.parentElement;
-      if (!el || el === last || !t.nodeValue?.trim()) continue;
-      last = el;
-      n++;
-      const cs = view.getComputedStyle(el);
-      if (cs.display === 'none') continue;
-      fonts.add(`${cs.fontStyle} ${cs.fontWeight} 16px ${cs.fontFamily}`);
-    }
-    const loads = [...fonts].map((f) => doc.fonts.load(f, FONT_SAMPLE_TEXT).catch(() => {}));
-    const left = deadline - performance.now();
-    if (left <= 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.all(loads), new Promise((r) => (timer = setTimeout(r, left)))]);
-    clearTimeout(timer);
   }
 
   /** Waits for what the page is loading, then puts scroll positions back where the recording had them. */
@@ -392,9 +364,14 @@ class Player {
       this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
       this.seeked = true;
       this.known = new WeakSet();
-      this.stampAnimations(frameTs - this.events[upTo - 1]!.timestamp);
-      // What is left (the history after the snapshot) is the caller's to run, once the page's fonts are in.
+      const ageMs = frameTs - this.events[upTo - 1]!.timestamp;
+      // What is left (the history after the snapshot) is the caller's to run, once the page's fonts
+      // are in. The snapshot's animations are stamped then too: getAnimations() lays the page out
+      // (Chromium 156), and laid out before its fonts came, the Rust Reference's print page was laid
+      // out whole twice (1.3 s each). No frame is drawn while a step waits for fonts, so the
+      // animations created meanwhile have not started and are stamped as they were before.
       return () => {
+        this.stampAnimations(ageMs);
         if (upTo < end && canCast) this.forward(end, frameTs, internals as Required<ReplayerInternals>);
       };
     }
@@ -941,9 +918,3 @@ const api = {
 
 (window as unknown as { __rr: typeof api }).__rr = api;
 
-/** Elements with text whose font is read before a built page's first layout (Player.loadFonts). */
-const FONT_SAMPLE_MAX = 3000;
-/** Text nodes walked at most to find them: a page of millions of blank text nodes costs a bounded walk. */
-const FONT_WALK_MAX = 20_000;
-/** The text FontFaceSet.load is asked to draw: faces for other scripts are left to layout. */
-const FONT_SAMPLE_TEXT = 'a';
