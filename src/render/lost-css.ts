@@ -32,7 +32,8 @@ function components(value: string): { parts: string[]; priority: string } {
 }
 
 function mixesWideKeyword(css: string): boolean {
-  if (!/initial|inherit|unset|revert/i.test(css)) return false;
+  // Most sheets say `inherit` somewhere, alone: only a keyword next to another component is looked at closely.
+  if (!/(?:initial|inherit|unset|revert)[ \t\n]+[^\s;!}]|[^\s:;{][ \t\n]+(?:initial|inherit|unset|revert)\b/i.test(css)) return false;
   for (const m of css.matchAll(DECLARATION)) {
     const { parts } = components(m[1]!);
     if (parts.length > 1 && parts.some((p) => WIDE_KEYWORDS.has(p.toLowerCase()))) return true;
