@@ -17,7 +17,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../
  * `--reuse-recordings <dir>` keeps them between runs (the site is served again on the port the
  * recording names), so one row can be re-run without recording again.
  */
-export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading';
+export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print';
 
 export interface Session {
   name: SessionName;

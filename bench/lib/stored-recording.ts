@@ -6,7 +6,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
 
-export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading'] as const;
+export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print'] as const;
 export type StoredName = (typeof STORED_NAMES)[number];
 
 export interface StoredRecording {

@@ -10,10 +10,12 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print'): BenchRow {
   return {
     name: which === 'rustdoc' ? 'heavy' : which,
     about: ABOUT[which],
+    // The plain approach takes minutes on the print page.
+    onlyWhenAsked: which === 'print',
     async run(ctx): Promise<RowReport> {
       const s = await ctx.sessions.get(which);
       const { startS, endS } = clipWindow(HEAVY_MOMENT.startS, HEAVY_MOMENT.endS, s.lengthS);
@@ -52,8 +54,10 @@ const ABOUT = {
   rustdoc: 'rustdoc (std docs) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
   mdbook: 'mdBook (Rust by Example) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
   reading: 'reading the rustdoc Vec page with a wandering pointer, 30 s moment: engine vs plain, pictures per frame, bytes, SSIM',
+  print: "the Rust Reference's print page (4.4 MB of HTML, ~120,000 layout objects), 30 s moment: engine vs plain, bytes, SSIM",
 };
 
 export const rustdocRow = heavyRow('rustdoc');
 export const mdbookRow = heavyRow('mdbook');
 export const readingRow = heavyRow('reading');
+export const printRow = heavyRow('print');

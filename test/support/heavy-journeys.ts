@@ -126,6 +126,44 @@ export const mdbookJourney: Journey = async (ctx) => {
   await page.mouse.move(400, 300, { steps: 3 });
 };
 
+/**
+ * The biggest real page at hand: the Rust Reference's print page (every chapter on one page: 4.4 MB
+ * of HTML, about 120,000 layout objects, a container query on each of its thousands of rules), read
+ * and scrolled far, the sidebar hidden, the coal theme, scrolled back and on again. The page takes
+ * seconds to load, so the journey idles until it has lasted PRINT_JOURNEY_MS.
+ */
+export const printJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click, overContent } = helpers(ctx);
+  const start = Date.now();
+  await page.goto(`${origin}/reference/print.html`, { timeout: 60_000 });
+  await shot('print-top');
+  await overContent(640, 450);
+  await idle(1500);
+  await wheel(3000, 20);
+  await shot('print-scrolled');
+  await idle(1500);
+  await wheel(6000, 30);
+  await shot('print-far');
+  await click('#mdbook-sidebar-toggle');
+  await shot('print-sidebar-hidden');
+  await click('#mdbook-theme-toggle');
+  await click('#mdbook-theme-coal');
+  await shot('print-coal');
+  await idle(1500);
+  await overContent(640, 450);
+  await wheel(-2500, 15);
+  await shot('print-back');
+  await idle(1500);
+  await wheel(4000, 25);
+  await shot('print-on');
+  await idle(Math.max(2500, PRINT_JOURNEY_MS - (Date.now() - start)));
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/** How long the print journey lasts at least: HEAVY_MOMENT's end and a few seconds to spare. */
+const PRINT_JOURNEY_MS = 40_000;
+
 /** The generated big-DOM site: the same kinds of action as the rustdoc journey. */
 export const bigdomJourney: Journey = async (ctx) => {
   const { page, origin, idle, wheel } = ctx;
@@ -206,13 +244,14 @@ function readingJourney(path: string): Journey {
   };
 }
 
-/** The journey for a heavy row: rustdoc or mdBook on the Rust docs, the generated site otherwise; `reading` on either. */
-export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook' | 'reading'): { name: string; journey: Journey } {
+/** The journey for a heavy row: rustdoc, mdBook or the Reference's print page on the Rust docs, the generated site otherwise; `reading` on either. */
+export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook' | 'reading' | 'print'): { name: string; journey: Journey } {
   if (which === 'reading') {
     return kind === 'bigdom'
       ? { name: 'reading (a wandering pointer) on the big-DOM site', journey: readingJourney('/module/m3.html') }
       : { name: 'reading (a wandering pointer) on the rustdoc Vec page', journey: readingJourney('/std/vec/struct.Vec.html') };
   }
   if (kind === 'bigdom') return { name: 'big-DOM', journey: bigdomJourney };
+  if (which === 'print') return { name: "the Rust Reference's print page", journey: printJourney };
   return which === 'rustdoc' ? { name: 'rustdoc (std)', journey: rustdocJourney } : { name: 'mdBook (Rust by Example)', journey: mdbookJourney };
 }
