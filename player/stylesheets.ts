@@ -1,6 +1,7 @@
-// Stylesheets the recorder serialized without some of their declarations (src/render/lost-css.ts),
-// taken again from the site where it still serves the same sheet. rustdoc's body font is such a
-// declaration: without it every replay, rrweb's own included, draws the fallback font.
+// Stylesheets the recorder serialized without some of their declarations (src/render/lost-css.ts):
+// repaired where the loss needs no source, else taken again from the site where it still serves the
+// same sheet. rustdoc's body font is such a declaration: without it every replay, rrweb's own
+// included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
@@ -34,11 +35,12 @@ const textOf = (use: LostUse) => use.holder[use.key] as string;
 /**
  * Repairs, in place, the recorded stylesheet texts whose loss needs no source (repairedCss: linked
  * sheets, style elements, constructed sheets), then replaces the recorded text of each stylesheet
- * that lost declarations only the site can give back with the site's own text: a linked sheet's (`_cssText`) and a style element's (its text node's `textContent`).
- * rrweb drops the link's href when it inlines a sheet, so a linked sheet's candidates are the
- * stylesheets the page's document links today, and, for a sheet that loaded after its link was
- * recorded (its text comes in an attribute change, rrweb's StylesheetManager), the href its link was
- * recorded with; a style element's are the style elements of the page's document. One is taken only
+ * that lost declarations only the site can give back with the site's own text: a linked sheet's
+ * (`_cssText`) and a style element's (its text node's `textContent`). rrweb drops the link's href
+ * when it inlines a sheet, so a linked sheet's candidates are the stylesheets the page's document
+ * links today, and, for a sheet that loaded after its link was recorded (its text comes in an
+ * attribute change, rrweb's StylesheetManager), the href its link was recorded with; a style
+ * element's are the style elements of the page's document. One is taken only
  * where it has the same rules as the recorded sheet and no declaration differs (sameRules): the
  * sheet the user had, not a later version of it. Anything else (the site unreachable or refused by
  * the network policy, the sheet changed, a page whose scripts add its links or write its styles, a
