@@ -58,7 +58,7 @@ function sampledFonts(doc: Document, view: Window): string[] {
  * Whether the document's stylesheets (and constructed sheets) hold a container query. Read through
  * the CSSOM, which needs no style; a sheet another origin serves cannot be read and is passed over.
  */
-export function queriesContainers(doc: Document): boolean {
+function queriesContainers(doc: Document): boolean {
   const sheets: CSSStyleSheet[] = [...Array.from(doc.styleSheets), ...(doc.adoptedStyleSheets ?? [])];
   let budget = RULES_MAX;
   const holds = (rules: CSSRuleList): boolean => {
@@ -95,7 +95,7 @@ function declaredLatinFaces(doc: Document): FontFace[] {
 }
 
 /** Whether a CSS unicode-range (`U+0-7F, U+4??`) holds `code`; one that cannot be read is taken to. */
-export function rangeHolds(range: string, code: number): boolean {
+function rangeHolds(range: string, code: number): boolean {
   for (const part of range.split(',')) {
     const m = /^\s*u\+([0-9a-f?]{1,6})(?:-([0-9a-f]{1,6}))?\s*$/i.exec(part);
     if (!m) return true;

@@ -70,15 +70,6 @@ export function repairedCss(css: string): string {
 }
 
 /**
- * Whether a stylesheet's own text (a style element's in a page's document) can be what a recorded
- * one lost declarations from that only the site's text gives back (hasLostDeclarations): one with a
- * var(). Only those are candidates for a recorded one.
- */
-export function mayLoseDeclarations(css: string): boolean {
-  return /var\(/i.test(css);
-}
-
-/**
  * Where a recorded node holds stylesheet text that lost declarations, and what kind of sheet it is:
  * - a linked sheet rrweb inlined (`_cssText` on the link). rrweb drops such a link's href, so the
  *   sheet can be found again only among the stylesheets the page's document links;
@@ -173,8 +164,8 @@ export function documentStylesheets(html: string, page: string): DocumentStylesh
   const styles: string[] = [];
   // A style element's text is raw text in HTML: no entities to decode, and it ends at the first </style.
   for (const m of doc.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)) {
-    // Only a sheet that can lose declarations to the CSSOM is a candidate: the others are not sent.
-    if (!mayLoseDeclarations(m[1]!)) continue;
+    // Only a sheet with a var() can lose what the site alone gives back (hasLostDeclarations): the others are not sent.
+    if (!/var\(/i.test(m[1]!)) continue;
     const text = absolutizeUrls(m[1]!, base);
     if (!styles.includes(text)) styles.push(text);
     if (styles.length >= MAX_STYLES) break;
