@@ -3,6 +3,7 @@
 // same sheet. rustdoc's body font is such a declaration: without it every replay, rrweb's own
 // included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
+import { withListsRepeated } from '../src/render/cut-lists.js';
 import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
@@ -44,20 +45,32 @@ const textOf = (use: LostUse) => use.holder[use.key] as string;
  * where it has the same rules as the recorded sheet and no declaration differs (sameRules): the
  * sheet the user had, not a later version of it. Anything else (the site unreachable or refused by
  * the network policy, the sheet changed, a page whose scripts add its links or write its styles, a
- * recording made by another browser whose serialization differs) leaves the recording as it is.
+ * recording made by another browser whose serialization differs) leaves the recording as it is,
+ * but for a transition's or animation's cut lists, which are then repeated as a guess (cut-lists.ts).
  */
 export async function restoreLostStylesheets(eventLists: readonly eventWithTime[][]): Promise<StylesheetReport> {
   /** The lost sheets, by the page whose document links them. */
   const byPage = new Map<string, LostUse[]>();
   /** Distinct recorded texts repaired where they are (repairedCss). */
   const repaired = new Set<string>();
+  /** Every recorded text, where it is, whose lists look cut (cut-lists.ts): the site's text, else a guess. */
+  const cut: { holder: Record<string, unknown>; key: string; text: string }[] = [];
   const repair = (holder: Record<string, unknown>, key: string) => {
     const text = holder[key];
     if (typeof text !== 'string') return;
     const fixed = repairedCss(text);
+    if (withListsRepeated(fixed) !== fixed) cut.push({ holder, key, text: fixed });
     if (fixed === text) return;
     repaired.add(text);
     holder[key] = fixed;
+  };
+  /** Lists repeated where the site did not give the text back (`verdicts`: recorded text to the site's). */
+  const guessCut = (verdicts: ReadonlyMap<string, string | null>) => {
+    for (const { holder, key, text } of cut) {
+      if (verdicts.get(text) || holder[key] !== text) continue;
+      holder[key] = withListsRepeated(text);
+      repaired.add(text);
+    }
   };
   for (const events of eventLists) {
     let page: string | null = null;
@@ -115,7 +128,10 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
   }
   const lost = new Set<string>();
   for (const uses of byPage.values()) for (const use of uses) lost.add(textOf(use));
-  if (!lost.size) return { lost: 0, restored: 0, repaired: repaired.size };
+  if (!lost.size) {
+    guessCut(new Map());
+    return { lost: 0, restored: 0, repaired: repaired.size };
+  }
 
   const signal = AbortSignal.timeout(RESTORE_TIMEOUT_MS);
   const sheets = new Map<string, Promise<SiteSheet | null>>();
@@ -156,6 +172,7 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       if (text) use.holder[use.key] = text;
     }
   }
+  guessCut(verdicts);
   let restored = 0;
   for (const text of verdicts.values()) if (text) restored++;
   return { lost: lost.size, restored, repaired: repaired.size };

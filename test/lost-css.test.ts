@@ -4,6 +4,7 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { prefetchUrls } from '../src/render/asset-prefetch.js';
 import { launchBrowser } from '../src/render/browser.js';
+import { hasCutLists, withListsRepeated } from '../src/render/cut-lists.js';
 import { documentStylesheets, hasLostDeclarations, repairedCss, stylesheetPage } from '../src/render/lost-css.js';
 import { renderRecording } from '../src/render/render.js';
 import { PLAYER_ORIGIN } from '../src/render/asset-proxy.js';
@@ -317,6 +318,95 @@ blockquote { margin: 0; padding: 0; border-block-start: 200px solid rgb(220, 20,
     expect(hasLostDeclarations('.a { border-inline: inherit initial; }')).toBe(true);
     expect(hasLostDeclarations('.a { border-block: initial; color: inherit !important; all: unset; }')).toBe(false);
     expect(hasLostDeclarations('.a { --x: initial initial; content: "initial value"; font-family: initial-font, serif; }')).toBe(false);
+  });
+});
+
+describe('a transition whose longhand lists the CSSOM cut to one layer each', () => {
+  /**
+   * mdBook's code-block buttons say `transition: 100ms; transition-property: color, border-color,
+   * background-color`; Chromium serializes that as `transition: color 100ms, border-color,
+   * background-color`, which gives the last two 0 s. Here the box's second property is its
+   * transform: moved 600 px in 1 s, linearly, it is half way at 0.5 s, or already there when the
+   * list was cut.
+   */
+  const MOVING = `body { margin: 0; background: #fff; }
+.box { position: absolute; left: 0; top: 100px; width: 100px; height: 100px; background: rgb(220, 20, 60); transition: 1s linear; transition-property: opacity, transform; }
+.box.moved { transform: translateX(600px); }
+`;
+  const PAGE_MOVING = '<!doctype html><html><head><link rel="stylesheet" href="/moving.css"></head><body><div class="box"></div></body></html>';
+
+  async function record(): Promise<{ recording: RrwebEvent[]; movedAtS: number }> {
+    files.set('/moving.html', { body: Buffer.from(PAGE_MOVING), type: 'text/html; charset=utf-8' });
+    files.set('/moving.css', { body: Buffer.from(MOVING), type: 'text/css' });
+    const rec = await recordJourney(site.origin, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/moving.html`);
+      await idle(1000);
+      await page.evaluate("document.querySelector('.box').classList.add('moved')");
+      await idle(1500);
+      // The recording ends at its last event: one after the transition's end.
+      await page.mouse.move(400, 500);
+      await idle(300);
+    });
+    const recording = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const moved = recording.find((e) => e.type === 3 && JSON.stringify(e.data).includes('box moved'));
+    expect(moved, 'the class change was recorded').toBeDefined();
+    return { recording, movedAtS: (moved!.timestamp - recording[0]!.timestamp) / 1000 };
+  }
+
+  /** Which of three probe points (page x 50, 350 and 650, the box's middle height) the box covers half a second after it was moved. */
+  async function boxAtHalfway(recording: RrwebEvent[], movedAtS: number): Promise<{ covered: boolean[]; stylesheets: { lost: number; restored: number; repaired: number } }> {
+    const startS = Math.max(0, movedAtS - 0.3);
+    const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS, endS: movedAtS + 1.2, width: 800, allowOrigins: [site.origin] }, { browser });
+    const gif = decodeGif(r.gif);
+    const shown = frameAt(gif, (movedAtS + 0.5 - startS) * 1000);
+    const scale = gif.width / 1280;
+    const covered = [50, 350, 650].map((x) => {
+      const at = (Math.round(150 * scale) * gif.width + Math.round(x * scale)) * 4;
+      return near([...shown.rgba.slice(at, at + 3)], CRIMSON);
+    });
+    return { covered, stylesheets: r.stylesheets };
+  }
+
+  it('is recorded cut, and replayed moving from the site\'s text while the site serves it, from the lists repeated once it is gone', async () => {
+    const { recording, movedAtS } = await record();
+    // The precondition: the serialization the recorder got from Chromium.
+    expect(JSON.stringify(recording)).toContain('transition: opacity 1s linear, transform;');
+
+    const served = await boxAtHalfway(recording, movedAtS);
+    expect(served.stylesheets).toEqual({ lost: 1, restored: 1, repaired: 0 });
+    expect(served.covered, 'the box half way (page x 350), not at its start or its end').toEqual([false, true, false]);
+
+    files.delete('/moving.css');
+    files.delete('/moving.html');
+    const gone = await boxAtHalfway(recording, movedAtS);
+    expect(gone.stylesheets).toEqual({ lost: 1, restored: 0, repaired: 1 });
+    expect(gone.covered, 'the box half way (page x 350), not at its start or its end').toEqual([false, true, false]);
+  });
+
+  it('is repeated as its lists would be (layer i takes what layer i mod k says), and a value not cut is left as it is', () => {
+    expect(withListsRepeated('.a { transition: color 100ms, border-color, background-color; }')).toBe(
+      '.a { transition: color 100ms, border-color 100ms, background-color 100ms; }',
+    );
+    expect(withListsRepeated('.a{transition:a 1s,b 2s,c}')).toBe('.a{transition: a 1s, b 2s, c 1s}');
+    expect(withListsRepeated('.a { transition: 1s, opacity; }')).toBe('.a { transition: 1s, opacity 1s; }');
+    expect(withListsRepeated('.a { transition: transform 0.3s cubic-bezier(0.22, 1, 0.36, 1), opacity !important; }')).toBe(
+      '.a { transition: transform 0.3s cubic-bezier(0.22, 1, 0.36, 1), opacity 0.3s cubic-bezier(0.22, 1, 0.36, 1) !important; }',
+    );
+    // Chromium writes every part of an animation layer, the name last.
+    expect(withListsRepeated('.a { animation: 1s ease 0s infinite normal none running spin, pulse; }')).toBe(
+      '.a { animation: 1s ease 0s infinite normal none running spin, 1s ease 0s infinite normal none running pulse; }',
+    );
+    for (const whole of [
+      '.a { transition: opacity 0.3s, visibility 0s 0.3s; }',
+      '.a { transition: color 100ms ease-in, linear; }',
+      '.a { transition: none; } .b { transition: opacity; }',
+      '.a { --t: a 1s, b; content: "a 1s, b"; }',
+    ]) {
+      expect(hasCutLists(whole), whole).toBe(false);
+      expect(withListsRepeated(whole)).toBe(whole);
+    }
+    // A rule written as a cut one reads is, which is why the site is asked first.
+    expect(hasLostDeclarations('.a { transition: opacity 0.3s, visibility; }')).toBe(true);
   });
 });
 

@@ -1,11 +1,12 @@
 // Recorded stylesheets that lost declarations, and where their text can be found again. Shared by
 // Node (asset-prefetch.ts, asset-proxy.ts) and the player page (player/stylesheets.ts): no DOM, no Node.
 import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
+import { hasCutLists } from './cut-lists.js';
 
 /**
  * Recorders read a stylesheet back through the CSSOM (its rules' cssText), and Chromium serializes
  * some declarations as text no parser accepts, so the declaration is lost from the recording. Two
- * ways are known (Chromium 156; test/lost-css.test.ts records both with rrweb's recorder):
+ * ways are known (Chromium 156; test/lost-css.test.ts records each with rrweb's recorder):
  * - a declaration with no value, as `padding-top: ;`: a shorthand whose value uses var()
  *   (`font: 1rem/1.5 var(--font-family)`) followed by one of its longhands in the same rule comes
  *   back as its longhands with empty values (CSS Custom Properties: they hold pending-substitution
@@ -16,7 +17,11 @@ import { NodeType, type SerializedNode } from '../recording/rrweb-shape.js';
  *   left implicit (`border-inline-start: 1px solid; border-inline-end: 1px solid`, or `none` on
  *   both, which mdBook's blockquote tags and the Rust Reference's notes set) come back as the
  *   two-sided shorthand with `initial` for each implicit part. That one is repaired where it is
- *   (repairedCss): an implicit part is its initial value, which the shorthand without it gives.
+ *   (repairedCss): an implicit part is its initial value, which the shorthand without it gives;
+ * - a transition or animation whose shorter longhand lists were cut to one layer each
+ *   (cut-lists.ts: mdBook's `transition: 100ms; transition-property: color, border-color, ...`).
+ *   The text reads the same as a rule written so; the site's text says which, and where the site
+ *   does not give it back, the lists are repeated as a guess (withListsRepeated).
  */
 const EMPTY_DECLARATION = /(?:^|[\s;{}])-?[a-zA-Z][\w-]*\s*:\s*;/;
 /** A declaration (not a custom property's) and its value. */
@@ -46,7 +51,7 @@ function mixesWideKeyword(css: string): boolean {
  * site's own text can give back (what repairedCss repairs aside).
  */
 export function hasLostDeclarations(css: string): boolean {
-  return EMPTY_DECLARATION.test(css) || mixesWideKeyword(repairedCss(css));
+  return EMPTY_DECLARATION.test(css) || mixesWideKeyword(repairedCss(css)) || hasCutLists(css);
 }
 
 const BORDER_PAIR = /([;{]\s*border-(?:block|inline)\s*:)([^;{}]*)/gi;
@@ -164,8 +169,8 @@ export function documentStylesheets(html: string, page: string): DocumentStylesh
   const styles: string[] = [];
   // A style element's text is raw text in HTML: no entities to decode, and it ends at the first </style.
   for (const m of doc.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)) {
-    // Only a sheet with a var() can lose what the site alone gives back (hasLostDeclarations): the others are not sent.
-    if (!/var\(/i.test(m[1]!)) continue;
+    // Only a sheet with a var(), a transition or an animation can lose what the site alone gives back (hasLostDeclarations): the others are not sent.
+    if (!/var\(|transition|animation/i.test(m[1]!)) continue;
     const text = absolutizeUrls(m[1]!, base);
     if (!styles.includes(text)) styles.push(text);
     if (styles.length >= MAX_STYLES) break;
