@@ -7,6 +7,8 @@ import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
+import { focusPlugin } from './focus.js';
+import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { loadPageFonts } from './fonts.js';
 import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
@@ -174,7 +176,9 @@ class Player {
       showWarning: false,
       showDebug: false,
       mouseTail: false,
-      triggerFocus: true,
+      // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
+      triggerFocus: cfg.naive === true,
+      plugins: cfg.naive === true ? [] : [focusPlugin()],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
@@ -890,7 +894,9 @@ const api = {
     const payload = JSON.parse(json) as PlayerPayload;
     const cfg = JSON.parse(configJson) as PlayerConfig;
     // The plain approach replays the recording as rrweb would, with what it lost.
-    const stylesheets = cfg.naive ? { lost: 0, restored: 0, repaired: 0 } : await restoreLostStylesheets(payload.windows.map((w) => w.events as eventWithTime[]));
+    const eventLists = payload.windows.map((w) => w.events as eventWithTime[]);
+    if (!cfg.naive) uncheckRecordedBoxes(eventLists);
+    const stylesheets = cfg.naive ? { lost: 0, restored: 0, repaired: 0 } : await restoreLostStylesheets(eventLists);
     show = new Show(payload.windows, cfg);
     return stylesheets;
   },

@@ -33,6 +33,19 @@ export const IncrementalSource = {
   CustomElement: 16,
 } as const;
 
+/** rrweb's MouseInteractions numbering, for the interactions the renderer looks at. */
+export const MouseInteraction = {
+  MouseUp: 0,
+  MouseDown: 1,
+  Click: 2,
+  ContextMenu: 3,
+  DblClick: 4,
+  Focus: 5,
+  Blur: 6,
+  TouchStart: 7,
+  TouchEnd: 9,
+} as const;
+
 /** rrweb-snapshot's NodeType numbering. */
 export const NodeType = {
   Document: 0,

@@ -1,19 +1,7 @@
 import { z } from 'zod';
-import { EventType, IncrementalSource } from './rrweb-shape.js';
+import { EventType, IncrementalSource, MouseInteraction } from './rrweb-shape.js';
 
-export { EventType, IncrementalSource };
-
-export const MouseInteraction = {
-  MouseUp: 0,
-  MouseDown: 1,
-  Click: 2,
-  ContextMenu: 3,
-  DblClick: 4,
-  Focus: 5,
-  Blur: 6,
-  TouchStart: 7,
-  TouchEnd: 9,
-} as const;
+export { EventType, IncrementalSource, MouseInteraction };
 
 /** The edge check for one event: the shape every rrweb event shares; `data` is the replayer's business. */
 export const rrwebEventSchema = z.looseObject({

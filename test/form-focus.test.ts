@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { uncheckRecordedBoxes } from '../player/form-state.js';
+import { parseRecording } from '../src/recording/parse.js';
+import type { RrwebEvent } from '../src/recording/types.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
+import { recordJourney, type Journey } from './support/recorder.js';
+import { startSite, type SiteServer } from './support/site-server.js';
+
+/**
+ * What rrweb's recorder and Replayer get wrong about form controls and focus on pages we did not
+ * write (found on the Node.js API docs): a checkbox unchecked by a script before the snapshot is
+ * rebuilt checked (player/form-state.ts), and every element a click focused gets the focus ring the
+ * user never saw (player/focus.ts). Each page paints a crimson block only in the state the user did
+ * not see, so a pixel tells.
+ */
+const CRIMSON = [220, 20, 60];
+
+let site: SiteServer;
+let browser: Browser;
+const files = new Map<string, { body: Buffer; type: string }>();
+
+beforeAll(async () => {
+  site = await startSite({ generated: files });
+  browser = await launchBrowser({}, 'begin-frame', { probe: false });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function record(path: string, html: string, journey: Journey): Promise<RrwebEvent[]> {
+  files.set(path, { body: Buffer.from(html), type: 'text/html; charset=utf-8' });
+  const rec = await recordJourney(site.origin, journey);
+  return parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+}
+
+/** Whether the page pixel (x, y) of the frame shown `atS` seconds into the recording is crimson. */
+async function crimsonAt(recording: RrwebEvent[], atS: number[], points: [number, number][]): Promise<boolean[][]> {
+  const t0 = recording[0]!.timestamp;
+  const lengthS = (recording.at(-1)!.timestamp - t0) / 1000;
+  const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS: 0, endS: lengthS, width: 800, allowOrigins: [site.origin] }, { browser });
+  const gif = decodeGif(r.gif);
+  const scale = gif.width / 1280;
+  return atS.map((s) => {
+    const shown = frameAt(gif, s * 1000);
+    return points.map(([x, y]) => {
+      const at = (Math.round(y * scale) * gif.width + Math.round(x * scale)) * 4;
+      return [...shown.rgba.slice(at, at + 3)].every((v, i) => Math.abs(v - CRIMSON[i]!) <= 24);
+    });
+  });
+}
+
+const secondsOf = (recording: RrwebEvent[], ts: number) => (ts - recording[0]!.timestamp) / 1000;
+
+describe('a checkbox a script unchecked before the recorder\'s snapshot', () => {
+  // The Node.js docs' CJS/ESM toggles: checked in the markup, unchecked by the page's script.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+.t { position: absolute; left: 10px; top: 10px; }
+.when-checked { position: absolute; left: 100px; top: 100px; width: 200px; height: 200px; background: rgb(220, 20, 60); }
+.t:not(:checked) ~ .when-checked { display: none; }
+</style></head><body><input type="checkbox" class="t" checked><div class="when-checked"></div>
+<script>document.querySelector('.t').checked = false;</script></body></html>`;
+
+  it('is recorded with its markup\'s checked attribute, and replayed unchecked', async () => {
+    const recording = await record('/toggle.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/toggle.html`);
+      await idle(1000);
+      await page.mouse.move(600, 500);
+      await idle(500);
+    });
+    // The precondition: rrweb wrote the markup's attribute, a string, where a checked box gets `true`.
+    expect(JSON.stringify(recording)).toContain('"type":"checkbox","class":"t","checked":""');
+    const shown = await crimsonAt(recording, [1.2], [[200, 200]]);
+    expect(shown, 'the block shown only while the box is checked').toEqual([[false]]);
+  });
+
+  it('is told from a checked box by the value rrweb wrote (true, not a string), in snapshots and added nodes alike', () => {
+    const box = (checked: unknown) => ({ type: 2, tagName: 'input', attributes: { type: 'checkbox', ...(checked === undefined ? {} : { checked }) }, childNodes: [], id: 9 });
+    const events = [
+      { type: 2, timestamp: 1, data: { node: { type: 0, childNodes: [box(''), box(true), box(undefined), { ...box('checked'), attributes: { type: 'radio', checked: 'checked' } }, { ...box(''), attributes: { type: 'Checkbox', checked: '' } }] } } },
+      { type: 3, timestamp: 2, data: { source: 0, adds: [{ parentId: 1, nextId: null, node: box('') }, null], removes: [], texts: [], attributes: [{ id: 9, attributes: { checked: '' } }] } },
+    ];
+    expect(uncheckRecordedBoxes([events as never])).toBe(3);
+    const [snapshot, mutation] = events as unknown as [{ data: { node: { childNodes: { attributes: Record<string, unknown> }[] } } }, { data: { adds: { node: { attributes: Record<string, unknown> } }[]; attributes: { attributes: Record<string, unknown> }[] } }];
+    expect(snapshot.data.node.childNodes.map((n) => n.attributes.checked)).toEqual([undefined, true, undefined, undefined, '']);
+    expect(mutation.data.adds[0]!.node.attributes.checked).toBeUndefined();
+    // An attribute change says what the page set, not the property: left alone.
+    expect(mutation.data.attributes[0]!.attributes.checked).toBe('');
+  });
+});
+
+describe('focus, as the user saw it', () => {
+  // A ring of crimson 30 px wide wherever Chromium would draw a focus ring.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+button, input { position: absolute; width: 120px; height: 40px; border: 1px solid #888; background: #fff; outline: none; }
+:focus-visible { outline: 30px solid rgb(220, 20, 60); outline-offset: 0; }
+#first { left: 100px; top: 100px; } #second { left: 400px; top: 100px; } #field { left: 700px; top: 100px; }
+</style></head><body><button id="first">first</button><button id="second">second</button><input id="field"></body></html>`;
+  // 15 px outside each control's left edge, at its middle height: inside the ring when there is one.
+  const RINGS: [number, number][] = [[85, 120], [385, 120], [685, 120]];
+
+  it('shows the ring where the keyboard focused, not where a click did, and on a clicked text field', async () => {
+    const marks: number[] = [];
+    const recording = await record('/focus.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/focus.html`);
+      await idle(800);
+      await page.keyboard.press('Tab');
+      marks.push(Date.now());
+      await idle(800);
+      await page.mouse.move(460, 120, { steps: 4 });
+      await page.mouse.click(460, 120);
+      marks.push(Date.now());
+      await idle(800);
+      await page.mouse.move(760, 120, { steps: 4 });
+      await page.mouse.click(760, 120);
+      marks.push(Date.now());
+      await idle(800);
+      await page.mouse.move(600, 500);
+      await idle(300);
+    });
+    const rings = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) + 0.5), RINGS);
+    expect(rings).toEqual([
+      // Tab: the first button, ringed (as rrweb's replay also draws it).
+      [true, false, false],
+      // Clicked: the second button focused, no ring (rrweb's replay draws one).
+      [false, false, false],
+      // Clicked: the text field, ringed (Chromium rings a pointer's focus where typing goes).
+      [false, false, true],
+    ]);
+  });
+});
