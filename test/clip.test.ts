@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planClip, type ClipRequest } from '../src/recording/clip.js';
+import { withoutSyntheticClicks } from '../src/recording/synthetic-clicks.js';
 import { parseRecording } from '../src/recording/parse.js';
 import { EventType, type RrwebEvent } from '../src/recording/types.js';
 
@@ -205,5 +206,29 @@ describe('bad requests', () => {
 
   it('an empty recording', () => {
     expect(() => planClip([], req({}))).toThrow(/no rrweb events/);
+  });
+});
+
+describe('clicks no pointer made', () => {
+  const press = (ts: number, type: number, x: number, y: number, id: number): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: 2, type, x, y, id } });
+  it('drops a label\'s click passed on to its control, and a script\'s or key\'s click at (0, 0); keeps real clicks, double clicks and a click at the corner after its press there', () => {
+    const kept = [
+      // A click on a label (mouse down, up, click), then its control's click dropped below.
+      press(1000, 1, 337, 26, 5), press(1005, 0, 337, 26, 5), press(1006, 2, 337, 26, 5),
+      // A double click: each click after its own press.
+      press(2000, 1, 50, 60, 7), press(2010, 0, 50, 60, 7), press(2011, 2, 50, 60, 7), press(2100, 1, 50, 60, 7), press(2110, 0, 50, 60, 7), press(2111, 2, 50, 60, 7), press(2112, 4, 50, 60, 7),
+      // A real click in the page's corner.
+      press(3000, 1, 0, 0, 8), press(3005, 0, 0, 0, 8), press(3006, 2, 0, 0, 8),
+    ];
+    const dropped = [
+      press(1012, 2, 337, 26, 6),
+      // The same corner clicked 200 ms later with no press: a script's click() or a key's.
+      press(3206, 2, 0, 0, 8),
+      press(4000, 2, 0, 0, 9),
+    ];
+    const all = [...kept, ...dropped].sort((a, b) => a.timestamp - b.timestamp);
+    expect(withoutSyntheticClicks(all)).toEqual(kept);
+    // Nothing to drop: the same array.
+    expect(withoutSyntheticClicks(kept)).toBe(kept);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { uncheckRecordedBoxes } from '../player/form-state.js';
+import { planClip } from '../src/recording/clip.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -134,5 +135,48 @@ button, input { position: absolute; width: 120px; height: 40px; border: 1px soli
       // Clicked: the text field, ringed (Chromium rings a pointer's focus where typing goes).
       [false, false, true],
     ]);
+  });
+});
+
+describe('clicks no pointer made', () => {
+  /**
+   * mdBook's sidebar button: a label in the menu bar for a hidden checkbox elsewhere in the body. The
+   * browser passes the label's click on to the checkbox, at the same coordinates, and rrweb records
+   * both; a replay that hovers each click's target hovered the checkbox, and the menu bar (which
+   * stays in view only while hovered) slid away. A script's `click()` is recorded at (0, 0). Here the
+   * zone is crimson while hovered: the pointer rests over it the whole time.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+.zone { position: absolute; left: 100px; top: 100px; width: 400px; height: 200px; background: #eee; }
+.zone:hover { background: rgb(220, 20, 60); }
+label { display: block; width: 100px; height: 40px; margin: 20px; background: #ccc; }
+#toggle { display: none; }
+</style></head><body><input type="checkbox" id="toggle"><button id="far" style="position: absolute; left: 800px; top: 600px">far</button>
+<div class="zone"><label for="toggle">toggle</label></div></body></html>`;
+
+  it('leave the pointer and its hover where the last real press left them, and draw no ripple', async () => {
+    const marks: number[] = [];
+    const recording = await record('/label.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/label.html`);
+      await idle(600);
+      await page.mouse.move(170, 140, { steps: 4 });
+      await page.mouse.click(170, 140);
+      marks.push(Date.now());
+      await idle(800);
+      await page.evaluate("document.getElementById('far').click()");
+      marks.push(Date.now());
+      await idle(800);
+      await page.mouse.move(180, 150);
+      await idle(300);
+    });
+    const clicks = recording.filter((e) => e.type === 3 && (e.data as { source: number; type: number }).source === 2 && (e.data as { type: number }).type === 2);
+    // The precondition: three clicks recorded, the pointer's, the one passed on and the script's.
+    expect(clicks.map((e) => [(e.data as { x: number }).x, (e.data as { y: number }).y])).toEqual([[170, 140], [170, 140], [0, 0]]);
+    const lengthS = (recording.at(-1)!.timestamp - recording[0]!.timestamp) / 1000;
+    const clip = planClip(recording, { startS: 0, endS: lengthS, fps: 10, playbackSpeed: 1, maxDurationS: 600 });
+    expect(clip.clicks.map((c) => [c.x, c.y]), 'ripples').toEqual([[170, 140]]);
+    const hovered = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) + 0.4), [[300, 250]]);
+    expect(hovered, 'the zone hovered after the label\'s click and after the script\'s').toEqual([[true], [true]]);
   });
 });

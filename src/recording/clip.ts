@@ -1,5 +1,6 @@
 import { InputError, RasterizerError } from '../errors.js';
 import { parseRenderRequest } from '../request/render.js';
+import { withoutSyntheticClicks } from './synthetic-clicks.js';
 import { EventType, IncrementalSource, MouseInteraction, isRecord, metaData, type MetaData, type RrwebEvent } from './types.js';
 
 /** What the render asks of a recording: a window of session time, sampled at fps. */
@@ -271,11 +272,12 @@ function windowEvents(own: RrwebEvent[], key: string, fromTs: number, endTs: num
   const viewport = metaData(own[from]!);
   if (!viewport) throw new InputError('the Meta event before the window has no valid width and height');
 
-  const events: RrwebEvent[] = [];
+  let events: RrwebEvent[] = [];
   for (let i = from; i < own.length && own[i]!.timestamp <= endTs; i++) {
     for (const e of splitPositions(own[i]!)) events.push(e);
   }
   events.sort((a, b) => a.timestamp - b.timestamp);
+  events = withoutSyntheticClicks(events);
   // rrweb's player forgets what it has played once it casts the last event; a trailing no-op keeps
   // later seeks incremental.
   events.push({ type: EventType.Custom, timestamp: endTs + 1000, data: { tag: 'replay-rasterizer-end', payload: null } });
