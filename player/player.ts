@@ -10,6 +10,7 @@ import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { focusPlugin } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
+import { FragmentTarget, rewriteTargetSelectors } from './target.js';
 import { loadPageFonts } from './fonts.js';
 import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult, type StylesheetReport } from '../src/render/player-protocol.js';
@@ -159,6 +160,8 @@ class Player {
   /** Canvas drawing the recording holds (rrweb, without UNSAFE_replayCanvas, skips it). */
   private readonly canvas: CanvasReplay;
   private readonly video: VideoReplay;
+  /** The element the page's URL fragment points at (`:target`), which the replay's document has no fragment for. */
+  private readonly target = new FragmentTarget();
 
   constructor(
     events: eventWithTime[],
@@ -178,7 +181,7 @@ class Player {
       mouseTail: false,
       // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
       triggerFocus: cfg.naive === true,
-      plugins: cfg.naive === true ? [] : [focusPlugin()],
+      plugins: cfg.naive === true ? [] : [focusPlugin(), this.target.plugin],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
@@ -301,6 +304,7 @@ class Player {
     // bounded: a video that will not seek costs a step VIDEO_STEP_MS at most.
     if (doc) await this.video.apply(doc, frameTs - this.firstTs, Math.max(VIDEO_STEP_MS, assetCapMs - canvasMs));
     const { pending, waitedMs } = await this.waitForAssets(Math.max(0, assetCapMs - canvasMs));
+    if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
     this.restoreScrolls();
     this.noteLoads();
     const motion = this.motion(frameTs);
@@ -897,6 +901,8 @@ const api = {
     const eventLists = payload.windows.map((w) => w.events as eventWithTime[]);
     if (!cfg.naive) uncheckRecordedBoxes(eventLists);
     const stylesheets = cfg.naive ? { lost: 0, restored: 0, repaired: 0 } : await restoreLostStylesheets(eventLists);
+    // After the restore, which compares the recorded texts with the site's as they were recorded.
+    if (!cfg.naive) rewriteTargetSelectors(eventLists);
     show = new Show(payload.windows, cfg);
     return stylesheets;
   },

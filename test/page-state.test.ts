@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { uncheckRecordedBoxes } from '../player/form-state.js';
+import { withTargetSelectors } from '../player/target.js';
 import { planClip } from '../src/recording/clip.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
@@ -12,11 +13,12 @@ import { recordJourney, type Journey } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /**
- * What rrweb's recorder and Replayer get wrong about form controls and focus on pages we did not
- * write (found on the Node.js API docs): a checkbox unchecked by a script before the snapshot is
- * rebuilt checked (player/form-state.ts), and every element a click focused gets the focus ring the
- * user never saw (player/focus.ts). Each page paints a crimson block only in the state the user did
- * not see, so a pixel tells.
+ * What rrweb's recorder and Replayer get wrong about a page's state beyond its DOM, on pages we did
+ * not write (the Node.js API docs, mdBook, rustdoc): a checkbox unchecked by a script before the
+ * snapshot is rebuilt checked (player/form-state.ts); every element a click focused gets the focus
+ * ring the user never saw (player/focus.ts); a label's click passed on to its control moves the
+ * hover (src/recording/synthetic-clicks.ts); the element a URL fragment points at is not `:target`
+ * (player/target.ts). Each page paints a crimson block in one state only, so a pixel tells.
  */
 const CRIMSON = [220, 20, 60];
 
@@ -178,5 +180,48 @@ label { display: block; width: 100px; height: 40px; margin: 20px; background: #c
     expect(clip.clicks.map((c) => [c.x, c.y]), 'ripples').toEqual([[170, 140]]);
     const hovered = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) + 0.4), [[300, 250]]);
     expect(hovered, 'the zone hovered after the label\'s click and after the script\'s').toEqual([[true], [true]]);
+  });
+});
+
+describe('the element the URL fragment points at (:target)', () => {
+  // rustdoc marks the section a link jumped to; a page opened at an address with a fragment too.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+section { height: 300px; margin: 0; background: #eee; border-bottom: 4px solid #fff; }
+section:target { background: rgb(220, 20, 60); }
+nav { position: fixed; right: 0; top: 0; width: 200px; background: #ccc; }
+nav a { display: block; height: 40px; }
+</style></head><body><nav><a href="#s2">two</a><a href="#s3">three</a></nav>
+<section id="s1">one</section><section id="s2">two</section><section id="s3">three</section><section id="s4">four</section><div style="height: 2000px"></div></body></html>`;
+
+  it('is marked after a click on a link to it, and on a page opened at an address with a fragment', async () => {
+    const marks: number[] = [];
+    const recording = await record('/sections.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/sections.html#s3`);
+      await idle(800);
+      marks.push(Date.now());
+      await page.mouse.move(1180, 20, { steps: 4 });
+      await page.mouse.click(1180, 20);
+      await idle(900);
+      marks.push(Date.now());
+      await page.mouse.move(600, 500);
+      await idle(300);
+    });
+    // Where each section is on screen at each mark, from the recorded scroll: the replay keeps it.
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) - 0.05), [[500, 150], [500, 450]]);
+    // Opened at #s3: scrolled to it, s3 at the top (crimson), s4 below. Then #s2 clicked: s2 at the
+    // top (crimson), s3 below, no longer the target.
+    expect(shown).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+  });
+
+  it('matches the rewritten selectors only where :target stood', () => {
+    expect(withTargetSelectors('section:target, :target > a, p:not(:target) { x: y }')).toBe(
+      'section:is(:target, [data-rr-target]), :is(:target, [data-rr-target]) > a, p:not(:is(:target, [data-rr-target])) { x: y }',
+    );
+    const untouched = '::target-text { color: red } .a:target-within { } .b { content: ":target" }';
+    expect(withTargetSelectors(untouched)).toBe('::target-text { color: red } .a:target-within { } .b { content: ":is(:target, [data-rr-target])" }');
   });
 });
