@@ -11,17 +11,7 @@
 // script made (or a link whose click the page cancelled) is not known.
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, IncrementalSource, MouseInteraction, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
-
-/** The attribute the rewritten `:target` selectors also match. */
-export const TARGET_ATTRIBUTE = 'data-rr-target';
-/** `:target`, not `::target-text` or a longer name. */
-const TARGET = /(?<!:):target(?![\w-])/g;
-const TARGET_MATCH = `:is(:target, [${TARGET_ATTRIBUTE}])`;
-
-/** A stylesheet text whose `:target` selectors also match the player's attribute. */
-export function withTargetSelectors(css: string): string {
-  return css.includes(':target') ? css.replace(TARGET, TARGET_MATCH) : css;
-}
+import { TARGET_ATTRIBUTE, withTargetSelectors } from './target-selectors.js';
 
 /**
  * Rewrites, in place, every recorded stylesheet text (style elements, linked sheets rrweb inlined,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { uncheckRecordedBoxes } from '../player/form-state.js';
-import { withTargetSelectors } from '../player/target.js';
+import { withTargetSelectors } from '../player/target-selectors.js';
 import { planClip } from '../src/recording/clip.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
