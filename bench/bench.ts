@@ -24,7 +24,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../src/render/browser.js';
 import type { BenchContext, BenchRow, RowReport } from './lib/row.js';
 import { Sessions } from './lib/sessions.js';
 import { fixtureRow } from './rows/fixture.js';
-import { mdbookRow, printRow, readingRow, rustdocRow } from './rows/heavy.js';
+import { mdbookRow, nodeDocsRow, printRow, readingRow, rustdocRow } from './rows/heavy.js';
 import { motionRow } from './rows/motion.js';
 import { throughputRow } from './rows/throughput.js';
 import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
@@ -67,7 +67,7 @@ async function budgetRow(): Promise<BenchRow | undefined> {
 
 async function main(): Promise<void> {
   const budget = await budgetRow();
-  const all: BenchRow[] = [fixtureRow, rustdocRow, mdbookRow, readingRow, printRow, motionRow, ...(budget ? [budget] : []), throughputRow];
+  const all: BenchRow[] = [fixtureRow, rustdocRow, mdbookRow, readingRow, printRow, nodeDocsRow, motionRow, ...(budget ? [budget] : []), throughputRow];
   if (args.help) {
     console.log('rows (--row <name>, repeatable; --row all):');
     for (const r of all) console.log(`  ${r.name.padEnd(11)} ${r.about}${r.onlyWhenAsked ? ' [only when asked]' : ''}`);

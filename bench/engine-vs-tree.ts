@@ -6,10 +6,11 @@
 // RenderResult.timings as that tree reports them).
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { STORED_NAMES } from './lib/stored-recording.js';
 
 const [other, recordings, which = 'rustdoc', runsArg = '2', latencyArg = '0'] = process.argv.slice(2);
-if (!other || !recordings || !['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print'].includes(which)) {
-  console.error('usage: tsx bench/engine-vs-tree.ts <other checkout> <recordings dir> <fixture|motion|rustdoc|mdbook|reading|print> [runs] [origin latency ms]');
+if (!other || !recordings || !(STORED_NAMES as readonly string[]).includes(which)) {
+  console.error(`usage: tsx bench/engine-vs-tree.ts <other checkout> <recordings dir> <${STORED_NAMES.join('|')}> [runs] [origin latency ms]`);
   process.exit(2);
 }
 const here = resolve(import.meta.dirname, '..');

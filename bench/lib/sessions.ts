@@ -2,8 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseRecording } from '../../src/recording/parse.js';
 import type { RrwebEvent } from '../../src/recording/types.js';
-import { startHeavySite } from '../../test/support/heavy-sites.js';
-import { heavyJourney } from '../../test/support/heavy-journeys.js';
+import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
+import { heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
 import { exampleJourney } from '../../test/support/journeys.js';
 import { motionJourney } from '../../test/support/motion-journey.js';
 import { replayInRealTime } from '../../test/support/realtime-replay.js';
@@ -17,7 +17,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../
  * `--reuse-recordings <dir>` keeps them between runs (the site is served again on the port the
  * recording names), so one row can be re-run without recording again.
  */
-export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print';
+export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs';
 
 export interface Session {
   name: SessionName;
@@ -96,6 +96,11 @@ export class Sessions {
     const served = this.opts.served ?? {};
     if (name === 'fixture') return { server: await startSite({ port, ...served }), what: 'fixture shop, example journey (test/support/journeys.ts)', journey: exampleJourney };
     if (name === 'motion') return { server: await startSite({ port, root: FIXTURE_ROOTS.motion, ...served }), what: 'motion fixture (test/fixtures/motion), motion journey', journey: motionJourney };
+    if (name === 'nodedocs') {
+      const root = nodeDocsRoot();
+      if (!root) throw new Error('no Node.js API docs (/usr/share/doc/nodejs/api, or $NODE_DOCS_DIR)');
+      return { server: await startSite({ port, root, ...served }), what: `Node.js API docs at ${root}`, journey: nodeDocsJourney };
+    }
     const heavy = await startHeavySite(port, served);
     const { name: journeyName, journey } = heavyJourney(heavy.kind, name);
     return { server: heavy.server, what: `${journeyName} journey on the ${heavy.description}`, journey };

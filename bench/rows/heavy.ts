@@ -1,4 +1,5 @@
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
+import { nodeDocsRoot } from '../../test/support/heavy-sites.js';
 import { clipWindow, interleaved, measure, momentLines, summarise, table, timingLines, type Summary } from '../lib/measure.js';
 import type { BenchRow, RowReport } from '../lib/row.js';
 
@@ -10,13 +11,17 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs'): BenchRow {
   return {
     name: which === 'rustdoc' ? 'heavy' : which,
     about: ABOUT[which],
     // The plain approach takes minutes on the print page.
     onlyWhenAsked: which === 'print',
     async run(ctx): Promise<RowReport> {
+      if (which === 'nodedocs' && !nodeDocsRoot()) {
+        const why = 'no Node.js API docs on this machine (/usr/share/doc/nodejs/api, or $NODE_DOCS_DIR): nothing rendered';
+        return { row: this.name, lines: [why], figures: { skipped: why } };
+      }
       const s = await ctx.sessions.get(which);
       const { startS, endS } = clipWindow(HEAVY_MOMENT.startS, HEAVY_MOMENT.endS, s.lengthS);
       const windowS = endS - startS;
@@ -55,9 +60,11 @@ const ABOUT = {
   mdbook: 'mdBook (Rust by Example) journey, 30 s moment: engine vs plain, median step, bytes, SSIM',
   reading: 'reading the rustdoc Vec page with a wandering pointer, 30 s moment: engine vs plain, pictures per frame, bytes, SSIM',
   print: "the Rust Reference's print page (4.4 MB of HTML, ~120,000 layout objects), 30 s moment: engine vs plain, bytes, SSIM",
+  nodedocs: 'the Node.js API docs (Debian\'s nodejs package; a site none of our fixtures imitate), 30 s moment: engine vs plain, bytes, SSIM',
 };
 
 export const rustdocRow = heavyRow('rustdoc');
 export const mdbookRow = heavyRow('mdbook');
 export const readingRow = heavyRow('reading');
 export const printRow = heavyRow('print');
+export const nodeDocsRow = heavyRow('nodedocs');

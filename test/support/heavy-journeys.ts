@@ -244,6 +244,53 @@ function readingJourney(path: string): Journey {
   };
 }
 
+/**
+ * The Node.js API docs (a site none of our fixtures imitate): the fs page, the dark theme from its
+ * toggle, scrolling, a version history opened (a <summary> clicked: no focus ring), past code blocks
+ * whose CJS/ESM toggles the page's script set (checked in the markup, unchecked by the script), a
+ * picker opened by hovering, the path page from the sidebar, and scrolling there.
+ */
+export const nodeDocsJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click, overContent } = helpers(ctx);
+  await page.goto(`${origin}/fs.html`);
+  await shot('fs-top');
+  await idle(1500);
+  // The toggle is in the header: clicked where it is, before scrolling takes the header away.
+  const toggle = await page.locator('#theme-toggle-btn').boundingBox();
+  if (toggle) {
+    await page.mouse.move(toggle.x + toggle.width / 2, toggle.y + toggle.height / 2, { steps: 10 });
+    await page.mouse.click(toggle.x + toggle.width / 2, toggle.y + toggle.height / 2);
+  }
+  await shot('dark');
+  await overContent();
+  await idle(1500);
+  await wheel(2500, 20);
+  await shot('dark-scrolled');
+  await click('details.changelog summary');
+  await shot('history-open');
+  await idle(1500);
+  await overContent();
+  await wheel(3000, 20);
+  await shot('code-blocks');
+  await idle(2000);
+  await wheel(-8000, 30);
+  await page.hover('.picker-header >> visible=true');
+  await shot('picker-open');
+  await overContent();
+  await click('#column2 a[href="path.html"]');
+  await shot('path-top');
+  await overContent();
+  await idle(1500);
+  await wheel(1800, 15);
+  await shot('path-scrolled');
+  await idle(2000);
+  await wheel(2400, 16);
+  await shot('path-further');
+  await idle(3500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
 /** The journey for a heavy row: rustdoc, mdBook or the Reference's print page on the Rust docs, the generated site otherwise; `reading` on either. */
 export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook' | 'reading' | 'print'): { name: string; journey: Journey } {
   if (which === 'reading') {

@@ -35,6 +35,17 @@ export function rustDocsRoot(): string | undefined {
   return candidates.find((c) => existsSync(join(c, RUSTDOC_PROBE)) && existsSync(join(c, MDBOOK_PROBE)));
 }
 
+/**
+ * The Node.js API docs Debian's nodejs package ships (`/usr/share/doc/nodejs/api`, or
+ * $NODE_DOCS_DIR): pages made by another generator than the Rust docs', with a theme toggle, CJS/ESM
+ * toggles, history tables in <details> and pickers. Undefined when absent: the row that uses them
+ * says so and renders nothing.
+ */
+export function nodeDocsRoot(): string | undefined {
+  const candidates = [process.env.NODE_DOCS_DIR, '/usr/share/doc/nodejs/api'].filter((c): c is string => !!c);
+  return candidates.find((c) => existsSync(join(c, 'fs.html')) && existsSync(join(c, 'path.html')));
+}
+
 export type HeavySiteKind = 'rust-docs' | 'bigdom';
 
 export interface HeavySite {
