@@ -11,7 +11,7 @@
 // string in a serialized checkbox or radio button of type written so is therefore a box that was
 // not checked. Attribute changes are left alone: they say what the page set, not the property.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
+import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
 
 /**
  * Drops, in place, the `checked` attribute of every serialized checkbox and radio button whose
@@ -20,21 +20,15 @@ import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../
  */
 export function uncheckRecordedBoxes(eventLists: readonly eventWithTime[][]): number {
   let unchecked = 0;
-  const visit = (node: unknown) => {
-    const stack = [node as SerializedNode];
-    while (stack.length) {
-      const n = stack.pop();
-      if (typeof n !== 'object' || n === null) continue;
+  const visit = (root: unknown) =>
+    forEachSerializedNode(root, (n) => {
       const attrs = n.attributes;
       // The types exactly as rrweb's serializer compares them: another spelling takes its other branch.
       if (n.type === NodeType.Element && n.tagName === 'input' && attrs && (attrs.type === 'checkbox' || attrs.type === 'radio') && typeof attrs.checked === 'string') {
         delete attrs.checked;
         unchecked++;
       }
-      // Not spread into push: a snapshot can hold more siblings than a call takes arguments.
-      if (Array.isArray(n.childNodes)) for (const child of n.childNodes) stack.push(child);
-    }
-  };
+    });
   for (const events of eventLists) {
     for (const e of events) {
       const data = e.data as { node?: unknown; source?: number; adds?: unknown };

@@ -6,7 +6,7 @@ import type { eventWithTime } from '@posthog/rrweb-types';
 import { withListsRepeated } from '../src/render/cut-lists.js';
 import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
-import { EventType, IncrementalSource, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
+import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
 
 /**
  * At most this long for the pages' documents and their sheets, all told: Node fetched the documents
@@ -82,11 +82,8 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
       uses.push(use);
       byPage.set(page, uses);
     };
-    const visit = (node: unknown) => {
-      const stack = [node as SerializedNode];
-      while (stack.length) {
-        const n = stack.pop();
-        if (typeof n !== 'object' || n === null) continue;
+    const visit = (root: unknown) =>
+      forEachSerializedNode(root, (n) => {
         if (n.type === NodeType.Text && n.isStyle === true) repair(n as Record<string, unknown>, 'textContent');
         if (n.type === NodeType.Element && n.attributes) repair(n.attributes, '_cssText');
         const lost = lostCssOf(n);
@@ -95,10 +92,7 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
           const href = n.attributes.href;
           if (typeof n.id === 'number' && typeof href === 'string' && /^https?:/i.test(href) && isLink(n.tagName)) linkHrefs.set(n.id, href);
         }
-        // Not spread into push: a snapshot can hold more siblings than a call takes arguments.
-        if (Array.isArray(n.childNodes)) for (const child of n.childNodes) stack.push(child);
-      }
-    };
+      });
     for (const e of events) {
       const data = e.data as { node?: unknown; source?: number; adds?: unknown; attributes?: unknown; href?: unknown; styles?: unknown };
       if (e.type === EventType.Meta) page = stylesheetPage(data.href);

@@ -10,7 +10,7 @@
 // click on a link to a fragment of the same page. rrweb records no fragment change itself, so one a
 // script made (or a link whose click the page cancelled) is not known.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { EventType, IncrementalSource, MouseInteraction, NodeType, type SerializedNode } from '../src/recording/rrweb-shape.js';
+import { EventType, forEachSerializedNode, IncrementalSource, MouseInteraction, NodeType } from '../src/recording/rrweb-shape.js';
 import { TARGET_ATTRIBUTE, withTargetSelectors } from './target-selectors.js';
 
 /**
@@ -27,17 +27,11 @@ export function rewriteTargetSelectors(eventLists: readonly eventWithTime[][]): 
     holder![key] = next;
     rewritten++;
   };
-  const visit = (node: unknown) => {
-    const stack = [node as SerializedNode];
-    while (stack.length) {
-      const n = stack.pop();
-      if (typeof n !== 'object' || n === null) continue;
+  const visit = (root: unknown) =>
+    forEachSerializedNode(root, (n) => {
       if (n.type === NodeType.Text && n.isStyle === true) rewrite(n as Record<string, unknown>, 'textContent');
       else if (n.type === NodeType.Element) rewrite(n.attributes, '_cssText');
-      // Not spread into push: a snapshot can hold more siblings than a call takes arguments.
-      if (Array.isArray(n.childNodes)) for (const child of n.childNodes) stack.push(child);
-    }
-  };
+    });
   const rules = (list: unknown) => {
     if (Array.isArray(list)) for (const r of list as (Record<string, unknown> | null)[]) rewrite(r, 'rule');
   };

@@ -64,3 +64,19 @@ export interface SerializedNode {
   textContent?: string;
   isStyle?: boolean;
 }
+
+/**
+ * Calls `visit` on a serialized node (untrusted: anything) and every object under it, parents before
+ * children. Iterative: a hostile snapshot can nest deeper than the stack, and hold more siblings than
+ * a call takes arguments (so they are not spread into push).
+ */
+export function forEachSerializedNode(root: unknown, visit: (node: SerializedNode) => void): void {
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const n = stack.pop();
+    if (typeof n !== 'object' || n === null) continue;
+    visit(n as SerializedNode);
+    const children = (n as SerializedNode).childNodes;
+    if (Array.isArray(children)) for (const child of children) stack.push(child);
+  }
+}
