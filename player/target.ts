@@ -61,6 +61,8 @@ export function rewriteTargetSelectors(eventLists: readonly eventWithTime[][]): 
 /** What rrweb's Replayer hands a plugin (the part used here). */
 interface ReplayerLike {
   getMirror(): { getNode(id: number): unknown };
+  /** rrweb's virtual DOM, where a long history is built before it is written to the page (player.ts). */
+  virtualDom?: { mirror?: { getNode(id: number): unknown } };
 }
 
 /** The fragment of `href` (without `#`, decoded) and the address without it; null for no valid address. */
@@ -118,7 +120,8 @@ export class FragmentTarget {
       if (event.type !== EventType.IncrementalSnapshot || !this.page) return;
       const d = event.data as { source?: number; type?: number; id?: number };
       if (d.source !== IncrementalSource.MouseInteraction || d.type !== MouseInteraction.Click || typeof d.id !== 'number') return;
-      const link = linkOf(replayer.getMirror().getNode(d.id));
+      // A click inside a history built in rrweb's virtual DOM names a node that is only there yet.
+      const link = linkOf(replayer.getMirror().getNode(d.id) ?? replayer.virtualDom?.mirror?.getNode(d.id));
       const target = link?.getAttribute?.('target');
       if (!link || (target && target.toLowerCase() !== '_self') || link.getAttribute?.('download') != null) return;
       const to = split(link.getAttribute!('href')!, this.page);

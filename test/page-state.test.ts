@@ -42,15 +42,15 @@ async function record(path: string, html: string, journey: Journey): Promise<Rrw
   return parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
 }
 
-/** Whether the page pixel (x, y) of the frame shown `atS` seconds into the recording is crimson. */
-async function crimsonAt(recording: RrwebEvent[], atS: number[], points: [number, number][]): Promise<boolean[][]> {
+/** Whether the page pixel (x, y) of the frame shown `atS` seconds into the recording is crimson (the GIF rendered from `startS`). */
+async function crimsonAt(recording: RrwebEvent[], atS: number[], points: [number, number][], startS = 0): Promise<boolean[][]> {
   const t0 = recording[0]!.timestamp;
   const lengthS = (recording.at(-1)!.timestamp - t0) / 1000;
-  const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS: 0, endS: lengthS, width: 800, allowOrigins: [site.origin] }, { browser });
+  const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS, endS: lengthS, width: 800, allowOrigins: [site.origin] }, { browser });
   const gif = decodeGif(r.gif);
   const scale = gif.width / 1280;
   return atS.map((s) => {
-    const shown = frameAt(gif, s * 1000);
+    const shown = frameAt(gif, (s - startS) * 1000);
     return points.map(([x, y]) => {
       const at = (Math.round(y * scale) * gif.width + Math.round(x * scale)) * 4;
       return [...shown.rgba.slice(at, at + 3)].every((v, i) => Math.abs(v - CRIMSON[i]!) <= 24);
@@ -215,6 +215,28 @@ nav a { display: block; height: 40px; }
       [true, false],
       [true, false],
     ]);
+  });
+
+  it('is marked when the click, on a link a script added, is in a long history the first frame builds in rrweb\'s virtual DOM (over 500 events)', async () => {
+    // The links come from a script after load: in such a history they are in the virtual DOM only.
+    const late = PAGE.replace(/<nav>.*<\/nav>/, '').replace('</body>', `<script>setTimeout(() => document.body.insertAdjacentHTML('afterbegin', '<nav><a href="#s2">two</a><a href="#s3">three</a></nav>'), 200);</script></body>`);
+    const recording = await record('/late-nav.html', late, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/late-nav.html`);
+      await idle(800);
+      await page.mouse.move(1180, 20, { steps: 4 });
+      await page.mouse.click(1180, 20);
+      await idle(300);
+      // 800 mutation events after the click, one a task.
+      await page.evaluate(`new Promise((done) => { let n = 0; const tick = () => { const i = document.createElement('i'); document.body.appendChild(i); if (++n < 800) setTimeout(tick, 2); else done(); }; tick(); })`);
+      await idle(600);
+      await page.mouse.move(600, 500);
+      await idle(300);
+    });
+    const mutations = recording.filter((e) => e.type === 3 && (e.data as { source: number }).source === 0).length;
+    expect(mutations, 'the history is long enough to be built in the virtual DOM').toBeGreaterThan(500);
+    const lengthS = secondsOf(recording, recording.at(-1)!.timestamp);
+    const [shown] = await crimsonAt(recording, [lengthS - 0.1], [[500, 150]], lengthS - 0.5);
+    expect(shown, 's2, jumped to before the burst, marked in the window\'s first frames').toEqual([true]);
   });
 
   it('matches the rewritten selectors only where :target stood', () => {
