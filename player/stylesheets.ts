@@ -4,7 +4,7 @@
 // included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { withListsRepeated } from '../src/render/cut-lists.js';
-import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
+import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, replaceUrls, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
 
@@ -219,7 +219,7 @@ function parse(css: string): CSSStyleSheet | null {
 
 /** url() values compare equal whatever address they hold: the recorder's absolute form is its own. */
 function withoutUrls(s: string): string {
-  return s.replace(/url\([^)]*\)/gi, 'url()');
+  return replaceUrls(s, () => 'url()');
 }
 
 function prelude(rule: CSSRule): string {

@@ -5,7 +5,7 @@ import type { RrwebEvent } from '../src/recording/types.js';
 import { prefetchUrls } from '../src/render/asset-prefetch.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { hasCutLists, withListsRepeated } from '../src/render/cut-lists.js';
-import { documentStylesheets, hasLostDeclarations, repairedCss, stylesheetPage } from '../src/render/lost-css.js';
+import { absolutizeUrls, documentStylesheets, hasLostDeclarations, repairedCss, stylesheetPage } from '../src/render/lost-css.js';
 import { renderRecording } from '../src/render/render.js';
 import { PLAYER_ORIGIN } from '../src/render/asset-proxy.js';
 import { LINKED_STYLESHEETS_PATH } from '../src/render/lost-css.js';
@@ -407,6 +407,38 @@ describe('a transition whose longhand lists the CSSOM cut to one layer each', ()
     }
     // A rule written as a cut one reads is, which is why the site is asked first.
     expect(hasLostDeclarations('.a { transition: opacity 0.3s, visibility; }')).toBe(true);
+  });
+});
+
+describe('stylesheet texts and documents written to be slow', () => {
+  // Node reads a recording's stylesheet texts while it plans a render (asset-prefetch.ts), on the
+  // worker's event loop: a pattern that scans on from each start and fails (quadratic) would hold
+  // every job of the worker for minutes on a few MB. Each of these took 0.5-60 s before.
+  it('are read in time linear in their length (2 MB each, well under a second)', () => {
+    const n = 200_000;
+    const texts = ['transition:'.repeat(n), 'border-block:'.repeat(n), ('animation:a' + ' b'.repeat(10)).repeat(n / 10), 'url('.repeat(n), 'url("'.repeat(n)];
+    for (const text of texts) {
+      const from = performance.now();
+      hasCutLists(text);
+      withListsRepeated(text);
+      repairedCss(text);
+      hasLostDeclarations(text);
+      absolutizeUrls(text, 'https://site.example/');
+      expect(performance.now() - from, text.slice(0, 20)).toBeLessThan(1000);
+    }
+    for (const html of ['<link rel="'.repeat(n), '<style>'.repeat(n), '<base href="'.repeat(n)]) {
+      const from = performance.now();
+      documentStylesheets(html, 'https://site.example/');
+      expect(performance.now() - from, html.slice(0, 20)).toBeLessThan(1000);
+    }
+  });
+
+  it('keep what they meant: url()s quoted with ) inside, any case, a name that only starts like a tag\'s', () => {
+    expect(absolutizeUrls(`a{background:url("data:image/svg+xml;utf8,<svg fill='rgb(0,0,0)'/>")} b{background:URL( 'img/b.png' )}`, 'https://site.example/css/m.css')).toBe(
+      `a{background:url("data:image/svg+xml;utf8,<svg fill='rgb(0,0,0)'/>")} b{background:url('https://site.example/css/img/b.png')}`,
+    );
+    const html = '<linked rel="stylesheet" href="no.css"><link\nrel="stylesheet" href="yes.css"><stylesheet>x</stylesheet>';
+    expect(documentStylesheets(html, 'https://site.example/').links).toEqual(['https://site.example/yes.css']);
   });
 });
 

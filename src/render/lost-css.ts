@@ -64,7 +64,9 @@ const BORDER_PAIR = /([;{]\s*border-(?:block|inline)\s*:)([^;{}]*)/gi;
  * is left as it is. The same string when there is nothing to repair.
  */
 export function repairedCss(css: string): string {
-  if (!/border-(?:block|inline)\s*:[^;{}]*initial/i.test(css)) return css;
+  // Two scans, not `border-block\s*:[^;{}]*initial`: that one scans on from every `border-block:`
+  // and fails, quadratic in a recording's text of them repeated.
+  if (!/border-(?:block|inline)/i.test(css) || !/initial/i.test(css)) return css;
   return css.replace(BORDER_PAIR, (whole, head: string, value: string) => {
     const { parts, priority } = components(value);
     if (parts.length < 2) return whole;
@@ -144,6 +146,7 @@ export interface DocumentStylesheets {
 const MAX_LINKS = 24;
 const MAX_STYLES = 64;
 const MAX_DOCUMENT_CHARS = 2_000_000;
+const MAX_TAG_CHARS = 8192;
 
 /**
  * The stylesheets an HTML document links (`<link rel="stylesheet" href>`), absolute against its
@@ -155,11 +158,11 @@ const MAX_DOCUMENT_CHARS = 2_000_000;
 export function documentStylesheets(html: string, page: string): DocumentStylesheets {
   const doc = html.length > MAX_DOCUMENT_CHARS ? html.slice(0, MAX_DOCUMENT_CHARS) : html;
   let base = page;
-  const baseTag = /<base\b[^>]*>/i.exec(doc);
-  const baseHref = baseTag && attribute(baseTag[0], 'href');
+  const [baseTag] = tagsOf(doc, 'base');
+  const baseHref = baseTag && attribute(baseTag.tag, 'href');
   if (baseHref) base = absolute(baseHref, page) ?? page;
   const links: string[] = [];
-  for (const [tag] of doc.matchAll(/<link\b[^>]*>/gi)) {
+  for (const { tag } of tagsOf(doc, 'link')) {
     if (!/(?:^|\s)stylesheet(?:\s|$)/i.test(attribute(tag, 'rel') ?? '')) continue;
     const href = attribute(tag, 'href');
     const url = href === null ? null : absolute(href, base);
@@ -167,11 +170,15 @@ export function documentStylesheets(html: string, page: string): DocumentStylesh
     if (links.length >= MAX_LINKS) break;
   }
   const styles: string[] = [];
-  // A style element's text is raw text in HTML: no entities to decode, and it ends at the first </style.
-  for (const m of doc.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)) {
+  const lower = doc.toLowerCase();
+  for (const { end } of tagsOf(doc, 'style')) {
+    // A style element's text is raw text in HTML: no entities to decode, and it ends at the first </style.
+    const close = lower.indexOf('</style', end);
+    if (close < 0) break;
+    const css = doc.slice(end, close);
     // Only a sheet with a var(), a transition or an animation can lose what the site alone gives back (hasLostDeclarations): the others are not sent.
-    if (!/var\(|transition|animation/i.test(m[1]!)) continue;
-    const text = absolutizeUrls(m[1]!, base);
+    if (!/var\(|transition|animation/i.test(css)) continue;
+    const text = absolutizeUrls(css, base);
     if (!styles.includes(text)) styles.push(text);
     if (styles.length >= MAX_STYLES) break;
   }
@@ -179,11 +186,34 @@ export function documentStylesheets(html: string, page: string): DocumentStylesh
 }
 
 /**
+ * The start tags `<name ...>` of an HTML text in order (the tag's text, and where it ends), found
+ * with indexOf: a pattern such as `<link\b[^>]*>` scans on from every `<link` and fails where no `>`
+ * follows, quadratic in a document of them repeated. A tag longer than MAX_TAG_CHARS is left out
+ * (reading its attributes by pattern would cost as much).
+ */
+function* tagsOf(html: string, name: string): Generator<{ tag: string; end: number }> {
+  const lower = html.toLowerCase();
+  const open = `<${name}`;
+  for (let at = lower.indexOf(open); at >= 0; at = lower.indexOf(open, at + 1)) {
+    const next = lower[at + open.length];
+    // `<linked>` is not `<link>`: the name ends at a space, `/` or `>`.
+    if (next !== undefined && !/[\s/>]/.test(next)) continue;
+    const close = html.indexOf('>', at);
+    if (close < 0) return;
+    if (close - at < MAX_TAG_CHARS) yield { tag: html.slice(at, close + 1), end: close + 1 };
+    at = close;
+  }
+}
+
+/**
  * A stylesheet's url()s made absolute against `href`, as the recorder made the recorded ones (its
  * own address for a linked sheet, the document's for a style element's text).
  */
 export function absolutizeUrls(css: string, href: string): string {
-  return css.replace(/url\(\s*(['"]?)(.*?)\1\s*\)/gi, (whole, quote: string, url: string) => {
+  return replaceUrls(css, (whole, inner) => {
+    const m = /^\s*(['"]?)(.*?)\1\s*$/s.exec(inner);
+    const quote = m?.[1] ?? '';
+    const url = m?.[2] ?? inner;
     if (/^(?:[a-z][a-z0-9+.-]*:|#)/i.test(url)) return whole;
     try {
       return `url(${quote}${new URL(url, href).href}${quote})`;
@@ -191,6 +221,30 @@ export function absolutizeUrls(css: string, href: string): string {
       return whole;
     }
   });
+}
+
+/**
+ * Each `url(...)` of a stylesheet text (to the first `)`) through `replace`, found with indexOf: a
+ * pattern such as `url\([^)]*\)` scans on from every `url(` and fails where no `)` follows, which is
+ * quadratic in a text of `url(` repeated.
+ */
+export function replaceUrls(css: string, replace: (whole: string, inner: string) => string): string {
+  const lower = css.toLowerCase();
+  let out = '';
+  let from = 0;
+  for (let at = lower.indexOf('url(', from); at >= 0; at = lower.indexOf('url(', from)) {
+    let open = at + 4;
+    while (open < css.length && /\s/.test(css[open]!)) open++;
+    const quote = css[open] === '"' || css[open] === "'" ? css[open]! : '';
+    // A quoted address may hold `)` (an SVG's `rgb(0,0,0)` in a data: URL): its `)` follows the quote.
+    const end = quote ? css.indexOf(quote, open + 1) : open;
+    const close = end < 0 ? -1 : css.indexOf(')', end + (quote ? 1 : 0));
+    // None after this one: none after any later `url(` either.
+    if (close < 0) break;
+    out += css.slice(from, at) + replace(css.slice(at, close + 1), css.slice(at + 4, close));
+    from = close + 1;
+  }
+  return from === 0 ? css : out + css.slice(from);
 }
 
 function attribute(tag: string, name: string): string | null {
