@@ -7,7 +7,7 @@ import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
-import { focusPlugin } from './focus.js';
+import { FocusReplay } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { FragmentTarget, rewriteTargetSelectors } from './target.js';
@@ -162,6 +162,8 @@ class Player {
   private readonly video: VideoReplay;
   /** The element the page's URL fragment points at (`:target`), which the replay's document has no fragment for. */
   private readonly target = new FragmentTarget();
+  /** The recording's focus events, applied as the user saw them (focus.ts). */
+  private readonly focus = new FocusReplay();
 
   constructor(
     events: eventWithTime[],
@@ -181,7 +183,7 @@ class Player {
       mouseTail: false,
       // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
       triggerFocus: cfg.naive === true,
-      plugins: cfg.naive === true ? [] : [focusPlugin(), this.target.plugin],
+      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
@@ -305,6 +307,7 @@ class Player {
     if (doc) await this.video.apply(doc, frameTs - this.firstTs, Math.max(VIDEO_STEP_MS, assetCapMs - canvasMs));
     const { pending, waitedMs } = await this.waitForAssets(Math.max(0, assetCapMs - canvasMs));
     if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
+    if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     this.restoreScrolls();
     this.noteLoads();
     const motion = this.motion(frameTs);

@@ -140,6 +140,42 @@ button, input { position: absolute; width: 120px; height: 40px; border: 1px soli
   });
 });
 
+describe('focus a script gives to what it has just shown', () => {
+  // The Node.js docs' pickers: a click opens the menu and the script focuses its first item (styled
+  // by a:focus). rrweb records the focus at once and the mutation that showed the menu after the task,
+  // so replayed in order the focus landed on a hidden item and did nothing.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+button { position: absolute; left: 100px; top: 100px; width: 120px; height: 40px; }
+.menu { display: none; position: absolute; left: 100px; top: 160px; width: 300px; }
+.menu.open { display: block; }
+.menu a { display: block; height: 60px; background: #eee; outline: none; }
+.menu a:focus { background: rgb(220, 20, 60); }
+</style></head><body><button id="opener">menu</button><div class="menu"><a href="#one">one</a><a href="#two">two</a></div>
+<script>document.getElementById('opener').addEventListener('click', () => { document.querySelector('.menu').classList.add('open'); document.querySelector('.menu a').focus(); });</script></body></html>`;
+
+  it('lands once the step\'s changes show the item', async () => {
+    const marks: number[] = [];
+    const recording = await record('/menu.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/menu.html`);
+      await idle(600);
+      await page.mouse.move(160, 120, { steps: 4 });
+      await page.mouse.click(160, 120);
+      marks.push(Date.now());
+      await idle(800);
+      await page.mouse.move(600, 500);
+      await idle(300);
+    });
+    const focusAt = recording.findIndex((e) => e.type === 3 && (e.data as { source: number; type?: number }).source === 2 && (e.data as { type: number }).type === 5);
+    const shownAt = recording.findIndex((e) => e.type === 3 && JSON.stringify(e.data).includes('menu open'));
+    // The precondition: the focus event comes before the mutation that showed its element.
+    expect(focusAt).toBeGreaterThan(0);
+    expect(focusAt).toBeLessThan(shownAt);
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) + 0.4), [[250, 190]]);
+    expect(shown, 'the first item focused').toEqual([[true]]);
+  });
+});
+
 describe('clicks no pointer made', () => {
   /**
    * mdBook's sidebar button: a label in the menu bar for a hidden checkbox elsewhere in the body. The
