@@ -46,8 +46,11 @@ function registerRunningRole(
     .action(async () => {
       const config = configFor(role);
       const logger = createLogger(role, config.logLevel);
-      const handle = await startOrExit(() => start(config, logger), logger);
-      stopOnSignals(() => handle.close(), logger);
+      const starting = startOrExit(() => start(config, logger), logger);
+      // Taken before start-up ends: a SIGTERM while the role starts (its health check may answer by
+      // then) drains it once started and exits 0, instead of Node's default death by the signal.
+      stopOnSignals(async () => (await starting).close(), logger);
+      await starting;
     });
 }
 
