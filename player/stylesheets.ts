@@ -3,7 +3,7 @@
 // same sheet. rustdoc's body font is such a declaration: without it every replay, rrweb's own
 // included, draws the fallback font.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { withListsRepeated } from '../src/render/cut-lists.js';
+import { hasCutLists, withListsRepeated } from '../src/render/cut-lists.js';
 import { absolutizeUrls, holdsLostCss, isLink, LINKED_STYLESHEETS_PATH, lostCssOf, repairedCss, replaceUrls, stylesheetPage, type DocumentStylesheets, type LostCss } from '../src/render/lost-css.js';
 import type { StylesheetReport } from '../src/render/player-protocol.js';
 import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
@@ -59,7 +59,7 @@ export async function restoreLostStylesheets(eventLists: readonly eventWithTime[
     const text = holder[key];
     if (typeof text !== 'string') return;
     const fixed = repairedCss(text);
-    if (withListsRepeated(fixed) !== fixed) cut.push({ holder, key, text: fixed });
+    if (hasCutLists(fixed)) cut.push({ holder, key, text: fixed });
     if (fixed === text) return;
     repaired.add(text);
     holder[key] = fixed;
