@@ -10,6 +10,7 @@ import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { FocusReplay } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
+import { PopoverReplay } from './popover.js';
 import { FragmentTarget, rewriteTargetSelectors } from './target.js';
 import { loadPageFonts } from './fonts.js';
 import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
@@ -164,6 +165,8 @@ class Player {
   private readonly target = new FragmentTarget();
   /** The recording's focus events, applied as the user saw them (focus.ts). */
   private readonly focus = new FocusReplay();
+  /** Which popovers are open, which the recording does not say outright (popover.ts). */
+  private readonly popovers = new PopoverReplay();
 
   constructor(
     events: eventWithTime[],
@@ -183,7 +186,7 @@ class Player {
       mouseTail: false,
       // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
       triggerFocus: cfg.naive === true,
-      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin],
+      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
@@ -306,6 +309,7 @@ class Player {
     // bounded: a video that will not seek costs a step VIDEO_STEP_MS at most.
     if (doc) await this.video.apply(doc, frameTs - this.firstTs, Math.max(VIDEO_STEP_MS, assetCapMs - canvasMs));
     const { pending, waitedMs } = await this.waitForAssets(Math.max(0, assetCapMs - canvasMs));
+    if (!this.cfg.naive && this.popovers.apply(doc, this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     this.restoreScrolls();

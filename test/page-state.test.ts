@@ -283,3 +283,125 @@ nav a { display: block; height: 40px; }
     expect(withTargetSelectors(untouched)).toBe('::target-text { color: red } .a:target-within { } .b { content: ":is(:target, [data-rr-target])" }');
   });
 });
+
+describe('the top layer: popovers and modal dialogs', () => {
+  // rrweb records a popover's attribute but not whether it is shown (rrweb-io/rrweb#1701,
+  // PostHog/posthog#31365): every popover was hidden in the replay, menus and pickers alike.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+button { position: absolute; width: 120px; height: 40px; margin: 0; }
+#open { left: 100px; top: 100px; } #cmd { left: 100px; top: 200px; } #aria { left: 100px; top: 300px; } #modal { left: 100px; top: 400px; }
+[popover] { position: fixed; inset: auto; margin: 0; border: 0; padding: 0; width: 200px; height: 150px; background: rgb(220, 20, 60); }
+#menu { left: 400px; top: 100px; } #panel { left: 700px; top: 100px; }
+#inner { position: absolute; left: 40px; top: 50px; }
+dialog { width: 200px; height: 100px; border: 0; }
+dialog::backdrop { background: rgb(220, 20, 60); }
+</style></head><body>
+<button id="open" popovertarget="menu">menu</button>
+<button id="cmd" commandfor="menu" command="show-popover">show</button>
+<button id="aria" aria-controls="panel" aria-expanded="false">panel</button>
+<button id="modal">modal</button>
+<div id="menu" popover><button id="inner">inside</button></div>
+<div id="panel" popover="manual"></div>
+<dialog id="dlg"><p>modal</p></dialog>
+<script>
+const aria = document.getElementById('aria');
+aria.addEventListener('click', () => {
+  const open = aria.getAttribute('aria-expanded') === 'true';
+  document.getElementById('panel').togglePopover(!open);
+  aria.setAttribute('aria-expanded', String(!open));
+});
+document.getElementById('modal').addEventListener('click', () => document.getElementById('dlg').showModal());
+</script></body></html>`;
+  const MENU: [number, number] = [420, 120];
+  const PANEL: [number, number] = [720, 120];
+  const BACKDROP: [number, number] = [1200, 760];
+
+  it('shows a popover its invoker opened, keeps it through a click inside, hides it on a click outside, and shows what a script opened and said so (aria-expanded); a modal dialog with its backdrop', async () => {
+    const marks: number[] = [];
+    const live: boolean[][] = [];
+    const recording = await record('/popover.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/popover.html`);
+      await idle(800);
+      const click = async (x: number, y: number) => {
+        await page.mouse.move(x, y, { steps: 3 });
+        await page.mouse.click(x, y);
+        await idle(700);
+        marks.push(Date.now());
+        live.push(await page.evaluate(`[document.getElementById('menu').matches(':popover-open'), document.getElementById('panel').matches(':popover-open'), document.getElementById('dlg').matches(':modal')]`));
+      };
+      await click(160, 120); // #open: the menu
+      await click(480, 190); // #inner, inside the menu: still open
+      await click(1000, 600); // outside: light dismiss
+      await click(160, 120); // #open: shown again
+      await click(160, 120); // #open again: toggled off
+      await click(160, 220); // #cmd, command=show-popover: shown
+      await click(160, 320); // #aria: its script shows the panel and says so; the click also light-dismisses the menu
+      await click(160, 320); // #aria again: hidden
+      await click(160, 420); // #modal: showModal
+      await page.mouse.move(600, 500);
+      await idle(300);
+    });
+    // What Chromium showed live: menu, panel, modal.
+    expect(live).toEqual([
+      [true, false, false],
+      [true, false, false],
+      [false, false, false],
+      [true, false, false],
+      [false, false, false],
+      [true, false, false],
+      [false, true, false],
+      [false, false, false],
+      [false, false, true],
+    ]);
+    // The backdrop covers the page: every point crimson while the modal is open.
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) - 0.1), [MENU, PANEL, BACKDROP]);
+    expect(shown).toEqual([
+      [true, false, false],
+      [true, false, false],
+      [false, false, false],
+      [true, false, false],
+      [false, false, false],
+      [true, false, false],
+      [false, true, false],
+      [false, false, false],
+      [true, true, true],
+    ]);
+  });
+
+  it('shows a popover open at the snapshot (its controller said so), and one its invoker opened early in a long history built in rrweb\'s virtual DOM, anchored to that invoker', async () => {
+    const page = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+#a { position: absolute; left: 300px; top: 300px; width: 120px; height: 40px; margin: 0; }
+#tip { position-area: bottom; margin: 0; border: 0; padding: 0; width: 100px; height: 100px; background: rgb(220, 20, 60); }
+#panel { position: fixed; inset: auto; left: 700px; top: 100px; margin: 0; border: 0; width: 200px; height: 150px; background: rgb(220, 20, 60); }
+</style></head><body><button id="a" popovertarget="tip">tip</button><div id="tip" popover></div>
+<button id="ctl" aria-controls="panel" aria-expanded="false">panel</button><div id="panel" popover="manual"></div>
+<script>document.getElementById('panel').showPopover(); document.getElementById('ctl').setAttribute('aria-expanded', 'true');</script></body></html>`;
+    let clicked = 0;
+    const recording = await record('/popover-late.html', page, async ({ page: p, origin, idle }) => {
+      await p.goto(`${origin}/popover-late.html`);
+      await idle(800);
+      await p.mouse.move(360, 320, { steps: 3 });
+      await p.mouse.click(360, 320);
+      clicked = Date.now();
+      await idle(300);
+      // 800 mutation events after the click, one a task.
+      await p.evaluate(`new Promise((done) => { let n = 0; const tick = () => { const i = document.createElement('i'); document.body.appendChild(i); if (++n < 800) setTimeout(tick, 2); else done(); }; tick(); })`);
+      await idle(600);
+      await p.mouse.move(600, 700);
+      await idle(300);
+    });
+    const mutations = recording.filter((e) => e.type === 3 && (e.data as { source: number }).source === 0).length;
+    expect(mutations, 'the history is long enough to be built in the virtual DOM').toBeGreaterThan(500);
+    const lengthS = secondsOf(recording, recording.at(-1)!.timestamp);
+    // The tip sits under its invoker (CSS anchor positioning's implicit anchor); shown without one,
+    // it would be in the middle of the window.
+    const TIP: [number, number] = [360, 390];
+    const PANEL: [number, number] = [720, 120];
+    const [before] = await crimsonAt(recording, [secondsOf(recording, clicked) - 0.3], [TIP, PANEL]);
+    expect(before, 'the panel shown at the snapshot, the tip not yet').toEqual([false, true]);
+    const [late] = await crimsonAt(recording, [lengthS - 0.1], [TIP, PANEL], lengthS - 0.5);
+    expect(late, 'both shown in the window\'s first frames, after the burst').toEqual([true, true]);
+  });
+});
