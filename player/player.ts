@@ -29,6 +29,8 @@ interface ReplayerInternals {
 }
 /** Incremental sources that change nothing a style depends on (mouse moves do: rrweb emulates :hover). */
 const QUIET_SOURCES = new Set<number>([IncrementalSource.Scroll, IncrementalSource.Log, IncrementalSource.CanvasMutation]);
+/** Incremental sources that cannot move the page under the pointer. */
+const HOVER_NEUTRAL_SOURCES = new Set<number>([IncrementalSource.Log, IncrementalSource.CanvasMutation, IncrementalSource.Selection, IncrementalSource.MediaInteraction]);
 /** A video's picture is drawn this much larger than it shows in the GIF (the browser scales it twice on the way). */
 const VIDEO_PICTURE_SPARE = 1.5;
 /** Longest the videos' pictures may take in one step, whatever is left of the asset cap (player/video.ts). */
@@ -154,6 +156,12 @@ class Player {
   private changed = true;
   /** The elements hover() gave the ':hover' class: the one under the pointer and its ancestors. */
   private hovered: Element[] = [];
+  /**
+   * The page changed under the pointer since rrweb last hovered from a pointer event. Chromium then
+   * hovers what is under the pointer now (after a scroll, or the next layout), with no event rrweb
+   * records: rehover() hit-tests where the pointer is.
+   */
+  private hoverStale = false;
   /** Animated images the page loaded, by URL (noteLoads). */
   private animatedImages = new Map<string, AnimatedImage>();
   /** The elements that show them (animatedImageUsers), kept while no step changes the page. */
@@ -222,7 +230,7 @@ class Player {
    * (BENCHMARKS.md, stop 20), where the page must not change at all for Node to draw the pointer
    * without a picture (src/render/pointer.ts).
    */
-  private hover(el: Element): void {
+  private hover(el: Element | null): void {
     const chain: Element[] = [];
     // The target can be a text node or a document (rrweb keeps the nodes with a class list, as here).
     for (let e: Element | null = el; e; e = e.parentElement) if (e.classList) chain.push(e);
@@ -238,6 +246,40 @@ class Player {
       this.changed = true;
     }
     this.hovered = chain;
+  }
+
+  /**
+   * Hovers what is under the pointer now, when the page changed under it since the last pointer
+   * event (a wheel scroll, a list that grew, a menu that opened under it): Chromium hit-tests again
+   * at the next frame, and rrweb records no event for it, so the replay kept hovering what had moved
+   * away (a table's highlighted row scrolled off with the pointer over another).
+   */
+  private rehover(doc: Document | null | undefined): void {
+    if (!this.hoverStale || !doc) return;
+    this.hoverStale = false;
+    const mouse = this.mouse;
+    if (!mouse || mouse.classList.contains('touch-device')) return;
+    let x = parseFloat(mouse.style.left);
+    let y = parseFloat(mouse.style.top);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    let d: Document = doc;
+    let el: Element | null = null;
+    // Down through same-origin frames and open shadow roots, as the browser's hit test goes.
+    for (let depth = 0; depth < 16; depth++) {
+      el = d.elementFromPoint(x, y);
+      while (el?.shadowRoot) {
+        const inner = el.shadowRoot.elementFromPoint(x, y);
+        if (!inner || inner === el) break;
+        el = inner;
+      }
+      const inner = (el as HTMLIFrameElement | null)?.contentDocument;
+      if (!el || !inner || (el.tagName !== 'IFRAME' && el.tagName !== 'FRAME')) break;
+      const box = el.getBoundingClientRect();
+      x -= box.left + el.clientLeft;
+      y -= box.top + el.clientTop;
+      d = inner;
+    }
+    this.hover(el);
   }
 
   /** Scales the recorded viewport into the fixed picture area, letterboxed when its shape changes. */
@@ -314,6 +356,7 @@ class Player {
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     this.restoreScrolls();
     this.noteLoads();
+    if (!this.cfg.naive) this.rehover(doc);
     const motion = this.motion(frameTs);
     // An animation waiting for its delay (or between equal keyframes) is not still either: the page's
     // animation clock only moves on with the frames drawn, so with none drawn it would wait forever.
@@ -330,7 +373,11 @@ class Player {
     const perf = this.iframe.contentWindow?.performance;
     if (!perf?.getEntriesByType) return;
     const entries = perf.getEntriesByType('resource') as PerformanceResourceTiming[];
-    if (entries.length > 0) this.changed = true;
+    if (entries.length > 0) {
+      this.changed = true;
+      // An image that came in can move what is under the pointer.
+      this.hoverStale = true;
+    }
     for (const e of entries) {
       const t = e.serverTiming?.find((s) => s.name === ANIMATED_IMAGE_TIMING);
       if (!t || this.animatedImages.has(e.name)) continue;
@@ -457,6 +504,9 @@ class Player {
     else if (source === IncrementalSource.Mutation) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).
     if (source !== IncrementalSource.MouseMove) this.changed = true;
+    // rrweb hovers from the last pointer event at the flush; a change after it may move the page under it.
+    if (source === IncrementalSource.MouseMove || source === IncrementalSource.MouseInteraction) this.hoverStale = false;
+    else if (source === undefined || !HOVER_NEUTRAL_SOURCES.has(source)) this.hoverStale = true;
     if (source === undefined) return true;
     return !QUIET_SOURCES.has(source);
   }

@@ -405,3 +405,55 @@ body { margin: 0; background: #fff; }
     expect(late, 'both shown in the window\'s first frames, after the burst').toEqual([true, true]);
   });
 });
+
+describe('hover under a pointer that did not move', () => {
+  // Chromium hovers what a scroll or a layout change brought under a still pointer (at the next
+  // frame), with no event rrweb records: the replay kept hovering what had moved away.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+html, body { overflow-anchor: none; }
+.row { height: 50px; border-bottom: 1px solid #ddd; box-sizing: border-box; }
+.row:hover { background: rgb(220, 20, 60); }
+</style></head><body>${Array.from({ length: 60 }, (_, i) => `<div class="row">row ${i}</div>`).join('')}
+<script>(function frame() { requestAnimationFrame(frame); })();</script></body></html>`;
+  // The page asks for frames: Chromium hovers anew at a frame after the one that laid a change out,
+  // and headless Chromium draws none on a page that does not ask for one.
+
+  it('follows what a wheel scroll and a row added above brought under the pointer', async () => {
+    const marks: number[] = [];
+    const live: string[] = [];
+    let still = 0;
+    const recording = await record('/rows.html', PAGE, async ({ page, origin, idle }) => {
+      const mark = async () => {
+        marks.push(Date.now());
+        live.push(await page.evaluate(`[...document.querySelectorAll('.row:hover')].map((e) => e.textContent).join()`));
+      };
+      await page.goto(`${origin}/rows.html`);
+      await idle(800);
+      await page.mouse.move(400, 125, { steps: 3 });
+      await idle(500);
+      await mark();
+      still = Date.now();
+      await page.mouse.wheel(0, 50);
+      await idle(800);
+      await mark();
+      await page.mouse.wheel(0, 400);
+      await idle(800);
+      await mark();
+      await page.evaluate(`document.body.insertAdjacentHTML('afterbegin', '<div class="row">new</div>')`);
+      await idle(800);
+      await mark();
+    });
+    expect(live, 'what Chromium hovered').toEqual(['row 2', 'row 3', 'row 11', 'row 10']);
+    const moves = recording.filter((e) => e.timestamp > still && e.type === 3 && (e.data as { source: number }).source === 1);
+    expect(moves, 'no pointer event after the pointer stopped').toEqual([]);
+    // Left of the pointer (Node draws it over its own position): the row under it, and the one above.
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) - 0.05), [[300, 125], [300, 75]]);
+    expect(shown).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+      [true, false],
+    ]);
+  });
+});
