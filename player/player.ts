@@ -162,6 +162,14 @@ class Player {
    * records: rehover() hit-tests where the pointer is.
    */
   private hoverStale = false;
+  /**
+   * A new document came (a Meta event with another address) and no pointer event since: the
+   * browser knows no pointer position in a new document until the pointer moves, so it hovers
+   * nothing there, whatever is under the pointer.
+   */
+  private pointerUnknown = false;
+  /** The last Meta event tracked named another address than the one before it. */
+  private newDocument = true;
   /** Animated images the page loaded, by URL (noteLoads). */
   private animatedImages = new Map<string, AnimatedImage>();
   /** The elements that show them (animatedImageUsers), kept while no step changes the page. */
@@ -257,6 +265,7 @@ class Player {
   private rehover(doc: Document | null | undefined): void {
     if (!this.hoverStale || !doc) return;
     this.hoverStale = false;
+    if (this.pointerUnknown) return;
     const mouse = this.mouse;
     if (!mouse || mouse.classList.contains('touch-device')) return;
     let x = parseFloat(mouse.style.left);
@@ -424,6 +433,10 @@ class Player {
         break;
       }
       this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
+      // A snapshot of the same address is rrweb's checkout of the same document, as a rule: the
+      // pointer is where it was, over the page built again.
+      this.hoverStale = true;
+      this.pointerUnknown = this.newDocument;
       this.seeked = true;
       this.known = new WeakSet();
       const ageMs = frameTs - this.events[upTo - 1]!.timestamp;
@@ -505,7 +518,10 @@ class Player {
     // A pointer move changes the page only through what it hovers (hover, at the flush).
     if (source !== IncrementalSource.MouseMove) this.changed = true;
     // rrweb hovers from the last pointer event at the flush; a change after it may move the page under it.
-    if (source === IncrementalSource.MouseMove || source === IncrementalSource.MouseInteraction) this.hoverStale = false;
+    if (source === IncrementalSource.MouseMove || source === IncrementalSource.MouseInteraction) {
+      this.hoverStale = false;
+      this.pointerUnknown = false;
+    }
     else if (source === undefined || !HOVER_NEUTRAL_SOURCES.has(source)) this.hoverStale = true;
     if (source === undefined) return true;
     return !QUIET_SOURCES.has(source);
@@ -515,8 +531,10 @@ class Player {
   private track(end: number): void {
     while (this.applied < end) {
       const e = this.events[this.applied++]! as { type: number; data: Record<string, unknown> };
-      if (e.type === EventType.Meta && typeof e.data.href === 'string') this.href = e.data.href;
-      else if (e.type === EventType.FullSnapshot) {
+      if (e.type === EventType.Meta && typeof e.data.href === 'string') {
+        this.newDocument = e.data.href !== this.href;
+        this.href = e.data.href;
+      } else if (e.type === EventType.FullSnapshot) {
         this.scrolls.clear();
         const node = e.data.node as { id?: number } | undefined;
         const off = e.data.initialOffset as { left?: number; top?: number } | undefined;

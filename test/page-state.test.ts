@@ -18,7 +18,9 @@ import { startSite, type SiteServer } from './support/site-server.js';
  * snapshot is rebuilt checked (player/form-state.ts); every element a click focused gets the focus
  * ring the user never saw (player/focus.ts); a label's click passed on to its control moves the
  * hover (src/recording/synthetic-clicks.ts); the element a URL fragment points at is not `:target`
- * (player/target.ts). Each page paints a crimson block in one state only, so a pixel tells.
+ * (player/target.ts); a popover is recorded without its open state (player/popover.ts); what a
+ * scroll brought under a still pointer is hovered live with no event recorded (player/player.ts).
+ * Each page paints a crimson block in one state only, so a pixel tells.
  */
 const CRIMSON = [220, 20, 60];
 
@@ -455,5 +457,31 @@ html, body { overflow-anchor: none; }
       [true, false],
       [true, false],
     ]);
+  });
+
+  it('hovers nothing in a page a link opened until the pointer moves, as the browser knows no pointer in a new document', async () => {
+    const marks: number[] = [];
+    const live: string[] = [];
+    files.set('/rows.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' });
+    const recording = await record('/rows-a.html', `<!doctype html><html><body style="margin: 0"><a href="/rows.html" style="position: absolute; left: 350px; top: 110px">next</a></body></html>`, async ({ page, origin, idle }) => {
+      const mark = async () => {
+        marks.push(Date.now());
+        live.push(await page.evaluate(`[...document.querySelectorAll('.row:hover')].map((e) => e.textContent).join()`));
+      };
+      await page.goto(`${origin}/rows-a.html`);
+      await idle(800);
+      await page.mouse.move(360, 120, { steps: 3 });
+      await page.mouse.click(360, 120);
+      await page.waitForURL('**/rows.html');
+      await idle(1000);
+      await mark();
+      await page.mouse.move(400, 125, { steps: 2 });
+      await idle(800);
+      await mark();
+    });
+    expect(live, 'what Chromium hovered').toEqual(['', 'row 2']);
+    // Well before each mark: the pointer's next move starts right after it.
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) - 0.3), [[300, 125]]);
+    expect(shown).toEqual([[false], [true]]);
   });
 });
