@@ -158,10 +158,13 @@ class Player {
   private hovered: Element[] = [];
   /**
    * The page changed under the pointer since rrweb last hovered from a pointer event. Chromium then
-   * hovers what is under the pointer now (after a scroll, or the next layout), with no event rrweb
-   * records: rehover() hit-tests where the pointer is.
+   * hovers what is under the pointer now, with no event rrweb records: rehover() hit-tests where the
+   * pointer is. 'now' after scrolls alone (Chromium hovers anew in the frame that scrolled), 'next'
+   * after a layout change (Chromium: at the frame after the one that laid it out), done at the next
+   * step's start, when the frame drawn meanwhile has the page's layout and paint properties clean. A
+   * hit test forces them: on a rustdoc page, 22 ms after a change against 1.2 ms after a scroll.
    */
-  private hoverStale = false;
+  private hoverDue: 'now' | 'next' | null = null;
   /**
    * A new document came (a Meta event with another address) and no pointer event since: the
    * browser knows no pointer position in a new document until the pointer moves, so it hovers
@@ -263,8 +266,7 @@ class Player {
    * away (a table's highlighted row scrolled off with the pointer over another).
    */
   private rehover(doc: Document | null | undefined): void {
-    if (!this.hoverStale || !doc) return;
-    this.hoverStale = false;
+    if (!doc) return;
     if (this.pointerUnknown) return;
     const mouse = this.mouse;
     if (!mouse || mouse.classList.contains('touch-device')) return;
@@ -321,6 +323,10 @@ class Player {
    */
   async step(t: number, cuts: number[], assetCapMs: number): Promise<StepResult> {
     this.changed = false;
+    if (this.hoverDue === 'next') {
+      this.hoverDue = null;
+      if (!this.cfg.naive) this.rehover(this.iframe.contentDocument);
+    }
     let fontMs = 0;
     for (const c of cuts) if (c < t) fontMs += await this.seekFontsFirst(c, t, assetCapMs - fontMs);
     fontMs += await this.seekFontsFirst(t, t, assetCapMs - fontMs);
@@ -365,13 +371,18 @@ class Player {
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     this.restoreScrolls();
     this.noteLoads();
-    if (!this.cfg.naive) this.rehover(doc);
+    if (this.hoverDue === 'now') {
+      this.hoverDue = null;
+      if (!this.cfg.naive) this.rehover(doc);
+    }
     const motion = this.motion(frameTs);
     // An animation waiting for its delay (or between equal keyframes) is not still either: the page's
     // animation clock only moves on with the frames drawn, so with none drawn it would wait forever.
     const moving = motion.everyMs !== null || motion.nextStartTs !== null;
     const still = !this.changed && !moving;
-    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still, assetMs: canvasMs + waitedMs };
+    // Only where there is a pointer to hover from: none recorded yet, or none known in a new document.
+    const recheck = this.hoverDue === 'next' && !this.cfg.naive && !this.pointerUnknown && this.pointerAt() !== null;
+    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still, recheck, assetMs: canvasMs + waitedMs };
   }
 
   /**
@@ -385,7 +396,7 @@ class Player {
     if (entries.length > 0) {
       this.changed = true;
       // An image that came in can move what is under the pointer.
-      this.hoverStale = true;
+      this.hoverDue = 'next';
     }
     for (const e of entries) {
       const t = e.serverTiming?.find((s) => s.name === ANIMATED_IMAGE_TIMING);
@@ -435,7 +446,7 @@ class Player {
       this.replayer.pause(Math.max(0, this.events[upTo - 1]!.timestamp + SNAPSHOT_EPSILON_MS - this.firstTs));
       // A snapshot of the same address is rrweb's checkout of the same document, as a rule: the
       // pointer is where it was, over the page built again.
-      this.hoverStale = true;
+      this.hoverDue = 'next';
       this.pointerUnknown = this.newDocument;
       this.seeked = true;
       this.known = new WeakSet();
@@ -519,10 +530,10 @@ class Player {
     if (source !== IncrementalSource.MouseMove) this.changed = true;
     // rrweb hovers from the last pointer event at the flush; a change after it may move the page under it.
     if (source === IncrementalSource.MouseMove || source === IncrementalSource.MouseInteraction) {
-      this.hoverStale = false;
+      this.hoverDue = null;
       this.pointerUnknown = false;
-    }
-    else if (source === undefined || !HOVER_NEUTRAL_SOURCES.has(source)) this.hoverStale = true;
+    } else if (source === IncrementalSource.Scroll) this.hoverDue ??= 'now';
+    else if (source === undefined || !HOVER_NEUTRAL_SOURCES.has(source)) this.hoverDue = 'next';
     if (source === undefined) return true;
     return !QUIET_SOURCES.has(source);
   }

@@ -445,9 +445,12 @@ html, body { overflow-anchor: none; }
       await page.evaluate(`document.body.insertAdjacentHTML('afterbegin', '<div class="row">new</div>')`);
       await idle(800);
       await mark();
+      // The recording goes on past the last mark.
+      await page.mouse.move(900, 700);
+      await idle(300);
     });
     expect(live, 'what Chromium hovered').toEqual(['row 2', 'row 3', 'row 11', 'row 10']);
-    const moves = recording.filter((e) => e.timestamp > still && e.type === 3 && (e.data as { source: number }).source === 1);
+    const moves = recording.filter((e) => e.timestamp > still && e.timestamp < marks.at(-1)! && e.type === 3 && (e.data as { source: number }).source === 1);
     expect(moves, 'no pointer event after the pointer stopped').toEqual([]);
     // Left of the pointer (Node draws it over its own position): the row under it, and the one above.
     const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) - 0.05), [[300, 125], [300, 75]]);

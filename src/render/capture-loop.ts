@@ -174,7 +174,7 @@ export class CaptureLoop {
     }
     this.waitBudget = Math.max(0, this.waitBudget - assetMs);
     this.timings.assetWaitMs += assetMs;
-    this.carryPending = step.pending > 0 || this.page.loads.inflight > 0;
+    this.carryPending = step.pending > 0 || this.page.loads.inflight > 0 || step.recheck === true;
     this.seenActivity = this.page.loads.activity;
     this.motion = step.motion;
     this.lastCaptureTs = slot.seekTs;

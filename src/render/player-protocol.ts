@@ -64,6 +64,12 @@ export interface StepResult {
    * the page then does not wait for one before the next step.
    */
   still: boolean;
+  /**
+   * The page has a change of its own to make at the next frame's step, with no event there: the
+   * hover Chromium moves at the frame after a layout change under a still pointer (player.ts,
+   * rehover). That slot is then stepped and drawn as one with an event.
+   */
+  recheck?: boolean;
   /** How long the step (or settle) took the page, not counting a wait for the frame before it. */
   ms?: number;
   /**
