@@ -162,7 +162,9 @@ class Player {
    * pointer is. 'now' after scrolls alone (Chromium hovers anew in the frame that scrolled), 'next'
    * after a layout change (Chromium: at the frame after the one that laid it out), done at the next
    * step's start, when the frame drawn meanwhile has the page's layout and paint properties clean. A
-   * hit test forces them: on a rustdoc page, 22 ms after a change against 1.2 ms after a scroll.
+   * hit test forces them: on a rustdoc page, 22 ms after a change against 1.2 ms after a scroll. The
+   * heavy row's median step went from 2.7-4.0 to 7.1-7.4 ms with these hit tests (most after its
+   * wheel scrolls); deferring the scrolls' too was no cheaper (6.4-7.5 ms, more steps and pictures).
    */
   private hoverDue: 'now' | 'next' | null = null;
   /**

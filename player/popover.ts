@@ -115,6 +115,11 @@ export class PopoverReplay {
   private downIn: PopoverHost | null | undefined;
   /** Who opened each popover we showed: the popovers' ancestry for the light dismiss. */
   private sources = new WeakMap<Element, Element>();
+  /**
+   * The popovers we showed: the replay runs none of the page's scripts, so no other can be open, and
+   * a press outside them all (most presses) costs no search of the document.
+   */
+  private shown = new Set<PopoverHost>();
   /** A snapshot came: its controllers saying `aria-expanded="true"` show their popovers at apply(). */
   private snapshot = false;
   private dirty = false;
@@ -123,6 +128,7 @@ export class PopoverReplay {
     handler: (event: eventWithTime, _isSync: boolean, { replayer }: { replayer: ReplayerLike }) => {
       if (event.type === EventType.FullSnapshot) {
         this.queued = [];
+        this.shown.clear();
         this.downIn = undefined;
         this.snapshot = true;
         return;
@@ -166,12 +172,16 @@ export class PopoverReplay {
       if (q.kind === 'up') this.downIn = undefined;
       return;
     }
+    if ((q.kind === 'down' || q.kind === 'up') && this.shown.size === 0) {
+      this.downIn = undefined;
+      return;
+    }
     if (q.kind === 'expanded') this.follow(node as Element);
     else if (q.kind === 'down') this.downIn = clickedPopover(node);
     else if (q.kind === 'up') {
       // The browser dismisses only when the press went down and up in the same popover (or outside all).
       const upIn = clickedPopover(node);
-      if (this.downIn !== undefined && upIn === this.downIn) this.dismissAbove(node.ownerDocument, upIn);
+      if (this.downIn !== undefined && upIn === this.downIn) this.dismissAbove(upIn);
       this.downIn = undefined;
     } else {
       const invoker = invokerOf(node);
@@ -199,15 +209,15 @@ export class PopoverReplay {
   }
 
   /** The light dismiss: every open auto popover but `keep` and those it sits in (by the DOM or its opener). */
-  private dismissAbove(doc: Document | null, keep: PopoverHost | null): void {
-    if (!doc) return;
+  private dismissAbove(keep: PopoverHost | null): void {
     const ancestors = new Set<Element>();
     for (let p: Node | null = keep, depth = 0; p && depth < 256; depth++) {
       if (p.nodeType === 1 && isPopover(p)) ancestors.add(p as Element);
       p = (p.nodeType === 1 && this.sources.get(p as Element)) || flatParent(p);
     }
-    for (const el of Array.from(doc.querySelectorAll('[popover]'))) {
-      if (isPopover(el) && dismissable(el) && !ancestors.has(el) && isOpen(el)) this.hide(el);
+    for (const el of Array.from(this.shown)) {
+      if (!isOpen(el)) this.shown.delete(el);
+      else if (dismissable(el) && !ancestors.has(el)) this.hide(el);
     }
   }
 
@@ -217,6 +227,7 @@ export class PopoverReplay {
       // popover stack, as when the browser opens it from that invoker.
       el.showPopover({ source });
       this.sources.set(el, source);
+      this.shown.add(el);
       this.dirty = true;
     } catch {
       // Not connected, or not a popover any more: the browser would not have shown it either.
@@ -226,6 +237,7 @@ export class PopoverReplay {
   private hide(el: PopoverHost): void {
     try {
       el.hidePopover();
+      this.shown.delete(el);
       this.dirty = true;
     } catch {
       // Already hidden by a popover it sat in.
