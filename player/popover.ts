@@ -36,6 +36,9 @@ interface ReplayerLike {
 
 type Action = 'toggle' | 'show' | 'hide';
 
+/** How many of the ids in a controller's `aria-controls` are looked at. */
+const MAX_CONTROLLED = 16;
+
 const COMMANDS: Record<string, Action> = { 'toggle-popover': 'toggle', 'show-popover': 'show', 'hide-popover': 'hide' };
 
 function isPopover(el: unknown): el is PopoverHost {
@@ -200,7 +203,8 @@ export class PopoverReplay {
     if (!ids) return;
     const want = controller.getAttribute('aria-expanded') === 'true';
     const root = controller.getRootNode() as Partial<Document>;
-    for (const id of ids.split(/\s+/)) {
+    // A controller names one popover, or a few: a recorded attribute of thousands is not followed whole.
+    for (const id of ids.split(/\s+/, MAX_CONTROLLED)) {
       const target = id && typeof root.getElementById === 'function' ? root.getElementById(id) : null;
       if (!isPopover(target) || isOpen(target) === want) continue;
       if (want) this.show(target, controller);
