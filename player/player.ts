@@ -383,8 +383,9 @@ class Player {
     const moving = motion.everyMs !== null || motion.nextStartTs !== null;
     const still = !this.changed && !moving;
     // Only where there is a pointer to hover from: none recorded yet, or none known in a new document.
-    const recheck = this.hoverDue === 'next' && !this.cfg.naive && !this.pointerUnknown && this.pointerAt() !== null;
-    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer: this.pointerAt(), still, recheck, assetMs: canvasMs + waitedMs };
+    const pointer = this.pointerAt();
+    const recheck = this.hoverDue === 'next' && !this.cfg.naive && !this.pointerUnknown && pointer !== null;
+    return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer, still, recheck, assetMs: canvasMs + waitedMs };
   }
 
   /**

@@ -170,13 +170,14 @@ export class PopoverReplay {
   }
 
   private run(q: Queued, mirror: { getNode(id: number): unknown }): void {
+    // A press with no popover shown has nothing to dismiss: most presses, on most pages.
+    if ((q.kind === 'down' || q.kind === 'up') && this.shown.size === 0) {
+      this.downIn = undefined;
+      return;
+    }
     const node = mirror.getNode(q.id) as Node | null | undefined;
     if (!node || typeof node.nodeType !== 'number' || !node.isConnected) {
       if (q.kind === 'up') this.downIn = undefined;
-      return;
-    }
-    if ((q.kind === 'down' || q.kind === 'up') && this.shown.size === 0) {
-      this.downIn = undefined;
       return;
     }
     if (q.kind === 'expanded') this.follow(node as Element);
