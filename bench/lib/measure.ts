@@ -8,6 +8,7 @@ import type { RrwebEvent } from '../../src/recording/types.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderOptions, type RenderResult } from '../../src/render/types.js';
 import { scoreMoments, type MomentScore } from '../../test/support/moments.js';
 import type { Shot } from '../../test/support/recorder.js';
+import type { ProcessUsage } from './process-usage.js';
 
 /** One render of a moment, measured: what a row's table is made of. */
 export interface Run {
@@ -25,6 +26,8 @@ export interface Run {
   load: number;
   /** Where the render's pictures came from (a screencast given up takes more, scaled another way). */
   pictureSource: RenderResult['pictureSource'];
+  /** CPU and page faults of Node and of each kind of Chromium process over the render. */
+  processes?: ProcessUsage;
 }
 
 export interface Moment {
@@ -51,7 +54,7 @@ export async function measure(method: string, m: Moment, ctx: RenderContext = {}
   const moments = inWindow.length ? await scoreMoments(r.gif, inWindow, from, m.viewport) : [];
   const refShots = m.reference ? inWindow.map((s) => m.reference!.get(s.label)).filter((s): s is Shot => s !== undefined) : [];
   const reference = refShots.length ? await scoreMoments(r.gif, refShots, from, m.viewport) : [];
-  const run: Run = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, moments, reference, load: +load.toFixed(1), pictureSource: r.pictureSource };
+  const run: Run = { method, wallMs: r.wallMs, timings: r.timings, captured: r.captured, frames: r.frames, bytes: r.gif.length, moments, reference, load: +load.toFixed(1), pictureSource: r.pictureSource, processes: r.processes };
   log(`  ${method}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.captured} captured (${run.pictureSource ?? '?'}), ${run.frames} written, ${(run.bytes / 1024).toFixed(0)} KiB, median step ${r.timings.stepMedianMs ?? '?'} ms (load ${run.load})`);
   return run;
 }
@@ -69,7 +72,7 @@ process.once('exit', () => {
  * recordings and screenshots, and its garbage collections slowed renders made inside it by a third.
  * The context must be plain data (no browser): each render starts its own Chromium anyway.
  */
-async function renderInChild(m: Moment, options: RenderOptions, ctx: RenderContext): Promise<RenderResult> {
+async function renderInChild(m: Moment, options: RenderOptions, ctx: RenderContext): Promise<RenderResult & { processes?: ProcessUsage }> {
   let file = eventFiles.get(m.events);
   if (!file) {
     file = (async () => {
@@ -87,7 +90,7 @@ async function renderInChild(m: Moment, options: RenderOptions, ctx: RenderConte
   });
   const gif = await readFile(out);
   await rm(out, { force: true });
-  return { ...(JSON.parse(stdout) as Omit<RenderResult, 'gif'>), gif };
+  return { ...(JSON.parse(stdout) as Omit<RenderResult, 'gif'> & { processes?: ProcessUsage }), gif };
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -114,6 +117,8 @@ export interface Summary {
   picture_sources: (string | undefined)[];
   /** The median run's timings. */
   timings: RenderResult['timings'];
+  /** The median run's CPU and page faults by process kind. */
+  processes?: ProcessUsage;
   moments: MomentScore[];
   reference: MomentScore[];
 }
@@ -150,6 +155,7 @@ export function summarise(method: string, runs: Run[], windowS: number): Summary
     runs_bytes: runs.map((r) => r.bytes),
     picture_sources: runs.map((r) => r.pictureSource),
     timings: mid.timings,
+    processes: mid.processes,
     moments: mid.moments,
     reference: mid.reference,
   };
@@ -182,6 +188,22 @@ export function timingLines(rows: Summary[]): string[] {
   return [
     "where the median run's time went (ms): setup = launch + init + first step (the page's history up to the window); replay = waiting for the replay to reach each later captured frame (a step sent ahead runs while the frame before it is captured: stepsAhead); capture = pictures; encode = GIF after the last picture",
     ...rows.map((t) => `- ${t.method}: ${JSON.stringify(t.timings)}`),
+    ...processLines(rows),
+  ];
+}
+
+/** The median run's CPU and minor page faults by process: what the render's timings wait on. */
+function processLines(rows: Summary[]): string[] {
+  const withUsage = rows.filter((t) => t.processes);
+  if (!withUsage.length) return [];
+  return [
+    "where the median run's CPU went (ms of CPU, minor page faults; Node includes sharp's decode threads and the encode; Chromium's processes by kind)",
+    ...withUsage.map((t) => {
+      const kinds = Object.entries(t.processes!).sort((a, b) => b[1].cpuMs - a[1].cpuMs);
+      const total = kinds.reduce((a, [, u]) => a + u.cpuMs, 0);
+      const parts = kinds.map(([kind, u]) => `${kind}${u.processes > 1 ? ` x${u.processes}` : ''} ${u.cpuMs} (${u.minorFaults.toLocaleString('en')})`);
+      return `- ${t.method}: ${total} ms of CPU in ${Math.round(t.wall_s * 1000)} ms wall: ${parts.join(', ')}`;
+    }),
   ];
 }
 
