@@ -15,7 +15,7 @@
 // --cache-control sets the site's Cache-Control (default no-cache, which no cache reuses unasked).
 // The site is served by this process, as bench/lib/tree-render.ts does; the bench rows serve it from
 // theirs. Traced renders are slower than untraced ones: read the shares, not the totals.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { RrwebEvent } from '../src/recording/types.js';
@@ -27,6 +27,7 @@ import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
 import { keepPagesStatus } from '../src/render/keep-pages.js';
 import { openStored, STORED_NAMES, type StoredName } from './lib/stored-recording.js';
 import { mainBrowserProcesses } from '../test/support/service-procs.js';
+import { ProcessSampler } from './lib/process-usage.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { trace: { type: 'string' }, 'chromium-arg': { type: 'string', multiple: true }, 'origin-latency-ms': { type: 'string' }, 'cache-control': { type: 'string' }, 'no-prefetch': { type: 'boolean' }, 'warm-up': { type: 'boolean' }, 'asset-cache': { type: 'boolean' } } });
 const [recordings, which] = positionals as [string, StoredName];
@@ -36,68 +37,6 @@ if (!recordings || !STORED_NAMES.includes(which)) {
 }
 
 const TRACE_CATEGORIES = ['devtools.timeline', 'blink', 'cc', 'viz', 'toplevel', 'v8.execute', 'disabled-by-default-devtools.timeline', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing'];
-const CLOCK_TICKS = 100;
-
-/** CPU ticks of every thread of this process and the processes under it, from when it was made. */
-class CpuSampler {
-  private readonly seen = new Map<string, { kind: string; thread: string; ticks: number; faults: number }>();
-  /** Ticks and minor page faults each thread had already had when sampling began (Node's start, the browser's launch). */
-  private readonly before = new Map<string, { ticks: number; faults: number }>();
-  private readonly timer: NodeJS.Timeout;
-
-  constructor() {
-    this.sample();
-    for (const [key, { ticks, faults }] of this.seen) this.before.set(key, { ticks, faults });
-    this.timer = setInterval(() => this.sample(), 50);
-  }
-
-  private sample(): void {
-    const parent = new Map<number, number>();
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const stat = read(`/proc/${name}/stat`);
-      if (stat) parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    }
-    const ours = (pid: number): boolean => {
-      for (let p: number | undefined = pid, hops = 0; p && hops < 20; p = parent.get(p), hops++) if (p === process.pid) return true;
-      return false;
-    };
-    for (const pid of parent.keys()) {
-      if (!ours(pid)) continue;
-      const cmdline = (read(`/proc/${pid}/cmdline`) ?? '').replace(/\0/g, ' ');
-      const kind = pid === process.pid ? 'node' : /chrom/.test(cmdline) ? `chromium ${/--type=(\S+)/.exec(cmdline)?.[1] ?? 'browser'}` : 'other';
-      let tids: string[] = [];
-      try {
-        tids = readdirSync(`/proc/${pid}/task`);
-      } catch {
-        continue;
-      }
-      for (const tid of tids) {
-        const stat = read(`/proc/${pid}/task/${tid}/stat`);
-        if (!stat) continue;
-        const thread = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        // A renderer that is exiting (the page closed) reads an empty command line: keep what it was.
-        const known = this.seen.get(`${pid}/${tid}`)?.kind;
-        this.seen.set(`${pid}/${tid}`, { kind: kind === 'other' && known ? known : kind, thread, ticks: Number(f[11]) + Number(f[12]), faults: Number(f[7]) });
-      }
-    }
-  }
-
-  stop(): { key: string; s: number; faults: number }[] {
-    clearInterval(this.timer);
-    this.sample();
-    const by = new Map<string, { ticks: number; faults: number }>();
-    for (const [key, { kind, thread, ticks, faults }] of this.seen) {
-      const name = `${kind}: ${thread}`;
-      const had = this.before.get(key) ?? { ticks: 0, faults: 0 };
-      const sum = by.get(name) ?? { ticks: 0, faults: 0 };
-      by.set(name, { ticks: sum.ticks + ticks - had.ticks, faults: sum.faults + faults - had.faults });
-    }
-    return [...by].map(([key, t]) => ({ key, s: t.ticks / CLOCK_TICKS, faults: t.faults })).sort((a, b) => b.s - a.s);
-  }
-}
-
 /** VmHWM of the Chromium browser processes under this one, in MiB. */
 function browserPeakRssMiB(): number {
   const kib = mainBrowserProcesses(process.pid).reduce((sum, p) => sum + Number(/VmHWM:\s+(\d+)/.exec(read(`/proc/${p.pid}/status`) ?? '')?.[1] ?? 0), 0);
@@ -184,19 +123,19 @@ if (cdp) {
   cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
   await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: TRACE_CATEGORIES } });
 }
-const cpu = new CpuSampler();
+const cpu = new ProcessSampler({ threads: true, intervalMs: 50 });
 try {
   const r = await renderRecording(stored.raw as RrwebEvent[], options, { browser, prefetchAssets: !values['no-prefetch'], assetCache });
-  const threads = cpu.stop();
+  const threads = cpu.stop().byThread;
   console.log(`${which} ${stored.startS}-${stored.endS} s: ${r.wallMs} ms to the GIF (browser started before, so launch is not in it), ${r.captured} pictures, ${r.gif.length} bytes`);
   console.log(`timings: ${JSON.stringify(r.timings)}`);
   console.log(`assets: prefetched ${r.assetsPrefetched.urls}, asked for by the page ${r.assetsPrefetched.used}, failed ${r.assetFailures}, from the asset cache ${r.assetsFromCache}`);
-  const total = threads.reduce((s, t) => s + t.s, 0);
-  const faults = threads.reduce((s, t) => s + t.faults, 0);
+  const total = threads.reduce((s, t) => s + t.cpuMs, 0) / 1000;
+  const faults = threads.reduce((s, t) => s + t.minorFaults, 0);
   const faultUs = pageFaultMicros();
   const keep = await keepPagesStatus();
   console.log(`\nCPU and minor page faults by process and thread while rendering (${total.toFixed(2)} s, ${faults} faults in all; a fault costs ${faultUs.toFixed(2)} us here, transparent huge pages: ${transparentHugePages()}; keep-pages ${keep.state === 'on' ? 'on' : `off: ${keep.why}`}):`);
-  for (const t of threads.filter((t) => t.s >= 0.01 || t.faults >= 1000)) console.log(`  ${t.s.toFixed(2).padStart(6)} s  ${String(t.faults).padStart(7)} faults  ${t.key}`);
+  for (const t of threads.filter((t) => t.cpuMs >= 10 || t.minorFaults >= 1000)) console.log(`  ${(t.cpuMs / 1000).toFixed(2).padStart(6)} s  ${String(t.minorFaults).padStart(7)} faults  ${t.key}`);
   console.log(`Chromium's browser process (the display compositor's home): peak RSS ${browserPeakRssMiB()} MiB`);
   if (cdp) {
     const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));

@@ -1,56 +1,73 @@
-// CPU and page faults of a render's processes: Node itself and every Chromium process below it, by
-// kind (the bench's answer to "where does a heavy page's time go" beyond the render's own timings).
+// CPU and minor page faults of this process and every process below it (Chromium's), read from
+// /proc while a render runs: by kind of process for the bench rows (measure.ts), by thread for
+// bench/profile-render.ts. Linux only; elsewhere nothing is read and the figures are empty.
 import { readdirSync, readFileSync } from 'node:fs';
 
-export interface ProcessUsage {
-  /** Per kind (node, browser, renderer, gpu-process, utility:..., zygote): processes seen, CPU ms, minor faults. */
-  [kind: string]: { processes: number; cpuMs: number; minorFaults: number };
+/** Per kind (node, browser, renderer, zygote, utility:network, other): processes seen, CPU ms, minor faults. */
+export type ProcessUsage = Record<string, { processes: number; cpuMs: number; minorFaults: number }>;
+
+/** One thread's figures over the sampling, by `kind: thread name` (threads of one name summed). */
+export interface ThreadUsage {
+  key: string;
+  cpuMs: number;
+  minorFaults: number;
 }
 
-interface Seen {
+interface Figures {
   kind: string;
-  cpuTicks: number;
-  minflt: number;
+  thread?: string;
+  ticks: number;
+  faults: number;
 }
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
-/** A sample costs about 1.4 ms of Node (87 processes listed): 1-2 % of a core at this rate. */
-const SAMPLE_MS = 100;
 
-function statOf(pid: number): { ppid: number; minflt: number; cpuTicks: number } | undefined {
+function read(path: string): string | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may hold spaces: state ppid ... minflt(10) ... utime(14) stime(15).
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), minflt: Number(f[7]), cpuTicks: Number(f[11]) + Number(f[12]) };
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
 }
 
+/** ppid, minor faults and CPU ticks from a stat line; the command name may hold spaces and parentheses. */
+function parseStat(stat: string): { name: string; ppid: number; faults: number; ticks: number } {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(f[1]), faults: Number(f[7]), ticks: Number(f[11]) + Number(f[12]) };
+}
+
 function kindOf(pid: number): string {
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const type = /--type=([a-z-]+)/.exec(cmd)?.[1];
-    if (!type) return cmd.includes('chrom') ? 'browser' : 'other';
-    const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
-    return sub ? `${type}:${sub.split('.')[0]}` : type;
-  } catch {
-    return 'other';
-  }
+  if (pid === process.pid) return 'node';
+  const cmd = read(`/proc/${pid}/cmdline`) ?? '';
+  if (!/chrom/.test(cmd)) return 'other';
+  const type = /--type=([a-z-]+)/.exec(cmd)?.[1];
+  if (!type) return 'browser';
+  const sub = /--utility-sub-type=([\w]+)/.exec(cmd)?.[1];
+  return sub ? `${type}:${sub}` : type;
 }
 
 /**
- * Samples every process below this one until stopped; the last figures seen of each are its own
- * (a process's counters only grow). Linux only: elsewhere, only Node's own figures.
+ * Samples until stopped; each process's (or thread's) last figures seen, less what it had when
+ * sampling began, are its own over the sampling. `threads` reads every thread too (about ten times
+ * the reads). A sample of processes costs about 1.4 ms of Node with 87 processes on the machine.
  */
-export function sampleProcessUsage(): { stop: () => ProcessUsage } {
-  const seen = new Map<number, Seen>();
-  const ours = new Set<number>([process.pid]);
-  // Processes found not to be below this one are not read again: a sample reads only new ones and ours.
-  const others = new Set<number>();
-  const startNode = process.resourceUsage();
-  const sample = () => {
+export class ProcessSampler {
+  private readonly procs = new Map<number, Figures>();
+  private readonly threadFigures = new Map<string, Figures>();
+  private readonly before = new Map<string, { ticks: number; faults: number }>();
+  private readonly ours = new Set<number>([process.pid]);
+  /** Processes found not to be below this one: not read again (a sample reads only new ones and ours). */
+  private readonly others = new Set<number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly opts: { threads?: boolean; intervalMs?: number } = {}) {
+    this.sample();
+    for (const [pid, f] of this.procs) this.before.set(`${pid}`, f);
+    for (const [key, f] of this.threadFigures) this.before.set(key, f);
+    this.timer = setInterval(() => this.sample(), opts.intervalMs ?? 100);
+  }
+
+  private sample(): void {
     let pids: number[];
     try {
       pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
@@ -61,41 +78,66 @@ export function sampleProcessUsage(): { stop: () => ProcessUsage } {
     // few seconds do not see).
     pids.sort((a, b) => a - b);
     for (const pid of pids) {
-      if (pid === process.pid || others.has(pid)) continue;
-      const s = statOf(pid);
-      if (!s) continue;
-      if (!ours.has(pid) && !ours.has(s.ppid)) {
-        others.add(pid);
+      if (this.others.has(pid)) continue;
+      const stat = read(`/proc/${pid}/stat`);
+      if (!stat) continue;
+      const s = parseStat(stat);
+      if (!this.ours.has(pid) && !this.ours.has(s.ppid)) {
+        this.others.add(pid);
         continue;
       }
-      ours.add(pid);
+      this.ours.add(pid);
       // Read each time: a renderer forked by the zygote shows the zygote's command line until it
       // retitles itself; an exiting process shows none.
       const kind = kindOf(pid);
-      seen.set(pid, { kind: kind === 'other' ? (seen.get(pid)?.kind ?? kind) : kind, cpuTicks: s.cpuTicks, minflt: s.minflt });
+      const known = this.procs.get(pid)?.kind;
+      const k = kind === 'other' && known ? known : kind;
+      this.procs.set(pid, { kind: k, ticks: s.ticks, faults: s.faults });
+      if (this.opts.threads) this.sampleThreads(pid, k);
     }
-  };
-  sample();
-  const timer = setInterval(sample, SAMPLE_MS);
-  return {
-    stop() {
-      sample();
-      clearInterval(timer);
-      const end = process.resourceUsage();
-      const usage: ProcessUsage = {
-        node: {
-          processes: 1,
-          cpuMs: Math.round((end.userCPUTime + end.systemCPUTime - startNode.userCPUTime - startNode.systemCPUTime) / 1000),
-          minorFaults: end.minorPageFault - startNode.minorPageFault,
-        },
-      };
-      for (const s of seen.values()) {
-        const u = (usage[s.kind] ??= { processes: 0, cpuMs: 0, minorFaults: 0 });
-        u.processes++;
-        u.cpuMs += s.cpuTicks * TICK_MS;
-        u.minorFaults += s.minflt;
-      }
-      return usage;
-    },
-  };
+  }
+
+  private sampleThreads(pid: number, kind: string): void {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      const stat = read(`/proc/${pid}/task/${tid}/stat`);
+      if (!stat) continue;
+      const s = parseStat(stat);
+      this.threadFigures.set(`${pid}/${tid}`, { kind, thread: s.name.replace(/\d+$/, ''), ticks: s.ticks, faults: s.faults });
+    }
+  }
+
+  private own(key: string, f: Figures): { cpuMs: number; minorFaults: number } {
+    const had = this.before.get(key) ?? { ticks: 0, faults: 0 };
+    return { cpuMs: (f.ticks - had.ticks) * TICK_MS, minorFaults: f.faults - had.faults };
+  }
+
+  /** Stops sampling: the figures by kind of process, and (with `threads`) by thread, busiest first. */
+  stop(): { byKind: ProcessUsage; byThread: ThreadUsage[] } {
+    this.sample();
+    clearInterval(this.timer);
+    const byKind: ProcessUsage = {};
+    for (const [pid, f] of this.procs) {
+      const { cpuMs, minorFaults } = this.own(`${pid}`, f);
+      const u = (byKind[f.kind] ??= { processes: 0, cpuMs: 0, minorFaults: 0 });
+      u.processes++;
+      u.cpuMs += cpuMs;
+      u.minorFaults += minorFaults;
+    }
+    const threads = new Map<string, ThreadUsage>();
+    for (const [key, f] of this.threadFigures) {
+      const name = `${f.kind}: ${f.thread}`;
+      const { cpuMs, minorFaults } = this.own(key, f);
+      const t = threads.get(name) ?? { key: name, cpuMs: 0, minorFaults: 0 };
+      t.cpuMs += cpuMs;
+      t.minorFaults += minorFaults;
+      threads.set(name, t);
+    }
+    return { byKind, byThread: [...threads.values()].sort((a, b) => b.cpuMs - a.cpuMs) };
+  }
 }

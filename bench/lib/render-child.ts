@@ -6,14 +6,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { RrwebEvent } from '../../src/recording/types.js';
 import { renderRecording } from '../../src/render/render.js';
 import type { RenderContext, RenderOptions } from '../../src/render/types.js';
-import { sampleProcessUsage } from './process-usage.js';
+import { ProcessSampler } from './process-usage.js';
 
 const [eventsFile, optionsJson, contextJson, outFile] = process.argv.slice(2);
 const events = JSON.parse(await readFile(eventsFile!, 'utf8')) as RrwebEvent[];
 // The recording is parsed before sampling starts: the usage is the render's, Chromium's start included.
-const usage = sampleProcessUsage();
+const usage = new ProcessSampler();
 const r = await renderRecording(events, JSON.parse(optionsJson!) as RenderOptions, JSON.parse(contextJson!) as RenderContext);
-const processes = usage.stop();
+const processes = usage.stop().byKind;
 await writeFile(outFile!, r.gif);
 const { gif: _gif, ...rest } = r;
 process.stdout.write(JSON.stringify({ ...rest, processes }));
