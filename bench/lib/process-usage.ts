@@ -2,8 +2,9 @@
 // /proc while a render runs: by kind of process for the bench rows (measure.ts), by thread for
 // bench/profile-render.ts. Linux only; elsewhere nothing is read and the figures are empty.
 import { readdirSync, readFileSync } from 'node:fs';
+import { chromiumKind, cmdlineOf, parseStat } from '../../test/support/service-procs.js';
 
-/** Per kind (node, browser, renderer, zygote, utility:network, other): processes seen, CPU ms, minor faults. */
+/** Per kind (node, chromiumKind's: browser, renderer, zygote, utility:network, launcher; other): processes seen, CPU ms, minor faults. */
 export type ProcessUsage = Record<string, { processes: number; cpuMs: number; minorFaults: number }>;
 
 /** One thread's figures over the sampling, by `kind: thread name` (threads of one name summed). */
@@ -30,20 +31,9 @@ function read(path: string): string | undefined {
   }
 }
 
-/** ppid, minor faults and CPU ticks from a stat line; the command name may hold spaces and parentheses. */
-function parseStat(stat: string): { name: string; ppid: number; faults: number; ticks: number } {
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(f[1]), faults: Number(f[7]), ticks: Number(f[11]) + Number(f[12]) };
-}
-
 function kindOf(pid: number): string {
   if (pid === process.pid) return 'node';
-  const cmd = read(`/proc/${pid}/cmdline`) ?? '';
-  if (!/chrom/.test(cmd)) return 'other';
-  const type = /--type=([a-z-]+)/.exec(cmd)?.[1];
-  if (!type) return 'browser';
-  const sub = /--utility-sub-type=([\w]+)/.exec(cmd)?.[1];
-  return sub ? `${type}:${sub}` : type;
+  return chromiumKind(cmdlineOf(pid)) ?? 'other';
 }
 
 /**
@@ -92,7 +82,7 @@ export class ProcessSampler {
       const kind = kindOf(pid);
       const known = this.procs.get(pid)?.kind;
       const k = kind === 'other' && known ? known : kind;
-      this.procs.set(pid, { kind: k, ticks: s.ticks, faults: s.faults });
+      this.procs.set(pid, { kind: k, ticks: s.cpuTicks, faults: s.minorFaults });
       if (this.opts.threads) this.sampleThreads(pid, k);
     }
   }
@@ -108,7 +98,7 @@ export class ProcessSampler {
       const stat = read(`/proc/${pid}/task/${tid}/stat`);
       if (!stat) continue;
       const s = parseStat(stat);
-      this.threadFigures.set(`${pid}/${tid}`, { kind, thread: s.name.replace(/\d+$/, ''), ticks: s.ticks, faults: s.faults });
+      this.threadFigures.set(`${pid}/${tid}`, { kind, thread: s.name.replace(/\d+$/, ''), ticks: s.cpuTicks, faults: s.minorFaults });
     }
   }
 

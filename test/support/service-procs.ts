@@ -107,16 +107,35 @@ interface ProcInfo {
   cmdline: string;
 }
 
+/** Fields of a /proc/<pid>/stat line ("pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses). */
+export function parseStat(stat: string): { name: string; ppid: number; pgid: number; minorFaults: number; cpuTicks: number } {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    ppid: Number(rest[1]),
+    pgid: Number(rest[2]),
+    minorFaults: Number(rest[7]),
+    cpuTicks: Number(rest[11]) + Number(rest[12]),
+  };
+}
+
+/** A process's command line, its arguments joined by spaces ('' when it is gone or exiting). */
+export function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
 function readProcs(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const { ppid, pgid } = parseStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      out.push({ pid: Number(entry), ppid: Number(rest[1]), pgid: Number(rest[2]), cmdline });
+      out.push({ pid: Number(entry), ppid, pgid, cmdline });
     } catch {
       // gone while we looked
     }
@@ -156,13 +175,26 @@ export function chromiumInGroups(pgids: number[]): ProcInfo[] {
 }
 
 /**
- * The main browser processes (the real binary, not a zygote, renderer or utility: no --type). Debian's
- * /usr/bin/chromium-headless-shell is a shell script that runs the browser as its child, so the
- * script itself is left out by its first word; Chromium rewrites its children's command lines as one
- * string, so --type is matched as text.
+ * What a Chromium process is, from its command line: 'browser' for the main browser process (the
+ * real binary with no --type), its --type (with a utility's sub-type: 'utility:network') for the
+ * others, 'launcher' for what runs without --type but is not the browser (Debian's
+ * /usr/bin/chromium-headless-shell is a shell script that runs the browser as its child;
+ * chrome_crashpad_handler); undefined when it is not Chromium. Chromium rewrites its children's
+ * command lines as one string, so --type is matched as text.
  */
+export function chromiumKind(cmdline: string): string | undefined {
+  if (!CHROMIUM.test(cmdline)) return undefined;
+  const type = / --type=([a-z-]+)/.exec(cmdline)?.[1];
+  if (type) {
+    const sub = / --utility-sub-type=(\w+)/.exec(cmdline)?.[1];
+    return sub ? `${type}:${sub}` : type;
+  }
+  return BROWSER_BINARIES.has(basename(cmdline.split(' ')[0] ?? '')) ? 'browser' : 'launcher';
+}
+
+/** The main browser processes (chromiumKind 'browser') under `pid`. */
 export function mainBrowserProcesses(pid: number): ProcInfo[] {
-  return chromiumUnder(pid).filter((p) => BROWSER_BINARIES.has(basename(p.cmdline.split(' ')[0] ?? '')) && !/ --type=/.test(p.cmdline));
+  return chromiumUnder(pid).filter((p) => chromiumKind(p.cmdline) === 'browser');
 }
 
 /** Resident memory of a process in KiB (VmRSS), or undefined when it is gone. */
