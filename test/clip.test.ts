@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planClip, type ClipRequest } from '../src/recording/clip.js';
+import { POINTER_SAMPLING_MS, withPointerRests } from '../src/recording/pointer-rest.js';
 import { withoutSyntheticClicks } from '../src/recording/synthetic-clicks.js';
 import { parseRecording } from '../src/recording/parse.js';
 import { EventType, type RrwebEvent } from '../src/recording/types.js';
@@ -118,7 +119,11 @@ describe('trimming', () => {
     const clip = planClip(lone, req({ startS: 0 }));
     const moved = clip.windows.flatMap((w) => w.events.filter(isMove));
     for (const e of moved) expect((e.data as Move).positions[0]!.timeOffset).toBe(0);
-    expect(moved.map((e) => e.timestamp).sort((a, b) => a - b)).toEqual(want.filter((ts) => ts <= lone[lone.length - 1]!.timestamp).sort((a, b) => a - b));
+    // Besides the moves where the pointer came to rest (pointer-rest.ts, below), each a sampling interval after a recorded one.
+    const times = moved.map((e) => e.timestamp).sort((a, b) => a - b);
+    const recorded = new Set(want);
+    expect(times.filter((ts) => recorded.has(ts))).toEqual(want.filter((ts) => ts <= lone[lone.length - 1]!.timestamp).sort((a, b) => a - b));
+    for (const ts of times.filter((t) => !recorded.has(t))) expect(recorded.has(ts - POINTER_SAMPLING_MS), `${ts} follows a recorded move`).toBe(true);
   });
 
   it('collects clicks for the ripple overlay', () => {
@@ -230,5 +235,65 @@ describe('clicks no pointer made', () => {
     expect(withoutSyntheticClicks(all)).toEqual(kept);
     // Nothing to drop: the same array.
     expect(withoutSyntheticClicks(kept)).toBe(kept);
+  });
+});
+
+describe('where the pointer came to rest', () => {
+  // rrweb's recorder drops a move within its sampling interval of the last one recorded, for good:
+  // the moves that bring a pointer to a stop are the ones lost.
+  const move = (ts: number, x: number, y: number, id: number, source = 1): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source, positions: [{ x, y, id, timeOffset: 0 }] } });
+  const press = (ts: number, type: number, x: number, y: number, id: number, pointerType?: number): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: 2, type, x, y, id, ...(pointerType === undefined ? {} : { pointerType }) } });
+  const mutation = (ts: number): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: 0, adds: [], removes: [], texts: [], attributes: [] } });
+  const at = (ts: number) => ts + POINTER_SAMPLING_MS;
+
+  it('puts the pointer where its next press or move after a pause shows it stopped, at the end of the sampling interval after the last move', () => {
+    const events = [
+      // Moving to a button: the last moves are lost; 600 ms later it is pressed where the pointer stopped.
+      move(1000, 100, 100, 3), move(1030, 300, 120, 4), mutation(1200), press(1630, 1, 410, 130, 9), press(1700, 0, 410, 130, 9), press(1701, 2, 410, 130, 9),
+      // Moved on later, then again after a pause: the first move of the new motion is next to where it rested.
+      move(3000, 450, 300, 5), move(3040, 500, 340, 6), move(4000, 530, 360, 7), move(4020, 560, 380, 7),
+    ];
+    const out = withPointerRests(events);
+    expect(out.map((e) => e.timestamp)).toEqual([1000, 1030, at(1030), 1200, 1630, 1700, 1701, 3000, 3040, at(3040), 4000, 4020]);
+    expect(out[2]).toEqual(move(at(1030), 410, 130, 9));
+    expect(out[9]).toEqual(move(at(3040), 530, 360, 7));
+  });
+
+  it('adds nothing for a pointer that keeps moving, a press where the last move was, a move after a press, a short pause or a touch', () => {
+    const events = [
+      // Moves a display frame or so past the interval apart: the pointer never stopped.
+      move(1000, 10, 10, 1), move(1066, 20, 20, 1), move(1132, 30, 30, 1), move(1190, 40, 40, 1),
+      // Pressed where the last move was.
+      press(2000, 1, 40, 40, 2), press(2050, 0, 40, 40, 2), press(2051, 2, 40, 40, 2),
+      // The first move after a press: every move after it would have been recorded.
+      move(3000, 90, 90, 3),
+      // Pressed 80 ms after the last move: under the interval and a rest.
+      press(3080, 1, 95, 95, 3),
+      // A touch: no pointer between touches.
+      move(4000, 10, 10, 4, 6), press(5000, 7, 300, 300, 5), press(5050, 9, 300, 300, 5), press(5051, 2, 300, 300, 5, 2),
+    ];
+    expect(withPointerRests(events)).toBe(events);
+  });
+
+  it('is applied to the clip, on the bundled journey recorded by rrweb (its presses after a pause)', () => {
+    const clip = planClip(events, req({ startS: 0 }));
+    const played = clip.windows.flatMap((w) => w.events);
+    // A press the journey made where the last recorded move was not, well after it.
+    const pointerEvents = played.filter((e) => e.type === EventType.IncrementalSnapshot && [1, 2].includes((e.data as { source: number }).source));
+    const rests = pointerEvents.filter((e, i) => {
+      const d = e.data as { source: number; type?: number; x?: number; positions?: { x: number }[] };
+      const prev = pointerEvents[i - 1];
+      return d.source === 1 && prev !== undefined && (prev.data as { source: number }).source === 1 && e.timestamp - prev.timestamp === POINTER_SAMPLING_MS;
+    });
+    expect(rests.length, 'rests put in').toBeGreaterThan(0);
+    for (const r of rests) {
+      const i = pointerEvents.indexOf(r);
+      const next = pointerEvents[i + 1]!;
+      const nd = next.data as { source: number; x?: number; y?: number; positions?: { x: number; y: number }[] };
+      const where = nd.source === 2 ? { x: nd.x, y: nd.y } : { x: nd.positions![0]!.x, y: nd.positions![0]!.y };
+      // Where the next pointer event is, and over 50 ms before it.
+      expect((r.data as { positions: { x: number; y: number }[] }).positions[0]).toMatchObject(where);
+      expect(next.timestamp - r.timestamp).toBeGreaterThan(50);
+    }
   });
 });

@@ -402,6 +402,49 @@ body { margin: 0; background: #fff; }
   });
 });
 
+describe('where the pointer came to rest', () => {
+  // rrweb's recorder drops a pointer move within its sampling interval of the last one recorded, and
+  // nothing brings it back: the moves that bring a pointer to a stop are the ones lost, and the
+  // replay kept the pointer and its hover where it had been passing (src/recording/pointer-rest.ts).
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+.zone { position: absolute; top: 100px; width: 300px; height: 200px; background: #eee; }
+.zone:hover { background: rgb(220, 20, 60); }
+</style></head><body><div class="zone" style="left: 100px"></div><div class="zone" style="left: 700px"></div></body></html>`;
+
+  it('is where the press after the pause was, from the end of the sampling interval after the last move', async () => {
+    files.set('/rest.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' });
+    let rested = 0;
+    // A coarse sampling interval (250 ms) makes which moves are lost certain: all but the first of a quick move.
+    const rec = await recordJourney(
+      site.origin,
+      async ({ page, origin, idle }) => {
+        await page.goto(`${origin}/rest.html`);
+        await idle(600);
+        await page.mouse.move(250, 200);
+        await idle(400);
+        // From the left zone to the right one: the first step (350, 200) is recorded, the rest lost.
+        await page.mouse.move(850, 200, { steps: 6 });
+        await idle(900);
+        rested = Date.now();
+        // Pressed where it stopped, with no move first (a person's press).
+        await page.mouse.down();
+        await page.mouse.up();
+        await idle(500);
+      },
+      { pointerSamplingMs: 250 },
+    );
+    const recording = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const pointer = recording.filter((e) => e.type === 3 && [1, 2].includes((e.data as { source: number }).source));
+    const lastMove = pointer.filter((e) => e.timestamp < rested && (e.data as { source: number }).source === 1).at(-1)!;
+    const positions = (lastMove.data as { positions: { x: number; timeOffset: number }[] }).positions;
+    // The precondition: the recording has the pointer over the left zone until the press.
+    expect(positions.at(-1)!.x, 'the last recorded position before the press').toBeLessThan(400);
+    const shown = await crimsonAt(recording, [secondsOf(recording, rested) - 0.1], [[250, 150], [760, 150]]);
+    expect(shown, 'the right zone hovered while the pointer rested over it, the left one not').toEqual([[false, true]]);
+  });
+});
+
 describe('hover under a pointer that did not move', () => {
   // Chromium hovers what a scroll or a layout change brought under a still pointer (at the next
   // frame), with no event rrweb records: the replay kept hovering what had moved away.

@@ -104,19 +104,25 @@ export interface RecordOptions {
    * recordCanvas without sampling). Without it, canvases are not recorded (rrweb's default).
    */
   canvas?: number | 'calls';
+  /**
+   * rrweb's pointer sampling interval (`sampling.mousemove`, default here 20 ms): a move within it of
+   * the last one recorded is dropped. A longer one makes which moves are lost certain (a test of
+   * where the pointer came to rest).
+   */
+  pointerSamplingMs?: number;
 }
 
 const recorderJs = new Map<string, Promise<string>>();
 
 /** rrweb's recorder bundled for the page; events go to Node as JSON strings (Playwright's serializer overflows on deep snapshots). */
-function recorderScript(canvas: RecordOptions['canvas']): Promise<string> {
+function recorderScript(canvas: RecordOptions['canvas'], pointerSamplingMs = 20): Promise<string> {
   const canvasOptions =
     canvas === undefined
       ? 'recordCanvas: false'
       : canvas === 'calls'
         ? 'recordCanvas: true'
         : `recordCanvas: true, dataURLOptions: { type: 'image/webp', quality: 0.4 }`;
-  const sampling = `{ mousemove: 20, scroll: 50${typeof canvas === 'number' ? `, canvas: ${canvas}` : ''} }`;
+  const sampling = `{ mousemove: ${pointerSamplingMs}, scroll: 50${typeof canvas === 'number' ? `, canvas: ${canvas}` : ''} }`;
   const key = `${canvasOptions} ${sampling}`;
   let js = recorderJs.get(key);
   if (!js) {
@@ -195,7 +201,7 @@ export async function recordJourney(origin: string, journey: Journey, opts: Reco
       raw.push(event);
       events.push({ ts: event.timestamp, windowId: s.windowId });
     });
-    await context.addInitScript({ content: await recorderScript(opts.canvas) });
+    await context.addInitScript({ content: await recorderScript(opts.canvas, opts.pointerSamplingMs) });
     let current = await context.newPage();
     tab(current);
     const cdpOf = async (page: Page): Promise<CDPSession> => {
