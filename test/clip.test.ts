@@ -259,7 +259,7 @@ describe('where the pointer came to rest', () => {
     expect(out[9]).toEqual(move(at(3040), 530, 360, 7));
   });
 
-  it('adds nothing for a pointer that keeps moving, a press where the last move was, a move after a press, a short pause or a touch', () => {
+  it('adds nothing for a pointer that keeps moving, a press where the last move was, a move after a press, a short pause, a touch or a jump', () => {
     const events = [
       // Moves a display frame or so past the interval apart: the pointer never stopped.
       move(1000, 10, 10, 1), move(1066, 20, 20, 1), move(1132, 30, 30, 1), move(1190, 40, 40, 1),
@@ -271,6 +271,8 @@ describe('where the pointer came to rest', () => {
       press(3080, 1, 95, 95, 3),
       // A touch: no pointer between touches.
       move(4000, 10, 10, 4, 6), press(5000, 7, 300, 300, 5), press(5050, 9, 300, 300, 5), press(5051, 2, 300, 300, 5, 2),
+      // A move after a pause, farther than the pointer could have gone at its speed: it left the page and came back elsewhere.
+      move(6000, 100, 100, 6), move(6040, 110, 100, 6), move(8000, 900, 700, 7),
     ];
     expect(withPointerRests(events)).toBe(events);
   });

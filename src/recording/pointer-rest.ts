@@ -11,7 +11,9 @@
 // shows where it came to rest, within the interval of the last move:
 // - a press (mouse down or up, a click) is at the pointer's position, exactly;
 // - a move after a pause starts a new motion: its first event is a frame of motion from where the
-//   pointer rested, which no event gave (the last one was recorded on the way there).
+//   pointer rested, which no event gave (the last one was recorded on the way there); taken so only
+//   when it is as near the last move as the pointer's speed allows (below): a pointer that left the
+//   page and came back elsewhere, or that a script moved in one jump, was not resting there.
 // A move to that position, on that event's target, is put in at the end of the interval.
 import { IncrementalSource, MouseInteraction } from './rrweb-shape.js';
 import { EventType, isRecord, type RrwebEvent } from './types.js';
@@ -29,6 +31,16 @@ export const POINTER_SAMPLING_MS = 50;
  * keeps moving leaves between recorded moves (one event a display frame: 17 ms at 60 Hz).
  */
 const REST_MS = 50;
+
+/**
+ * A move after a pause is taken to start where the pointer rested only when it is no farther from
+ * the last recorded move than the pointer could have gone in the sampling interval at the speed it
+ * came in with, plus a frame of the new motion. Farther, the pointer left the page and came back
+ * elsewhere, or a script put it there in one jump: where it rested is not known, and it stays.
+ */
+const NEAR_PX = 24;
+/** Moves recorded this close together are one motion, whose speed bounds the moves dropped after it. */
+const SAME_MOTION_MS = 4 * POINTER_SAMPLING_MS;
 
 /** Presses whose coordinates are the pointer's (a touch has no pointer between touches). */
 const PRESSES = new Set<number>([MouseInteraction.MouseDown, MouseInteraction.MouseUp, MouseInteraction.Click, MouseInteraction.ContextMenu, MouseInteraction.DblClick]);
@@ -66,11 +78,11 @@ function pointerOf(e: RrwebEvent): PointerEvent | 'touch' | undefined {
  */
 export function withPointerRests(events: RrwebEvent[]): RrwebEvent[] {
   /**
-   * The last move recorded, while it is the pointer's last event: only moves after a recorded move
-   * can have been dropped. A press seen after it says where the pointer is, and every move after
-   * the press that the throttle let through is recorded.
+   * The last move recorded, while it is the pointer's last event (only moves after a recorded move
+   * can have been dropped: a press says where the pointer is, and every move after it that the
+   * throttle let through is recorded), with its speed coming in.
    */
-  let lastMove: { ts: number; x: number; y: number } | undefined;
+  let lastMove: { ts: number; x: number; y: number; pxPerMs: number } | undefined;
   const added: RrwebEvent[] = [];
   for (const e of events) {
     const p = pointerOf(e);
@@ -81,13 +93,19 @@ export function withPointerRests(events: RrwebEvent[]): RrwebEvent[] {
     }
     if (lastMove && (lastMove.x !== p.x || lastMove.y !== p.y)) {
       const ts = lastMove.ts + POINTER_SAMPLING_MS;
-      if (e.timestamp - ts > REST_MS) {
+      const far = Math.hypot(p.x - lastMove.x, p.y - lastMove.y);
+      if (e.timestamp - ts > REST_MS && (!p.move || far <= NEAR_PX + lastMove.pxPerMs * POINTER_SAMPLING_MS)) {
         const move: RrwebEvent = { type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: IncrementalSource.MouseMove, positions: [{ x: p.x, y: p.y, id: p.id, timeOffset: 0 }] } };
         if (e.windowId !== undefined) move.windowId = e.windowId;
         added.push(move);
       }
     }
-    lastMove = p.move ? { ts: e.timestamp, x: p.x, y: p.y } : undefined;
+    if (!p.move) lastMove = undefined;
+    else {
+      const gap = lastMove ? e.timestamp - lastMove.ts : Infinity;
+      const pxPerMs = lastMove && gap > 0 && gap <= SAME_MOTION_MS ? Math.hypot(p.x - lastMove.x, p.y - lastMove.y) / gap : 0;
+      lastMove = { ts: e.timestamp, x: p.x, y: p.y, pxPerMs };
+    }
   }
   if (!added.length) return events;
   // Stable: an added move goes after the events of its time that were there.
