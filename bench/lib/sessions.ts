@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseRecording } from '../../src/recording/parse.js';
 import type { RrwebEvent } from '../../src/recording/types.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
-import { heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
+import { dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
+import { BULL_BOARD_VERSION, DASHBOARD_PATH, startDashboardSite } from '../../test/support/dashboard-site.js';
 import { exampleJourney } from '../../test/support/journeys.js';
 import { motionJourney } from '../../test/support/motion-journey.js';
 import { replayInRealTime } from '../../test/support/realtime-replay.js';
@@ -17,7 +18,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../
  * `--reuse-recordings <dir>` keeps them between runs (the site is served again on the port the
  * recording names), so one row can be re-run without recording again.
  */
-export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs';
+export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard';
 
 export interface Session {
   name: SessionName;
@@ -100,6 +101,10 @@ export class Sessions {
       const root = nodeDocsRoot();
       if (!root) throw new Error('no Node.js API docs (/usr/share/doc/nodejs/api, or $NODE_DOCS_DIR)');
       return { server: await startSite({ port, root, ...served }), what: `Node.js API docs at ${root}`, journey: nodeDocsJourney };
+    }
+    if (name === 'dashboard') {
+      // A live application: its latency and caching options do not apply.
+      return { server: await startDashboardSite(port), what: `bull-board ${BULL_BOARD_VERSION} (the queue dashboard at ${DASHBOARD_PATH}) over three BullMQ queues on Redis`, journey: dashboardJourney };
     }
     const heavy = await startHeavySite(port, served);
     const { name: journeyName, journey } = heavyJourney(heavy.kind, name);

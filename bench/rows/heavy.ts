@@ -1,4 +1,5 @@
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
+import { redisReachable } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot } from '../../test/support/heavy-sites.js';
 import { clipWindow, interleaved, measure, momentLines, summarise, table, timingLines, type Summary } from '../lib/measure.js';
 import type { BenchRow, RowReport } from '../lib/row.js';
@@ -11,7 +12,7 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard'): BenchRow {
   return {
     name: which === 'rustdoc' ? 'heavy' : which,
     about: ABOUT[which],
@@ -20,6 +21,10 @@ function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs'
     async run(ctx): Promise<RowReport> {
       if (which === 'nodedocs' && !nodeDocsRoot()) {
         const why = 'no Node.js API docs on this machine (/usr/share/doc/nodejs/api, or $NODE_DOCS_DIR): nothing rendered';
+        return { row: this.name, lines: [why], figures: { skipped: why } };
+      }
+      if (which === 'dashboard' && !(await redisReachable())) {
+        const why = 'no Redis at $REDIS_URL (or 127.0.0.1:6379) for the dashboard\'s queues: nothing recorded';
         return { row: this.name, lines: [why], figures: { skipped: why } };
       }
       const s = await ctx.sessions.get(which);
@@ -61,6 +66,7 @@ const ABOUT = {
   reading: 'reading the rustdoc Vec page with a wandering pointer, 30 s moment: engine vs plain, pictures per frame, bytes, SSIM',
   print: "the Rust Reference's print page (4.4 MB of HTML, ~120,000 layout objects), 30 s moment: engine vs plain, bytes, SSIM",
   nodedocs: 'the Node.js API docs (Debian\'s nodejs package; a site none of our fixtures imitate), 30 s moment: engine vs plain, bytes, SSIM',
+  dashboard: 'a web application: bull-board (the queue dashboard, a React app) over BullMQ queues on Redis, 30 s moment: engine vs plain, bytes, SSIM',
 };
 
 export const rustdocRow = heavyRow('rustdoc');
@@ -68,3 +74,4 @@ export const mdbookRow = heavyRow('mdbook');
 export const readingRow = heavyRow('reading');
 export const printRow = heavyRow('print');
 export const nodeDocsRow = heavyRow('nodedocs');
+export const dashboardRow = heavyRow('dashboard');

@@ -1,5 +1,8 @@
 import type { Journey, JourneyContext } from './recorder.js';
+import { DASHBOARD_PATH } from './dashboard-site.js';
 import { BIGDOM_MODULES, type HeavySiteKind } from './heavy-sites.js';
+
+const DASHBOARD_QUEUE_PATH = `${DASHBOARD_PATH}/queue`;
 
 /**
  * Journeys on big documentation pages (issue 8), each about 40 s so that a 30 s moment fits with
@@ -287,6 +290,65 @@ export const nodeDocsJourney: Journey = async (ctx) => {
   await idle(2000);
   await wheel(2400, 16);
   await shot('path-further');
+  await idle(3500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/**
+ * A web application (bull-board, the queue dashboard: test/support/dashboard-site.ts): the overview,
+ * a queue card's menu opened and closed with Escape, a queue, its failed jobs scrolled, a job's
+ * tabs, the completed jobs, the settings dialog with its theme popup set to dark, the sidebar slid
+ * away and back, the Redis dialog, and the queue filter typed into.
+ */
+export const dashboardJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click } = helpers(ctx);
+  const press = async (selector: string, nth: number) => {
+    const el = page.locator(selector).nth(nth);
+    const box = await el.boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 10 });
+    await el.click();
+  };
+  const queue = `${DASHBOARD_QUEUE_PATH}/rasterize`;
+  await page.goto(`${origin}${DASHBOARD_PATH}/`);
+  await shot('overview');
+  await idle(1000);
+  await press('main button[aria-haspopup="menu"]', 1);
+  await shot('card-menu');
+  await page.keyboard.press('Escape');
+  await shot('menu-closed');
+  await click(`a[href="${queue}"]`);
+  await shot('queue-latest');
+  await click(`a[href="${queue}?status=failed"]`);
+  await shot('failed');
+  await page.mouse.move(700, 500, { steps: 5 });
+  await wheel(700, 10);
+  await shot('failed-scrolled');
+  await click('button:has-text("Data")');
+  await shot('job-data');
+  await click('button:has-text("Logs")');
+  await shot('job-logs');
+  await click(`a[href="${queue}?status=completed"]`);
+  await shot('completed');
+  await press('header li button', -1);
+  await shot('settings');
+  await press('[role=dialog] button[aria-haspopup]', 2);
+  await shot('theme-options');
+  await click('[role=option]:has-text("Dark")');
+  await shot('dark-chosen');
+  await click('[role=dialog] button:has-text("Close")');
+  await shot('dark-queue');
+  await click('button[aria-label="Collapse sidebar"]');
+  await shot('sidebar-collapsed');
+  await press('header li button', 0);
+  await shot('redis');
+  await click('[role=dialog] button:has-text("Close")');
+  await shot('redis-closed');
+  await click('button[aria-label="Expand sidebar"]');
+  await shot('sidebar-back');
+  await click('input[placeholder]');
+  await page.keyboard.type('thumb', { delay: 120 });
+  await shot('filtered');
   await idle(3500);
   await page.mouse.move(400, 300, { steps: 3 });
 };
