@@ -106,28 +106,65 @@ const SMALL_AREA_PX = 64 * 64;
 const SLOW_IMAGE_FRAME_MS = 200;
 
 /**
- * Whether a keyframe animation is between two equal keyframes now, and for how much longer (ms of
- * its own time, to the nearer end of the segment, so a reversed direction is safe), and whether it
- * has such holds at all.
+ * Whether a keyframe animation holds its value at the coming frame (`aheadMs` of its own time from
+ * now), and for how much longer from then (ms of its own time), and whether it has such holds at
+ * all. Two kinds:
+ * - between two equal keyframes (a carousel's pause between slides): to the nearer end of the
+ *   segment, so a reversed direction is safe;
+ * - within a step of a `steps()` keyframe easing (a text editor's blinking caret, a sprite sheet, a
+ *   typing effect): to the next step in the direction it plays. Sampled as motion instead, a caret
+ *   blinking every 0.6 s was caught at 0.4 or 0.8 s and blinked out of time.
  */
-function holdOf(effect: KeyframeEffect, timing: ComputedEffectTiming): { holdingMs: number; hasHolds: boolean } {
+function holdOf(effect: KeyframeEffect, timing: ComputedEffectTiming, aheadMs: number): { holdingMs: number; hasHolds: boolean } {
   const frames = effect.getKeyframes();
-  const progress = timing.progress;
   const duration = Number(timing.duration);
+  // Where it will be at the frame, `aheadMs` of its time after now: worked out for the usual
+  // direction only; another one is taken as moving.
+  let progress = timing.progress;
+  if (aheadMs > 0 && progress !== null && progress !== undefined) {
+    progress = (effect.getTiming().direction ?? 'normal') === 'normal' && duration > 0 ? (progress + aheadMs / duration) % 1 : null;
+  }
+  const known = progress !== null && progress !== undefined && Number.isFinite(duration);
   let hasHolds = false;
   let holdingMs = 0;
   for (let i = 0; i + 1 < frames.length; i++) {
     const a = frames[i]!;
     const b = frames[i + 1]!;
-    if (b.computedOffset <= a.computedOffset || keyframeValues(a) !== keyframeValues(b)) continue;
-    hasHolds = true;
-    if (progress !== null && progress !== undefined && Number.isFinite(duration) && progress >= a.computedOffset && progress < b.computedOffset) {
-      holdingMs = Math.min(progress - a.computedOffset, b.computedOffset - progress) * duration;
-      // A hold that ends within a frame is motion now.
-      if (holdingMs < 1) holdingMs = 0;
+    if (b.computedOffset <= a.computedOffset) continue;
+    const within = known && progress! >= a.computedOffset && progress! < b.computedOffset;
+    if (keyframeValues(a) === keyframeValues(b)) {
+      hasHolds = true;
+      if (within) holdingMs = Math.min(progress! - a.computedOffset, b.computedOffset - progress!) * duration;
+      continue;
     }
+    // Steps within the segment are its time in equal parts; progress maps to time only without an
+    // easing of the whole effect.
+    const steps = stepsOf(a.easing);
+    if (!steps || timing.easing !== 'linear') continue;
+    hasHolds = true;
+    if (!within) continue;
+    const span = (b.computedOffset - a.computedOffset) / steps;
+    const from = a.computedOffset + Math.floor((progress! - a.computedOffset) / span) * span;
+    holdingMs = (playsForward(effect, timing) ? from + span - progress! : progress! - from) * duration;
   }
+  // A hold that ends within a frame is motion now.
+  if (holdingMs < 1) holdingMs = 0;
   return { holdingMs, hasHolds };
+}
+
+/** How many equal steps a keyframe's easing makes of its segment (`steps(n, …)`, `step-start`, `step-end`), if it is one. */
+function stepsOf(easing: string | undefined): number | undefined {
+  if (easing === 'step-start' || easing === 'step-end') return 1;
+  const m = easing ? /^steps\(\s*(\d+)/.exec(easing) : null;
+  const n = m ? Number(m[1]) : 0;
+  return n > 0 ? n : undefined;
+}
+
+/** Whether the animation's current iteration runs from its first keyframe to its last. */
+function playsForward(effect: KeyframeEffect, timing: ComputedEffectTiming): boolean {
+  const direction = effect.getTiming().direction ?? 'normal';
+  const odd = (timing.currentIteration ?? 0) % 2 === 1;
+  return direction === 'normal' || (direction === 'alternate' && !odd) || (direction === 'alternate-reverse' && odd);
 }
 
 class Player {
@@ -377,10 +414,11 @@ class Player {
       this.hoverDue = null;
       if (!this.cfg.naive) this.rehover(doc);
     }
-    const motion = this.motion(frameTs);
+    const { movedSinceDrawn, ...motion } = this.motion(frameTs);
     // An animation waiting for its delay (or between equal keyframes) is not still either: the page's
     // animation clock only moves on with the frames drawn, so with none drawn it would wait forever.
-    const moving = motion.everyMs !== null || motion.nextStartTs !== null;
+    // Nor is one that ended since the last frame drawn: this frame shows its end.
+    const moving = motion.everyMs !== null || motion.nextStartTs !== null || movedSinceDrawn;
     const still = !this.changed && !moving;
     // Only where there is a pointer to hover from: none recorded yet, or none known in a new document.
     const pointer = this.pointerAt();
@@ -583,16 +621,20 @@ class Player {
    * transitions (captured at full rate until they end), infinite ones (spinners, tickers: the
    * renderer samples them less often), and when the next animation waiting for its delay starts.
    */
-  private motion(frameTs: number): Motion {
+  private motion(frameTs: number): Motion & { movedSinceDrawn: boolean } {
     const out: Motion = { everyMs: null, nextStartTs: null };
     const doc = this.iframe.contentDocument;
     const win = this.iframe.contentWindow;
-    if (this.cfg.motion === 'frozen' || !doc?.getAnimations || !win) return out;
+    if (this.cfg.motion === 'frozen' || !doc?.getAnimations || !win) return { ...out, movedSinceDrawn: false };
     const vw = win.innerWidth;
     const vh = win.innerHeight;
     const every = (ms: number) => {
       out.everyMs = Math.min(out.everyMs ?? Infinity, ms);
     };
+    // Running animations are where the last frame drawn left them, which can be slots before this
+    // one; those this step started wait for its frame, and were set for it (stampAnimations).
+    const drawnTs = Math.min(frameTs, drawnReplayTs() ?? frameTs);
+    let movedSinceDrawn = false;
     for (const a of doc.getAnimations()) {
       if (a.playState !== 'running' || !a.playbackRate) continue;
       const effect = a.effect as KeyframeEffect | null;
@@ -601,21 +643,28 @@ class Player {
       const local = Number(timing.localTime ?? 0);
       const delay = Number(timing.delay ?? 0);
       const end = Number(timing.endTime ?? 0);
-      if (local >= end && end !== Infinity) continue;
+      const rate = Math.abs(a.playbackRate);
+      /** Its own time from now to the coming frame. */
+      const ahead = a.pending ? 0 : (frameTs - drawnTs) * rate;
+      if (local + ahead >= end && end !== Infinity) {
+        // Ended since the last frame drawn: this frame shows its end, and nothing after it.
+        if (local < end) movedSinceDrawn = true;
+        continue;
+      }
       // An infinite animation off screen (a spinner in a closed menu, a ticker scrolled away) is not
       // sampled. Finite ones always are: they end, and one that slides something in starts off screen.
       const target = effect.target;
       const box = end === Infinity && target ? target.getBoundingClientRect() : undefined;
-      if (box && !onScreen(box, vw, vh)) continue;
-      const rate = Math.abs(a.playbackRate);
-      if (local < delay) {
-        // Still waiting for its delay: nothing moves until then.
-        out.nextStartTs = earliest(out.nextStartTs, frameTs + (delay - local) / rate);
+      if (box && target && !showsOnScreen(target, box, vw, vh)) continue;
+      if (local + ahead < delay) {
+        // Still waiting for its delay at the frame: nothing moves until then.
+        out.nextStartTs = earliest(out.nextStartTs, frameTs + (delay - local - ahead) / rate);
         continue;
       }
-      const hold = holdOf(effect, timing);
+      // (One whose delay ends before the frame is motion now.)
+      const hold = local < delay ? { holdingMs: 0, hasHolds: false } : holdOf(effect, timing, ahead);
       if (hold.holdingMs > 0) {
-        // Between two equal keyframes (a carousel's pause between slides): still until the hold ends.
+        // Between two equal keyframes (a carousel's pause between slides), or within a step: still until the hold ends.
         out.nextStartTs = earliest(out.nextStartTs, frameTs + hold.holdingMs / rate);
         continue;
       }
@@ -627,7 +676,7 @@ class Player {
     // A playing video shows another picture every slot, or less often when its pictures cost much (player/video.ts).
     const videoEvery = this.video.playing(doc, frameTs - this.firstTs);
     if (videoEvery !== null) every(videoEvery);
-    return out;
+    return { ...out, movedSinceDrawn };
   }
 
   /**
@@ -829,6 +878,25 @@ function onScreen(box: DOMRect, vw: number, vh: number): boolean {
   return !(box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || (box.width === 0 && box.height === 0));
 }
 
+/** Descendants looked at for an animated element whose own box is empty or off screen (showsOnScreen). */
+const DESCENDANTS_LOOKED_AT = 64;
+
+/**
+ * Whether an element's animation can show on screen: its box is on screen, or one of its first
+ * descendants' is, for a box that holds none of them. CodeMirror's caret is in a layer of no size
+ * (`contain: size`) whose children overflow it: its blink (an infinite animation of the layer) was
+ * taken for one off screen and never sampled, and the caret stood still in the GIF.
+ */
+function showsOnScreen(el: Element, box: DOMRect, vw: number, vh: number): boolean {
+  if (onScreen(box, vw, vh)) return true;
+  let n = 0;
+  for (const d of el.querySelectorAll('*')) {
+    if (++n > DESCENDANTS_LOOKED_AT) break;
+    if (onScreen(d.getBoundingClientRect(), vw, vh)) return true;
+  }
+  return false;
+}
+
 function isStyleRule(rule: CSSRule): rule is CSSStyleRule {
   return typeof (rule as CSSStyleRule).selectorText === 'string' && (rule as CSSStyleRule).style !== undefined;
 }
@@ -947,9 +1015,27 @@ let drawn: Promise<void> = Promise.resolve();
 /** The last step sent, which the next one waits for. */
 let stepping: Promise<unknown> = Promise.resolve();
 
-function watchNextFrame(): void {
+/**
+ * Replay time minus this page's timeline time, learnt from a drawn frame: Node draws each frame at a
+ * frame time that is the slot's replay time plus a constant (src/render/frame-source.ts).
+ */
+let timelineToReplay: number | undefined;
+
+/**
+ * The replay time of the last frame drawn, where the page's running animations are now: the
+ * timeline moves only with the frames Node draws, and slots not captured are not drawn. Undefined
+ * before the first frame.
+ */
+function drawnReplayTs(): number | undefined {
+  const now = document.timeline.currentTime;
+  return timelineToReplay === undefined || now === null ? undefined : Number(now) + timelineToReplay;
+}
+
+/** `t`: the replay time of the step whose frame comes next. */
+function watchNextFrame(t: number): void {
   drawn = new Promise((resolve) => {
-    requestAnimationFrame(() => {
+    requestAnimationFrame((frameTime) => {
+      timelineToReplay = t - frameTime;
       const channel = new MessageChannel();
       channel.port1.onmessage = () => {
         channel.port1.close();
@@ -961,12 +1047,12 @@ function watchNextFrame(): void {
 }
 
 /** Runs a step or settle and reports how long it took the page (without the wait for the frame before it). */
-async function timed(work: () => Promise<StepResult>): Promise<StepResult> {
+async function timed(t: number, work: () => Promise<StepResult>): Promise<StepResult> {
   const from = performance.now();
   const r = await work();
   // Node draws no frame for a still step (capture-loop.ts): a step after it waits for the frame of
   // the last step that was drawn.
-  if (!r.still) watchNextFrame();
+  if (!r.still) watchNextFrame(t);
   return { ...r, ms: performance.now() - from };
 }
 
@@ -1005,7 +1091,7 @@ const api = {
     if (!s) throw new Error('player not initialised');
     const run = stepping.then(async () => {
       if (afterFrame) await drawn;
-      return timed(() => s.step(t, cuts, assetCapMs));
+      return timed(t, () => s.step(t, cuts, assetCapMs));
     });
     stepping = run.catch(() => {});
     return run;
@@ -1013,7 +1099,7 @@ const api = {
   settle(assetCapMs: number, frameTs: number): Promise<StepResult> {
     const s = show;
     if (!s) throw new Error('player not initialised');
-    return timed(() => s.settle(assetCapMs, frameTs));
+    return timed(frameTs, () => s.settle(assetCapMs, frameTs));
   },
 };
 

@@ -134,3 +134,54 @@ describe('motion between events', () => {
     expect(by['home-bar-20%']!).toBeLessThan(MIN_SSIM);
   });
 });
+
+describe('a blinking caret', () => {
+  /**
+   * A text editor's caret, as CodeMirror draws it: in a layer of no size (`contain: size`) that its
+   * children overflow, blinking by a `steps(1)` animation of the layer that restarts at each key. The
+   * layer's own box is empty, so the blink was taken for an animation off screen and never sampled
+   * (the caret stood still in the GIF), and a steps() animation sampled as motion blinks out of time.
+   * Here the blink starts from a class a script adds 1 s after the load.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+.editor { position: absolute; left: 100px; top: 100px; width: 600px; height: 200px; border: 1px solid #ccc; }
+.layer { position: absolute; left: 0; top: 0; contain: size style; }
+.caret { position: absolute; left: 40px; top: 30px; width: 6px; height: 60px; background: rgb(220, 20, 60); }
+.focused .layer { animation: 1.2s steps(1) 0s infinite blink; }
+@keyframes blink { 50% { opacity: 0; } }
+</style></head><body><div class="editor"><div class="layer"><div class="caret"></div></div></div>
+<script>setTimeout(() => document.querySelector('.editor').classList.add('focused'), 1000);</script></body></html>`;
+
+  it('blinks on time: a layer of no size whose children show, and a steps() animation held between its steps', async () => {
+    const caretSite = await startSite({ generated: new Map([['/caret.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
+    try {
+      const rec = await recordJourney(caretSite.origin, async ({ page, origin, idle }) => {
+        await page.goto(`${origin}/caret.html`);
+        await idle(5000);
+        // A recording ends at its last event: one after the blinks, away from the editor.
+        await page.mouse.move(1000, 600);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const t0 = evs[0]!.timestamp;
+      const focused = evs.find((e) => e.type === 3 && JSON.stringify(e.data).includes('focused'));
+      expect(focused, 'the class that starts the blink is recorded').toBeDefined();
+      const startMs = focused!.timestamp - t0;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [caretSite.origin] }, { browser });
+      const gif = (await import('./support/gif-frames.js')).decodeGif(r.gif);
+      const { frameAt } = await import('./support/gif-frames.js');
+      const k = gif.width / 1280;
+      const shown = (ms: number) => {
+        const f = frameAt(gif, ms);
+        const at = (Math.round(160 * k) * gif.width + Math.round(143 * k)) * 4;
+        return f.rgba[at]! > 180 && f.rgba[at + 1]! < 90;
+      };
+      // On for 0.6 s, off for 0.6 s, from the class's time; looked at 0.15 s inside each half (a GIF slot is 0.1 s).
+      const halves = Array.from({ length: 5 }, (_, i) => startMs + i * 600);
+      const seen = halves.flatMap((h) => [shown(h + 150), shown(h + 450)]);
+      expect(seen, `caret at ${halves.map((h) => `${h + 150}, ${h + 450}`).join('; ')} ms`).toEqual([true, true, false, false, true, true, false, false, true, true]);
+    } finally {
+      await caretSite.close();
+    }
+  });
+});
