@@ -20,6 +20,7 @@ export const DASHBOARD_PATH = '/admin/queues';
 export const BULL_BOARD_VERSION = (createRequire(import.meta.url)('@bull-board/ui/package.json') as { version: string }).version;
 
 const JOBS = 24;
+const PROCESS_TIMEOUT_MS = 60_000;
 
 const defaultRedis = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -57,11 +58,13 @@ export async function startDashboardSite(port = 0, redisUrl = defaultRedis()): P
     { connection, prefix, concurrency: 4 },
   );
   try {
-    const processed = new Promise<void>((resolve) => {
+    const processed = new Promise<void>((resolve, reject) => {
       let done = 0;
       const one = () => (++done >= JOBS ? resolve() : undefined);
       worker.on('completed', one);
       worker.on('failed', one);
+      // Bounded: a Redis that takes the jobs but never hands them to the worker fails the site.
+      setTimeout(() => reject(new Error(`the dashboard's jobs were not processed within ${PROCESS_TIMEOUT_MS / 1000} s (Redis at ${redisUrl})`)), PROCESS_TIMEOUT_MS).unref();
     });
     for (let i = 0; i < JOBS; i++) {
       await main.add('rasterize', { sessionId: `sess-${1000 + i}`, startS: i * 3, endS: i * 3 + 30, fail: i % 5 === 2, options: { fps: 10, width: 800 } }, { attempts: 1 });
