@@ -8,6 +8,7 @@ import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderContext } from '../src/render/types.js';
 import { renderQuietAndLoaded } from './support/busy-cores.js';
 import { compareGifs, ssimAgainstLive } from './support/compare.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
 import { motionJourney } from './support/motion-journey.js';
 import { replayInRealTime } from './support/realtime-replay.js';
@@ -168,8 +169,7 @@ body { margin: 0; background: #fff; }
       expect(focused, 'the class that starts the blink is recorded').toBeDefined();
       const startMs = focused!.timestamp - t0;
       const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [caretSite.origin] }, { browser });
-      const gif = (await import('./support/gif-frames.js')).decodeGif(r.gif);
-      const { frameAt } = await import('./support/gif-frames.js');
+      const gif = decodeGif(r.gif);
       const k = gif.width / 1280;
       const shown = (ms: number) => {
         const f = frameAt(gif, ms);

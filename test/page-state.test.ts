@@ -9,7 +9,7 @@ import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
-import { recordJourney, type Journey } from './support/recorder.js';
+import { recordJourney, type Journey, type RecordOptions } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /**
@@ -38,9 +38,9 @@ afterAll(async () => {
   await site?.close();
 });
 
-async function record(path: string, html: string, journey: Journey): Promise<RrwebEvent[]> {
+async function record(path: string, html: string, journey: Journey, options?: RecordOptions): Promise<RrwebEvent[]> {
   files.set(path, { body: Buffer.from(html), type: 'text/html; charset=utf-8' });
-  const rec = await recordJourney(site.origin, journey);
+  const rec = await recordJourney(site.origin, journey, options);
   return parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
 }
 
@@ -413,11 +413,11 @@ body { margin: 0; background: #fff; }
 </style></head><body><div class="zone" style="left: 100px"></div><div class="zone" style="left: 700px"></div></body></html>`;
 
   it('is where the press after the pause was, from the end of the sampling interval after the last move', async () => {
-    files.set('/rest.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' });
     let rested = 0;
     // A coarse sampling interval (250 ms) makes which moves are lost certain: all but the first of a quick move.
-    const rec = await recordJourney(
-      site.origin,
+    const recording = await record(
+      '/rest.html',
+      PAGE,
       async ({ page, origin, idle }) => {
         await page.goto(`${origin}/rest.html`);
         await idle(600);
@@ -434,7 +434,6 @@ body { margin: 0; background: #fff; }
       },
       { pointerSamplingMs: 250 },
     );
-    const recording = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
     const pointer = recording.filter((e) => e.type === 3 && [1, 2].includes((e.data as { source: number }).source));
     const lastMove = pointer.filter((e) => e.timestamp < rested && (e.data as { source: number }).source === 1).at(-1)!;
     const positions = (lastMove.data as { positions: { x: number; timeOffset: number }[] }).positions;

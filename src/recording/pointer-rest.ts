@@ -48,7 +48,8 @@ const PRESSES = new Set<number>([MouseInteraction.MouseDown, MouseInteraction.Mo
 /** PostHog's recorder marks a press made by touch (rrweb's PointerTypes.Touch). */
 const TOUCH_POINTER = 2;
 
-interface PointerEvent {
+/** A pointer position an event gives, and whether it was a move (else a press). */
+interface PointerAt {
   x: number;
   y: number;
   id: number;
@@ -56,7 +57,7 @@ interface PointerEvent {
 }
 
 /** The pointer position an event gives, if it gives one (and a mouse's: not a touch's). */
-function pointerOf(e: RrwebEvent): PointerEvent | 'touch' | undefined {
+function pointerOf(e: RrwebEvent): PointerAt | 'touch' | undefined {
   if (e.type !== EventType.IncrementalSnapshot || !isRecord(e.data)) return undefined;
   const d = e.data;
   if (d.source === IncrementalSource.TouchMove) return 'touch';

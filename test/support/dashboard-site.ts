@@ -5,7 +5,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Queue, Worker, type Job } from 'bullmq';
 import express from 'express';
+import { DASHBOARD_PATH } from '../../src/http/admin.js';
 import type { SiteServer } from './site-server.js';
+
+export { DASHBOARD_PATH };
 
 /**
  * A web application, not a documentation site: bull-board, the queue dashboard the service mounts at
@@ -14,7 +17,6 @@ import type { SiteServer } from './site-server.js';
  * every state: completed with results, failed with stack traces, delayed and waiting. Served without
  * the service's token (a recorder's browser has no credentials to give it): the same UI and assets.
  */
-export const DASHBOARD_PATH = '/admin/queues';
 
 /** The dashboard's version, for reports. */
 export const BULL_BOARD_VERSION = (createRequire(import.meta.url)('@bull-board/ui/package.json') as { version: string }).version;
