@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parseRecording } from '../../src/recording/parse.js';
 import type { RrwebEvent } from '../../src/recording/types.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
-import { dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
+import { apiDocsJourney, dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
+import { APIDOCS_PATH, SWAGGER_UI_VERSION, startApiDocsSite } from '../../test/support/apidocs-site.js';
 import { BULL_BOARD_VERSION, DASHBOARD_PATH, startDashboardSite } from '../../test/support/dashboard-site.js';
 import { exampleJourney } from '../../test/support/journeys.js';
 import { motionJourney } from '../../test/support/motion-journey.js';
@@ -18,7 +19,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../
  * `--reuse-recordings <dir>` keeps them between runs (the site is served again on the port the
  * recording names), so one row can be re-run without recording again.
  */
-export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard';
+export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs';
 
 export interface Session {
   name: SessionName;
@@ -105,6 +106,9 @@ export class Sessions {
     if (name === 'dashboard') {
       // A live application: its latency and caching options do not apply.
       return { server: await startDashboardSite(port), what: `bull-board ${BULL_BOARD_VERSION} (the queue dashboard at ${DASHBOARD_PATH}) over three BullMQ queues on Redis`, journey: dashboardJourney };
+    }
+    if (name === 'apidocs') {
+      return { server: await startApiDocsSite(port), what: `Swagger UI ${SWAGGER_UI_VERSION} (at ${APIDOCS_PATH}) over the service's OpenAPI document`, journey: apiDocsJourney };
     }
     const heavy = await startHeavySite(port, served);
     const { name: journeyName, journey } = heavyJourney(heavy.kind, name);

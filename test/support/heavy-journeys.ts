@@ -1,4 +1,5 @@
 import type { Journey, JourneyContext } from './recorder.js';
+import { APIDOCS_PATH } from './apidocs-site.js';
 import { DASHBOARD_PATH } from './dashboard-site.js';
 import { BIGDOM_MODULES, type HeavySiteKind } from './heavy-sites.js';
 
@@ -348,6 +349,56 @@ export const dashboardJourney: Journey = async (ctx) => {
   await shot('sidebar-back');
   await click('input[placeholder]');
   await page.keyboard.type('thumb', { delay: 120 });
+  await shot('filtered');
+  await idle(3500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/**
+ * Swagger UI over the service's OpenAPI document (test/support/apidocs-site.ts): an operation
+ * expanded, "Try it out", the request body edited and sent (the service's 401 comes back), the
+ * authorize dialog, a schema unfolded, the operations filtered.
+ */
+export const apiDocsJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click } = helpers(ctx);
+  const op = '#operations-default-post_v1_rasterize';
+  await page.goto(`${origin}${APIDOCS_PATH}`);
+  await page.locator(`${op}`).waitFor();
+  await shot('overview');
+  await idle(1000);
+  await click(`${op} .opblock-summary-control`);
+  await shot('rasterize-open');
+  await click(`${op} .try-out__btn`);
+  await shot('try-out');
+  await click(`${op} textarea.body-param__text`);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('{"session_id": "sess-42", "team_id": 1, "start_s": 10, "end_s": 40}', { delay: 40 });
+  await shot('body-typed');
+  await click(`${op} .execute`);
+  await page.locator(`${op} .live-responses-table`).waitFor();
+  await shot('executed');
+  await page.mouse.move(700, 450, { steps: 5 });
+  await wheel(700, 10);
+  await shot('response-scrolled');
+  await click('.btn.authorize');
+  await shot('authorize');
+  await click('.dialog-ux input');
+  await page.keyboard.type('not-the-token', { delay: 60 });
+  await shot('token-typed');
+  await click('.dialog-ux .btn-done');
+  await shot('authorize-closed');
+  await click(`${op} .opblock-summary-control`);
+  await shot('rasterize-closed');
+  await click('.models article .json-schema-2020-12-accordion');
+  await shot('schema-open');
+  await click('.models article .json-schema-2020-12-expand-deep-button');
+  await shot('schema-expanded');
+  await page.mouse.move(700, 450, { steps: 5 });
+  await wheel(900, 10);
+  await shot('schemas-scrolled');
+  await click('input.operation-filter-input');
+  await page.keyboard.type('preview', { delay: 120 });
   await shot('filtered');
   await idle(3500);
   await page.mouse.move(400, 300, { steps: 3 });
