@@ -9,6 +9,7 @@
 // shows, a press (mouse or touch) or typing (an input event of a text field; rrweb records no keys).
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, IncrementalSource, MouseInteraction } from '../src/recording/rrweb-shape.js';
+import { takesTyping } from '../src/recording/typing.js';
 
 /** What rrweb's Replayer hands a plugin (the part used here). */
 interface ReplayerLike {
@@ -19,8 +20,6 @@ export interface FocusPlugin {
   handler(event: eventWithTime, isSync: boolean, context: { replayer: ReplayerLike }): void;
 }
 
-/** Input types Chromium draws no ring on when a press focuses them (the others take typing). */
-const PRESSED_WITHOUT_RING = new Set(['checkbox', 'radio', 'range', 'submit', 'reset', 'button', 'image', 'color', 'file', 'hidden']);
 const PRESSES: ReadonlySet<number> = new Set([
   MouseInteraction.MouseDown,
   MouseInteraction.MouseUp,
@@ -47,9 +46,7 @@ function focusable(node: unknown): Focusable | null {
 
 /** Whether Chromium draws the ring when a press focuses `el`: where typing goes next. */
 function ringOnPress(el: Focusable): boolean {
-  const tag = el.tagName.toLowerCase();
-  if (tag === 'textarea' || tag === 'select' || el.isContentEditable === true) return true;
-  return tag === 'input' && !PRESSED_WITHOUT_RING.has(String(el.type ?? 'text').toLowerCase());
+  return takesTyping(el.tagName, el.type, el.isContentEditable === true);
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { planClip, type ClipRequest } from '../src/recording/clip.js';
 import { POINTER_SAMPLING_MS, withPointerRests } from '../src/recording/pointer-rest.js';
 import { withoutSyntheticClicks } from '../src/recording/synthetic-clicks.js';
+import { withUnnamedFocusNamed } from '../src/recording/unnamed-focus.js';
 import { parseRecording } from '../src/recording/parse.js';
 import { EventType, type RrwebEvent } from '../src/recording/types.js';
 
@@ -297,5 +298,40 @@ describe('where the pointer came to rest', () => {
       expect((r.data as { positions: { x: number; y: number }[] }).positions[0]).toMatchObject(where);
       expect(next.timestamp - r.timestamp).toBeGreaterThan(50);
     }
+  });
+});
+
+describe('a focus the recorder could not name', () => {
+  // A script that adds a field and focuses it in one task is recorded focus first, with id -1: the
+  // field has no id until the mutation after the task (src/recording/unnamed-focus.ts).
+  const focus = (ts: number, id: number, type = 5): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: 2, type, id } });
+  const el = (id: number, tagName: string, attributes: Record<string, unknown> = {}) => ({ parentId: 1, nextId: null, node: { type: 2, id, tagName, attributes, childNodes: [] } });
+  const adds = (ts: number, ...nodes: ReturnType<typeof el>[]): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: 0, adds: nodes, removes: [], texts: [], attributes: [] } });
+  const input = (ts: number, id: number): RrwebEvent => ({ type: EventType.IncrementalSnapshot, timestamp: ts, data: { source: 5, id, text: 'x', isChecked: false } });
+  const ids = (out: RrwebEvent[]) => out.map((e) => `${e.timestamp}:${(e.data as { source: number }).source}:${(e.data as { id?: number }).id ?? ''}`);
+
+  it('names the one field the next change added, right after that change', () => {
+    const out = withUnnamedFocusNamed([focus(1000, 7, 6), focus(1000, -1), adds(1021, el(20, 'div'), el(21, 'button'), el(22, 'input', { type: 'text' })), input(1500, 22)]);
+    expect(ids(out)).toEqual(['1000:2:7', '1021:0:', '1021:2:22', '1500:5:22']);
+    expect(out[2]!.data).toEqual({ source: 2, type: 5, id: 22 });
+  });
+
+  it('takes the field with autofocus, else the one typed into next, among several', () => {
+    const two = adds(1020, el(21, 'input', { type: 'text' }), el(22, 'textarea'));
+    expect(ids(withUnnamedFocusNamed([focus(1000, -1), adds(1020, el(21, 'input'), el(22, 'input', { autofocus: '' }))]))).toEqual(['1020:0:', '1020:2:22']);
+    expect(ids(withUnnamedFocusNamed([focus(1000, -1), two, input(1400, 22)]))).toEqual(['1020:0:', '1020:2:22', '1400:5:22']);
+    // Typed into after focus moved on (a click on the other field focused it): no evidence.
+    expect(ids(withUnnamedFocusNamed([focus(1000, -1), two, focus(1300, 21), input(1400, 21)]))).toEqual(['1000:2:-1', '1020:0:', '1300:2:21', '1400:5:21']);
+    expect(ids(withUnnamedFocusNamed([focus(1000, -1), two]))).toEqual(['1000:2:-1', '1020:0:']);
+  });
+
+  it('guesses at nothing else: buttons, a change too late, another tab\'s, or focus moved before it', () => {
+    const keep = (events: RrwebEvent[]) => expect(withUnnamedFocusNamed(events)).toEqual(events);
+    keep([focus(1000, -1), adds(1020, el(21, 'button'), el(22, 'input', { type: 'checkbox' }))]);
+    keep([focus(1000, -1), adds(1600, el(21, 'input'))]);
+    keep([focus(1000, -1), { ...adds(1020, el(21, 'input')), windowId: 'other' }]);
+    keep([focus(1000, -1), focus(1010, 9), adds(1020, el(21, 'input'))]);
+    const none = [focus(1000, 4), adds(1020, el(21, 'input'))];
+    expect(withUnnamedFocusNamed(none)).toBe(none);
   });
 });

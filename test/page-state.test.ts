@@ -186,6 +186,48 @@ button { position: absolute; left: 100px; top: 100px; width: 120px; height: 40px
   });
 });
 
+describe('focus a script gives to a field it has just added', () => {
+  // Swagger UI's authorize dialog (React's autoFocus): the script adds the dialog and focuses its field
+  // in one task, before the field has an id in the recording; rrweb records the focus with id -1, and
+  // every replay dropped it: the field the user typed into was drawn unfocused
+  // (src/recording/unnamed-focus.ts).
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+#opener { position: absolute; left: 100px; top: 100px; width: 120px; height: 40px; }
+.dialog { position: absolute; left: 100px; top: 200px; width: 500px; padding: 20px; background: #eee; }
+.dialog button { display: block; margin-bottom: 20px; outline: none; }
+.dialog input { display: block; width: 300px; height: 40px; border: 6px solid #ccc; outline: none; }
+.dialog input:focus { border-color: rgb(220, 20, 60); }
+</style></head><body><button id="opener">open</button>
+<script>document.getElementById('opener').addEventListener('click', () => {
+  const d = document.createElement('div');
+  d.className = 'dialog';
+  d.innerHTML = '<button>close</button><input type="text">';
+  document.body.appendChild(d);
+  d.querySelector('input').focus();
+});</script></body></html>`;
+
+  it('is given to the one field the change added, as the user saw it', async () => {
+    const marks: number[] = [];
+    const recording = await record('/autofocus.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/autofocus.html`);
+      await idle(600);
+      await page.mouse.move(160, 120, { steps: 4 });
+      await page.mouse.click(160, 120);
+      await idle(700);
+      marks.push(Date.now());
+      await page.keyboard.type('typed', { delay: 50 });
+      await idle(700);
+      marks.push(Date.now());
+    });
+    const focuses = recording.filter((e) => e.type === 3 && (e.data as { source: number }).source === 2 && (e.data as { type: number }).type === 5);
+    // The precondition: the recorder could not name the field it focused.
+    expect(focuses.map((e) => (e.data as { id: number }).id)).toContain(-1);
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts)), [[123, 290]]);
+    expect(shown, 'the field focused before and after typing into it').toEqual([[true], [true]]);
+  });
+});
+
 describe('clicks no pointer made', () => {
   /**
    * mdBook's sidebar button: a label in the menu bar for a hidden checkbox elsewhere in the body. The
