@@ -408,6 +408,7 @@ class Player {
     if (!this.cfg.naive && this.popovers.apply(doc, this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
+    if (!this.cfg.naive && this.focusFrame()) this.changed = true;
     this.restoreScrolls();
     this.noteLoads();
     if (this.hoverDue === 'now') {
@@ -424,6 +425,18 @@ class Player {
     const pointer = this.pointerAt();
     const recheck = this.hoverDue === 'next' && !this.cfg.naive && !this.pointerUnknown && pointer !== null;
     return { pending, href: this.href, motion, ripples: this.ripplesAt(frameTs), pointer, still, recheck, assetMs: canvasMs + waitedMs };
+  }
+
+  /**
+   * Gives the replay's frame the focus the user's page had: Chromium draws a selection (rrweb replays
+   * them) in the active colours only in the focused frame, and in grey elsewhere; the replay's frame
+   * had it only once the recording focused an element in it, so text the user selected by dragging
+   * showed grey. True when that changed the page.
+   */
+  private focusFrame(): boolean {
+    if (document.activeElement === this.iframe) return false;
+    this.iframe.contentWindow?.focus();
+    return document.activeElement === this.iframe;
   }
 
   /**

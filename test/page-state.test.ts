@@ -228,6 +228,48 @@ body { margin: 0; background: #fff; }
   });
 });
 
+describe('text the user selected', () => {
+  // rrweb replays selections, but Chromium draws a selection in its active colours (white on blue)
+  // only in the focused frame, and in grey elsewhere: the replay's frame was focused only once the
+  // recording focused an element in it, so a selection made by a drag showed grey (player/player.ts).
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 40px; background: #fff; font: 40px/60px sans-serif; }
+</style></head><body><p>Selected by dragging across these words, which the user read again.</p></body></html>`;
+
+  it('is drawn in the active selection colours, as in the user\'s focused window', async () => {
+    const marks: number[] = [];
+    const recording = await record('/selection.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/selection.html`);
+      await idle(600);
+      await page.mouse.move(60, 90, { steps: 3 });
+      await page.mouse.down();
+      await page.mouse.move(900, 150, { steps: 8 });
+      await page.mouse.up();
+      await idle(800);
+      marks.push(Date.now());
+      await idle(300);
+    });
+    expect(recording.some((e) => e.type === 3 && (e.data as { source: number }).source === 14), 'the recording holds the selection').toBe(true);
+    const t0 = recording[0]!.timestamp;
+    const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS: 0, endS: (recording.at(-1)!.timestamp - t0) / 1000, width: 800, allowOrigins: [site.origin] }, { browser });
+    const gif = decodeGif(r.gif);
+    const shown = frameAt(gif, marks[0]! - t0 - 100);
+    // The selected lines' band (page y 60-160, x 60-700): Chromium's active selection is blue.
+    const scale = gif.width / 1280;
+    let blue = 0;
+    let all = 0;
+    for (let y = Math.round(60 * scale); y < Math.round(160 * scale); y++) {
+      for (let x = Math.round(60 * scale); x < Math.round(700 * scale); x++) {
+        const i = (y * gif.width + x) * 4;
+        const [rr, g, b] = [shown.rgba[i]!, shown.rgba[i + 1]!, shown.rgba[i + 2]!];
+        if (b > 150 && rr < 120 && g < 160) blue++;
+        all++;
+      }
+    }
+    expect(blue / all, 'the share of the selected band drawn in the active (blue) selection colour').toBeGreaterThan(0.25);
+  });
+});
+
 describe('clicks no pointer made', () => {
   /**
    * mdBook's sidebar button: a label in the menu bar for a hidden checkbox elsewhere in the body. The
