@@ -565,7 +565,9 @@ html, body { overflow-anchor: none; }
       await page.evaluate(`document.body.insertAdjacentHTML('afterbegin', '<div class="row">new</div>')`);
       await idle(800);
       await mark();
-      // The recording goes on past the last mark.
+      // The recording goes on past the last mark, by more than a frame: the GIF's last frame stands
+      // for the recording's end (the pointer moved away), and a mark in it would see that.
+      await idle(300);
       await page.mouse.move(900, 700);
       await idle(300);
     });
