@@ -11,7 +11,9 @@ import { FocusReplay } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { PopoverReplay } from './popover.js';
-import { FragmentTarget, rewriteTargetSelectors } from './target.js';
+import { rewriteStateSelectors } from './state-selectors.js';
+import { FragmentTarget } from './target.js';
+import { UserValidity } from './user-validity.js';
 import { loadPageFonts } from './fonts.js';
 import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { ANIMATED_IMAGE_TIMING, type Motion, type PlayerConfig, type PlayerPayload, type PlayerWindow, type Pointer, type Ripple, type StepResult, type StylesheetReport } from '../src/render/player-protocol.js';
@@ -221,6 +223,8 @@ class Player {
   private readonly video: VideoReplay;
   /** The element the page's URL fragment points at (`:target`), which the replay's document has no fragment for. */
   private readonly target = new FragmentTarget();
+  /** The form fields the user dealt with (`:user-invalid`, `:user-valid`), which the replay's fields never were. */
+  private readonly validity = new UserValidity();
   /** The recording's focus events, applied as the user saw them (focus.ts). */
   private readonly focus = new FocusReplay();
   /** Which popovers are open, which the recording does not say outright (popover.ts). */
@@ -244,7 +248,7 @@ class Player {
       mouseTail: false,
       // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
       triggerFocus: cfg.naive === true,
-      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin],
+      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin, this.validity.plugin],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
@@ -407,6 +411,7 @@ class Player {
     const { pending, waitedMs } = await this.waitForAssets(Math.max(0, assetCapMs - canvasMs));
     if (!this.cfg.naive && this.popovers.apply(doc, this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
+    if (!this.cfg.naive && this.validity.mark(this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     if (!this.cfg.naive && this.focusFrame()) this.changed = true;
     this.restoreScrolls();
@@ -1090,7 +1095,7 @@ const api = {
     if (!cfg.naive) uncheckRecordedBoxes(eventLists);
     const stylesheets = cfg.naive ? { lost: 0, restored: 0, repaired: 0 } : await restoreLostStylesheets(eventLists);
     // After the restore, which compares the recorded texts with the site's as they were recorded.
-    if (!cfg.naive) rewriteTargetSelectors(eventLists);
+    if (!cfg.naive) rewriteStateSelectors(eventLists);
     show = new Show(payload.windows, cfg);
     return stylesheets;
   },

@@ -4,59 +4,14 @@
 // matched nothing: the mark was missing from every such frame. A fragment navigation in the replay
 // frame would scroll it, there and in later layouts (Chromium keeps a fragment's target in view), so
 // instead each recorded stylesheet's `:target` also matches an attribute the player sets on the
-// element (the way rrweb's replay matches `:hover` with a class).
+// element (the way rrweb's replay matches `:hover` with a class; state-selectors.ts).
 //
 // Where the fragment comes from: the page's address when it was loaded (its Meta event), then each
 // click on a link to a fragment of the same page. rrweb records no fragment change itself, so one a
 // script made (or a link whose click the page cancelled) is not known.
 import type { eventWithTime } from '@posthog/rrweb-types';
-import { EventType, forEachSerializedNode, IncrementalSource, MouseInteraction, NodeType } from '../src/recording/rrweb-shape.js';
-import { TARGET_ATTRIBUTE, withTargetSelectors } from './target-selectors.js';
-
-/**
- * Rewrites, in place, every recorded stylesheet text (style elements, linked sheets rrweb inlined,
- * rules inserted or adopted later) with withTargetSelectors. Returns how many texts changed.
- */
-export function rewriteTargetSelectors(eventLists: readonly eventWithTime[][]): number {
-  let rewritten = 0;
-  const rewrite = (holder: Record<string, unknown> | null | undefined, key: string) => {
-    const text = holder?.[key];
-    if (typeof text !== 'string' || !text.includes(':target')) return;
-    const next = withTargetSelectors(text);
-    if (next === text) return;
-    holder![key] = next;
-    rewritten++;
-  };
-  const visit = (root: unknown) =>
-    forEachSerializedNode(root, (n) => {
-      if (n.type === NodeType.Text && n.isStyle === true) rewrite(n as Record<string, unknown>, 'textContent');
-      else if (n.type === NodeType.Element) rewrite(n.attributes, '_cssText');
-    });
-  const rules = (list: unknown) => {
-    if (Array.isArray(list)) for (const r of list as (Record<string, unknown> | null)[]) rewrite(r, 'rule');
-  };
-  for (const events of eventLists) {
-    for (const e of events) {
-      if (e.type === EventType.FullSnapshot) {
-        visit((e.data as { node?: unknown }).node);
-        continue;
-      }
-      if (e.type !== EventType.IncrementalSnapshot) continue;
-      const d = e.data as { source?: number; adds?: unknown; attributes?: unknown; styles?: unknown; replace?: unknown; replaceSync?: unknown };
-      if (d.source === IncrementalSource.Mutation) {
-        if (Array.isArray(d.adds)) for (const add of d.adds as ({ node?: unknown } | null)[]) visit(add?.node);
-        if (Array.isArray(d.attributes)) for (const change of d.attributes as ({ attributes?: Record<string, unknown> } | null)[]) rewrite(change?.attributes, '_cssText');
-      } else if (d.source === IncrementalSource.StyleSheetRule) {
-        rules(d.adds);
-        rewrite(d as Record<string, unknown>, 'replace');
-        rewrite(d as Record<string, unknown>, 'replaceSync');
-      } else if (d.source === IncrementalSource.AdoptedStyleSheet && Array.isArray(d.styles)) {
-        for (const style of d.styles as ({ rules?: unknown } | null)[]) rules(style?.rules);
-      }
-    }
-  }
-  return rewritten;
-}
+import { EventType, IncrementalSource, MouseInteraction } from '../src/recording/rrweb-shape.js';
+import { TARGET_ATTRIBUTE } from './state-selectors.js';
 
 /** What rrweb's Replayer hands a plugin (the part used here). */
 interface ReplayerLike {

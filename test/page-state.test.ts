@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { uncheckRecordedBoxes } from '../player/form-state.js';
-import { withTargetSelectors } from '../player/target-selectors.js';
+import { withStateSelectors } from '../player/state-selectors.js';
 import { planClip } from '../src/recording/clip.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
@@ -270,6 +270,50 @@ body { margin: 40px; background: #fff; font: 40px/60px sans-serif; }
   });
 });
 
+describe('form fields the user dealt with (:user-invalid)', () => {
+  // A page marks a field as wrong once the user has dealt with it: typed into and left, or a form they
+  // tried to send. Chromium tracks that per field; the replay's fields were only ever set by scripts,
+  // so the selectors matched nothing (player/user-validity.ts).
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+input { position: absolute; left: 100px; width: 300px; height: 40px; border: 8px solid #ccc; outline: none; font: 20px sans-serif; }
+input:user-invalid { border-color: rgb(220, 20, 60); }
+#email { top: 100px; } #name { top: 200px; } #free { top: 300px; }
+button { position: absolute; left: 100px; top: 400px; width: 120px; height: 40px; }
+</style></head><body><form><input id="email" type="email" required><input id="name" required><input id="free"><button>send</button></form></body></html>`;
+
+  it('shows a field typed into as invalid once it lost focus, and every field of a form the user tried to send', async () => {
+    const marks: number[] = [];
+    const live: boolean[][] = [];
+    const mark = async (page: import('playwright-core').Page) => {
+      marks.push(Date.now());
+      live.push(await page.evaluate(`['email', 'name'].map((id) => document.getElementById(id).matches(':user-invalid'))`));
+    };
+    const recording = await record('/user-invalid.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/user-invalid.html`);
+      await idle(600);
+      await page.mouse.click(250, 125);
+      await page.keyboard.type('not-an-email', { delay: 40 });
+      await idle(500);
+      await mark(page);
+      await page.mouse.click(250, 325);
+      await idle(500);
+      await mark(page);
+      await page.mouse.click(160, 420);
+      await idle(500);
+      await mark(page);
+      // Events after the last mark: the GIF's last frame stands for the recording's end.
+      await idle(300);
+      await page.mouse.move(600, 500, { steps: 3 });
+      await idle(300);
+    });
+    // What Chromium showed the user: nothing while typing, the field once left, both after the send.
+    expect(live).toEqual([[false, false], [true, false], [true, true]]);
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts)), [[104, 125], [104, 225]]);
+    expect(shown, 'the email and name fields marked as the user saw them').toEqual(live);
+  });
+});
+
 describe('clicks no pointer made', () => {
   /**
    * mdBook's sidebar button: a label in the menu bar for a hidden checkbox elsewhere in the body. The
@@ -368,11 +412,17 @@ nav a { display: block; height: 40px; }
   });
 
   it('matches the rewritten selectors only where :target stood', () => {
-    expect(withTargetSelectors('section:target, :target > a, p:not(:target) { x: y }')).toBe(
+    expect(withStateSelectors('section:target, :target > a, p:not(:target) { x: y }')).toBe(
       'section:is(:target, [data-rr-target]), :is(:target, [data-rr-target]) > a, p:not(:is(:target, [data-rr-target])) { x: y }',
     );
     const untouched = '::target-text { color: red } .a:target-within { } .b { content: ":target" }';
-    expect(withTargetSelectors(untouched)).toBe('::target-text { color: red } .a:target-within { } .b { content: ":is(:target, [data-rr-target])" }');
+    expect(withStateSelectors(untouched)).toBe('::target-text { color: red } .a:target-within { } .b { content: ":is(:target, [data-rr-target])" }');
+  });
+
+  it('matches :user-invalid and :user-valid where a field the user dealt with is invalid or valid', () => {
+    expect(withStateSelectors('input:user-invalid, form:has(:user-valid) .ok, :user-validity { x: y }')).toBe(
+      'input:is(:user-invalid, [data-rr-user-interacted]:invalid), form:has(:is(:user-valid, [data-rr-user-interacted]:valid)) .ok, :user-validity { x: y }',
+    );
   });
 });
 
