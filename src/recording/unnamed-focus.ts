@@ -19,6 +19,13 @@ import { EventType, isRecord, type RrwebEvent } from './types.js';
  */
 const ADDED_WITHIN_MS = 500;
 
+/**
+ * Unnamed focuses waiting for their change at once, at most (the latest are kept): a page has one,
+ * a recording of several tabs a few; a hostile one with thousands would make every event after them
+ * look through all.
+ */
+const OPEN_MAX = 8;
+
 /** An added element that can have taken the focus. */
 interface Candidate {
   id: number;
@@ -57,65 +64,63 @@ function inputId(e: RrwebEvent): number | undefined {
   return typeof e.data.id === 'number' ? e.data.id : undefined;
 }
 
+/** Whether an event settles which field took the focus by the typing after it: typing, or focus moving on. */
+function decisive(e: RrwebEvent): boolean {
+  if (inputId(e) !== undefined) return true;
+  const it = interaction(e);
+  return it?.type === MouseInteraction.Focus || it?.type === MouseInteraction.Blur;
+}
+
 /**
- * Which candidate took the focus, by the events after the mutation (from `from`): the one with
- * `autofocus`, else the one typed into next before focus moved on, else the only one.
+ * Which candidate took the focus: the one with `autofocus`, else the one typed into next before
+ * focus moved on (`next`: the first decisive event after the mutation, if any), else the only one.
  */
-function chosen(candidates: Candidate[], events: RrwebEvent[], from: number): number | undefined {
-  const auto = candidates.filter((c) => c.autofocus);
-  if (auto.length) return auto[0]!.id;
-  for (let i = from; i < events.length; i++) {
-    const e = events[i]!;
-    const typed = inputId(e);
-    if (typed !== undefined) {
-      if (candidates.some((c) => c.id === typed)) return typed;
-      break;
-    }
-    const it = interaction(e);
-    if (it && it.type !== MouseInteraction.Focus && it.type !== MouseInteraction.Blur) continue;
-    // Focus moved (or a blur, or a press elsewhere would show as a focus): typing after it is not evidence.
-    if (it) break;
-  }
+function chosen(candidates: Candidate[], next: RrwebEvent | undefined): number | undefined {
+  const auto = candidates.find((c) => c.autofocus);
+  if (auto) return auto.id;
+  const typed = next ? inputId(next) : undefined;
+  if (typed !== undefined && candidates.some((c) => c.id === typed)) return typed;
   return candidates.length === 1 ? candidates[0]!.id : undefined;
 }
 
 /**
  * The events (in time order) with each unnamed focus named where the mutation after it shows which
  * element took it: the focus moves to right after that mutation, with the element's id. The same
- * array when there is none.
+ * array when there is none. One pass (and one back to find each event's next decisive one): a
+ * recording of any length, hostile or not, costs time in proportion to its events.
  */
 export function withUnnamedFocusNamed(events: RrwebEvent[]): RrwebEvent[] {
   if (!events.some(isUnnamedFocus)) return events;
+  const nextDecisive = new Int32Array(events.length + 1).fill(-1);
+  for (let i = events.length - 1; i >= 0; i--) nextDecisive[i] = decisive(events[i]!) ? i : nextDecisive[i + 1]!;
   const out: RrwebEvent[] = [];
-  /** Named focuses to put in right after the mutation event at each index of `events`. */
-  const after = new Map<number, RrwebEvent>();
+  const named = new Set<RrwebEvent>();
+  /** Unnamed focuses waiting for the mutation that added their element, oldest first. */
+  let open: RrwebEvent[] = [];
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
+    out.push(e);
     if (isUnnamedFocus(e)) {
-      const named = name(events, i);
-      if (named) after.set(named.at, named.focus);
-      else out.push(e);
-    } else out.push(e);
-    const focus = after.get(i);
-    if (focus) out.push(focus);
-  }
-  return out;
-}
-
-/** Where (the index of the mutation event) and with what the unnamed focus at `i` is named. */
-function name(events: RrwebEvent[], i: number): { at: number; focus: RrwebEvent } | undefined {
-  const focus = events[i]!;
-  for (let j = i + 1; j < events.length; j++) {
-    const e = events[j]!;
-    if (e.timestamp - focus.timestamp > ADDED_WITHIN_MS) return undefined;
-    if (e.windowId !== focus.windowId) continue;
-    if (interaction(e)?.type === MouseInteraction.Focus || interaction(e)?.type === MouseInteraction.Blur) return undefined;
+      open.push(e);
+      if (open.length > OPEN_MAX) open.shift();
+      continue;
+    }
+    if (!open.length) continue;
+    open = open.filter((f) => e.timestamp - f.timestamp <= ADDED_WITHIN_MS);
+    const mine = open.filter((f) => f.windowId === e.windowId);
+    if (!mine.length) continue;
+    const it = interaction(e);
     const candidates = candidatesOf(e);
+    // Focus moved on (or left) before any such change: that focus stays unnamed.
+    if (it?.type === MouseInteraction.Focus || it?.type === MouseInteraction.Blur) open = open.filter((f) => f.windowId !== e.windowId);
     if (!candidates?.length) continue;
-    const id = chosen(candidates, events, j + 1);
-    if (id === undefined) return undefined;
-    const named: RrwebEvent = { ...focus, timestamp: e.timestamp, data: { ...(focus.data as Record<string, unknown>), id } };
-    return { at: j, focus: named };
+    open = open.filter((f) => f.windowId !== e.windowId);
+    const after = nextDecisive[i + 1]!;
+    const id = chosen(candidates, after >= 0 ? events[after] : undefined);
+    if (id === undefined) continue;
+    for (const f of mine) named.add(f);
+    const focus = mine[mine.length - 1]!;
+    out.push({ ...focus, timestamp: e.timestamp, data: { ...(focus.data as Record<string, unknown>), id } });
   }
-  return undefined;
+  return named.size ? out.filter((e) => !named.has(e)) : out;
 }
