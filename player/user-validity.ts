@@ -14,6 +14,12 @@ import { EventType, IncrementalSource, MouseInteraction } from '../src/recording
 import { takesTyping } from '../src/recording/typing.js';
 import { USER_INTERACTED_ATTRIBUTE } from './state-selectors.js';
 
+/**
+ * Fields followed at most: far beyond any form a person fills in, and each step looks at every one
+ * (a hostile recording naming a million fields must not make every step long).
+ */
+const FIELDS_MAX = 10_000;
+
 interface MirrorLike {
   getNode(id: number): unknown;
   getId(node: unknown): number;
@@ -68,7 +74,7 @@ export class UserValidity {
       const d = event.data as { source?: number; type?: number; id?: number };
       if (typeof d.id !== 'number') return;
       if (d.source === IncrementalSource.Input) {
-        if (!this.fields.has(d.id)) this.fields.set(d.id, 'typed');
+        if (!this.fields.has(d.id) && this.fields.size < FIELDS_MAX) this.fields.set(d.id, 'typed');
       } else if (d.source === IncrementalSource.MouseInteraction) {
         if (d.type === MouseInteraction.Blur && this.fields.get(d.id) === 'typed') this.fields.set(d.id, 'committed');
         else if (d.type === MouseInteraction.Click) this.clicks.push(d.id);
@@ -98,7 +104,7 @@ export class UserValidity {
     if (button.form.hasAttribute('novalidate') || button.hasAttribute('formnovalidate')) return;
     for (const field of Array.from(button.form.elements)) {
       const fid = mirror.getId(field);
-      if (fid > 0) this.fields.set(fid, 'committed');
+      if (fid > 0 && (this.fields.has(fid) || this.fields.size < FIELDS_MAX)) this.fields.set(fid, 'committed');
     }
   }
 }
