@@ -348,6 +348,6 @@ describe('a focus the recorder could not name', () => {
     const from = performance.now();
     const out = withUnnamedFocusNamed(events);
     expect(out).toHaveLength(events.length);
-    expect(performance.now() - from, 'ms for 120,000 events').toBeLessThan(2000);
+    expect(performance.now() - from, 'ms for 120,000 events (about 150 alone; 14,000 looking through every waiting focus)').toBeLessThan(3000);
   });
 });
