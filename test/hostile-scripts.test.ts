@@ -34,11 +34,18 @@ import {
  * that makes them dangerous, `allow-scripts` on the replay iframe, and the pings do arrive.
  */
 
-/** Vectors that do run once the replay iframe allows scripts (the control), by channel. */
+/**
+ * Vectors that do run once the replay iframe allows scripts (the control), by channel. Not
+ * `input-onfocus` (an `autofocus` field's handler): the player gives its frame the focus at each
+ * step (a selection is drawn in its active colours only in the focused frame), and Chromium's
+ * autofocus gives a field nothing while anything has the focus, that frame included; it may still
+ * run in the control, and is still in every file the replay must not run. (Without allow-scripts
+ * the sandbox blocks autofocus anyway.)
+ */
 const RUN_WHEN_ALLOWED: Record<Channel, string[]> = {
-  recorded: ['img-onerror', 'details-ontoggle', 'input-onfocus', 'svg-foreign-script', 'animation-event', 'video-onerror', 'iframe-srcdoc', 'object-html'],
+  recorded: ['img-onerror', 'details-ontoggle', 'svg-foreign-script', 'animation-event', 'video-onerror', 'iframe-srcdoc', 'object-html'],
   snapshot: [
-    'img-onerror', 'details-ontoggle', 'input-onfocus', 'svg-foreign-script', 'animation-event', 'video-onerror', 'iframe-srcdoc', 'object-html',
+    'img-onerror', 'details-ontoggle', 'svg-foreign-script', 'animation-event', 'video-onerror', 'iframe-srcdoc', 'object-html',
     'iframe-javascript-src', 'iframe-data-url', 'external-js', 'framed-html', 'script-uppercase',
   ],
   mutation: [
