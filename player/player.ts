@@ -433,6 +433,20 @@ class Player {
   }
 
   /**
+   * A page built for a new document gives its `autofocus` element the focus, as Chromium did on
+   * load. The replay's frame is sandboxed without scripts, which blocks autofocus, and the recorder
+   * saw no focus event when it started after the page's first frame (PostHog's script loads
+   * asynchronously): a login page's field showed unfocused. Before the history after the snapshot,
+   * whose focus and blur events then move it on.
+   */
+  private autofocus(): void {
+    const doc = this.iframe.contentDocument;
+    const el = doc?.querySelector<HTMLElement>('[autofocus]');
+    if (!el || typeof el.focus !== 'function') return;
+    el.focus({ preventScroll: true });
+  }
+
+  /**
    * Gives the replay's frame the focus the user's page had: Chromium draws a selection (rrweb replays
    * them) in the active colours only in the focused frame, and in grey elsewhere; the replay's frame
    * had it only once the recording focused an element in it, so text the user selected by dragging
@@ -516,6 +530,7 @@ class Player {
       // out whole twice (1.3 s each). No frame is drawn while a step waits for fonts, so the
       // animations created meanwhile have not started and are stamped as they were before.
       return () => {
+        if (this.newDocument && !this.cfg.naive) this.autofocus();
         this.stampAnimations(ageMs);
         if (upTo < end && canCast) this.forward(end, frameTs, internals as Required<ReplayerInternals>);
       };

@@ -228,6 +228,43 @@ body { margin: 0; background: #fff; }
   });
 });
 
+describe('a field the page gave the focus on load (autofocus)', () => {
+  // A login page's field takes the focus as the page loads (`autofocus`). The replay's frame is
+  // sandboxed without scripts, which blocks autofocus, and a recorder that started after the page's
+  // first frame (PostHog's script loads asynchronously) saw no focus event: the field showed unfocused.
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+input { position: absolute; left: 100px; top: 100px; width: 300px; height: 40px; border: 8px solid #ccc; outline: none; }
+input:focus { border-color: rgb(220, 20, 60); }
+</style></head><body><input id="login" autofocus></body></html>`;
+
+  it('is focused in the replay as it was live, until the recording moves the focus on', async () => {
+    const marks: number[] = [];
+    const live: boolean[] = [];
+    const mark = async (page: import('playwright-core').Page) => {
+      marks.push(Date.now());
+      live.push(await page.evaluate(`document.activeElement === document.getElementById('login')`));
+    };
+    const recording = await record('/autofocus-login.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/autofocus-login.html`);
+      await idle(700);
+      await mark(page);
+      await page.mouse.click(700, 500);
+      await idle(700);
+      await mark(page);
+      await idle(300);
+      await page.mouse.move(600, 400, { steps: 3 });
+      await idle(300);
+    }, { startAfterLoad: true });
+    expect(live, 'focused on load, then not after a click elsewhere').toEqual([true, false]);
+    const focuses = recording.filter((e) => e.type === 3 && (e.data as { source: number }).source === 2 && (e.data as { type: number }).type === 5);
+    // The precondition: the recorder started after the focus (as PostHog's does), so no event says so.
+    expect(focuses, 'focus events recorded').toEqual([]);
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts)), [[104, 125]]);
+    expect(shown).toEqual([[true], [false]]);
+  });
+});
+
 describe('text the user selected', () => {
   // rrweb replays selections, but Chromium draws a selection in its active colours (white on blue)
   // only in the focused frame, and in grey elsewhere: the replay's frame was focused only once the

@@ -110,12 +110,17 @@ export interface RecordOptions {
    * where the pointer came to rest).
    */
   pointerSamplingMs?: number;
+  /**
+   * The recorder starts after the page's load event and its next frames, as PostHog's script
+   * (loaded asynchronously) does: what the page did on load (an `autofocus`) is in no event.
+   */
+  startAfterLoad?: boolean;
 }
 
 const recorderJs = new Map<string, Promise<string>>();
 
 /** rrweb's recorder bundled for the page; events go to Node as JSON strings (Playwright's serializer overflows on deep snapshots). */
-function recorderScript(canvas: RecordOptions['canvas'], pointerSamplingMs = 20): Promise<string> {
+function recorderScript(canvas: RecordOptions['canvas'], pointerSamplingMs = 20, startAfterLoad = false): Promise<string> {
   const canvasOptions =
     canvas === undefined
       ? 'recordCanvas: false'
@@ -123,15 +128,17 @@ function recorderScript(canvas: RecordOptions['canvas'], pointerSamplingMs = 20)
         ? 'recordCanvas: true'
         : `recordCanvas: true, dataURLOptions: { type: 'image/webp', quality: 0.4 }`;
   const sampling = `{ mousemove: ${pointerSamplingMs}, scroll: 50${typeof canvas === 'number' ? `, canvas: ${canvas}` : ''} }`;
-  const key = `${canvasOptions} ${sampling}`;
+  const key = `${canvasOptions} ${sampling} ${startAfterLoad}`;
   let js = recorderJs.get(key);
   if (!js) {
     js = bundleForPage({
       contents: `import { record } from '@posthog/rrweb';
         const send = (e) => window.__rrEmit(JSON.stringify(e), performance.timeOrigin);
-        if (location.protocol.startsWith('http')) {
-          record({ emit: send, maskAllInputs: false, inlineStylesheet: true, ${canvasOptions}, collectFonts: true,
+        const start = () => record({ emit: send, maskAllInputs: false, inlineStylesheet: true, ${canvasOptions}, collectFonts: true,
                    sampling: ${sampling} });
+        if (location.protocol.startsWith('http')) {
+          if (${startAfterLoad}) addEventListener('load', () => requestAnimationFrame(() => setTimeout(start, 50)));
+          else start();
         }`,
       resolveDir: process.cwd(),
     });
@@ -201,7 +208,7 @@ export async function recordJourney(origin: string, journey: Journey, opts: Reco
       raw.push(event);
       events.push({ ts: event.timestamp, windowId: s.windowId });
     });
-    await context.addInitScript({ content: await recorderScript(opts.canvas, opts.pointerSamplingMs) });
+    await context.addInitScript({ content: await recorderScript(opts.canvas, opts.pointerSamplingMs, opts.startAfterLoad) });
     let current = await context.newPage();
     tab(current);
     const cdpOf = async (page: Page): Promise<CDPSession> => {
