@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import express, { type ErrorRequestHandler } from 'express';
 import { toRasterizerError } from '../../src/errors.js';
 import { requireBearer } from '../../src/http/auth.js';
 import { sendError } from '../../src/http/errors.js';
 import { openApiDocument } from '../../src/http/openapi.js';
-import type { SiteServer } from './site-server.js';
+import { serveApp, type SiteServer } from './site-server.js';
 
 /**
  * A second web application we did not write: Swagger UI (swagger-ui-dist, a React and Redux app:
@@ -43,11 +42,6 @@ const INITIALIZER = `window.onload = function () {
 
 export async function startApiDocsSite(port = 0): Promise<SiteServer> {
   const app = express();
-  const requests: string[] = [];
-  app.use((req, _res, next) => {
-    requests.push(req.path);
-    next();
-  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
@@ -61,19 +55,5 @@ export async function startApiDocsSite(port = 0): Promise<SiteServer> {
     sendError(res, toRasterizerError(err));
   };
   app.use(onError);
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    origin: `http://127.0.0.1:${bound}`,
-    port: bound,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  return serveApp(app, port);
 }

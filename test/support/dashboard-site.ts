@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Queue, Worker, type Job } from 'bullmq';
 import express from 'express';
 import { DASHBOARD_PATH } from '../../src/http/admin.js';
-import type { SiteServer } from './site-server.js';
+import { serveApp, type SiteServer } from './site-server.js';
 
 export { DASHBOARD_PATH };
 
@@ -84,27 +84,9 @@ export async function startDashboardSite(port = 0, redisUrl = defaultRedis()): P
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter, options: { uiConfig: { boardTitle: 'replay-rasterizer' } } });
   const app = express();
-  const requests: string[] = [];
-  app.use((req, _res, next) => {
-    requests.push(req.path);
-    next();
-  });
   app.use(DASHBOARD_PATH, serverAdapter.getRouter() as express.RequestHandler);
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  return serveApp(app, port, async () => {
+    for (const q of queues) await q.obliterate({ force: true }).catch(() => {});
+    await Promise.all(queues.map((q) => q.close()));
   });
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    origin: `http://127.0.0.1:${bound}`,
-    port: bound,
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      for (const q of queues) await q.obliterate({ force: true }).catch(() => {});
-      await Promise.all(queues.map((q) => q.close()));
-    },
-  };
 }

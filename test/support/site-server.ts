@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
+import express, { type Express } from 'express';
 import sharp from 'sharp';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,6 +65,36 @@ export interface SiteServer {
   /** Every path requested, in order (a canary for tests that must see no requests). */
   requests: string[];
   close(): Promise<void>;
+}
+
+/**
+ * Serves an express app (a web application's own server) on 127.0.0.1 as a SiteServer, with every
+ * path it is asked for noted; `closing` runs once the server is closed (the app's own state).
+ */
+export async function serveApp(app: Express, port: number, closing: () => Promise<void> = async () => {}): Promise<SiteServer> {
+  const requests: string[] = [];
+  const noted = express();
+  noted.use((req, _res, next) => {
+    requests.push(req.path);
+    next();
+  });
+  noted.use(app);
+  const server = noted.listen(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://127.0.0.1:${bound}`,
+    port: bound,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await closing();
+    },
+  };
 }
 
 /** Generated once per process: drawing them (SVG noise) takes seconds on a loaded machine. */
