@@ -110,11 +110,13 @@ export function withUnnamedFocusNamed(events: RrwebEvent[]): RrwebEvent[] {
     const mine = open.filter((f) => f.windowId === e.windowId);
     if (!mine.length) continue;
     const it = interaction(e);
-    const candidates = candidatesOf(e);
     // Focus moved on (or left) before any such change: that focus stays unnamed.
-    if (it?.type === MouseInteraction.Focus || it?.type === MouseInteraction.Blur) open = open.filter((f) => f.windowId !== e.windowId);
-    if (!candidates?.length) continue;
+    const moved = it?.type === MouseInteraction.Focus || it?.type === MouseInteraction.Blur;
+    const candidates = moved ? undefined : candidatesOf(e);
+    if (!moved && !candidates?.length) continue;
+    // Either way this window's waiting focuses are settled here.
     open = open.filter((f) => f.windowId !== e.windowId);
+    if (!candidates) continue;
     const after = nextDecisive[i + 1]!;
     const id = chosen(candidates, after >= 0 ? events[after] : undefined);
     if (id === undefined) continue;
