@@ -10,6 +10,7 @@ import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { FocusReplay } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
+import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
 import { rewriteStateSelectors } from './state-selectors.js';
 import { FragmentTarget } from './target.js';
@@ -229,6 +230,8 @@ class Player {
   private readonly focus = new FocusReplay();
   /** Which popovers are open, which the recording does not say outright (popover.ts). */
   private readonly popovers = new PopoverReplay();
+  /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
+  private readonly definitions = new CustomElementDefinitions();
 
   constructor(
     events: eventWithTime[],
@@ -248,7 +251,7 @@ class Player {
       mouseTail: false,
       // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
       triggerFocus: cfg.naive === true,
-      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin, this.validity.plugin],
+      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin, this.validity.plugin, this.definitions.plugin],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,

@@ -697,3 +697,70 @@ html, body { overflow-anchor: none; }
     expect(shown).toEqual([[false], [true]]);
   });
 });
+
+describe('custom elements the page defined (`:defined`)', () => {
+  // Web component libraries tell their users to hide an element until its definition loads
+  // (`:not(:defined) { visibility: hidden }`: Shoelace, Web Awesome, Lit), and the replay's frame
+  // runs no scripts, so no element of such a page was ever defined there: every control was missing
+  // from the replay (player/custom-elements.ts). Here `x-panel` is crimson once defined, `x-never`
+  // (crimson too) is never defined and must stay hidden, as it was live.
+  const PAGE = (defineAfterMs: number) => `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+:not(:defined) { visibility: hidden; }
+x-panel, x-never { position: absolute; top: 100px; width: 200px; height: 150px; background: rgb(220, 20, 60); }
+x-panel { left: 100px; }
+x-never { left: 500px; }
+</style></head><body><x-panel></x-panel><x-never></x-never><script>
+const define = () => customElements.define('x-panel', class extends HTMLElement {
+  constructor() { super(); this.attachShadow({ mode: 'open' }).innerHTML = '<slot></slot>'; }
+});
+${defineAfterMs > 0 ? `setTimeout(define, ${defineAfterMs})` : 'define()'};
+</script></body></html>`;
+
+  it('shows an element once the page defined it, and not before, as live', async () => {
+    const marks: number[] = [];
+    const live: string[] = [];
+    const mark = async (page: import('playwright-core').Page) => {
+      marks.push(Date.now());
+      live.push(await page.evaluate(`[...document.querySelectorAll(':defined')].filter((e) => e.localName.startsWith('x-')).map((e) => e.localName).join()`));
+    };
+    const recording = await record('/defined-late.html', PAGE(1500), async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/defined-late.html`);
+      await idle(600);
+      await mark(page);
+      await page.waitForFunction(`customElements.get('x-panel') !== undefined`);
+      await idle(700);
+      await mark(page);
+      await idle(300);
+      await page.mouse.move(600, 400, { steps: 3 });
+      await idle(300);
+    });
+    expect(live, 'what was defined live').toEqual(['', 'x-panel']);
+    const defines = recording.filter((e) => e.type === 3 && (e.data as { source: number }).source === 16);
+    expect(defines.map((e) => (e.data as { define?: { name?: string } }).define?.name), "the recorder's definition events").toEqual(['x-panel']);
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts)), [[200, 175], [600, 175]]);
+    expect(shown).toEqual([
+      [false, false],
+      [true, false],
+    ]);
+  });
+
+  it('shows an element defined before the recorder started (PostHog starts after the load)', async () => {
+    const marks: number[] = [];
+    const recording = await record('/defined-early.html', PAGE(0), async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/defined-early.html`);
+      await idle(800);
+      marks.push(Date.now());
+      await idle(300);
+      await page.mouse.move(600, 400, { steps: 3 });
+      await idle(300);
+    }, { startAfterLoad: true });
+    const defines = recording.filter((e) => e.type === 3 && (e.data as { source: number }).source === 16);
+    // The precondition: no event says the element was defined, only its snapshot does (rrweb's
+    // `isCustom`, which rrweb's rebuild defines in the frame itself: the path this guards).
+    expect(defines, 'definition events recorded').toEqual([]);
+    expect(JSON.stringify(recording[1] ?? recording), 'the snapshot marks the defined element').toContain('"isCustom":true');
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts)), [[200, 175], [600, 175]]);
+    expect(shown).toEqual([[true, false]]);
+  });
+});
