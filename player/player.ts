@@ -12,6 +12,7 @@ import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
+import { ShadowRoots } from './shadow-roots.js';
 import { rewriteStateSelectors } from './state-selectors.js';
 import { FragmentTarget } from './target.js';
 import { UserValidity } from './user-validity.js';
@@ -232,6 +233,8 @@ class Player {
   private readonly popovers = new PopoverReplay();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
   private readonly definitions = new CustomElementDefinitions();
+  /** The shadow roots in the replay, whose animations the document's getAnimations() leaves out. */
+  private readonly shadowRoots = new ShadowRoots();
 
   constructor(
     events: eventWithTime[],
@@ -619,6 +622,7 @@ class Player {
   private track(end: number): void {
     while (this.applied < end) {
       const e = this.events[this.applied++]! as { type: number; data: Record<string, unknown> };
+      this.shadowRoots.note(e);
       if (e.type === EventType.Meta && typeof e.data.href === 'string') {
         this.newDocument = e.data.href !== this.href;
         this.href = e.data.href;
@@ -645,7 +649,7 @@ class Player {
     const doc = this.iframe.contentDocument;
     if (!doc?.getAnimations) return;
     // getAnimations() brings style up to date, which is what creates the new animations.
-    for (const a of doc.getAnimations()) {
+    for (const a of this.shadowRoots.animations(doc, this.replayer.getMirror())) {
       if (this.known.has(a)) continue;
       this.known.add(a);
       if (ageMs > 0 && a.playState === 'running') a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
@@ -671,7 +675,7 @@ class Player {
     // one; those this step started wait for its frame, and were set for it (stampAnimations).
     const drawnTs = Math.min(frameTs, drawnReplayTs() ?? frameTs);
     let movedSinceDrawn = false;
-    for (const a of doc.getAnimations()) {
+    for (const a of this.shadowRoots.animations(doc, this.replayer.getMirror())) {
       if (a.playState !== 'running' || !a.playbackRate) continue;
       const effect = a.effect as KeyframeEffect | null;
       if (!effect) continue;

@@ -764,3 +764,38 @@ ${defineAfterMs > 0 ? `setTimeout(define, ${defineAfterMs})` : 'define()'};
     expect(shown).toEqual([[true, false]]);
   });
 });
+
+describe('transitions inside shadow roots', () => {
+  // Web components keep their whole look in shadow trees (a field's focus ring, a switch's slide),
+  // and `document.getAnimations()` leaves out every animation there: the player neither placed such
+  // a transition at its event's time nor knew it moved, so no frame was drawn while it ran
+  // (player/shadow-roots.ts). A crimson block in a shadow root slides 600 px in 2 s, linearly.
+  const PAGE = `<!doctype html><html><head><style>body { margin: 0; background: #fff; }</style></head><body><x-slider></x-slider><script>
+customElements.define('x-slider', class extends HTMLElement {
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' }).innerHTML = '<style>.b { position: absolute; left: 100px; top: 100px; width: 60px; height: 100px; background: rgb(220, 20, 60); transition: transform 2s linear; } .b.go { transform: translateX(600px); }</style><div class="b"></div>';
+  }
+});
+</script></body></html>`;
+
+  it('plays from where it was at the clip start, and every frame while it runs', async () => {
+    const recording = await record('/shadow-slide.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/shadow-slide.html`);
+      await idle(800);
+      await page.evaluate(`document.querySelector('x-slider').shadowRoot.querySelector('.b').classList.add('go')`);
+      await idle(3000);
+      await page.mouse.move(600, 400, { steps: 3 });
+      await idle(300);
+    });
+    const slide = recording.find((e) => e.type === 3 && JSON.stringify(e.data).includes('"class":"b go"'));
+    expect(slide, 'the class change in the shadow root is recorded').toBeDefined();
+    const t = secondsOf(recording, slide!.timestamp);
+    // The clip starts half way into the first quarter; 0.5 s later the block is half way (x 400-460), at the end at 700-760.
+    const shown = await crimsonAt(recording, [t + 1.0, t + 2.6], [[130, 150], [430, 150], [730, 150]], t + 0.5);
+    expect(shown).toEqual([
+      [false, true, false],
+      [false, false, true],
+    ]);
+  });
+});
