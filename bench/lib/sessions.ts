@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { parseRecording } from '../../src/recording/parse.js';
 import type { RrwebEvent } from '../../src/recording/types.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
-import { apiDocsJourney, dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
+import { apiDocsJourney, componentsJourney, dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
 import { APIDOCS_PATH, SWAGGER_UI_VERSION, startApiDocsSite } from '../../test/support/apidocs-site.js';
+import { COMPONENTS_PATH, SHOELACE_VERSION, startComponentsSite } from '../../test/support/components-site.js';
 import { BULL_BOARD_VERSION, DASHBOARD_PATH, startDashboardSite } from '../../test/support/dashboard-site.js';
 import { exampleJourney } from '../../test/support/journeys.js';
 import { motionJourney } from '../../test/support/motion-journey.js';
@@ -19,7 +20,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../
  * `--reuse-recordings <dir>` keeps them between runs (the site is served again on the port the
  * recording names), so one row can be re-run without recording again.
  */
-export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs';
+export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components';
 
 export interface Session {
   name: SessionName;
@@ -109,6 +110,9 @@ export class Sessions {
     }
     if (name === 'apidocs') {
       return { server: await startApiDocsSite(port), what: `Swagger UI ${SWAGGER_UI_VERSION} (at ${APIDOCS_PATH}) over the service's OpenAPI document`, journey: apiDocsJourney };
+    }
+    if (name === 'components') {
+      return { server: await startComponentsSite(port), what: `an account settings page of Shoelace ${SHOELACE_VERSION} web components (at ${COMPONENTS_PATH})`, journey: componentsJourney };
     }
     const heavy = await startHeavySite(port, served);
     const { name: journeyName, journey } = heavyJourney(heavy.kind, name);

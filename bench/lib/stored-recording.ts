@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { startApiDocsSite } from '../../test/support/apidocs-site.js';
+import { startComponentsSite } from '../../test/support/components-site.js';
 import { startDashboardSite } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
 import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site-server.js';
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
 
-export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs'] as const;
+export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs', 'components'] as const;
 export type StoredName = (typeof STORED_NAMES)[number];
 
 export interface StoredRecording {
@@ -39,6 +40,8 @@ export async function openStored(recordings: string, which: StoredName, served: 
             ? (await startDashboardSite(port)).close
             : which === 'apidocs'
               ? (await startApiDocsSite(port)).close
+              : which === 'components'
+                ? (await startComponentsSite(port)).close
               : (await startHeavySite(port, served)).server.close;
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
   return { raw: stored.raw, origin: stored.origin, startS, endS, close };

@@ -12,7 +12,7 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components'): BenchRow {
   return {
     name: which === 'rustdoc' ? 'heavy' : which,
     about: ABOUT[which],
@@ -68,6 +68,7 @@ const ABOUT = {
   nodedocs: 'the Node.js API docs (Debian\'s nodejs package; a site none of our fixtures imitate), 30 s moment: engine vs plain, bytes, SSIM',
   dashboard: 'a web application: bull-board (the queue dashboard, a React app) over BullMQ queues on Redis, 30 s moment: engine vs plain, bytes, SSIM',
   apidocs: "a web application: Swagger UI (a React app) over the service's OpenAPI document, 30 s moment: engine vs plain, bytes, SSIM",
+  components: 'a web application built from web components: Shoelace (Lit, shadow roots, adopted stylesheets, `:not(:defined)` hidden), 30 s moment: engine vs plain, bytes, SSIM',
 };
 
 export const rustdocRow = heavyRow('rustdoc');
@@ -77,3 +78,4 @@ export const printRow = heavyRow('print');
 export const nodeDocsRow = heavyRow('nodedocs');
 export const dashboardRow = heavyRow('dashboard');
 export const apiDocsRow = heavyRow('apidocs');
+export const componentsRow = heavyRow('components');

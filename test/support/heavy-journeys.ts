@@ -1,5 +1,6 @@
 import type { Journey, JourneyContext } from './recorder.js';
 import { APIDOCS_PATH } from './apidocs-site.js';
+import { COMPONENTS_PATH } from './components-site.js';
 import { DASHBOARD_PATH } from './dashboard-site.js';
 import { BIGDOM_MODULES, type HeavySiteKind } from './heavy-sites.js';
 
@@ -400,6 +401,62 @@ export const apiDocsJourney: Journey = async (ctx) => {
   await click('input.operation-filter-input');
   await page.keyboard.type('preview', { delay: 120 });
   await shot('filtered');
+  await idle(3500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/**
+ * An account settings page built from Shoelace's web components (test/support/components-site.ts):
+ * an email fixed, a region chosen from a select, a line typed, a theme picked, the form saved (a
+ * spinner, a toast), the security tab with a password typed, a switch and a details panel, the
+ * delete dialog opened, typed into and dismissed, the user menu, a checkbox, the plan tab, a tooltip.
+ */
+export const componentsJourney: Journey = async (ctx) => {
+  const { page, origin, idle } = ctx;
+  const { shot, click } = helpers(ctx);
+  await page.goto(`${origin}${COMPONENTS_PATH}`);
+  await page.waitForFunction(`['sl-tab-group', 'sl-select', 'sl-input', 'sl-dialog'].every((n) => customElements.get(n))`);
+  await shot('overview');
+  await idle(500);
+  await click('sl-input[name=email]');
+  await page.keyboard.type('.com', { delay: 80 });
+  await shot('email-typed');
+  await click('sl-select[name=region]');
+  await shot('select-open');
+  await click('sl-option[value=eu-central]');
+  await shot('select-chosen');
+  await click('sl-textarea[name=bio]');
+  await page.keyboard.type('Engineer.', { delay: 60 });
+  await click('sl-radio-button[value=dark]');
+  await shot('radio');
+  await click('#save');
+  await page.locator('sl-alert#saved[open]').waitFor();
+  await shot('saved');
+  await click('sl-tab[panel=security]');
+  await shot('security');
+  await click('#new-password');
+  await page.keyboard.type('short', { delay: 80 });
+  await click('sl-switch#two-factor');
+  await shot('switch-on');
+  await click('sl-details[summary="Active sessions"]');
+  await shot('details-open');
+  await click('#delete');
+  await shot('dialog-open');
+  await click('#confirm');
+  await page.keyboard.type('DEL', { delay: 100 });
+  await shot('confirm-typed');
+  await click('#keep');
+  await shot('dialog-closed');
+  await click('#user-button');
+  await shot('menu-open');
+  await page.keyboard.press('Escape');
+  await click('sl-tab[panel=notifications]');
+  await shot('notifications');
+  await click('sl-checkbox:has-text("Product news")');
+  await click('sl-tab[panel=plan]');
+  await shot('plan');
+  await ctx.moveTo('sl-icon-button[name=bell]');
+  await shot('tooltip');
   await idle(3500);
   await page.mouse.move(400, 300, { steps: 3 });
 };
