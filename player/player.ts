@@ -47,6 +47,33 @@ const RECENT_MS = 5000;
 const VIRTUAL_DOM_BATCH = 500;
 /** The side of rrweb's cursor box (.replayer-mouse in its style.css), in the recorded page's css px. */
 const POINTER_CSS_PX = 20;
+/** Elements hovered at most, up from the one under the pointer (a hostile page can nest without end). */
+const HOVER_DEPTH_MAX = 4096;
+
+/** The parent in the flat tree: a slotted element's slot, a shadow root's host, else the parent element. */
+function flatParent(e: Element): Element | null {
+  if (e.assignedSlot) return e.assignedSlot;
+  if (e.parentElement) return e.parentElement;
+  const root = e.parentNode as (Node & { host?: Element }) | null;
+  return root?.nodeType === 11 && root.host ? root.host : null;
+}
+
+/**
+ * Down from `el` through the open shadow roots under (x, y), as the browser's hit test goes. A
+ * root's elementFromPoint gives its host back where the point is on the host's slotted text; the
+ * root's own elements there (the label's box, the button part) come from its stack of elements.
+ */
+function intoShadows(el: Element | null, x: number, y: number): Element | null {
+  for (let depth = 0; el?.shadowRoot && depth < 64; depth++) {
+    const root: ShadowRoot = el.shadowRoot;
+    let inner = root.elementFromPoint(x, y);
+    if (!inner || inner === el) inner = root.elementsFromPoint(x, y).find((e) => e !== el && e.getRootNode() === root) ?? null;
+    if (!inner) break;
+    el = inner;
+  }
+  return el;
+}
+
 /** pause(t) applies events stamped before t: a hair past the snapshot includes it. */
 const SNAPSHOT_EPSILON_MS = 0.01;
 
@@ -278,7 +305,7 @@ class Player {
       () => this.scale * (cfg.outputScale ?? 1) * VIDEO_PICTURE_SPARE,
     );
     const internals = this.replayer as unknown as { hoverElements?: (el: Element) => void };
-    if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(el);
+    if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(this.intoShadows(el));
   }
 
   /**
@@ -293,7 +320,9 @@ class Player {
   private hover(el: Element | null): void {
     const chain: Element[] = [];
     // The target can be a text node or a document (rrweb keeps the nodes with a class list, as here).
-    for (let e: Element | null = el; e; e = e.parentElement) if (e.classList) chain.push(e);
+    // Up the flat tree, as Chromium hovers: a slotted element's slot and the shadow hosts around it
+    // are hovered too (a web component's button part under its label, the component itself).
+    for (let e: Element | null = el, n = 0; e && n < HOVER_DEPTH_MAX; e = flatParent(e), n++) if (e.classList) chain.push(e);
     const now = new Set(chain);
     for (const e of this.hovered) {
       if (now.has(e)) continue;
@@ -326,12 +355,7 @@ class Player {
     let el: Element | null = null;
     // Down through same-origin frames and open shadow roots, as the browser's hit test goes.
     for (let depth = 0; depth < 16; depth++) {
-      el = d.elementFromPoint(x, y);
-      while (el?.shadowRoot) {
-        const inner = el.shadowRoot.elementFromPoint(x, y);
-        if (!inner || inner === el) break;
-        el = inner;
-      }
+      el = intoShadows(d.elementFromPoint(x, y), x, y);
       const inner = (el as HTMLIFrameElement | null)?.contentDocument;
       if (!el || !inner || (el.tagName !== 'IFRAME' && el.tagName !== 'FRAME')) break;
       const box = el.getBoundingClientRect();
@@ -340,6 +364,19 @@ class Player {
       d = inner;
     }
     this.hover(el);
+  }
+
+  /**
+   * The element a recorded pointer event names, or what is under the pointer inside it when it is a
+   * shadow host: an event over a component's own text names the component (its text is the host's
+   * child, slotted), and Chromium hovered the parts under it too (the label, the button part). Only
+   * in the top document, whose coordinates the pointer has.
+   */
+  private intoShadows(el: Element | null): Element | null {
+    if (!el?.shadowRoot || el.ownerDocument !== this.iframe.contentDocument || !this.mouse) return el;
+    const x = parseFloat(this.mouse.style.left);
+    const y = parseFloat(this.mouse.style.top);
+    return Number.isFinite(x) && Number.isFinite(y) ? intoShadows(el, x, y) : el;
   }
 
   /** Scales the recorded viewport into the fixed picture area, letterboxed when its shape changes. */

@@ -1,7 +1,12 @@
 // Selectors of states the replay's document cannot be in, rewritten to match an attribute the player
 // sets instead (the way rrweb's replay matches `:hover` with a class): `:target` (the replay's
 // document has no fragment: target.ts) and `:user-invalid` / `:user-valid` (no user ever touched the
-// replay's fields: user-validity.ts). The rewrite has no DOM: the tests read it in Node.
+// replay's fields: user-validity.ts). And `:hover` itself where rrweb does not rewrite it: rrweb
+// adds its class to the selectors of the stylesheets a page is built with, but inserts the rules a
+// page adds later (CSS-in-JS libraries insert theirs one by one) and the constructed stylesheets
+// shadow roots adopt (every web component's styles) as they were recorded, so nothing a pointer
+// hovered in a web component, or in a later CSS-in-JS rule, changed in the replay. The rewrite has
+// no DOM: the tests read it in Node.
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
 
@@ -17,6 +22,18 @@ const REWRITES: { name: string; pattern: RegExp; to: string }[] = [
   { name: ':user-valid', pattern: /(?<!:):user-valid(?![\w-])/g, to: `:is(:user-valid, [${USER_INTERACTED_ATTRIBUTE}]:valid)` },
 ];
 
+/**
+ * `:hover`, not escaped, not a longer name, and not after a pseudo-element (`::part(label):hover`,
+ * `::-webkit-scrollbar-thumb:hover`), where the class is not allowed and an invalid selector would
+ * drop its whole rule; nor a media feature's value (`@media (hover:hover)`).
+ */
+const HOVER = /(?<!\\)(?<!::[\w-]+(?:\([^()]*\))?)(?<!\(\s*(?:any-)?hover\s*):hover(?![\w-])/g;
+
+/** A stylesheet text whose `:hover` also matches the class rrweb's replay gives hovered elements, as rrweb's rewrite of a built page's styles does. */
+export function withHoverClass(css: string): string {
+  return css.includes(':hover') ? css.replace(HOVER, ':is(:hover, .\\:hover)') : css;
+}
+
 /** A stylesheet text whose `:target`, `:user-invalid` and `:user-valid` selectors also match the player's attributes. */
 export function withStateSelectors(css: string): string {
   let out = css;
@@ -26,14 +43,15 @@ export function withStateSelectors(css: string): string {
 
 /**
  * Rewrites, in place, every recorded stylesheet text (style elements, linked sheets rrweb inlined,
- * rules inserted or adopted later) with withStateSelectors. Returns how many texts changed.
+ * rules inserted or adopted later) with withStateSelectors, and the rules inserted or adopted later
+ * with withHoverClass too. Returns how many texts changed.
  */
 export function rewriteStateSelectors(eventLists: readonly eventWithTime[][]): number {
   let rewritten = 0;
-  const rewrite = (holder: Record<string, unknown> | null | undefined, key: string) => {
+  const rewrite = (holder: Record<string, unknown> | null | undefined, key: string, hover = false) => {
     const text = holder?.[key];
     if (typeof text !== 'string') return;
-    const next = withStateSelectors(text);
+    const next = withStateSelectors(hover ? withHoverClass(text) : text);
     if (next === text) return;
     holder![key] = next;
     rewritten++;
@@ -44,7 +62,7 @@ export function rewriteStateSelectors(eventLists: readonly eventWithTime[][]): n
       else if (n.type === NodeType.Element) rewrite(n.attributes, '_cssText');
     });
   const rules = (list: unknown) => {
-    if (Array.isArray(list)) for (const r of list as (Record<string, unknown> | null)[]) rewrite(r, 'rule');
+    if (Array.isArray(list)) for (const r of list as (Record<string, unknown> | null)[]) rewrite(r, 'rule', true);
   };
   for (const events of eventLists) {
     for (const e of events) {
@@ -59,8 +77,8 @@ export function rewriteStateSelectors(eventLists: readonly eventWithTime[][]): n
         if (Array.isArray(d.attributes)) for (const change of d.attributes as ({ attributes?: Record<string, unknown> } | null)[]) rewrite(change?.attributes, '_cssText');
       } else if (d.source === IncrementalSource.StyleSheetRule) {
         rules(d.adds);
-        rewrite(d as Record<string, unknown>, 'replace');
-        rewrite(d as Record<string, unknown>, 'replaceSync');
+        rewrite(d as Record<string, unknown>, 'replace', true);
+        rewrite(d as Record<string, unknown>, 'replaceSync', true);
       } else if (d.source === IncrementalSource.AdoptedStyleSheet && Array.isArray(d.styles)) {
         for (const style of d.styles as ({ rules?: unknown } | null)[]) rules(style?.rules);
       }

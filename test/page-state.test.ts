@@ -799,3 +799,69 @@ customElements.define('x-slider', class extends HTMLElement {
     ]);
   });
 });
+
+describe('hover in web components and in rules a script inserted', () => {
+  // rrweb rewrites `:hover` in the stylesheets a page is built with, but not in the constructed
+  // stylesheets shadow roots adopt (every web component's styles) nor in rules inserted later (how
+  // CSS-in-JS libraries add theirs), and its hover stops at a shadow root: a component's hover never
+  // showed (player/state-selectors.ts, player/player.ts). `x-button` is a component whose button
+  // part turns crimson when hovered, from an adopted sheet, with its label slotted; the page marks
+  // the component itself hovered below it (the host is hovered too, as live), and changes 200 ms
+  // after the pointer came in (the player then hit-tests the pointer again: over the label, the
+  // component's root gives its host back); `.late` gets a crimson hover from a rule inserted after
+  // the recorder's snapshot.
+  const PAGE = `<!doctype html><html><head><style>body { margin: 0; background: #fff; font: 40px sans-serif; }
+.late { position: absolute; left: 600px; top: 100px; width: 200px; height: 150px; background: #eee; }
+.host-mark { position: absolute; left: 100px; top: 300px; width: 200px; height: 100px; background: #eee; }
+x-button:hover ~ .host-mark { background: rgb(220, 20, 60); }
+</style><style id="js"></style></head><body><x-button>Label</x-button><div class="late"></div><div class="host-mark"></div><script>
+const sheet = new CSSStyleSheet();
+sheet.replaceSync('button { position: absolute; left: 100px; top: 100px; width: 300px; height: 150px; border: 0; background: #ddd; font: inherit; } button:hover { background: rgb(220, 20, 60); }');
+customElements.define('x-button', class extends HTMLElement {
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    root.adoptedStyleSheets = [sheet];
+    root.innerHTML = '<button part="base"><slot></slot></button>';
+  }
+});
+document.querySelector('x-button').addEventListener('mouseenter', () => setTimeout(() => document.body.setAttribute('data-seen', ''), 200));
+setTimeout(() => document.getElementById('js').sheet.insertRule('.late:hover { background: rgb(220, 20, 60); }'), 300);
+</script></body></html>`;
+
+  it('shows a component part hovered under its slotted label, and a hover rule inserted after the snapshot', async () => {
+    const marks: number[] = [];
+    const live: string[] = [];
+    const mark = async (page: import('playwright-core').Page) => {
+      marks.push(Date.now());
+      live.push(await page.evaluate(`[getComputedStyle(document.querySelector('x-button').shadowRoot.querySelector('button')).backgroundColor, getComputedStyle(document.querySelector('.late')).backgroundColor].join(' ')`));
+    };
+    const recording = await record('/component-hover.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/component-hover.html`);
+      await idle(800);
+      const label = await page.evaluate(`(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('x-button')); const b = r.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })()`) as [number, number];
+      // Each motion ends with a move past rrweb's sampling interval, which keeps it (a pointer that
+      // stops is otherwise recorded short of where it stopped).
+      await page.mouse.move(label[0] - 10, label[1], { steps: 4 });
+      await idle(60);
+      await page.mouse.move(label[0], label[1]);
+      await idle(700);
+      await mark(page);
+      await page.mouse.move(690, 175, { steps: 4 });
+      await idle(60);
+      await page.mouse.move(700, 175);
+      await idle(700);
+      await mark(page);
+      await idle(300);
+      await page.mouse.move(500, 500, { steps: 3 });
+      await idle(300);
+    });
+    expect(live, 'what Chromium showed hovered').toEqual(['rgb(220, 20, 60) rgb(238, 238, 238)', 'rgb(221, 221, 221) rgb(220, 20, 60)']);
+    // Away from the label's text and the pointer.
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts)), [[120, 120], [620, 120], [120, 320]]);
+    expect(shown).toEqual([
+      [true, false, true],
+      [false, true, false],
+    ]);
+  });
+});
