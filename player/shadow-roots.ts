@@ -14,7 +14,7 @@ import { EventType, forEachSerializedNode, IncrementalSource } from '../src/reco
 /**
  * Hosts followed at most: each step asks every root for its animations, twice (a page of 20,000
  * hosts, each root with a transitioned element, all followed: a median step of 63 ms against 3.8
- * with none; with this bound, 17-18 ms on pages of 5,000 and of 20,000 hosts). A page of more
+ * with none; with this bound, 17-22 ms on pages of 5,000 and of 20,000 hosts). A page of more
  * components (a long feed of them) has the motion of the first 5,000 recorded followed; the others
  * are drawn where each step leaves them.
  */
