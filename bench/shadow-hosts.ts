@@ -20,6 +20,6 @@ let k = 0; setInterval(() => { document.getElementById('t').style.background = (
   const len = (events.at(-1)!.timestamp - events[0]!.timestamp) / 1000;
   const t = performance.now();
   const r = await renderRecording(events, { ...DEFAULT_RENDER_OPTIONS, startS: 1, endS: len, allowOrigins: [site.origin] });
-  console.log(n, 'hosts:', events.length, 'events,', JSON.stringify(JSON.stringify(rec.events).length), 'B;', ((performance.now() - t) / 1000).toFixed(2), 's; step median', r.timings.stepMedianMs, 'ms; first step', Math.round(r.timings.firstStepMs), 'ms; steps', r.timings.steps);
+  console.log(n, 'hosts:', events.length, 'events,', JSON.stringify(rec.events).length, 'B;', ((performance.now() - t) / 1000).toFixed(2), 's; step median', r.timings.stepMedianMs, 'ms; first step', Math.round(r.timings.firstStepMs), 'ms; steps', r.timings.steps);
 }
 await site.close();

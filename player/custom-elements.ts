@@ -11,9 +11,6 @@
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, IncrementalSource } from '../src/recording/rrweb-shape.js';
 
-/** A valid custom element name (the HTML spec's, in its ASCII form): anything else throws in define(). */
-const NAME = /^[a-z][a-z0-9._\u00b7\u00c0-\uffff-]*-[a-z0-9._\u00b7\u00c0-\uffff-]*$/;
-
 /** Names defined at most: far beyond any page's components (a hostile recording must not grow this without end). */
 const NAMES_MAX = 10_000;
 
@@ -29,32 +26,27 @@ type RegistryWindow = Window & typeof globalThis;
  * the frame's window: the page being built again defines the same names.
  */
 export class CustomElementDefinitions {
-  private readonly names = new Set<string>();
+  private defined = 0;
 
   readonly plugin = {
     handler: (event: eventWithTime, _isSync: boolean, { replayer }: { replayer: ReplayerLike }) => {
       if (event.type !== EventType.IncrementalSnapshot) return;
       const d = event.data as { source?: number; define?: { name?: unknown } };
-      if (d.source !== IncrementalSource.CustomElement) return;
-      const name = d.define?.name;
-      if (typeof name !== 'string') return;
-      this.define(replayer.iframe?.contentWindow as RegistryWindow | null | undefined, name.toLowerCase());
+      if (d.source !== IncrementalSource.CustomElement || typeof d.define?.name !== 'string') return;
+      this.define(replayer.iframe?.contentWindow as RegistryWindow | null | undefined, d.define.name);
     },
   };
 
-  /** Defines `name` in the frame's registry, once. False where it cannot be (not a valid name, too many). */
-  define(win: RegistryWindow | null | undefined, name: string): boolean {
-    if (!win || !NAME.test(name) || this.names.size >= NAMES_MAX) return false;
-    this.names.add(name);
-    const registry = win.customElements;
-    if (!registry || registry.get(name)) return true;
+  private define(win: RegistryWindow | null | undefined, name: string): void {
+    const registry = win?.customElements;
+    if (!registry || this.defined >= NAMES_MAX || registry.get(name)) return;
     try {
       // The frame's own HTMLElement: a class from this realm cannot be an element of that one.
       registry.define(name, class extends win.HTMLElement {});
-      return true;
+      this.defined++;
     } catch {
-      // A name the frame refuses (reserved, or taken by rrweb's rebuild meanwhile) stays as it is.
-      return false;
+      // A name the browser refuses (not a valid custom element name, reserved, or defined by
+      // rrweb's rebuild meanwhile) stays as it is.
     }
   }
 }

@@ -305,7 +305,7 @@ class Player {
       () => this.scale * (cfg.outputScale ?? 1) * VIDEO_PICTURE_SPARE,
     );
     const internals = this.replayer as unknown as { hoverElements?: (el: Element) => void };
-    if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(this.intoShadows(el));
+    if (typeof internals.hoverElements === 'function') internals.hoverElements = (el) => this.hover(this.underPointer(el));
   }
 
   /**
@@ -372,7 +372,7 @@ class Player {
    * child, slotted), and Chromium hovered the parts under it too (the label, the button part). Only
    * in the top document, whose coordinates the pointer has.
    */
-  private intoShadows(el: Element | null): Element | null {
+  private underPointer(el: Element | null): Element | null {
     if (!el?.shadowRoot || el.ownerDocument !== this.iframe.contentDocument || !this.mouse) return el;
     const x = parseFloat(this.mouse.style.left);
     const y = parseFloat(this.mouse.style.top);

@@ -12,13 +12,16 @@ import type { SerializedNode } from '../src/recording/rrweb-shape.js';
 import { EventType, forEachSerializedNode, IncrementalSource } from '../src/recording/rrweb-shape.js';
 
 /**
- * Hosts followed at most: each step asks every root for its animations, twice (a page of 20,000
- * hosts, each root with a transitioned element, all followed: a median step of 63 ms against 3.8
- * with none; with this bound, 17-22 ms on pages of 5,000 and of 20,000 hosts). A page of more
- * components (a long feed of them) has the motion of the first 5,000 recorded followed; the others
- * are drawn where each step leaves them.
+ * Roots asked at most, each step: each is asked twice a step (a page of 20,000 hosts, each root
+ * with a transitioned element, all asked: a median step of 63 ms against 3.8 with none; with this
+ * bound, 17-27 ms on pages of 5,000 and of 20,000 hosts). On a page of more components (a long feed
+ * of them) the first 5,000 recorded that are still in the page are asked; the others are drawn
+ * where each step leaves them.
  */
-const HOSTS_MAX = 5_000;
+const ROOTS_ASKED_MAX = 5_000;
+
+/** Hosts remembered at most: ids only, those removed forgotten (a host inside a removed subtree is not, and is skipped). */
+const HOSTS_MAX = 50_000;
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -40,8 +43,11 @@ export class ShadowRoots {
       return;
     }
     if (e.type !== EventType.IncrementalSnapshot) return;
-    const d = e.data as { source?: number; adds?: unknown };
-    if (d.source !== IncrementalSource.Mutation || !Array.isArray(d.adds)) return;
+    const d = e.data as { source?: number; adds?: unknown; removes?: unknown };
+    if (d.source !== IncrementalSource.Mutation) return;
+    // A host removed gives its place to later ones (one moved is in the adds again, after this).
+    if (Array.isArray(d.removes)) for (const r of d.removes as ({ id?: unknown } | null)[]) if (typeof r?.id === 'number') this.hosts.delete(r.id);
+    if (!Array.isArray(d.adds)) return;
     for (const add of d.adds as ({ parentId?: unknown; node?: { isShadow?: unknown } } | null)[]) {
       // A root attached after its host was recorded comes as its children, added to the host.
       if (add?.node?.isShadow === true && typeof add.parentId === 'number') this.add(add.parentId);
@@ -65,11 +71,14 @@ export class ShadowRoots {
    */
   animations(doc: Document, mirror: MirrorLike): Animation[] {
     const all = doc.getAnimations();
+    let asked = 0;
     for (const id of this.hosts) {
+      if (asked >= ROOTS_ASKED_MAX) break;
       const host = mirror.getNode(id) as HostLike | null;
-      // A removed host's roots are out of the document: nothing of theirs is drawn.
+      // One not built yet (noted ahead of its event), or out of the document, has nothing drawn.
       const root = host?.isConnected ? host.shadowRoot : null;
       if (!root?.getAnimations) continue;
+      asked++;
       for (const a of root.getAnimations()) all.push(a);
     }
     return all;
