@@ -7,11 +7,13 @@ import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
+import { pointerChain, intoShadows } from './flat-tree.js';
 import { FocusReplay } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
+import { PressReplay } from './press.js';
 import { ShadowRoots } from './shadow-roots.js';
 import { rewriteStateSelectors } from './state-selectors.js';
 import { FragmentTarget } from './target.js';
@@ -47,32 +49,6 @@ const RECENT_MS = 5000;
 const VIRTUAL_DOM_BATCH = 500;
 /** The side of rrweb's cursor box (.replayer-mouse in its style.css), in the recorded page's css px. */
 const POINTER_CSS_PX = 20;
-/** Elements hovered at most, up from the one under the pointer (a hostile page can nest without end). */
-const HOVER_DEPTH_MAX = 4096;
-
-/** The parent in the flat tree: a slotted element's slot, a shadow root's host, else the parent element. */
-function flatParent(e: Element): Element | null {
-  if (e.assignedSlot) return e.assignedSlot;
-  if (e.parentElement) return e.parentElement;
-  const root = e.parentNode as (Node & { host?: Element }) | null;
-  return root?.nodeType === 11 && root.host ? root.host : null;
-}
-
-/**
- * Down from `el` through the open shadow roots under (x, y), as the browser's hit test goes. A
- * root's elementFromPoint gives its host back where the point is on the host's slotted text; the
- * root's own elements there (the label's box, the button part) come from its stack of elements.
- */
-function intoShadows(el: Element | null, x: number, y: number): Element | null {
-  for (let depth = 0; el?.shadowRoot && depth < 64; depth++) {
-    const root: ShadowRoot = el.shadowRoot;
-    let inner = root.elementFromPoint(x, y);
-    if (!inner || inner === el) inner = root.elementsFromPoint(x, y).find((e) => e !== el && e.getRootNode() === root) ?? null;
-    if (!inner) break;
-    el = inner;
-  }
-  return el;
-}
 
 /** pause(t) applies events stamped before t: a hair past the snapshot includes it. */
 const SNAPSHOT_EPSILON_MS = 0.01;
@@ -258,6 +234,8 @@ class Player {
   private readonly focus = new FocusReplay();
   /** Which popovers are open, which the recording does not say outright (popover.ts). */
   private readonly popovers = new PopoverReplay();
+  /** What the pointer is held down on (`:active`), which nothing in the replay ever is. */
+  private readonly press = new PressReplay();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
   private readonly definitions = new CustomElementDefinitions();
   /** The shadow roots in the replay, whose animations the document's getAnimations() leaves out. */
@@ -281,7 +259,7 @@ class Player {
       mouseTail: false,
       // The plain approach focuses as rrweb does; the engine as the user saw it (focus.ts).
       triggerFocus: cfg.naive === true,
-      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin, this.validity.plugin, this.definitions.plugin],
+      plugins: cfg.naive === true ? [] : [this.focus.plugin, this.target.plugin, this.popovers.plugin, this.validity.plugin, this.definitions.plugin, this.press.plugin],
       // Animations run on the replay clock (the frame times Node gives): rrweb's pause must not stop them.
       // 'frozen' keeps rrweb's behaviour, for the tests' control and the benchmark.
       pauseAnimation: cfg.motion === 'frozen' || cfg.naive === true,
@@ -318,11 +296,9 @@ class Player {
    * without a picture (src/render/pointer.ts).
    */
   private hover(el: Element | null): void {
-    const chain: Element[] = [];
-    // The target can be a text node or a document (rrweb keeps the nodes with a class list, as here).
     // Up the flat tree, as Chromium hovers: a slotted element's slot and the shadow hosts around it
     // are hovered too (a web component's button part under its label, the component itself).
-    for (let e: Element | null = el, n = 0; e && n < HOVER_DEPTH_MAX; e = flatParent(e), n++) if (e.classList) chain.push(e);
+    const chain = pointerChain(el);
     const now = new Set(chain);
     for (const e of this.hovered) {
       if (now.has(e)) continue;
@@ -455,6 +431,7 @@ class Player {
     if (!this.cfg.naive && this.popovers.apply(doc, this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
     if (!this.cfg.naive && this.validity.mark(this.replayer.getMirror())) this.changed = true;
+    if (!this.cfg.naive && this.press.apply(this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     if (!this.cfg.naive && this.focusFrame()) this.changed = true;
     this.restoreScrolls();
@@ -645,6 +622,9 @@ class Player {
     else if (source === IncrementalSource.Mutation) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).
     if (source !== IncrementalSource.MouseMove) this.changed = true;
+    // A press or release restyles what is held at its time, so that a transition it starts is placed
+    // there (in a virtual DOM batch its nodes may not be on the page yet: settle() marks them).
+    if (source === IncrementalSource.MouseInteraction && !this.cfg.naive && !this.replayer.config.useVirtualDom) this.press.apply(this.replayer.getMirror());
     // rrweb hovers from the last pointer event at the flush; a change after it may move the page under it.
     if (source === IncrementalSource.MouseMove || source === IncrementalSource.MouseInteraction) {
       this.hoverDue = null;

@@ -1,12 +1,12 @@
 // Selectors of states the replay's document cannot be in, rewritten to match an attribute the player
-// sets instead (the way rrweb's replay matches `:hover` with a class): `:target` (the replay's
-// document has no fragment: target.ts) and `:user-invalid` / `:user-valid` (no user ever touched the
-// replay's fields: user-validity.ts). And `:hover` itself where rrweb does not rewrite it: rrweb
-// adds its class to the selectors of the stylesheets a page is built with, but inserts the rules a
-// page adds later (CSS-in-JS libraries insert theirs one by one) and the constructed stylesheets
-// shadow roots adopt (every web component's styles) as they were recorded, so nothing a pointer
-// hovered in a web component, or in a later CSS-in-JS rule, changed in the replay. The rewrite has
-// no DOM: the tests read it in Node.
+// sets instead (the way rrweb's replay matches `:hover` with a class): `:active` (no pointer is ever
+// pressed in the replay: press.ts), `:target` (the replay's document has no fragment: target.ts) and
+// `:user-invalid` / `:user-valid` (no user ever touched the replay's fields: user-validity.ts). And
+// `:hover` itself where rrweb does not rewrite it: rrweb adds its class to the selectors of the
+// stylesheets a page is built with, but inserts the rules a page adds later (CSS-in-JS libraries
+// insert theirs one by one) and the constructed stylesheets shadow roots adopt (every web
+// component's styles) as they were recorded, so nothing a pointer hovered in a web component, or in
+// a later CSS-in-JS rule, changed in the replay. The rewrite has no DOM: the tests read it in Node.
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
 
@@ -15,8 +15,13 @@ export const TARGET_ATTRIBUTE = 'data-rr-target';
 /** The attribute of a form control the user interacted with, which the rewritten `:user-invalid` and `:user-valid` also match. */
 export const USER_INTERACTED_ATTRIBUTE = 'data-rr-user-interacted';
 
+/** The attribute of the elements the pointer is held down on (and their flat-tree ancestors), which the rewritten `:active` also matches. */
+export const ACTIVE_ATTRIBUTE = 'data-rr-active';
+
 /** Each pseudo-class (not a pseudo-element, not a longer name) and what it becomes. */
 const REWRITES: { name: string; pattern: RegExp; to: string }[] = [
+  // Not after a pseudo-element either (`::-webkit-scrollbar-thumb:active`), where an attribute is not allowed.
+  { name: ':active', pattern: /(?<!\\)(?<!::[\w-]+(?:\([^()]*\))?)(?<!:):active(?![\w-])/g, to: `:is(:active, [${ACTIVE_ATTRIBUTE}])` },
   { name: ':target', pattern: /(?<!:):target(?![\w-])/g, to: `:is(:target, [${TARGET_ATTRIBUTE}])` },
   { name: ':user-invalid', pattern: /(?<!:):user-invalid(?![\w-])/g, to: `:is(:user-invalid, [${USER_INTERACTED_ATTRIBUTE}]:invalid)` },
   { name: ':user-valid', pattern: /(?<!:):user-valid(?![\w-])/g, to: `:is(:user-valid, [${USER_INTERACTED_ATTRIBUTE}]:valid)` },
@@ -34,7 +39,7 @@ export function withHoverClass(css: string): string {
   return css.includes(':hover') ? css.replace(HOVER, ':is(:hover, .\\:hover)') : css;
 }
 
-/** A stylesheet text whose `:target`, `:user-invalid` and `:user-valid` selectors also match the player's attributes. */
+/** A stylesheet text whose `:active`, `:target`, `:user-invalid` and `:user-valid` selectors also match the player's attributes. */
 export function withStateSelectors(css: string): string {
   let out = css;
   for (const r of REWRITES) if (out.includes(r.name)) out = out.replace(r.pattern, r.to);

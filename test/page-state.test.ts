@@ -865,3 +865,92 @@ setTimeout(() => document.getElementById('js').sheet.insertRule('.late:hover { b
     ]);
   });
 });
+
+describe('what the pointer is held down on (:active)', () => {
+  // A pressed button darkens or shrinks while the pointer is held on it (`:active`), and so does
+  // everything around it in the flat tree; no pointer is ever pressed in the replay, and rrweb does
+  // not emulate it as it does `:hover`, so a press showed nothing (player/press.ts). The button
+  // turns crimson pressed, from a style element; `x-press` is a component whose inner part does,
+  // from an adopted sheet, and marks its host pressed below it; the label's control marks a block pressed and another hovered.
+  const PAGE = `<!doctype html><html><head><style>body { margin: 0; background: #fff; font: 30px sans-serif; }
+#plain { position: absolute; left: 100px; top: 100px; width: 300px; height: 150px; border: 0; background: #ddd; font: inherit; }
+#plain:active { background: rgb(220, 20, 60); }
+.host-mark { position: absolute; left: 600px; top: 300px; width: 200px; height: 100px; background: #eee; }
+x-press:active ~ .host-mark { background: rgb(220, 20, 60); }
+label { position: absolute; left: 100px; top: 500px; width: 300px; height: 100px; background: #eee; }
+#box { position: absolute; left: 900px; top: 500px; }
+.box-mark { position: absolute; left: 600px; top: 500px; width: 200px; height: 100px; background: #eee; }
+#box:active ~ .box-mark { background: rgb(220, 20, 60); }
+.hover-mark { position: absolute; left: 600px; top: 650px; width: 200px; height: 100px; background: #eee; }
+#box:hover ~ .hover-mark { background: rgb(220, 20, 60); }
+</style></head><body><button id="plain">Press</button><x-press></x-press><div class="host-mark"></div>
+<label for="box">Label</label><input id="box" type="checkbox"><div class="box-mark"></div><div class="hover-mark"></div><script>
+const sheet = new CSSStyleSheet();
+sheet.replaceSync('div { position: absolute; left: 600px; top: 100px; width: 300px; height: 150px; background: #ddd; } div:active { background: rgb(220, 20, 60); }');
+customElements.define('x-press', class extends HTMLElement {
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    root.adoptedStyleSheets = [sheet];
+    root.innerHTML = '<div>part</div>';
+  }
+});
+</script></body></html>`;
+  const STATE = `['#plain', '.host-mark', '.box-mark', '.hover-mark'].map((s) => getComputedStyle(document.querySelector(s)).backgroundColor === 'rgb(220, 20, 60)').concat(getComputedStyle(document.querySelector('x-press').shadowRoot.querySelector('div')).backgroundColor === 'rgb(220, 20, 60)')`;
+  // Away from the text.
+  const POINTS: [number, number][] = [[120, 220], [620, 320], [620, 520], [620, 670], [850, 220]];
+
+  it('shows a press held on a button, in a web component and on a label, until the release; and from the clip start when the press began before it', async () => {
+    const marks: number[] = [];
+    const live: boolean[][] = [];
+    const mark = async (page: import('playwright-core').Page) => {
+      marks.push(Date.now());
+      live.push(await page.evaluate(STATE) as boolean[]);
+    };
+    const hold = async (page: import('playwright-core').Page, idle: (ms: number) => Promise<void>, x: number, y: number) => {
+      await page.mouse.move(x - 10, y, { steps: 3 });
+      await idle(60);
+      await page.mouse.move(x, y);
+      await idle(300);
+      await page.mouse.down();
+      await idle(700);
+      await mark(page);
+      await page.mouse.up();
+      await idle(500);
+      await mark(page);
+    };
+    let pressedAt = 0;
+    const recording = await record('/press.html', PAGE, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/press.html`);
+      await idle(800);
+      await page.evaluate(MUTATION_BURST);
+      await hold(page, idle, 250, 175);
+      pressedAt = Date.now();
+      await hold(page, idle, 750, 175);
+      await hold(page, idle, 250, 550);
+      await idle(300);
+      await page.mouse.move(1000, 700, { steps: 3 });
+      await idle(300);
+    });
+    expect(live, 'what Chromium showed pressed').toEqual([
+      [true, false, false, false, false], [false, false, false, false, false],
+      [false, true, false, false, true], [false, false, false, false, false],
+      // The label's control is pressed and hovered with it.
+      [false, false, true, true, false], [false, false, false, true, false],
+    ]);
+    const at = marks.map((ts) => secondsOf(recording, ts));
+    expect(await crimsonAt(recording, at, POINTS)).toEqual(live);
+    // The clip starts while the component is held: its first frame is built from the history, in
+    // rrweb's virtual DOM (which drops the mark where it is set as the press is cast).
+    expectVirtualDomHistory(recording);
+    const from = secondsOf(recording, pressedAt) + 0.9;
+    expect(await crimsonAt(recording, at.slice(2, 4), POINTS, from)).toEqual(live.slice(2, 4));
+  });
+
+  it('matches the rewritten selectors only where :active stood, not after a pseudo-element', () => {
+    expect(withStateSelectors('a:active, :active > b, p:not(:active) { x: y } ::-webkit-scrollbar-thumb:active { } .c:active::before { }')).toBe(
+      'a:is(:active, [data-rr-active]), :is(:active, [data-rr-active]) > b, p:not(:is(:active, [data-rr-active])) { x: y } ::-webkit-scrollbar-thumb:active { } .c:is(:active, [data-rr-active])::before { }',
+    );
+    expect(withStateSelectors('.a:active-thing { } .b\\:active { }')).toBe('.a:active-thing { } .b\\:active { }');
+  });
+});

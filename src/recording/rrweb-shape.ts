@@ -44,6 +44,7 @@ export const MouseInteraction = {
   Blur: 6,
   TouchStart: 7,
   TouchEnd: 9,
+  TouchCancel: 10,
 } as const;
 
 /** rrweb-snapshot's NodeType numbering. */

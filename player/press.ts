@@ -1,0 +1,74 @@
+// What the pointer is held down on (`:active`). A pressed button darkens, sinks or shrinks while the
+// user holds it (Bootstrap's and GitHub's buttons, Tailwind's `active:`), a dragged slider thumb
+// grows, and everything around it in the flat tree matches too; a long press or a drag is the
+// moment a confused user is seen hesitating. No pointer is ever pressed in the replay, and rrweb
+// does not emulate it as it does `:hover`, so a press showed nothing. The player marks the element
+// the recording says the pointer went down on, with its flat-tree ancestors and a label's control
+// (as the browser's active chain holds them), from the press to its release, and the recorded
+// stylesheets' `:active` also matches the mark (state-selectors.ts).
+import type { eventWithTime } from '@posthog/rrweb-types';
+import { EventType, IncrementalSource, MouseInteraction } from '../src/recording/rrweb-shape.js';
+import { pointerChain } from './flat-tree.js';
+import { ACTIVE_ATTRIBUTE } from './state-selectors.js';
+
+interface MirrorLike {
+  getNode(id: number): unknown;
+}
+
+/** The replay's nodes live in the iframe's realm: checked by shape, not instanceof. */
+function markable(node: unknown): node is Element {
+  const el = node as Partial<Element> | null;
+  return !!el && typeof el.setAttribute === 'function' && typeof el.removeAttribute === 'function';
+}
+
+/**
+ * Follows the recording's presses and releases (a Replayer plugin) and marks what is held down
+ * (apply: as each press is cast, so that a transition it starts is placed at its time, and after
+ * each step, since a batch written through rrweb's virtual DOM drops attributes it does not know).
+ */
+export class PressReplay {
+  /** The node the pointer went down on and is still held on, by id. */
+  private pressedId: number | null = null;
+  /** The elements marked: the active chain of the pressed node when last applied. */
+  private marked: Element[] = [];
+
+  readonly plugin = {
+    handler: (event: eventWithTime) => {
+      // A new document: the browser starts it with nothing pressed.
+      if (event.type === EventType.Meta) {
+        this.pressedId = null;
+        return;
+      }
+      if (event.type !== EventType.IncrementalSnapshot) return;
+      const d = event.data as { source?: number; type?: number; id?: unknown };
+      if (d.source !== IncrementalSource.MouseInteraction) return;
+      if (d.type === MouseInteraction.MouseDown || d.type === MouseInteraction.TouchStart) this.pressedId = typeof d.id === 'number' ? d.id : null;
+      // A context menu takes the pointer's release: no mouseup reaches the page after it.
+      else if (d.type === MouseInteraction.MouseUp || d.type === MouseInteraction.TouchEnd || d.type === MouseInteraction.TouchCancel || d.type === MouseInteraction.ContextMenu) this.pressedId = null;
+    },
+  };
+
+  /** Marks the active chain of what is held down now, and unmarks the rest. True when that changed the page. */
+  apply(mirror: MirrorLike): boolean {
+    const node = this.pressedId === null ? null : (mirror.getNode(this.pressedId) as Partial<Node> | null);
+    // A pressed node the page removed (or one the recorder could not name): the browser hands the
+    // press to its ancestors still in the document, which stay marked as they were.
+    if (this.pressedId !== null && (!node || node.isConnected === false)) return false;
+    // An element or a text node (the chain starts at its parent).
+    const chain = node && (markable(node) || node.nodeType === 3) ? pointerChain(node as Element) : [];
+    const now = new Set(chain);
+    let changed = false;
+    for (const e of this.marked) {
+      if (now.has(e) || !e.hasAttribute(ACTIVE_ATTRIBUTE)) continue;
+      e.removeAttribute(ACTIVE_ATTRIBUTE);
+      changed = true;
+    }
+    for (const e of chain) {
+      if (!markable(e) || e.hasAttribute(ACTIVE_ATTRIBUTE)) continue;
+      e.setAttribute(ACTIVE_ATTRIBUTE, '');
+      changed = true;
+    }
+    this.marked = chain;
+    return changed;
+  }
+}
