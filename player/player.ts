@@ -15,6 +15,7 @@ import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
 import { PressReplay } from './press.js';
 import { ShadowRoots } from './shadow-roots.js';
+import { runningSmil, startSmil } from './smil.js';
 import { rewriteStateSelectors } from './state-selectors.js';
 import { FragmentTarget } from './target.js';
 import { UserValidity } from './user-validity.js';
@@ -432,6 +433,7 @@ class Player {
     if (!this.cfg.naive && this.target.mark(doc)) this.changed = true;
     if (!this.cfg.naive && this.validity.mark(this.replayer.getMirror())) this.changed = true;
     if (!this.cfg.naive && this.press.apply(this.replayer.getMirror())) this.changed = true;
+    if (!this.cfg.naive && this.cfg.motion !== 'frozen' && doc && startSmil(doc)) this.changed = true;
     if (!this.cfg.naive && this.focus.retry()) this.changed = true;
     if (!this.cfg.naive && this.focusFrame()) this.changed = true;
     this.restoreScrolls();
@@ -728,6 +730,14 @@ class Player {
       if (end !== Infinity) every(Number(timing.duration) / rate / FINITE_FRAMES_PER_RUN || 0);
       else if (hold.hasHolds) every(0);
       else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
+    }
+    for (const run of runningSmil(doc)) {
+      const box = run.target.getBoundingClientRect();
+      if (!showsOnScreen(run.target, box, vw, vh) || !shown(run.target)) continue;
+      // As a CSS animation of the same kind (the SVG's timeline moves with the frames drawn).
+      if (run.startsInMs > 0) out.nextStartTs = earliest(out.nextStartTs, frameTs + run.startsInMs);
+      else if (run.finiteMs !== null) every(run.finiteMs / FINITE_FRAMES_PER_RUN);
+      else every(box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
     this.imageMotion(doc, frameTs, vw, vh, every);
     // A playing video shows another picture every slot, or less often when its pictures cost much (player/video.ts).

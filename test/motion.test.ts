@@ -185,3 +185,55 @@ body { margin: 0; background: #fff; }
     }
   });
 });
+
+describe('SVG animations (SMIL)', () => {
+  /**
+   * Loading spinners made of SVG's own animations (`<animateTransform>`, as the SVG spinner
+   * collections and react-loader-spinner draw them): no page API lists them with the CSS ones, and
+   * their timeline starts only once the document has loaded, which the replay's document, built
+   * between rrweb's `document.open()` and no `close()`, never had. They stood still in every frame.
+   * One is in the page as it loads, one a script adds 1 s later (a request's spinner).
+   */
+  const spinner = (left: number) =>
+    `<svg width="200" height="200" viewBox="0 0 200 200" style="position:absolute;left:${left}px;top:100px"><rect x="20" y="90" width="160" height="20" fill="rgb(220, 20, 60)"><animateTransform attributeName="transform" type="rotate" from="0 100 100" to="360 100 100" dur="1.3s" repeatCount="indefinite"/></rect></svg>`;
+  const PAGE = `<!doctype html><html><body style="margin: 0; background: #fff">${spinner(100)}
+<script>setTimeout(() => document.body.insertAdjacentHTML('beforeend', ${JSON.stringify(spinner(500))}), 1000);</script></body></html>`;
+
+  it('turn in the replay as they did live', async () => {
+    const smilSite = await startSite({ generated: new Map([['/smil.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
+    try {
+      const rec = await recordJourney(smilSite.origin, async ({ page, origin, idle }) => {
+        await page.goto(`${origin}/smil.html`);
+        await idle(4500);
+        await page.mouse.move(1000, 700);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const t0 = evs[0]!.timestamp;
+      const added = evs.find((e) => e.type === 3 && JSON.stringify(e.data).toLowerCase().includes('animatetransform'));
+      expect(added, 'the second spinner is added by a recorded change').toBeDefined();
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [smilSite.origin] }, { browser });
+      const gif = decodeGif(r.gif);
+      const k = gif.width / 1280;
+      /** The crimson pixels of a spinner's box in the frame shown at `ms`, as a string: its picture. */
+      const picture = (ms: number, left: number) => {
+        const f = frameAt(gif, ms);
+        let bits = '';
+        for (let y = Math.round(100 * k); y < Math.round(300 * k); y += 2)
+          for (let x = Math.round(left * k); x < Math.round((left + 200) * k); x += 2) {
+            const at = (y * gif.width + x) * 4;
+            bits += f.rgba[at]! > 180 && f.rgba[at + 1]! < 90 ? '1' : '0';
+          }
+        return bits;
+      };
+      const from = added!.timestamp - t0 + 500;
+      const times = Array.from({ length: 6 }, (_, i) => from + i * 500);
+      for (const left of [100, 500]) {
+        const pictures = new Set(times.map((ms) => picture(ms, left)));
+        expect(pictures.size, `distinct pictures of the spinner at x ${left} over ${times.join(', ')} ms`).toBeGreaterThanOrEqual(4);
+        expect(picture(times[0]!, left), 'the spinner is drawn').toContain('1');
+      }
+    } finally {
+      await smilSite.close();
+    }
+  });
+});
