@@ -43,7 +43,7 @@ export class PressReplay {
       const d = event.data as { source?: number; type?: number; id?: unknown };
       if (d.source !== IncrementalSource.MouseInteraction) return;
       if (d.type === MouseInteraction.MouseDown || d.type === MouseInteraction.TouchStart) this.pressedId = typeof d.id === 'number' ? d.id : null;
-      // A context menu takes the pointer's release: no mouseup reaches the page after it.
+      // A right press opens a context menu, which takes its release: the page may see no mouseup.
       else if (d.type === MouseInteraction.MouseUp || d.type === MouseInteraction.TouchEnd || d.type === MouseInteraction.TouchCancel || d.type === MouseInteraction.ContextMenu) this.pressedId = null;
     },
   };
