@@ -45,3 +45,31 @@ export function pointerChain(node: Element | null): Element[] {
   }
   return chain;
 }
+
+/** How the elements of a chain carry a state: rrweb's `:hover` class, the player's `:active` attribute. */
+export interface ChainMark {
+  has(e: Element): boolean;
+  add(e: Element): void;
+  remove(e: Element): void;
+}
+
+/**
+ * Moves `mark` from the elements of `previous` to those of `chain`, touching only those that differ:
+ * restyling an element that keeps its state restyles its dependents for nothing (on a rustdoc page,
+ * 17-19 ms a step for a pointer that only moved, BENCHMARKS.md stop 20). True when any changed.
+ */
+export function moveMark(previous: readonly Element[], chain: readonly Element[], mark: ChainMark): boolean {
+  const now = new Set(chain);
+  let changed = false;
+  for (const e of previous) {
+    if (now.has(e) || !mark.has(e)) continue;
+    mark.remove(e);
+    changed = true;
+  }
+  for (const e of chain) {
+    if (mark.has(e)) continue;
+    mark.add(e);
+    changed = true;
+  }
+  return changed;
+}

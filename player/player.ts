@@ -7,7 +7,7 @@ import type { eventWithTime } from '@posthog/rrweb-types';
 import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
-import { pointerChain, intoShadows } from './flat-tree.js';
+import { intoShadows, moveMark, pointerChain, type ChainMark } from './flat-tree.js';
 import { FocusReplay } from './focus.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
@@ -50,6 +50,13 @@ const RECENT_MS = 5000;
 const VIRTUAL_DOM_BATCH = 500;
 /** The side of rrweb's cursor box (.replayer-mouse in its style.css), in the recorded page's css px. */
 const POINTER_CSS_PX = 20;
+
+/** rrweb's hover class, which its stylesheet rewrite (and state-selectors.ts's) matches. */
+const HOVER_MARK: ChainMark = {
+  has: (e) => e.classList.contains(':hover'),
+  add: (e) => e.classList.add(':hover'),
+  remove: (e) => e.classList.remove(':hover'),
+};
 
 /** pause(t) applies events stamped before t: a hair past the snapshot includes it. */
 const SNAPSHOT_EPSILON_MS = 0.01;
@@ -300,17 +307,7 @@ class Player {
     // Up the flat tree, as Chromium hovers: a slotted element's slot and the shadow hosts around it
     // are hovered too (a web component's button part under its label, the component itself).
     const chain = pointerChain(el);
-    const now = new Set(chain);
-    for (const e of this.hovered) {
-      if (now.has(e)) continue;
-      e.classList.remove(':hover');
-      this.changed = true;
-    }
-    for (const e of chain) {
-      if (e.classList.contains(':hover')) continue;
-      e.classList.add(':hover');
-      this.changed = true;
-    }
+    if (moveMark(this.hovered, chain, HOVER_MARK)) this.changed = true;
     this.hovered = chain;
   }
 

@@ -8,18 +8,18 @@
 // stylesheets' `:active` also matches the mark (state-selectors.ts).
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, IncrementalSource, MouseInteraction } from '../src/recording/rrweb-shape.js';
-import { pointerChain } from './flat-tree.js';
+import { moveMark, pointerChain, type ChainMark } from './flat-tree.js';
 import { ACTIVE_ATTRIBUTE } from './state-selectors.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
 }
 
-/** The replay's nodes live in the iframe's realm: checked by shape, not instanceof. */
-function markable(node: unknown): node is Element {
-  const el = node as Partial<Element> | null;
-  return !!el && typeof el.setAttribute === 'function' && typeof el.removeAttribute === 'function';
-}
+const ACTIVE_MARK: ChainMark = {
+  has: (e) => e.hasAttribute(ACTIVE_ATTRIBUTE),
+  add: (e) => e.setAttribute(ACTIVE_ATTRIBUTE, ''),
+  remove: (e) => e.removeAttribute(ACTIVE_ATTRIBUTE),
+};
 
 /**
  * Follows the recording's presses and releases (a Replayer plugin) and marks what is held down
@@ -54,20 +54,9 @@ export class PressReplay {
     // A pressed node the page removed (or one the recorder could not name): the browser hands the
     // press to its ancestors still in the document, which stay marked as they were.
     if (this.pressedId !== null && (!node || node.isConnected === false)) return false;
-    // An element or a text node (the chain starts at its parent).
-    const chain = node && (markable(node) || node.nodeType === 3) ? pointerChain(node as Element) : [];
-    const now = new Set(chain);
-    let changed = false;
-    for (const e of this.marked) {
-      if (now.has(e) || !e.hasAttribute(ACTIVE_ATTRIBUTE)) continue;
-      e.removeAttribute(ACTIVE_ATTRIBUTE);
-      changed = true;
-    }
-    for (const e of chain) {
-      if (!markable(e) || e.hasAttribute(ACTIVE_ATTRIBUTE)) continue;
-      e.setAttribute(ACTIVE_ATTRIBUTE, '');
-      changed = true;
-    }
+    // An element, or a text node whose chain starts at its parent (pointerChain keeps only elements).
+    const chain = pointerChain(node as Element | null);
+    const changed = moveMark(this.marked, chain, ACTIVE_MARK);
     this.marked = chain;
     return changed;
   }

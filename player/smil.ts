@@ -62,7 +62,8 @@ export function startSmil(doc: Document): boolean {
  */
 export function runningSmil(doc: Document): SmilRun[] {
   const out: SmilRun[] = [];
-  if (!hasSmil(doc)) return out;
+  // Each step: one collection's length on a page without SVG, the animation elements' own otherwise.
+  if (doc.getElementsByTagNameNS(SVG_NS, 'svg').length === 0) return out;
   let seen = 0;
   for (const tag of SMIL_TAGS) {
     for (const node of Array.from(doc.getElementsByTagNameNS(SVG_NS, tag))) {
@@ -70,7 +71,7 @@ export function runningSmil(doc: Document): SmilRun[] {
       const el = node as unknown as AnimationElementLike;
       const svg = el.ownerSVGElement;
       const target = el.targetElement;
-      if (!svg || !target || typeof el.getStartTime !== 'function' || svg.animationsPaused()) continue;
+      if (!svg || !target || svg.animationsPaused()) continue;
       let start: number;
       try {
         // Throws where the element has no current interval: not begun, or ended for good.
