@@ -9,6 +9,7 @@ import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { intoShadows, moveMark, pointerChain, type ChainMark } from './flat-tree.js';
 import { FocusReplay } from './focus.js';
+import { holdOf, TIMELINE_GRAIN_MS } from './holds.js';
 import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { CustomElementDefinitions } from './custom-elements.js';
@@ -90,12 +91,6 @@ function earliest(a: number | null, b: number): number {
   return a === null ? b : Math.min(a, b);
 }
 
-/** Keyframe values only (not their offset, easing or composite). */
-function keyframeValues(k: ComputedKeyframe): string {
-  const { offset: _o, computedOffset: _c, easing: _e, composite: _m, ...values } = k;
-  return JSON.stringify(values);
-}
-
 /**
  * How often what moves by itself is captured (ms of replay time; the GIF's slots bound it from below).
  * - A finite animation gets FINITE_FRAMES_PER_RUN pictures per run: a 0.5 s transition or a 1.2 s
@@ -119,68 +114,6 @@ const SMALL_AREA_PX = 64 * 64;
  * it fell behind on, so a slow slideshow would show its frames late.
  */
 const SLOW_IMAGE_FRAME_MS = 200;
-
-/**
- * Whether a keyframe animation holds its value at the coming frame (`aheadMs` of its own time from
- * now), and for how much longer from then (ms of its own time), and whether it has such holds at
- * all. Two kinds:
- * - between two equal keyframes (a carousel's pause between slides): to the nearer end of the
- *   segment, so a reversed direction is safe;
- * - within a step of a `steps()` keyframe easing (a text editor's blinking caret, a sprite sheet, a
- *   typing effect): to the next step in the direction it plays. Sampled as motion instead, a caret
- *   blinking every 0.6 s was caught at 0.4 or 0.8 s and blinked out of time.
- */
-function holdOf(effect: KeyframeEffect, timing: ComputedEffectTiming, aheadMs: number): { holdingMs: number; hasHolds: boolean } {
-  const frames = effect.getKeyframes();
-  const duration = Number(timing.duration);
-  // Where it will be at the frame, `aheadMs` of its time after now: worked out for the usual
-  // direction only; another one is taken as moving.
-  let progress = timing.progress;
-  if (aheadMs > 0 && progress !== null && progress !== undefined) {
-    progress = (effect.getTiming().direction ?? 'normal') === 'normal' && duration > 0 ? (progress + aheadMs / duration) % 1 : null;
-  }
-  const known = progress !== null && progress !== undefined && Number.isFinite(duration);
-  let hasHolds = false;
-  let holdingMs = 0;
-  for (let i = 0; i + 1 < frames.length; i++) {
-    const a = frames[i]!;
-    const b = frames[i + 1]!;
-    if (b.computedOffset <= a.computedOffset) continue;
-    const within = known && progress! >= a.computedOffset && progress! < b.computedOffset;
-    if (keyframeValues(a) === keyframeValues(b)) {
-      hasHolds = true;
-      if (within) holdingMs = Math.min(progress! - a.computedOffset, b.computedOffset - progress!) * duration;
-      continue;
-    }
-    // Steps within the segment are its time in equal parts; progress maps to time only without an
-    // easing of the whole effect.
-    const steps = stepsOf(a.easing);
-    if (!steps || timing.easing !== 'linear') continue;
-    hasHolds = true;
-    if (!within) continue;
-    const span = (b.computedOffset - a.computedOffset) / steps;
-    const from = a.computedOffset + Math.floor((progress! - a.computedOffset) / span) * span;
-    holdingMs = (playsForward(effect, timing) ? from + span - progress! : progress! - from) * duration;
-  }
-  // A hold that ends within a frame is motion now.
-  if (holdingMs < 1) holdingMs = 0;
-  return { holdingMs, hasHolds };
-}
-
-/** How many equal steps a keyframe's easing makes of its segment (`steps(n, …)`, `step-start`, `step-end`), if it is one. */
-function stepsOf(easing: string | undefined): number | undefined {
-  if (easing === 'step-start' || easing === 'step-end') return 1;
-  const m = easing ? /^steps\(\s*(\d+)/.exec(easing) : null;
-  const n = m ? Number(m[1]) : 0;
-  return n > 0 ? n : undefined;
-}
-
-/** Whether the animation's current iteration runs from its first keyframe to its last. */
-function playsForward(effect: KeyframeEffect, timing: ComputedEffectTiming): boolean {
-  const direction = effect.getTiming().direction ?? 'normal';
-  const odd = (timing.currentIteration ?? 0) % 2 === 1;
-  return direction === 'normal' || (direction === 'alternate' && !odd) || (direction === 'alternate-reverse' && odd);
-}
 
 class Player {
   private replayer: Replayer;
@@ -703,8 +636,11 @@ class Player {
       /** Its own time from now to the coming frame. */
       const ahead = a.pending ? 0 : (frameTs - drawnTs) * rate;
       if (local + ahead >= end && end !== Infinity) {
-        // Ended since the last frame drawn: this frame shows its end, and nothing after it.
+        // Ended since the last frame drawn: this frame shows its end, and nothing after it. One
+        // that ends just before the frame may still be drawn short of its end (TIMELINE_GRAIN_MS):
+        // the slot after it is looked at too.
         if (local < end) movedSinceDrawn = true;
+        if (local + ahead < end + TIMELINE_GRAIN_MS) every(0);
         continue;
       }
       // An infinite animation off screen (a spinner in a closed menu, a ticker scrolled away) is not

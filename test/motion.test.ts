@@ -142,7 +142,9 @@ describe('a blinking caret', () => {
    * children overflow, blinking by a `steps(1)` animation of the layer that restarts at each key. The
    * layer's own box is empty, so the blink was taken for an animation off screen and never sampled
    * (the caret stood still in the GIF), and a steps() animation sampled as motion blinks out of time.
-   * Here the blink starts from a class a script adds 1 s after the load.
+   * Here the blink starts from a class a script adds 1 s after the load: on the GIF's grid, so every
+   * step falls on a slot's time, where Chromium's clamped animation time drew it either side by
+   * chance (1 render in 5-12 held the caret on for a whole blink; the arithmetic: test/holds.test.ts).
    */
   const PAGE = `<!doctype html><html><head><style>
 body { margin: 0; background: #fff; }
