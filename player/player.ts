@@ -660,8 +660,11 @@ class Player {
         out.nextStartTs = earliest(out.nextStartTs, frameTs + hold.holdingMs / rate);
         continue;
       }
-      if (end !== Infinity) every(Number(timing.duration) / rate / FINITE_FRAMES_PER_RUN || 0);
-      else if (hold.hasHolds) every(0);
+      if (end !== Infinity) {
+        every(Number(timing.duration) / rate / FINITE_FRAMES_PER_RUN || 0);
+        // Its end on time too, not at the next sample after it (up to 200 ms late at 30 a run).
+        out.nextStartTs = earliest(out.nextStartTs, frameTs + (end - local - ahead) / rate);
+      } else if (hold.hasHolds) every(0);
       else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
     for (const run of runningSmil(doc)) {

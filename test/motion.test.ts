@@ -188,6 +188,51 @@ body { margin: 0; background: #fff; }
   });
 });
 
+describe('the end of a long animation', () => {
+  /**
+   * A 6.1 s animation is sampled every 300 ms (30 pictures a run, on 100 ms slots): its end came at
+   * the next sample after it, 200 ms late, and an animation that leaves nothing behind (no `fill`)
+   * stood drawn that long after it ended. It starts from a class a script adds 1 s after the load:
+   * on the GIF's grid, so its end falls on a slot's time, where Chromium's clamped animation time may
+   * draw it a hair short of its end (TIMELINE_GRAIN_MS in player/holds.ts).
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+.bar { position: absolute; left: 100px; top: 100px; width: 400px; height: 60px; background: rgb(255, 255, 255); }
+.started .bar { animation: 6.2s linear flash; }
+@keyframes flash { from { background: rgb(220, 20, 60); } to { background: rgb(230, 30, 70); } }
+</style></head><body><div class="bar"></div>
+<script>setTimeout(() => document.body.classList.add('started'), 1000);</script></body></html>`;
+
+  it('is drawn at the slot it ends in, not at the next sample', async () => {
+    const endSite = await startSite({ generated: new Map([['/end.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
+    try {
+      const rec = await recordJourney(endSite.origin, async ({ page, origin, idle }) => {
+        await page.goto(`${origin}/end.html`);
+        await idle(7700);
+        await page.mouse.move(1000, 700);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const t0 = evs[0]!.timestamp;
+      const started = evs.find((e) => e.type === 3 && JSON.stringify(e.data).includes('started'));
+      expect(started, 'the class that starts it is recorded').toBeDefined();
+      const endMs = started!.timestamp - t0 + 6200;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [endSite.origin] }, { browser });
+      const gif = decodeGif(r.gif);
+      const k = gif.width / 1280;
+      const red = (ms: number) => {
+        const f = frameAt(gif, ms);
+        const at = (Math.round(130 * k) * gif.width + Math.round(300 * k)) * 4;
+        return f.rgba[at]! > 180 && f.rgba[at + 1]! < 90;
+      };
+      const times = [endMs - 1000, endMs - 150, endMs + 150, endMs + 1000];
+      expect(times.map(red), `drawn at ${times.join(', ')} ms`).toEqual([true, true, false, false]);
+    } finally {
+      await endSite.close();
+    }
+  });
+});
+
 describe('SVG animations (SMIL)', () => {
   /**
    * Loading spinners made of SVG's own animations (`<animateTransform>`, as the SVG spinner
