@@ -233,6 +233,70 @@ body { margin: 0; background: #fff; }
   });
 });
 
+describe('scroll-driven animations', () => {
+  /**
+   * A reading progress bar (`animation-timeline: scroll()`) and text that slides in as it scrolls into
+   * view (`view()`), as documentation and marketing pages draw them. Their times are percentages of
+   * the scroll, not ms: placing them at their event's time (a time in ms) threw, and the render of any
+   * page that had one failed as a recording that cannot be replayed. They move with the scroll
+   * positions the replay restores, and only then: no slot is captured for them between events.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; font: 16px sans-serif; }
+.progress { position: fixed; top: 0; left: 0; height: 12px; width: 100%; background: rgb(220, 20, 60); transform-origin: 0 50%; animation: grow linear; animation-timeline: scroll(); }
+@keyframes grow { from { transform: scaleX(0); } to { transform: scaleX(1); } }
+section { height: 600px; margin: 40px; background: #eef; }
+.reveal { animation: slide linear both; animation-timeline: view(); animation-range: entry 0% cover 40%; }
+@keyframes slide { from { opacity: 0; transform: translateX(-200px); } to { opacity: 1; transform: none; } }
+</style></head><body><div class="progress"></div>
+${Array.from({ length: 8 }, (_, i) => `<section><h2 class="reveal">Section ${i}</h2><p class="reveal">Text of section ${i}, which slides in as it scrolls into view.</p></section>`).join('')}
+</body></html>`;
+
+  it('follow the scroll as they did live, and cost no captures between events', async () => {
+    const scrollSite = await startSite({ generated: new Map([['/scroll.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
+    try {
+      const rec = await recordJourney(scrollSite.origin, async ({ page, origin, idle, shot }) => {
+        await page.goto(`${origin}/scroll.html`);
+        await idle(800);
+        await shot('top');
+        for (const [i, dy] of [350, 250, 1800].entries()) {
+          await page.mouse.wheel(0, dy);
+          await idle(900);
+          await shot(`scrolled-${i}`);
+        }
+        await page.mouse.move(600, 500);
+      });
+      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [scrollSite.origin] }, { browser });
+      const gif = decodeGif(r.gif);
+      const k = gif.width / rec.viewport.width;
+      /** How far the bar reaches in a row of RGBA pixels `width` wide: its last red pixel (the pointer may cover its start). */
+      const reach = (rgba: ArrayLike<number>, width: number, y: number) => {
+        let last = 0;
+        for (let x = 0; x < width; x++) if (rgba[(y * width + x) * 4]! > 180 && rgba[(y * width + x) * 4 + 1]! < 90) last = x + 1;
+        return last;
+      };
+      const seen: string[] = [];
+      for (const s of rec.shots) {
+        const live = await sharp(s.png).ensureAlpha().raw().toBuffer();
+        const liveReach = reach(live, rec.viewport.width, 6) * k;
+        const gifReach = reach(frameAt(gif, s.ts - evs[0]!.timestamp).rgba, gif.width, Math.round(6 * k));
+        seen.push(`${s.label}: live ${liveReach.toFixed(0)}, GIF ${gifReach} px`);
+        expect(Math.abs(gifReach - liveReach), seen.join('; ')).toBeLessThanOrEqual(4);
+      }
+      expect(seen.some((line) => !line.includes('live 0,')), 'the bar grew at all').toBe(true);
+      const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
+      console.log(seen.join('; '), formatScores('SSIM per moment, scroll-driven animations', scores));
+      for (const m of scores) expect(m.ssim, m.label).toBeGreaterThanOrEqual(0.99);
+      // Stepped to and captured at the scrolls, not at every slot as moving things are.
+      const slots = r.durationS * DEFAULT_RENDER_OPTIONS.fps;
+      expect(r.timings.steps, `${r.timings.steps} steps of ${slots} slots`).toBeLessThan(slots / 3);
+    } finally {
+      await scrollSite.close();
+    }
+  });
+});
+
 describe('SVG animations (SMIL)', () => {
   /**
    * Loading spinners made of SVG's own animations (`<animateTransform>`, as the SVG spinner
