@@ -5,14 +5,14 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
-import { DEFAULT_RENDER_OPTIONS, type RenderContext } from '../src/render/types.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderResult } from '../src/render/types.js';
 import { renderQuietAndLoaded } from './support/busy-cores.js';
 import { compareGifs, ssimAgainstLive } from './support/compare.js';
-import { decodeGif, frameAt } from './support/gif-frames.js';
+import { decodeGif, frameAt, type DecodedGif } from './support/gif-frames.js';
 import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
 import { motionJourney } from './support/motion-journey.js';
 import { replayInRealTime } from './support/realtime-replay.js';
-import { recordJourney, type Recording } from './support/recorder.js';
+import { recordJourney, type JourneyContext, type Recording } from './support/recorder.js';
 import { FIXTURE_ROOTS, startSite, type SiteServer } from './support/site-server.js';
 
 /**
@@ -51,6 +51,46 @@ async function scores(ctx: RenderContext): Promise<MomentScore[]> {
   expect(result.width).toBe(800);
   console.log(`rendered ${result.durationS} s: ${result.captured} captures, ${result.frames} frames, ${result.gif.length} bytes, ${result.wallMs} ms`);
   return scoreMoments(result.gif, recording.shots, events[0]!.timestamp, recording.viewport);
+}
+
+interface PageRender {
+  rec: Recording;
+  evs: RrwebEvent[];
+  /** The recording's first event's time: GIF time 0. */
+  t0: number;
+  r: RenderResult;
+  gif: DecodedGif;
+  /** GIF pixels per CSS pixel of the recorded viewport. */
+  k: number;
+}
+
+/**
+ * Serves `html` as a site's one page, records `journey` on it with rrweb's recorder (given the page's
+ * URL), and renders the whole recording with the default options.
+ */
+async function recordAndRender(html: string, journey: (ctx: JourneyContext, url: string) => Promise<void>): Promise<PageRender> {
+  const pageSite = await startSite({ generated: new Map([['/page.html', { body: Buffer.from(html), type: 'text/html; charset=utf-8' }]]) });
+  try {
+    const rec = await recordJourney(pageSite.origin, (ctx) => journey(ctx, `${ctx.origin}/page.html`));
+    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
+    const gif = decodeGif(r.gif);
+    return { rec, evs, t0: evs[0]!.timestamp, r, gif, k: gif.width / rec.viewport.width };
+  } finally {
+    await pageSite.close();
+  }
+}
+
+/** The time of the first recorded change whose data holds `text` (a class a script added, an element's tag), which the test waits on. */
+function changedAt(evs: RrwebEvent[], text: string): number {
+  const change = evs.find((e) => e.type === 3 && JSON.stringify(e.data).toLowerCase().includes(text.toLowerCase()));
+  expect(change, `a recorded change with "${text}"`).toBeDefined();
+  return change!.timestamp;
+}
+
+/** Whether the RGBA pixel at byte `at` is the crimson these pages draw with (rgb(220, 20, 60) and near it). */
+function crimson(rgba: ArrayLike<number>, at: number): boolean {
+  return rgba[at]! > 180 && rgba[at + 1]! < 90;
 }
 
 describe('motion between events', () => {
@@ -157,40 +197,24 @@ body { margin: 0; background: #fff; }
 <script>setTimeout(() => document.querySelector('.editor').classList.add('focused'), 1000);</script></body></html>`;
 
   it('blinks on time: a layer of no size whose children show, and a steps() animation held between its steps', async () => {
-    const caretSite = await startSite({ generated: new Map([['/caret.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
-    try {
-      const rec = await recordJourney(caretSite.origin, async ({ page, origin, idle }) => {
-        await page.goto(`${origin}/caret.html`);
-        await idle(5000);
-        // A recording ends at its last event: one after the blinks, away from the editor.
-        await page.mouse.move(1000, 600);
-      });
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const t0 = evs[0]!.timestamp;
-      const focused = evs.find((e) => e.type === 3 && JSON.stringify(e.data).includes('focused'));
-      expect(focused, 'the class that starts the blink is recorded').toBeDefined();
-      const startMs = focused!.timestamp - t0;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [caretSite.origin] }, { browser });
-      const gif = decodeGif(r.gif);
-      const k = gif.width / 1280;
-      const shown = (ms: number) => {
-        const f = frameAt(gif, ms);
-        const at = (Math.round(160 * k) * gif.width + Math.round(143 * k)) * 4;
-        return f.rgba[at]! > 180 && f.rgba[at + 1]! < 90;
-      };
-      // On for 0.6 s, off for 0.6 s, from the class's time; looked at 0.15 s inside each half (a GIF slot is 0.1 s).
-      const halves = Array.from({ length: 5 }, (_, i) => startMs + i * 600);
-      const seen = halves.flatMap((h) => [shown(h + 150), shown(h + 450)]);
-      expect(seen, `caret at ${halves.map((h) => `${h + 150}, ${h + 450}`).join('; ')} ms`).toEqual([true, true, false, false, true, true, false, false, true, true]);
-    } finally {
-      await caretSite.close();
-    }
+    const { evs, t0, gif, k } = await recordAndRender(PAGE, async ({ page, idle }, url) => {
+      await page.goto(url);
+      await idle(5000);
+      // A recording ends at its last event: one after the blinks, away from the editor.
+      await page.mouse.move(1000, 600);
+    });
+    const startMs = changedAt(evs, 'focused') - t0;
+    const shown = (ms: number) => crimson(frameAt(gif, ms).rgba, (Math.round(160 * k) * gif.width + Math.round(143 * k)) * 4);
+    // On for 0.6 s, off for 0.6 s, from the class's time; looked at 0.15 s inside each half (a GIF slot is 0.1 s).
+    const halves = Array.from({ length: 5 }, (_, i) => startMs + i * 600);
+    const seen = halves.flatMap((h) => [shown(h + 150), shown(h + 450)]);
+    expect(seen, `caret at ${halves.map((h) => `${h + 150}, ${h + 450}`).join('; ')} ms`).toEqual([true, true, false, false, true, true, false, false, true, true]);
   });
 });
 
 describe('the end of a long animation', () => {
   /**
-   * A 6.1 s animation is sampled every 300 ms (30 pictures a run, on 100 ms slots): its end came at
+   * A 6.2 s animation is sampled every 300 ms (30 pictures a run, on 100 ms slots): its end came at
    * the next sample after it, 200 ms late, and an animation that leaves nothing behind (no `fill`)
    * stood drawn that long after it ended. It starts from a class a script adds 1 s after the load:
    * on the GIF's grid, so its end falls on a slot's time, where Chromium's clamped animation time may
@@ -205,31 +229,15 @@ body { margin: 0; background: #fff; }
 <script>setTimeout(() => document.body.classList.add('started'), 1000);</script></body></html>`;
 
   it('is drawn at the slot it ends in, not at the next sample', async () => {
-    const endSite = await startSite({ generated: new Map([['/end.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
-    try {
-      const rec = await recordJourney(endSite.origin, async ({ page, origin, idle }) => {
-        await page.goto(`${origin}/end.html`);
-        await idle(7700);
-        await page.mouse.move(1000, 700);
-      });
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const t0 = evs[0]!.timestamp;
-      const started = evs.find((e) => e.type === 3 && JSON.stringify(e.data).includes('started'));
-      expect(started, 'the class that starts it is recorded').toBeDefined();
-      const endMs = started!.timestamp - t0 + 6200;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [endSite.origin] }, { browser });
-      const gif = decodeGif(r.gif);
-      const k = gif.width / 1280;
-      const red = (ms: number) => {
-        const f = frameAt(gif, ms);
-        const at = (Math.round(130 * k) * gif.width + Math.round(300 * k)) * 4;
-        return f.rgba[at]! > 180 && f.rgba[at + 1]! < 90;
-      };
-      const times = [endMs - 1000, endMs - 150, endMs + 150, endMs + 1000];
-      expect(times.map(red), `drawn at ${times.join(', ')} ms`).toEqual([true, true, false, false]);
-    } finally {
-      await endSite.close();
-    }
+    const { evs, t0, gif, k } = await recordAndRender(PAGE, async ({ page, idle }, url) => {
+      await page.goto(url);
+      await idle(7700);
+      await page.mouse.move(1000, 700);
+    });
+    const endMs = changedAt(evs, 'started') - t0 + 6200;
+    const red = (ms: number) => crimson(frameAt(gif, ms).rgba, (Math.round(130 * k) * gif.width + Math.round(300 * k)) * 4);
+    const times = [endMs - 1000, endMs - 150, endMs + 150, endMs + 1000];
+    expect(times.map(red), `drawn at ${times.join(', ')} ms`).toEqual([true, true, false, false]);
   });
 });
 
@@ -253,47 +261,38 @@ ${Array.from({ length: 8 }, (_, i) => `<section><h2 class="reveal">Section ${i}<
 </body></html>`;
 
   it('follow the scroll as they did live, and cost no captures between events', async () => {
-    const scrollSite = await startSite({ generated: new Map([['/scroll.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
-    try {
-      const rec = await recordJourney(scrollSite.origin, async ({ page, origin, idle, shot }) => {
-        await page.goto(`${origin}/scroll.html`);
-        await idle(800);
-        await shot('top');
-        for (const [i, dy] of [350, 250, 1800].entries()) {
-          await page.mouse.wheel(0, dy);
-          await idle(900);
-          await shot(`scrolled-${i}`);
-        }
-        await page.mouse.move(600, 500);
-      });
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [scrollSite.origin] }, { browser });
-      const gif = decodeGif(r.gif);
-      const k = gif.width / rec.viewport.width;
-      /** How far the bar reaches in a row of RGBA pixels `width` wide: its last red pixel (the pointer may cover its start). */
-      const reach = (rgba: ArrayLike<number>, width: number, y: number) => {
-        let last = 0;
-        for (let x = 0; x < width; x++) if (rgba[(y * width + x) * 4]! > 180 && rgba[(y * width + x) * 4 + 1]! < 90) last = x + 1;
-        return last;
-      };
-      const seen: string[] = [];
-      for (const s of rec.shots) {
-        const live = await sharp(s.png).ensureAlpha().raw().toBuffer();
-        const liveReach = reach(live, rec.viewport.width, 6) * k;
-        const gifReach = reach(frameAt(gif, s.ts - evs[0]!.timestamp).rgba, gif.width, Math.round(6 * k));
-        seen.push(`${s.label}: live ${liveReach.toFixed(0)}, GIF ${gifReach} px`);
-        expect(Math.abs(gifReach - liveReach), seen.join('; ')).toBeLessThanOrEqual(4);
+    const { rec, t0, r, gif, k } = await recordAndRender(PAGE, async ({ page, idle, shot }, url) => {
+      await page.goto(url);
+      await idle(800);
+      await shot('top');
+      for (const [i, dy] of [350, 250, 1800].entries()) {
+        await page.mouse.wheel(0, dy);
+        await idle(900);
+        await shot(`scrolled-${i}`);
       }
-      expect(seen.some((line) => !line.includes('live 0,')), 'the bar grew at all').toBe(true);
-      const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
-      console.log(seen.join('; '), formatScores('SSIM per moment, scroll-driven animations', scores));
-      for (const m of scores) expect(m.ssim, m.label).toBeGreaterThanOrEqual(0.99);
-      // Stepped to and captured at the scrolls, not at every slot as moving things are.
-      const slots = r.durationS * DEFAULT_RENDER_OPTIONS.fps;
-      expect(r.timings.steps, `${r.timings.steps} steps of ${slots} slots`).toBeLessThan(slots / 3);
-    } finally {
-      await scrollSite.close();
+      await page.mouse.move(600, 500);
+    });
+    /** How far the bar reaches in a row of RGBA pixels `width` wide: its last red pixel (the pointer may cover its start). */
+    const reach = (rgba: ArrayLike<number>, width: number, y: number) => {
+      let last = 0;
+      for (let x = 0; x < width; x++) if (crimson(rgba, (y * width + x) * 4)) last = x + 1;
+      return last;
+    };
+    const seen: string[] = [];
+    for (const s of rec.shots) {
+      const live = await sharp(s.png).ensureAlpha().raw().toBuffer();
+      const liveReach = reach(live, rec.viewport.width, 6) * k;
+      const gifReach = reach(frameAt(gif, s.ts - t0).rgba, gif.width, Math.round(6 * k));
+      seen.push(`${s.label}: live ${liveReach.toFixed(0)}, GIF ${gifReach} px`);
+      expect(Math.abs(gifReach - liveReach), seen.join('; ')).toBeLessThanOrEqual(4);
     }
+    expect(seen.some((line) => !line.includes('live 0,')), 'the bar grew at all').toBe(true);
+    const scores = await scoreMoments(r.gif, rec.shots, t0, rec.viewport);
+    console.log(seen.join('; '), formatScores('SSIM per moment, scroll-driven animations', scores));
+    for (const m of scores) expect(m.ssim, m.label).toBeGreaterThanOrEqual(0.99);
+    // Stepped to and captured at the scrolls, not at every slot as moving things are.
+    const slots = r.durationS * DEFAULT_RENDER_OPTIONS.fps;
+    expect(r.timings.steps, `${r.timings.steps} steps of ${slots} slots`).toBeLessThan(slots / 3);
   });
 });
 
@@ -311,40 +310,25 @@ describe('SVG animations (SMIL)', () => {
 <script>setTimeout(() => document.body.insertAdjacentHTML('beforeend', ${JSON.stringify(spinner(500))}), 1000);</script></body></html>`;
 
   it('turn in the replay as they did live', async () => {
-    const smilSite = await startSite({ generated: new Map([['/smil.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
-    try {
-      const rec = await recordJourney(smilSite.origin, async ({ page, origin, idle }) => {
-        await page.goto(`${origin}/smil.html`);
-        await idle(4500);
-        await page.mouse.move(1000, 700);
-      });
-      const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-      const t0 = evs[0]!.timestamp;
-      const added = evs.find((e) => e.type === 3 && JSON.stringify(e.data).toLowerCase().includes('animatetransform'));
-      expect(added, 'the second spinner is added by a recorded change').toBeDefined();
-      const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [smilSite.origin] }, { browser });
-      const gif = decodeGif(r.gif);
-      const k = gif.width / 1280;
-      /** The crimson pixels of a spinner's box in the frame shown at `ms`, as a string: its picture. */
-      const picture = (ms: number, left: number) => {
-        const f = frameAt(gif, ms);
-        let bits = '';
-        for (let y = Math.round(100 * k); y < Math.round(300 * k); y += 2)
-          for (let x = Math.round(left * k); x < Math.round((left + 200) * k); x += 2) {
-            const at = (y * gif.width + x) * 4;
-            bits += f.rgba[at]! > 180 && f.rgba[at + 1]! < 90 ? '1' : '0';
-          }
-        return bits;
-      };
-      const from = added!.timestamp - t0 + 500;
-      const times = Array.from({ length: 6 }, (_, i) => from + i * 500);
-      for (const left of [100, 500]) {
-        const pictures = new Set(times.map((ms) => picture(ms, left)));
-        expect(pictures.size, `distinct pictures of the spinner at x ${left} over ${times.join(', ')} ms`).toBeGreaterThanOrEqual(4);
-        expect(picture(times[0]!, left), 'the spinner is drawn').toContain('1');
-      }
-    } finally {
-      await smilSite.close();
+    const { evs, t0, gif, k } = await recordAndRender(PAGE, async ({ page, idle }, url) => {
+      await page.goto(url);
+      await idle(4500);
+      await page.mouse.move(1000, 700);
+    });
+    /** The crimson pixels of a spinner's box in the frame shown at `ms`, as a string: its picture. */
+    const picture = (ms: number, left: number) => {
+      const f = frameAt(gif, ms);
+      let bits = '';
+      for (let y = Math.round(100 * k); y < Math.round(300 * k); y += 2)
+        for (let x = Math.round(left * k); x < Math.round((left + 200) * k); x += 2) bits += crimson(f.rgba, (y * gif.width + x) * 4) ? '1' : '0';
+      return bits;
+    };
+    const from = changedAt(evs, 'animatetransform') - t0 + 500;
+    const times = Array.from({ length: 6 }, (_, i) => from + i * 500);
+    for (const left of [100, 500]) {
+      const pictures = new Set(times.map((ms) => picture(ms, left)));
+      expect(pictures.size, `distinct pictures of the spinner at x ${left} over ${times.join(', ')} ms`).toBeGreaterThanOrEqual(4);
+      expect(picture(times[0]!, left), 'the spinner is drawn').toContain('1');
     }
   });
 });
