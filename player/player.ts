@@ -8,6 +8,7 @@ import rrwebCss from '@posthog/rrweb/dist/style.css';
 import { CANVAS_RULE, CanvasReplay } from './canvas.js';
 import { VIDEO_RULES, VideoReplay, type MediaState } from './video.js';
 import { intoShadows, moveMark, pointerChain, type ChainMark } from './flat-tree.js';
+import { DetailsContent } from './details-content.js';
 import { FocusReplay } from './focus.js';
 import { holdOf, TIMELINE_GRAIN_MS } from './holds.js';
 import { uncheckRecordedBoxes } from './form-state.js';
@@ -177,6 +178,7 @@ class Player {
   private readonly popovers = new PopoverReplay();
   /** What the pointer is held down on (`:active`), which nothing in the replay ever is. */
   private readonly press = new PressReplay();
+  private readonly details = new DetailsContent();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
   private readonly definitions = new CustomElementDefinitions();
   /** The shadow roots in the replay, whose animations the document's getAnimations() leaves out. */
@@ -667,6 +669,12 @@ class Player {
       } else if (hold.hasHolds) every(0);
       else every(box && box.width * box.height < SMALL_AREA_PX ? SMALL_EVERY_MS : INFINITE_EVERY_MS);
     }
+    // Details sliding open or shut, which no getAnimations() lists (player/details-content.ts).
+    this.details.note(doc, frameTs);
+    const details = this.details.motion(frameTs);
+    if (details.moving) every(0);
+    if (details.endTs !== null) out.nextStartTs = earliest(out.nextStartTs, details.endTs);
+    if (details.ended) movedSinceDrawn = true;
     for (const run of runningSmil(doc)) {
       const box = run.target.getBoundingClientRect();
       if (!showsOnScreen(run.target, box, vw, vh) || !shown(run.target)) continue;

@@ -296,6 +296,37 @@ ${Array.from({ length: 8 }, (_, i) => `<section><h2 class="reveal">Section ${i}<
   });
 });
 
+describe('an accordion that slides open', () => {
+  /**
+   * `<details>` animated the way current guides show it: a transition of its `::details-content`
+   * height (with `interpolate-size`). Chromium runs it but lists it in no `getAnimations()`, so the
+   * GIF showed the accordion part-open, its content clipped, until the next event.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+:root { interpolate-size: allow-keywords; }
+body { margin: 0; background: #fff; font: 16px sans-serif; }
+details { position: absolute; left: 100px; top: 100px; width: 400px; }
+details::details-content { height: 0; overflow: clip; transition: height 0.5s, content-visibility 0.5s allow-discrete; }
+details[open]::details-content { height: auto; }
+.block { height: 200px; background: rgb(220, 20, 60); }
+</style></head><body><details><summary>Shipping</summary><div class="block"></div></details></body></html>`;
+
+  it('is drawn open once its transition has run', async () => {
+    const { evs, t0, gif, k } = await recordAndRender(PAGE, async ({ page, idle }, url) => {
+      await page.goto(url);
+      await idle(800);
+      await page.click('summary');
+      await idle(1500);
+      await page.mouse.move(1000, 700);
+    });
+    const openedMs = changedAt(evs, '"open"') - t0;
+    // The block's last rows, 180-195 px into it: on screen only once the content has its full height.
+    const bottomShown = (ms: number) => crimson(frameAt(gif, ms).rgba, (Math.round((100 + 20 + 190) * k) * gif.width + Math.round(300 * k)) * 4);
+    const times = [openedMs - 300, openedMs + 700, openedMs + 1400];
+    expect(times.map(bottomShown), `the block's bottom at ${times.join(', ')} ms`).toEqual([false, true, true]);
+  });
+});
+
 describe('SVG animations (SMIL)', () => {
   /**
    * Loading spinners made of SVG's own animations (`<animateTransform>`, as the SVG spinner
