@@ -178,6 +178,7 @@ class Player {
   private readonly popovers = new PopoverReplay();
   /** What the pointer is held down on (`:active`), which nothing in the replay ever is. */
   private readonly press = new PressReplay();
+  /** `<details>` sliding open or shut by a transition that no getAnimations() lists. */
   private readonly details = new DetailsContent();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
   private readonly definitions = new CustomElementDefinitions();
