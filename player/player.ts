@@ -604,7 +604,7 @@ class Player {
     for (const a of this.shadowRoots.animations(doc, this.replayer.getMirror())) {
       if (this.known.has(a)) continue;
       this.known.add(a);
-      if (ageMs > 0 && a.playState === 'running' && onTime(a)) a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
+      if (ageMs > 0 && a.playState === 'running' && onTime(a.effect?.getComputedTiming())) a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
     }
   }
 
@@ -628,10 +628,11 @@ class Player {
     const drawnTs = Math.min(frameTs, drawnReplayTs() ?? frameTs);
     let movedSinceDrawn = false;
     for (const a of this.shadowRoots.animations(doc, this.replayer.getMirror())) {
-      if (a.playState !== 'running' || !a.playbackRate || !onTime(a)) continue;
+      if (a.playState !== 'running' || !a.playbackRate) continue;
       const effect = a.effect as KeyframeEffect | null;
       if (!effect) continue;
       const timing = effect.getComputedTiming();
+      if (!onTime(timing)) continue;
       const local = Number(timing.localTime ?? 0);
       const delay = Number(timing.delay ?? 0);
       const end = Number(timing.endTime ?? 0);
@@ -885,7 +886,6 @@ class Player {
   }
 }
 
-/** Whether a box meets the viewport (a line of zero width or height does: an animated border, say). */
 /**
  * Whether an animation runs on time (the document's timeline), not on a scroll or view timeline
  * (`animation-timeline: scroll()` or `view()`: a reading progress bar, a section fading in as it
@@ -893,10 +893,11 @@ class Player {
  * with them only, which are events; their times are percentages, and setting one a time in ms threw,
  * which failed the render of any page that had one.
  */
-function onTime(a: Animation): boolean {
-  return typeof a.effect?.getComputedTiming().duration === 'number';
+function onTime(timing: ComputedEffectTiming | undefined): boolean {
+  return typeof timing?.duration === 'number';
 }
 
+/** Whether a box meets the viewport (a line of zero width or height does: an animated border, say). */
 function onScreen(box: DOMRect, vw: number, vh: number): boolean {
   return !(box.bottom <= 0 || box.right <= 0 || box.top >= vh || box.left >= vw || (box.width === 0 && box.height === 0));
 }
