@@ -15,6 +15,7 @@ import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
+import { ForcedStarts } from './forced-starts.js';
 import { PressReplay } from './press.js';
 import { ShadowRoots } from './shadow-roots.js';
 import { runningSmil, startSmil } from './smil.js';
@@ -178,6 +179,7 @@ class Player {
   private readonly popovers = new PopoverReplay();
   /** What the pointer is held down on (`:active`), which nothing in the replay ever is. */
   private readonly press = new PressReplay();
+  private readonly forcedStarts = new ForcedStarts();
   /** `<details>` sliding open or shut by a transition that no getAnimations() lists. */
   private readonly details = new DetailsContent();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
@@ -551,8 +553,12 @@ class Player {
   /** Casts one event; true when it can start a transition or animation in the replay document. */
   private cast(e: eventWithTime, internals: Required<ReplayerInternals>): boolean {
     if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) return false;
-    internals.getCastFn(e, true)();
     const source = e.type === EventType.IncrementalSnapshot ? (e.data as { source: number }).source : undefined;
+    // A script's forced style update between two changes of one task (forced-starts.ts); a virtual
+    // DOM batch writes the page once, after the transitions' time has passed.
+    const staged = source === IncrementalSource.Mutation && !this.cfg.naive && !this.replayer.config.useVirtualDom ? this.forcedStarts.before(e.data as { adds?: unknown; attributes?: unknown }, this.replayer.getMirror()) : undefined;
+    internals.getCastFn(e, true)();
+    staged?.();
     if (source === IncrementalSource.CanvasMutation) this.canvas.add(e.data);
     else if (source === IncrementalSource.Mutation) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).

@@ -72,6 +72,11 @@ export interface JourneyContext {
    * when a replay builds the page, and so when its CSS animations start. Waits for it.
    */
   snapshotAfter(since: number, timeoutMs?: number): Promise<number>;
+  /**
+   * The time of the recording's first event (wall ms; waits for it): a render of the whole recording
+   * starts its GIF there, so its frames are drawn at this time plus multiples of 1000 / fps.
+   */
+  firstEventTs(timeoutMs?: number): Promise<number>;
   idle(ms: number): Promise<void>;
   /** Scrolls with the mouse wheel in small steps, as a person does. */
   wheel(dy: number, steps?: number): Promise<void>;
@@ -293,6 +298,14 @@ export async function recordJourney(origin: string, journey: Journey, opts: Reco
           if (Date.now() > deadline) throw new Error(`no full snapshot recorded within ${timeoutMs} ms after ${since}`);
           await new Promise((r) => setTimeout(r, 10));
         }
+      },
+      async firstEventTs(timeoutMs = 15_000) {
+        const deadline = Date.now() + timeoutMs;
+        while (!events.length) {
+          if (Date.now() > deadline) throw new Error(`no event recorded within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        return events[0]!.ts;
       },
       idle: (ms) => current.waitForTimeout(ms),
       async wheel(dy, steps = Math.max(1, Math.round(Math.abs(dy) / 100))) {

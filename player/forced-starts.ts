@@ -1,0 +1,188 @@
+// Transitions a script starts by forcing a style update between two changes it makes in one task.
+// Bootstrap (on about a fifth of the web's sites) opens an accordion by giving the panel its
+// `collapsing` class (height 0), reading its height, then setting its height to the content's; it
+// fades a modal in by showing it, reading, then adding `show`; it inserts a backdrop with `fade`,
+// reads, then adds `show`; it slides a carousel's next item in by placing it off to the side, reading,
+// then adding the class that moves it. The browser starts each transition at the read. rrweb's
+// recorder sees the task's end state only (one mutation record per element, or a node inserted
+// with its last classes), so in the replay the element appeared where it ended: the accordion open,
+// the modal and its backdrop shown, the next slide in place, in the frame of the click.
+//
+// Before such a mutation is cast, the player passes the element through the state the page must
+// have passed it through, with a style update there, and lets rrweb apply the recorded end state:
+// - an element the record makes rendered, changing both its class and its style: it became rendered
+//   by one of them first (a transition starts only on a rendered element), so the one that renders
+//   it alone is applied first;
+// - a rendered element whose class and style change together (a panel closing): its size is held
+//   where it was while the class changes, as the script held it, so that a transition of its height
+//   or width starts from there;
+// - an element entering (inserted, or rendered by the record) with Bootstrap's classes for a start
+//   state and an end state (`fade` and `show`, a carousel item's `-next` and `-start`): it enters
+//   without the end state's classes first. These names are Bootstrap's own convention (3 to 5).
+interface MirrorLike {
+  getNode(id: number): unknown;
+}
+
+interface AttributeChange {
+  id?: unknown;
+  attributes?: Record<string, unknown>;
+}
+
+/** rrweb's style change: the attribute's text, or property -> value (false: removed; [value, priority]). */
+type StyleChange = string | null | Record<string, string | false | [string, string]>;
+
+/** A start-state class and the end-state classes a script adds after a forced style update. */
+const ENTER_CLASSES: readonly { start: readonly string[]; end: readonly string[] }[] = [
+  { start: ['fade'], end: ['show', 'in'] },
+  { start: ['carousel-item-next', 'carousel-item-prev'], end: ['carousel-item-start', 'carousel-item-end', 'carousel-item-left', 'carousel-item-right'] },
+];
+
+/** The size a closing element is held at while its class changes. */
+const HELD = ['height', 'width'] as const;
+
+/**
+ * The classes an element enters with before its end-state classes are added (`had`: the classes it
+ * had, none when inserted), or null when it carries no such pair, or had its end state already.
+ */
+export function enterClasses(classes: readonly string[], had: ReadonlySet<string>): string[] | null {
+  for (const { start, end } of ENTER_CLASSES) {
+    if (!classes.some((c) => start.includes(c))) continue;
+    const added = classes.filter((c) => end.includes(c) && !had.has(c));
+    if (added.length) return classes.filter((c) => !added.includes(c));
+  }
+  return null;
+}
+
+function classesOf(value: string | null): string[] {
+  return value ? value.split(/\s+/).filter(Boolean) : [];
+}
+
+function setAttr(el: Element, name: string, value: string | null): void {
+  if (value === null) el.removeAttribute(name);
+  else el.setAttribute(name, value);
+}
+
+function applyStyle(el: HTMLElement, change: StyleChange): void {
+  if (change === null || typeof change === 'string') return setAttr(el, 'style', change);
+  for (const [name, v] of Object.entries(change)) {
+    if (v === false) el.style.removeProperty(name);
+    else if (Array.isArray(v)) el.style.setProperty(name, v[0], v[1]);
+    else el.style.setProperty(name, v);
+  }
+}
+
+/** Whether the element has a box (no `display: none` on it or above it); updates the document's style. */
+function rendered(el: Element): boolean {
+  return el.checkVisibility();
+}
+
+/** Updates the document's style: transitions the changes before it made start here. */
+function restyle(el: Element): void {
+  el.ownerDocument.defaultView?.getComputedStyle(el).getPropertyValue('opacity');
+}
+
+/**
+ * Call `before` with each mutation about to be cast onto the page (not in a virtual DOM batch,
+ * whose diff writes each node once) and the function it returns, if any, after the cast.
+ */
+export class ForcedStarts {
+  before(data: { adds?: unknown; attributes?: unknown }, mirror: MirrorLike): (() => void) | undefined {
+    const after: (() => void)[] = [];
+    if (Array.isArray(data.attributes)) {
+      for (const change of data.attributes as (AttributeChange | null)[]) {
+        const done = this.stage(change, mirror);
+        if (done) after.push(done);
+      }
+    }
+    const entering = Array.isArray(data.adds) ? insertedWithEnterClasses(data.adds as { node?: unknown }[]) : [];
+    if (entering.length) after.push(() => enterInserted(entering, mirror));
+    if (!after.length) return undefined;
+    return () => {
+      for (const f of after) f();
+    };
+  }
+
+  /** Passes one element through its intermediate state; returns what to undo after the cast. */
+  private stage(change: AttributeChange | null, mirror: MirrorLike): (() => void) | undefined {
+    const attrs = change?.attributes;
+    if (typeof change?.id !== 'number' || !attrs) return undefined;
+    const hasClass = 'class' in attrs && (attrs.class === null || typeof attrs.class === 'string');
+    const hasStyle = 'style' in attrs && (attrs.style === null || typeof attrs.style === 'string' || typeof attrs.style === 'object');
+    if (!hasClass) return undefined;
+    const el = mirror.getNode(change.id) as HTMLElement | null;
+    if (!el || el.nodeType !== 1 || !el.isConnected || typeof el.checkVisibility !== 'function' || !el.style) return undefined;
+    const oldClass = el.getAttribute('class');
+    const newClass = attrs.class as string | null;
+    const enter = enterClasses(classesOf(newClass), new Set(classesOf(oldClass)));
+    if (!hasStyle && !enter) return undefined;
+    const style = attrs.style as StyleChange;
+    const oldStyle = el.getAttribute('style');
+    if (rendered(el)) {
+      if (!hasStyle) return undefined;
+      return holdSize(el, newClass, style);
+    }
+    const tries: [string | null, boolean][] = [];
+    if (enter) tries.push([enter.join(' '), hasStyle]);
+    if (hasStyle) tries.push([newClass, false], [oldClass, true]);
+    for (const [cls, withStyle] of tries) {
+      setAttr(el, 'class', cls);
+      if (withStyle) applyStyle(el, style);
+      else setAttr(el, 'style', oldStyle);
+      if (rendered(el)) return undefined;
+    }
+    setAttr(el, 'class', oldClass);
+    setAttr(el, 'style', oldStyle);
+    return undefined;
+  }
+}
+
+/**
+ * A rendered element whose class and style change together: holds its size while the new class
+ * applies (restyled), as Bootstrap's collapse does before it lets the height go to the class's 0.
+ * Returns the cleanup for a style change that names properties (rrweb leaves the others alone).
+ */
+function holdSize(el: HTMLElement, newClass: string | null, style: StyleChange): (() => void) | undefined {
+  const view = el.ownerDocument.defaultView;
+  if (!view) return undefined;
+  const cs = view.getComputedStyle(el);
+  const before = HELD.map((p) => ({ p, value: el.style.getPropertyValue(p), priority: el.style.getPropertyPriority(p), used: cs.getPropertyValue(p) }));
+  for (const b of before) if (b.used.endsWith('px')) el.style.setProperty(b.p, b.used);
+  setAttr(el, 'class', newClass);
+  restyle(el);
+  if (style === null || typeof style === 'string') return undefined;
+  return () => {
+    for (const b of before) if (!(b.p in style)) el.style.setProperty(b.p, b.value, b.priority);
+  };
+}
+
+/** Ids of element nodes in serialized added trees that enter with a start and an end state class. */
+function insertedWithEnterClasses(adds: { node?: unknown }[]): { id: number; start: string; end: string }[] {
+  const out: { id: number; start: string; end: string }[] = [];
+  const stack: unknown[] = adds.map((a) => a?.node);
+  while (stack.length) {
+    const n = stack.pop() as { id?: unknown; attributes?: { class?: unknown }; childNodes?: unknown[] } | undefined;
+    if (!n || typeof n !== 'object') continue;
+    const cls = n.attributes?.class;
+    if (typeof n.id === 'number' && typeof cls === 'string') {
+      const classes = classesOf(cls);
+      const start = enterClasses(classes, new Set());
+      if (start) out.push({ id: n.id, start: start.join(' '), end: cls });
+    }
+    if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
+  }
+  return out;
+}
+
+/** Inserted elements: restyled once in their start state, then given their recorded classes. */
+function enterInserted(entering: { id: number; start: string; end: string }[], mirror: MirrorLike): void {
+  const placed: { el: Element; end: string }[] = [];
+  for (const { id, start, end } of entering) {
+    const el = mirror.getNode(id) as Element | null;
+    if (!el || el.nodeType !== 1 || !el.isConnected) continue;
+    el.setAttribute('class', start);
+    placed.push({ el, end });
+  }
+  if (!placed.length) return;
+  restyle(placed[0]!.el);
+  for (const { el, end } of placed) el.setAttribute('class', end);
+}

@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { parseRecording } from '../src/recording/parse.js';
+import type { RrwebEvent } from '../src/recording/types.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.js';
+import { ssimAgainstLive } from './support/compare.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
+import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
+import { recordJourney, type Recording } from './support/recorder.js';
+import { startSite, type SiteServer } from './support/site-server.js';
+
+/**
+ * Transitions a script starts by forcing a style update between two changes of one task, which the
+ * recorder merges into their end state (player/forced-starts.ts), on Bootstrap 5 (its own CSS and
+ * JavaScript from npm): an accordion opening and another closing, a modal fading in over a backdrop
+ * inserted as it fades in, a carousel's slide. Bootstrap's transitions last 0.15-0.6 s; the page
+ * slows them to 1.2-1.6 s (Bootstrap's script reads their length from the CSS) so that a shot in the
+ * middle of one shows it half-way whatever a loaded machine's timing. Before the player staged these
+ * changes, each of them was drawn at its end in the frame of the click.
+ */
+const require = createRequire(import.meta.url);
+const BOOTSTRAP = (file: string) => readFileSync(require.resolve(`bootstrap/dist/${file}`));
+const MIN_SSIM = 0.95;
+/** A white box in the page's top left corner (x, y, w, h in CSS px), which only the backdrop covers. */
+const CORNER = [4, 4, 40, 10] as const;
+
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bootstrap</title>
+<link rel="stylesheet" href="/bootstrap.min.css">
+<style>
+.collapsing { transition-duration: 1.2s; }
+.fade, .modal.fade .modal-dialog { transition-duration: 1.2s; }
+.carousel-item { transition-duration: 1.6s; }
+.slide { height: 220px; display: flex; align-items: center; justify-content: center; color: #fff; font-size: 2rem; }
+</style></head><body>
+<div class="container mt-3"><div class="row"><div class="col-6">
+  <div class="accordion" id="acc">
+    <div class="accordion-item">
+      <h2 class="accordion-header"><button class="accordion-button" type="button" data-bs-toggle="collapse" data-bs-target="#c1">Shipping</button></h2>
+      <div id="c1" class="accordion-collapse collapse show" data-bs-parent="#acc"><div class="accordion-body">Orders leave the warehouse within two days; tracking links arrive by email once the parcel is scanned.</div></div>
+    </div>
+    <div class="accordion-item">
+      <h2 class="accordion-header"><button class="accordion-button collapsed" id="open-2" type="button" data-bs-toggle="collapse" data-bs-target="#c2">Returns</button></h2>
+      <div id="c2" class="accordion-collapse collapse" data-bs-parent="#acc"><div class="accordion-body"><strong>Thirty days.</strong> Send anything back unused within thirty days of delivery for a full refund; the label is in the box, and the refund lands within a week of the parcel reaching us.</div></div>
+    </div>
+  </div>
+  <button type="button" class="btn btn-primary mt-3" id="open-modal" data-bs-toggle="modal" data-bs-target="#modal">Delete account</button>
+</div><div class="col-6">
+  <div id="car" class="carousel slide">
+    <div class="carousel-inner">
+      <div class="carousel-item active"><div class="slide" style="background: #0d6efd">First slide</div></div>
+      <div class="carousel-item"><div class="slide" style="background: #d63384">Second slide</div></div>
+    </div>
+    <button class="carousel-control-next" id="next" type="button" data-bs-target="#car" data-bs-slide="next"><span class="carousel-control-next-icon"></span></button>
+  </div>
+</div></div></div>
+<div class="modal fade" id="modal" tabindex="-1"><div class="modal-dialog"><div class="modal-content">
+  <div class="modal-header"><h1 class="modal-title fs-5">Delete your account?</h1></div>
+  <div class="modal-body">Everything you stored with us goes with it, and it cannot be undone.</div>
+  <div class="modal-footer"><button type="button" class="btn btn-danger">Delete</button></div>
+</div></div></div>
+<script src="/bootstrap.bundle.min.js"></script>
+</body></html>`;
+
+let site: SiteServer;
+let browser: Browser;
+let rec: Recording;
+let evs: RrwebEvent[];
+let result: RenderResult;
+let scores: MomentScore[];
+
+beforeAll(async () => {
+  site = await startSite({
+    generated: new Map([
+      ['/index.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
+      ['/bootstrap.min.css', { body: BOOTSTRAP('css/bootstrap.min.css'), type: 'text/css' }],
+      ['/bootstrap.bundle.min.js', { body: BOOTSTRAP('js/bootstrap.bundle.min.js'), type: 'text/javascript' }],
+    ]),
+  });
+  browser = await launchBrowser();
+  rec = await recordJourney(site.origin, async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
+    await page.goto(`${origin}/index.html`);
+    const t0 = await firstEventTs();
+    // On the GIF's grid (10 fps from the recording's first event), so each shot is compared with a frame drawn at its time.
+    const onSlot = (at: number) => t0 + Math.ceil((at - t0) / 100) * 100;
+    await idle(800);
+    await shot('start');
+    const click = async (selector: string, label: string, midMs: number[], settleMs: number) => {
+      await moveTo(selector);
+      const t = Date.now();
+      await page.click(selector);
+      for (const [i, ms] of midMs.entries()) await shotAt(`${label}-mid-${i + 1}`, onSlot(t + ms));
+      await idle(settleMs);
+      await shot(`${label}-end`);
+    };
+    // One panel opens as the other closes (collapse: class and height changed in one record each).
+    await click('#open-2', 'accordion', [500], 1400);
+    // The backdrop is inserted fading in; 1.2 s later the modal is shown fading in and sliding down.
+    await click('#open-modal', 'modal', [500, 1800], 1800);
+    await page.keyboard.press('Escape');
+    await idle(2000);
+    // The next slide enters from the right as the active one leaves to the left.
+    await click('#next', 'carousel', [900], 1800);
+  });
+  evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  result = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+  scores = await scoreMoments(result.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
+  console.log(`rendered ${result.durationS} s: ${result.captured} captures, ${result.gif.length} bytes, ${result.wallMs} ms; dropped shots: ${JSON.stringify(rec.dropped)}`);
+  console.log(formatScores('SSIM per moment, Bootstrap', scores));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Mean red level of a box of RGBA pixels (x, y, w, h in pixels of a picture `width` wide). */
+function level(rgba: ArrayLike<number>, width: number, [x, y, w, h]: readonly number[]): number {
+  let sum = 0;
+  for (let j = y!; j < y! + h!; j++) for (let i = x!; i < x! + w!; i++) sum += rgba[(j * width + i) * 4]!;
+  return sum / (w! * h!);
+}
+
+/** A row across the carousel, above its captions (CSS px). */
+const SLIDE_ROW = 60;
+
+/** Of the carousel's pixels in row `y`, the share the incoming slide (#d63384) covers; the rest is the leaving one (#0d6efd). */
+function incoming(rgba: ArrayLike<number>, width: number, y: number): number {
+  let pink = 0;
+  let blue = 0;
+  for (let x = 0; x < width; x++) {
+    const at = (y * width + x) * 4;
+    const [r, g, b] = [rgba[at]!, rgba[at + 1]!, rgba[at + 2]!];
+    if (r > 170 && g < 100 && b > 90 && b < 180) pink++;
+    else if (r < 60 && g > 80 && g < 140 && b > 210) blue++;
+  }
+  expect(pink + blue, 'the carousel crosses the row').toBeGreaterThan(100);
+  return pink / (pink + blue);
+}
+
+describe("Bootstrap's transitions, started by a style update forced between two changes", () => {
+  it('records the middle of each transition, and it differs from its end (so an end drawn at once fails)', async () => {
+    const shot = (label: string) => {
+      const s = rec.shots.find((x) => x.label === label);
+      expect(s, label).toBeDefined();
+      return s!;
+    };
+    for (const [mid, end] of [['accordion-mid-1', 'accordion-end'], ['modal-mid-2', 'modal-end']] as const) {
+      const raw = await sharp(shot(end).png).ensureAlpha().raw().toBuffer();
+      expect(await ssimAgainstLive(shot(mid).png, raw, rec.viewport.width, rec.viewport.height), `${mid} against ${end}`).toBeLessThan(MIN_SSIM);
+    }
+    // Half-way, the backdrop (black at 0.5) has darkened the white page by half as much as at its end.
+    const live = await sharp(shot('modal-mid-1').png).ensureAlpha().raw().toBuffer();
+    const backdrop = level(live, rec.viewport.width, CORNER);
+    expect(backdrop, 'the page\'s corner behind the backdrop half-way').toBeGreaterThan(150);
+    expect(backdrop).toBeLessThan(235);
+    // Half-way, the second slide covers part of the carousel only (at its end, all of it).
+    const pinkShare = incoming(await sharp(shot('carousel-mid-1').png).ensureAlpha().raw().toBuffer(), rec.viewport.width, SLIDE_ROW);
+    expect(pinkShare).toBeGreaterThan(0.15);
+    expect(pinkShare).toBeLessThan(0.85);
+  });
+
+  it('shows each transition half-way as the user saw it, and its end', () => {
+    const below = scores.filter((m) => m.ssim < MIN_SSIM).map((m) => `${m.label}: ${m.ssim}`);
+    expect(below, `moments under ${MIN_SSIM}`).toEqual([]);
+    expect(scores.length).toBe(rec.shots.length);
+  });
+
+  it('slides the carousel as it did live', async () => {
+    const mid = rec.shots.find((s) => s.label === 'carousel-mid-1')!;
+    const gif = decodeGif(result.gif);
+    const k = gif.width / rec.viewport.width;
+    const live = incoming(await sharp(mid.png).ensureAlpha().raw().toBuffer(), rec.viewport.width, SLIDE_ROW);
+    const drawn = incoming(frameAt(gif, mid.ts - evs[0]!.timestamp).rgba, gif.width, Math.round(SLIDE_ROW * k));
+    console.log(`the second slide's share of the carousel half-way: live ${live.toFixed(3)}, GIF ${drawn.toFixed(3)}`);
+    expect(Math.abs(drawn - live)).toBeLessThan(0.1);
+  });
+
+  it('fades the backdrop in as it did live', async () => {
+    const mid = rec.shots.find((s) => s.label === 'modal-mid-1')!;
+    const gif = decodeGif(result.gif);
+    const k = gif.width / rec.viewport.width;
+    const live = level(await sharp(mid.png).ensureAlpha().raw().toBuffer(), rec.viewport.width, CORNER);
+    const drawn = level(frameAt(gif, mid.ts - evs[0]!.timestamp).rgba, gif.width, CORNER.map((v) => Math.round(v * k)));
+    console.log(`the page's corner under the backdrop half-way: live ${live.toFixed(0)}, GIF ${drawn.toFixed(0)} (white 255, under the whole backdrop 127)`);
+    expect(Math.abs(drawn - live)).toBeLessThan(20);
+  });
+});
