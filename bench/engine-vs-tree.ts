@@ -3,7 +3,7 @@
 //   git worktree add /tmp/before 40c12e2 && (cd /tmp/before && npm ci)
 //   npx tsx bench/engine-vs-tree.ts /tmp/before /tmp/benchrec rustdoc 2 [origin latency ms]
 // Prints one JSON line per render (wall to the GIF, and to the browser closed; captures, bytes,
-// RenderResult.timings as that tree reports them).
+// RenderResult.timings as that tree reports them; SSIM at each live screenshot in the window, by this checkout's measure).
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { STORED_NAMES } from './lib/stored-recording.js';

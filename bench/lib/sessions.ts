@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { parseRecording } from '../../src/recording/parse.js';
 import type { RrwebEvent } from '../../src/recording/types.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
-import { apiDocsJourney, componentsJourney, dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
+import { apiDocsJourney, bootstrapJourney, componentsJourney, dashboardJourney, heavyJourney, nodeDocsJourney } from '../../test/support/heavy-journeys.js';
 import { APIDOCS_PATH, SWAGGER_UI_VERSION, startApiDocsSite } from '../../test/support/apidocs-site.js';
+import { BOOTSTRAP_PATH, BOOTSTRAP_VERSION, startBootstrapSite } from '../../test/support/bootstrap-site.js';
 import { COMPONENTS_PATH, SHOELACE_VERSION, startComponentsSite } from '../../test/support/components-site.js';
 import { BULL_BOARD_VERSION, DASHBOARD_PATH, startDashboardSite } from '../../test/support/dashboard-site.js';
 import { exampleJourney } from '../../test/support/journeys.js';
@@ -20,7 +21,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs, type SiteServer } from '../../
  * `--reuse-recordings <dir>` keeps them between runs (the site is served again on the port the
  * recording names), so one row can be re-run without recording again.
  */
-export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components';
+export type SessionName = 'fixture' | 'motion' | 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components' | 'bootstrap';
 
 export interface Session {
   name: SessionName;
@@ -113,6 +114,9 @@ export class Sessions {
     }
     if (name === 'components') {
       return { server: await startComponentsSite(port), what: `an account settings page of Shoelace ${SHOELACE_VERSION} web components (at ${COMPONENTS_PATH})`, journey: componentsJourney };
+    }
+    if (name === 'bootstrap') {
+      return { server: await startBootstrapSite(port), what: `a page of Bootstrap ${BOOTSTRAP_VERSION} components (at ${BOOTSTRAP_PATH})`, journey: bootstrapJourney };
     }
     const heavy = await startHeavySite(port, served);
     const { name: journeyName, journey } = heavyJourney(heavy.kind, name);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { startApiDocsSite } from '../../test/support/apidocs-site.js';
+import { startBootstrapSite } from '../../test/support/bootstrap-site.js';
 import { startComponentsSite } from '../../test/support/components-site.js';
 import { startDashboardSite } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
@@ -9,7 +10,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
 
-export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs', 'components'] as const;
+export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs', 'components', 'bootstrap'] as const;
 export type StoredName = (typeof STORED_NAMES)[number];
 
 export interface StoredRecording {
@@ -42,6 +43,8 @@ export async function openStored(recordings: string, which: StoredName, served: 
               ? (await startApiDocsSite(port)).close
               : which === 'components'
                 ? (await startComponentsSite(port)).close
+                : which === 'bootstrap'
+                  ? (await startBootstrapSite(port)).close
               : (await startHeavySite(port, served)).server.close;
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
   return { raw: stored.raw, origin: stored.origin, startS, endS, close };

@@ -12,7 +12,7 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components' | 'bootstrap'): BenchRow {
   return {
     name: which === 'rustdoc' ? 'heavy' : which,
     about: ABOUT[which],
@@ -69,6 +69,7 @@ const ABOUT = {
   dashboard: 'a web application: bull-board (the queue dashboard, a React app) over BullMQ queues on Redis, 30 s moment: engine vs plain, bytes, SSIM',
   apidocs: "a web application: Swagger UI (a React app) over the service's OpenAPI document, 30 s moment: engine vs plain, bytes, SSIM",
   components: 'a web application built from web components: Shoelace (Lit, shadow roots, adopted stylesheets, `:not(:defined)` hidden), 30 s moment: engine vs plain, bytes, SSIM',
+  bootstrap: "a page built from Bootstrap 5's components (its CSS and JavaScript), shots in the middle of its transitions, 30 s moment: engine vs plain, bytes, SSIM",
 };
 
 export const rustdocRow = heavyRow('rustdoc');
@@ -79,3 +80,4 @@ export const nodeDocsRow = heavyRow('nodedocs');
 export const dashboardRow = heavyRow('dashboard');
 export const apiDocsRow = heavyRow('apidocs');
 export const componentsRow = heavyRow('components');
+export const bootstrapRow = heavyRow('bootstrap');

@@ -1,5 +1,6 @@
 import type { Journey, JourneyContext } from './recorder.js';
 import { APIDOCS_PATH } from './apidocs-site.js';
+import { BOOTSTRAP_PATH } from './bootstrap-site.js';
 import { COMPONENTS_PATH } from './components-site.js';
 import { DASHBOARD_PATH } from './dashboard-site.js';
 import { BIGDOM_MODULES, type HeavySiteKind } from './heavy-sites.js';
@@ -458,6 +459,54 @@ export const componentsJourney: Journey = async (ctx) => {
   await ctx.moveTo('sl-icon-button[name=bell]');
   await shot('tooltip');
   await idle(3500);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
+/**
+ * A page built from Bootstrap 5 (test/support/bootstrap-site.ts), its transitions at Bootstrap's own
+ * lengths: an accordion opened and another closed, a tooltip, the navbar's dropdown, a modal over its
+ * backdrop opened and closed, the carousel moved on twice, a toast, the offcanvas panel opened and
+ * closed, a tab, a collapse, a floating label typed into, the first accordion item again. Besides
+ * shots of the page at rest, shots in the middle of transitions, on the GIF's 10 fps grid (from the
+ * recording's first event) so that each is compared with a frame drawn at its time.
+ */
+export const bootstrapJourney: Journey = async (ctx) => {
+  const { page, origin, idle, shotAt } = ctx;
+  const { shot, click } = helpers(ctx);
+  await page.goto(`${origin}${BOOTSTRAP_PATH}`);
+  const t0 = await ctx.firstEventTs();
+  const onSlot = (at: number) => t0 + Math.ceil((at - t0) / 100) * 100;
+  /** Clicks, then shoots the transition it starts at each of `midMs` after the click (on the grid), then at rest. */
+  const transition = async (selector: string, label: string, midMs: number[]) => {
+    await click(selector);
+    const t = Date.now();
+    for (const [i, ms] of midMs.entries()) await shotAt(`${label}-mid-${i + 1}`, onSlot(t + ms));
+    await shot(label);
+  };
+  await shot('overview');
+  await idle(2500);
+  await transition('#acc2', 'accordion-2', [100, 200]);
+  await ctx.moveTo('#tip');
+  await shot('tooltip');
+  await click('#drop');
+  await shot('dropdown');
+  await page.keyboard.press('Escape');
+  await transition('#open-modal', 'modal-open', [100, 250]);
+  await transition('#close-modal', 'modal-closed', [100]);
+  await transition('#next', 'carousel-2', [200, 400]);
+  await transition('#next', 'carousel-3', [300]);
+  await transition('#toast-btn', 'toast', [100]);
+  await transition('#offcanvas-btn', 'offcanvas-open', [150]);
+  await transition('#offcanvas-close', 'offcanvas-closed', [150]);
+  await transition('#tab2', 'tab-2', []);
+  await transition('#collapse-btn', 'collapse', [200]);
+  await click('#fl');
+  await page.keyboard.type('ada@example.com', { delay: 80 });
+  await shot('typed');
+  await transition('.accordion-button:not(#acc2)', 'accordion-1', [150]);
+  // The carousel's own ride is off; the progress bar's stripes and the spinners move on their own.
+  await idle(8000);
+  await shot('idle');
   await page.mouse.move(400, 300, { steps: 3 });
 };
 
