@@ -18,7 +18,9 @@
 //   or width starts from there;
 // - an element entering (inserted, or rendered by the record) with Bootstrap's classes for a start
 //   state and an end state (`fade` and `show`, a carousel item's `-next` and `-start`): it enters
-//   without the end state's classes first. These names are Bootstrap's own convention (3 to 5).
+//   without the end state's classes first (player/enter-classes.ts: Bootstrap's names, 3 to 5).
+import { classesOf, END_CLASSES, enterClasses } from './enter-classes.js';
+
 interface MirrorLike {
   getNode(id: number): unknown;
 }
@@ -31,31 +33,16 @@ interface AttributeChange {
 /** rrweb's style change: the attribute's text, or property -> value (false: removed; [value, priority]). */
 type StyleChange = string | null | Record<string, string | false | [string, string]>;
 
-/** A start-state class and the end-state classes a script adds after a forced style update. */
-const ENTER_CLASSES: readonly { start: readonly string[]; end: readonly string[] }[] = [
-  { start: ['fade'], end: ['show', 'in'] },
-  { start: ['carousel-item-next', 'carousel-item-prev'], end: ['carousel-item-start', 'carousel-item-end', 'carousel-item-left', 'carousel-item-right'] },
-];
+/**
+ * Elements staged per mutation at most. Each costs a style update (and a layout for a held size)
+ * between the page's changes; a page that rewrites the class and style of many elements at once (a
+ * chart's data update) is applied as recorded, since a script that forces a style update per element
+ * is not what Bootstrap's one or two elements a click are.
+ */
+const MAX_STAGED = 16;
 
 /** The size a closing element is held at while its class changes. */
 const HELD = ['height', 'width'] as const;
-
-/**
- * The classes an element enters with before its end-state classes are added (`had`: the classes it
- * had, none when inserted), or null when it carries no such pair, or had its end state already.
- */
-export function enterClasses(classes: readonly string[], had: ReadonlySet<string>): string[] | null {
-  for (const { start, end } of ENTER_CLASSES) {
-    if (!classes.some((c) => start.includes(c))) continue;
-    const added = classes.filter((c) => end.includes(c) && !had.has(c));
-    if (added.length) return classes.filter((c) => !added.includes(c));
-  }
-  return null;
-}
-
-function classesOf(value: string | null): string[] {
-  return value ? value.split(/\s+/).filter(Boolean) : [];
-}
 
 function setAttr(el: Element, name: string, value: string | null): void {
   if (value === null) el.removeAttribute(name);
@@ -88,14 +75,15 @@ function restyle(el: Element): void {
 export class ForcedStarts {
   before(data: { adds?: unknown; attributes?: unknown }, mirror: MirrorLike): (() => void) | undefined {
     const after: (() => void)[] = [];
-    if (Array.isArray(data.attributes)) {
-      for (const change of data.attributes as (AttributeChange | null)[]) {
+    const changes = Array.isArray(data.attributes) ? (data.attributes as (AttributeChange | null)[]).filter(mayStage) : [];
+    if (changes.length <= MAX_STAGED) {
+      for (const change of changes) {
         const done = this.stage(change, mirror);
         if (done) after.push(done);
       }
     }
     const entering = Array.isArray(data.adds) ? insertedWithEnterClasses(data.adds as { node?: unknown }[]) : [];
-    if (entering.length) after.push(() => enterInserted(entering, mirror));
+    if (entering.length && entering.length <= MAX_STAGED) after.push(() => enterInserted(entering, mirror));
     if (!after.length) return undefined;
     return () => {
       for (const f of after) f();
@@ -134,6 +122,13 @@ export class ForcedStarts {
     setAttr(el, 'style', oldStyle);
     return undefined;
   }
+}
+
+/** A record that changes a class, with the style or to one that can carry Bootstrap's end classes (cheap: no DOM). */
+function mayStage(change: AttributeChange | null): boolean {
+  const attrs = change?.attributes;
+  if (!attrs || !('class' in attrs)) return false;
+  return 'style' in attrs || (typeof attrs.class === 'string' && classesOf(attrs.class).some((c) => END_CLASSES.has(c)));
 }
 
 /**

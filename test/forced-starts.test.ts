@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import sharp from 'sharp';
 import { createRequire } from 'node:module';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { enterClasses } from '../player/enter-classes.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -188,5 +189,21 @@ describe("Bootstrap's transitions, started by a style update forced between two 
     const drawn = level(frameAt(gif, mid.ts - evs[0]!.timestamp).rgba, gif.width, CORNER.map((v) => Math.round(v * k)));
     console.log(`the page's corner under the backdrop half-way: live ${live.toFixed(0)}, GIF ${drawn.toFixed(0)} (white 255, under the whole backdrop 127)`);
     expect(Math.abs(drawn - live)).toBeLessThan(20);
+  });
+});
+
+describe("an entering element's start state (Bootstrap's class names)", () => {
+  it('leaves out the end classes the record added to an element with a start class', () => {
+    expect(enterClasses(['modal-backdrop', 'fade', 'show'], new Set())).toEqual(['modal-backdrop', 'fade']);
+    expect(enterClasses(['carousel-item', 'carousel-item-next', 'carousel-item-start'], new Set(['carousel-item']))).toEqual(['carousel-item', 'carousel-item-next']);
+    expect(enterClasses(['item', 'fade', 'in'], new Set(['item', 'fade']))).toEqual(['item', 'fade']);
+    // A toast shown: `show` is left out, `showing` (opacity 0 until Bootstrap removes it) is kept.
+    expect(enterClasses(['toast', 'fade', 'show', 'showing'], new Set(['toast', 'fade']))).toEqual(['toast', 'fade', 'showing']);
+  });
+
+  it('changes nothing without a start class, or where the end class was there before', () => {
+    expect(enterClasses(['dropdown-menu', 'show'], new Set())).toBeNull();
+    expect(enterClasses(['modal', 'fade', 'show'], new Set(['modal', 'fade', 'show']))).toBeNull();
+    expect(enterClasses(['carousel-item', 'active'], new Set(['carousel-item']))).toBeNull();
   });
 });
