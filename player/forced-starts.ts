@@ -18,8 +18,11 @@
 //   or width starts from there;
 // - an element entering (inserted, or rendered by the record) with Bootstrap's classes for a start
 //   state and an end state (`fade` and `show`, a carousel item's `-next` and `-start`): it enters
-//   without the end state's classes first (player/enter-classes.ts: Bootstrap's names, 3 to 5).
-import { classesOf, END_CLASSES, enterClasses } from './enter-classes.js';
+//   without the end state's classes first (player/enter-states.ts: Bootstrap's names, 3 to 5);
+// - an element inserted with `opacity: 1` and an inline transition of opacity (Material UI's Fade
+//   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
+//   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
+import { classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -82,7 +85,7 @@ export class ForcedStarts {
         if (done) after.push(done);
       }
     }
-    const entering = Array.isArray(data.adds) ? insertedWithEnterClasses(data.adds as { node?: unknown }[]) : [];
+    const entering = Array.isArray(data.adds) ? insertedEntering(data.adds as { node?: unknown }[]) : [];
     if (entering.length && entering.length <= MAX_STAGED) after.push(() => enterInserted(entering, mirror));
     if (!after.length) return undefined;
     return () => {
@@ -150,34 +153,43 @@ function holdSize(el: HTMLElement, newClass: string | null, style: StyleChange):
   };
 }
 
-/** Ids of element nodes in serialized added trees that enter with a start and an end state class. */
-function insertedWithEnterClasses(adds: { node?: unknown }[]): { id: number; start: string; end: string }[] {
-  const out: { id: number; start: string; end: string }[] = [];
+/** An inserted element to restyle once in its start state (an attribute's value), then give its recorded one. */
+interface Entering {
+  id: number;
+  attr: 'class' | 'style';
+  start: string;
+  end: string;
+}
+
+/** Element nodes in serialized added trees that enter with a start state the record does not show. */
+function insertedEntering(adds: { node?: unknown }[]): Entering[] {
+  const out: Entering[] = [];
   const stack: unknown[] = adds.map((a) => a?.node);
   while (stack.length) {
-    const n = stack.pop() as { id?: unknown; attributes?: { class?: unknown }; childNodes?: unknown[] } | undefined;
+    const n = stack.pop() as { id?: unknown; attributes?: { class?: unknown; style?: unknown }; childNodes?: unknown[] } | undefined;
     if (!n || typeof n !== 'object') continue;
-    const cls = n.attributes?.class;
-    if (typeof n.id === 'number' && typeof cls === 'string') {
-      const classes = classesOf(cls);
-      const start = enterClasses(classes, new Set());
-      if (start) out.push({ id: n.id, start: start.join(' '), end: cls });
+    const { class: cls, style } = n.attributes ?? {};
+    if (typeof n.id === 'number') {
+      const start = typeof cls === 'string' ? enterClasses(classesOf(cls), new Set()) : null;
+      if (start) out.push({ id: n.id, attr: 'class', start: start.join(' '), end: cls as string });
+      const faded = typeof style === 'string' ? fadedStart(style) : null;
+      if (faded !== null) out.push({ id: n.id, attr: 'style', start: faded, end: style as string });
     }
     if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
   }
   return out;
 }
 
-/** Inserted elements: restyled once in their start state, then given their recorded classes. */
-function enterInserted(entering: { id: number; start: string; end: string }[], mirror: MirrorLike): void {
-  const placed: { el: Element; end: string }[] = [];
-  for (const { id, start, end } of entering) {
-    const el = mirror.getNode(id) as Element | null;
+/** Inserted elements: restyled once in their start state, then given their recorded attributes. */
+function enterInserted(entering: Entering[], mirror: MirrorLike): void {
+  const placed: { el: Element; e: Entering }[] = [];
+  for (const e of entering) {
+    const el = mirror.getNode(e.id) as Element | null;
     if (!el || el.nodeType !== 1 || !el.isConnected) continue;
-    el.setAttribute('class', start);
-    placed.push({ el, end });
+    el.setAttribute(e.attr, e.start);
+    placed.push({ el, e });
   }
   if (!placed.length) return;
   restyle(placed[0]!.el);
-  for (const { el, end } of placed) el.setAttribute('class', end);
+  for (const { el, e } of placed) el.setAttribute(e.attr, e.end);
 }

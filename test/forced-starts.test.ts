@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { enterClasses } from '../player/enter-classes.js';
+import { enterClasses, fadedStart } from '../player/enter-states.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -205,5 +205,82 @@ describe("an entering element's start state (Bootstrap's class names)", () => {
     expect(enterClasses(['dropdown-menu', 'show'], new Set())).toBeNull();
     expect(enterClasses(['modal', 'fade', 'show'], new Set(['modal', 'fade', 'show']))).toBeNull();
     expect(enterClasses(['carousel-item', 'active'], new Set(['carousel-item']))).toBeNull();
+  });
+});
+
+describe('an inserted element\'s inline fade', () => {
+  it('starts from opacity 0 where the style sets opacity 1 and transitions it', () => {
+    expect(fadedStart('opacity: 1; transition: opacity 225ms cubic-bezier(0.4, 0, 0.2, 1);')).toBe('opacity: 0; transition: opacity 225ms cubic-bezier(0.4, 0, 0.2, 1);');
+    expect(fadedStart('transform: none; opacity: 1; transition: opacity 251ms, transform 167ms;')).toBe('transform: none; opacity: 0; transition: opacity 251ms, transform 167ms;');
+    expect(fadedStart('opacity:1.0;transition-property:all')).toBe('opacity: 0;transition-property:all');
+  });
+
+  it('changes nothing without both: an opacity of 1 set inline, and a transition of it', () => {
+    expect(fadedStart('transition: opacity 0.2s')).toBeNull();
+    expect(fadedStart('opacity: 1')).toBeNull();
+    expect(fadedStart('opacity: 0.5; transition: opacity 0.2s')).toBeNull();
+    expect(fadedStart('opacity: 1; transition: transform 0.2s')).toBeNull();
+    expect(fadedStart('opacity: 1; transition: background-color 0.2s, border-color 0.2s')).toBeNull();
+  });
+});
+
+describe('a fade set inline as an element is inserted (Material UI\'s Fade and Grow)', () => {
+  /**
+   * What react-transition-group does for Material UI's Fade (dialogs, backdrops) and Grow (menus,
+   * tooltips, snackbars): the element is inserted at `opacity: 0`, the script reads its layout, then
+   * sets an inline `transition` and `opacity: 1`, all in one task. rrweb records the element as
+   * inserted at `opacity: 1`, so every replay showed it at once. The fade is slowed to 1.2 s, linear.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+.sheet { position: absolute; left: 0; top: 0; width: 100%; height: 100%; background: rgb(0, 0, 0); }
+</style></head><body><button id="open" style="margin: 40px; font-size: 20px">Open</button>
+<script>
+document.getElementById('open').addEventListener('click', () => {
+  const sheet = document.createElement('div');
+  sheet.className = 'sheet';
+  sheet.style.opacity = '0';
+  document.body.appendChild(sheet);
+  sheet.getBoundingClientRect();
+  sheet.style.transition = 'opacity 1200ms linear';
+  sheet.style.opacity = '1';
+});
+</script></body></html>`;
+
+  it('fades it in as it did live', async () => {
+    const pageSite = await startSite({ generated: new Map([['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
+    try {
+      const r = await recordJourney(pageSite.origin, async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
+        await page.goto(`${origin}/page.html`);
+        const t0 = await firstEventTs();
+        await idle(600);
+        await moveTo('#open');
+        const t = Date.now();
+        await page.click('#open');
+        await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
+        await idle(1200);
+        await shot('end');
+        // A recording ends at its last event, and the fade records none.
+        await page.mouse.move(5, 300);
+        await idle(300);
+      });
+      const recorded = parseRecording(Buffer.from(JSON.stringify(r.events))).events;
+      const inserted = JSON.stringify(recorded.filter((e) => e.type === 3));
+      expect(inserted, 'the recorder saw the element inserted at its end opacity').toContain('opacity: 1; transition: opacity');
+      const out = await renderRecording(recorded, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
+      const gif = decodeGif(out.gif);
+      const k = gif.width / r.viewport.width;
+      // A corner the button leaves white: black under the sheet, grey half-way.
+      const box = [r.viewport.width - 60, r.viewport.height - 30, 40, 10] as const;
+      const mid = r.shots.find((s) => s.label === 'half-way')!;
+      const live = level(await sharp(mid.png).ensureAlpha().raw().toBuffer(), r.viewport.width, box);
+      const drawn = level(frameAt(gif, mid.ts - recorded[0]!.timestamp).rgba, gif.width, box.map((v) => Math.round(v * k)));
+      console.log(`the corner half-way through the fade: live ${live.toFixed(0)}, GIF ${drawn.toFixed(0)} (white 255, the sheet 0)`);
+      expect(live, 'the live shot is half-way').toBeGreaterThan(60);
+      expect(live).toBeLessThan(200);
+      expect(Math.abs(drawn - live)).toBeLessThan(25);
+    } finally {
+      await pageSite.close();
+    }
   });
 });

@@ -1,6 +1,10 @@
-// Bootstrap's names for the two states of an entering element (versions 3 to 5): it enters in the
-// start state, Bootstrap forces a style update, then adds the end state's classes, and the recorder
-// sees only the end (player/forced-starts.ts). Plain functions of class lists, tested in Node.
+// An entering element's start state, worked out from the end state the recorder saw (the script
+// forced a style update in the start state, then set the end one, in one task: player/forced-starts.ts).
+// - Bootstrap's class names for the two states (versions 3 to 5): it enters in the start state,
+//   Bootstrap forces a style update, then adds the end state's classes.
+// - A fade set inline: Material UI's Fade and Grow (react-transition-group) insert an element at
+//   `opacity: 0`, force a style update, then set `opacity: 1` with an inline `transition` of it.
+// Plain functions of class lists and style text, tested in Node.
 
 /** A start-state class and the end-state classes a script adds after a forced style update. */
 const ENTER_CLASSES: readonly { start: readonly string[]; end: readonly string[] }[] = [
@@ -30,3 +34,18 @@ export function classesOf(value: string | null): string[] {
   return value ? value.split(/\s+/).filter(Boolean) : [];
 }
 
+
+/** `opacity: 1` (or 1.0) as a declaration of an inline style. */
+const OPAQUE = /(^|;)(\s*)opacity\s*:\s*1(?:\.0*)?\s*(?=;|$)/i;
+/** An inline `transition` (or its `transition-property`) that names opacity or all. */
+const FADES = /(?:^|;)\s*transition(?:-property)?\s*:[^;]*\b(?:opacity|all)\b/i;
+
+/**
+ * The inline style an inserted element faded in from, or null: only a style that both sets
+ * `opacity: 1` and transitions opacity, which says a script has just moved it there (an element
+ * merely made ready to fade on hover does not set its opacity inline).
+ */
+export function fadedStart(style: string): string | null {
+  if (!FADES.test(style) || !OPAQUE.test(style)) return null;
+  return style.replace(OPAQUE, '$1$2opacity: 0');
+}
