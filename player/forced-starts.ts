@@ -175,7 +175,8 @@ function insertedEntering(adds: { node?: unknown }[]): Entering[] {
       const faded = typeof style === 'string' ? fadedStart(style) : null;
       if (faded !== null) out.push({ id: n.id, attr: 'style', start: faded, end: style as string });
     }
-    if (Array.isArray(n.childNodes)) stack.push(...n.childNodes);
+    // One by one: spreading a list of some 100,000 children into push overflows the call stack.
+    if (Array.isArray(n.childNodes)) for (const c of n.childNodes) stack.push(c);
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { enterClasses, fadedStart } from '../player/enter-states.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
+import { bundleForPage } from '../src/render/player-bundle.js';
 import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.js';
 import { ssimAgainstLive } from './support/compare.js';
@@ -281,6 +282,31 @@ document.getElementById('open').addEventListener('click', () => {
       expect(Math.abs(drawn - live)).toBeLessThan(25);
     } finally {
       await pageSite.close();
+    }
+  });
+});
+
+describe('a mutation that adds 200,000 nodes', () => {
+  it('is walked for entering elements without overflowing the call stack (a list that long once did)', async () => {
+    const script = await bundleForPage({
+      contents: `import { ForcedStarts } from './player/forced-starts.ts';
+        const rows = Array.from({ length: 200000 }, (_, i) => ({ type: 2, id: i + 10, tagName: 'li', attributes: {}, childNodes: [] }));
+        const faded = { type: 2, id: 5, tagName: 'div', attributes: { class: 'modal-backdrop fade show' }, childNodes: [] };
+        try {
+          const after = new ForcedStarts().before({ adds: [{ parentId: 1, nextId: null, node: { type: 2, id: 2, tagName: 'ul', attributes: {}, childNodes: [...rows, faded] } }] }, { getNode: () => null });
+          after?.();
+          window.walked = after ? 'staged' : 'nothing';
+        } catch (e) {
+          window.walked = String(e);
+        }`,
+      resolveDir: process.cwd(),
+    });
+    const page = await browser.newPage();
+    try {
+      await page.addScriptTag({ content: script });
+      expect(await page.evaluate('window.walked')).toBe('staged');
+    } finally {
+      await page.close();
     }
   });
 });
