@@ -12,6 +12,7 @@
 // canvas's bitmap after its recorded calls, encoded once per step that changed it.
 
 import { IncrementalSource } from '../src/recording/rrweb-shape.js';
+import { eachSerialized } from './serialized.js';
 import { within } from './within.js';
 
 /** One recorded call on a canvas context: a method with its arguments, or a setting (`setter`). */
@@ -103,16 +104,12 @@ export class CanvasReplay {
 
   /** Notes the canvas pictures (rr_dataURL) in a serialized node tree: a snapshot, or nodes a mutation adds. */
   addNodes(node: unknown): void {
-    const stack = [node];
-    while (stack.length > 0) {
-      const n = stack.pop() as { id?: unknown; tagName?: unknown; attributes?: Record<string, unknown>; childNodes?: unknown[] } | undefined;
-      if (!n || typeof n !== 'object') continue;
+    eachSerialized([node], (n) => {
       const url = n.attributes?.rr_dataURL;
       if (typeof n.id === 'number' && typeof n.tagName === 'string' && n.tagName.toLowerCase() === 'canvas' && typeof url === 'string' && url.startsWith('data:image/')) this.given.set(n.id, url);
-      // One by one: spreading a list of some 100,000 children into push overflows the call stack.
-      if (Array.isArray(n.childNodes)) for (const c of n.childNodes) stack.push(c);
-    }
+    });
   }
+
 
   /** Forgets what was queued and shown: the page was built again, with new canvases. */
   reset(): void {

@@ -23,6 +23,7 @@
 //   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
 //   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
 import { classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
+import { eachSerialized } from './serialized.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -98,7 +99,8 @@ export class ForcedStarts {
     const attrs = change?.attributes;
     if (typeof change?.id !== 'number' || !attrs) return undefined;
     const hasClass = 'class' in attrs && (attrs.class === null || typeof attrs.class === 'string');
-    const hasStyle = 'style' in attrs && (attrs.style === null || typeof attrs.style === 'string' || typeof attrs.style === 'object');
+    // typeof null is 'object': a removed style attribute counts.
+    const hasStyle = 'style' in attrs && (typeof attrs.style === 'string' || typeof attrs.style === 'object');
     if (!hasClass) return undefined;
     const el = mirror.getNode(change.id) as HTMLElement | null;
     if (!el || el.nodeType !== 1 || !el.isConnected || typeof el.checkVisibility !== 'function' || !el.style) return undefined;
@@ -164,20 +166,17 @@ interface Entering {
 /** Element nodes in serialized added trees that enter with a start state the record does not show. */
 function insertedEntering(adds: { node?: unknown }[]): Entering[] {
   const out: Entering[] = [];
-  const stack: unknown[] = adds.map((a) => a?.node);
-  while (stack.length) {
-    const n = stack.pop() as { id?: unknown; attributes?: { class?: unknown; style?: unknown }; childNodes?: unknown[] } | undefined;
-    if (!n || typeof n !== 'object') continue;
-    const { class: cls, style } = n.attributes ?? {};
-    if (typeof n.id === 'number') {
+  eachSerialized(
+    adds.map((a) => a?.node),
+    (n) => {
+      if (typeof n.id !== 'number') return;
+      const { class: cls, style } = n.attributes ?? {};
       const start = typeof cls === 'string' ? enterClasses(classesOf(cls), new Set()) : null;
       if (start) out.push({ id: n.id, attr: 'class', start: start.join(' '), end: cls as string });
       const faded = typeof style === 'string' ? fadedStart(style) : null;
       if (faded !== null) out.push({ id: n.id, attr: 'style', start: faded, end: style as string });
-    }
-    // One by one: spreading a list of some 100,000 children into push overflows the call stack.
-    if (Array.isArray(n.childNodes)) for (const c of n.childNodes) stack.push(c);
-  }
+    },
+  );
   return out;
 }
 

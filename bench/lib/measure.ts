@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RrwebEvent } from '../../src/recording/types.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderOptions, type RenderResult } from '../../src/render/types.js';
-import { scoreMoments, type MomentScore } from '../../test/support/moments.js';
+import { scoreMoments, shotsInWindow, type MomentScore } from '../../test/support/moments.js';
 import type { Shot } from '../../test/support/recorder.js';
 import type { ProcessUsage } from './process-usage.js';
 
@@ -47,10 +47,8 @@ export async function measure(method: string, m: Moment, ctx: RenderContext = {}
   const options: RenderOptions = { ...DEFAULT_RENDER_OPTIONS, startS: m.startS, endS: m.endS, allowOrigins: m.allowOrigins };
   const load = loadavg()[0]!;
   const r = await renderInChild(m, options, ctx);
-  const t0 = m.events[0]!.timestamp;
-  const from = t0 + m.startS * 1000;
-  const to = t0 + m.endS * 1000;
-  const inWindow = m.shots.filter((s) => s.ts >= from && s.ts < to);
+  const from = m.events[0]!.timestamp + m.startS * 1000;
+  const inWindow = shotsInWindow(m.shots, m.events[0]!.timestamp, m.startS, m.endS);
   const moments = inWindow.length ? await scoreMoments(r.gif, inWindow, from, m.viewport) : [];
   const refShots = m.reference ? inWindow.map((s) => m.reference!.get(s.label)).filter((s): s is Shot => s !== undefined) : [];
   const reference = refShots.length ? await scoreMoments(r.gif, refShots, from, m.viewport) : [];

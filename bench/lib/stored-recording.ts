@@ -6,6 +6,7 @@ import { startBootstrapSite } from '../../test/support/bootstrap-site.js';
 import { startComponentsSite } from '../../test/support/components-site.js';
 import { startDashboardSite } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
+import type { Shot } from '../../test/support/recorder.js';
 import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site-server.js';
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
@@ -16,6 +17,9 @@ export type StoredName = (typeof STORED_NAMES)[number];
 export interface StoredRecording {
   raw: unknown[];
   origin: string;
+  /** The recording's first viewport, and the live screenshots taken while it was recorded (PNG in base64). */
+  viewport: Shot['viewport'];
+  shots: (Omit<Shot, 'png'> & { png: string })[];
   /** The moment its bench row renders. */
   startS: number;
   endS: number;
@@ -28,7 +32,7 @@ export interface StoredRecording {
  * port the recording names (in this process: a render's assets come from here).
  */
 export async function openStored(recordings: string, which: StoredName, served: ServedAs = {}): Promise<StoredRecording> {
-  const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as { origin: string; raw: unknown[] };
+  const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as Pick<StoredRecording, 'origin' | 'raw' | 'viewport' | 'shots'>;
   const port = Number(new URL(stored.origin).port);
   const close =
     which === 'fixture'
@@ -45,7 +49,7 @@ export async function openStored(recordings: string, which: StoredName, served: 
                 ? (await startComponentsSite(port)).close
                 : which === 'bootstrap'
                   ? (await startBootstrapSite(port)).close
-              : (await startHeavySite(port, served)).server.close;
+                  : (await startHeavySite(port, served)).server.close;
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
-  return { raw: stored.raw, origin: stored.origin, startS, endS, close };
+  return { raw: stored.raw, origin: stored.origin, viewport: stored.viewport, shots: stored.shots ?? [], startS, endS, close };
 }

@@ -1,9 +1,7 @@
 // One render of a saved bench recording with the engine of the checkout `tree` (see bench/engine-vs-tree.ts).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readFile } from 'node:fs/promises';
-import { scoreMoments } from '../../test/support/moments.js';
-import type { Shot } from '../../test/support/recorder.js';
+import { scoreMoments, shotsInWindow } from '../../test/support/moments.js';
 import { openStored, type StoredName } from './stored-recording.js';
 
 interface Result {
@@ -26,10 +24,9 @@ try {
   // wallMs is the render's own figure (to the GIF); closedMs also counts closing its browser.
   const closedMs = Math.round(performance.now() - from);
   // SSIM against the recording's live screenshots in the window, measured by this checkout's code whichever engine drew the GIF.
-  const saved = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as { viewport: Shot['viewport']; shots?: (Omit<Shot, 'png'> & { png: string })[] };
-  const t0 = (stored.raw[0] as { timestamp: number }).timestamp + stored.startS * 1000;
-  const inWindow = (saved.shots ?? []).filter((s) => s.ts >= t0 && s.ts < t0 + (stored.endS - stored.startS) * 1000).map((s) => ({ ...s, png: Buffer.from(s.png, 'base64') }));
-  const moments = (await scoreMoments(r.gif, inWindow, t0, saved.viewport)).map((m) => [m.label, m.ssim]);
+  const firstTs = (stored.raw[0] as { timestamp: number }).timestamp;
+  const shots = shotsInWindow(stored.shots, firstTs, stored.startS, stored.endS).map((s) => ({ ...s, png: Buffer.from(s.png, 'base64') }));
+  const moments = (await scoreMoments(r.gif, shots, firstTs + stored.startS * 1000, stored.viewport)).map((m) => [m.label, m.ssim]);
   console.log(JSON.stringify({ which, wallMs: r.wallMs, closedMs, captured: r.captured, bytes: r.gif.length, pictureSource: r.pictureSource, timings: r.timings, moments }));
 } finally {
   await stored.close();

@@ -49,6 +49,11 @@ export async function scoreMoments(gif: Buffer, shots: Shot[], gifStartTs: numbe
   return out;
 }
 
+/** The shots taken within [startS, endS) of a recording whose first event is at `firstTs` (wall ms). */
+export function shotsInWindow<T extends Pick<Shot, 'ts'>>(shots: T[], firstTs: number, startS: number, endS: number): T[] {
+  return shots.filter((s) => s.ts >= firstTs + startS * 1000 && s.ts < firstTs + endS * 1000);
+}
+
 /** `label  0.9876  (12.30 s)` lines, for logs. */
 export function formatScores(title: string, scores: MomentScore[]): string {
   const w = Math.max(...scores.map((s) => s.label.length));
