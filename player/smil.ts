@@ -49,9 +49,18 @@ function hasSmil(doc: Document): boolean {
  * holds a SMIL animation (nothing else is left to parse: rrweb builds with the DOM; the document
  * then loads as a page does, its timelines starting then). A page without one is left as rrweb
  * leaves it. True when it closed the document.
+ *
+ * The parser `document.open()` started has seen no doctype (rrweb appends the recorded one as a
+ * node), and a parser that ends without one puts its document in quirks mode: closing alone turned
+ * a standards page into a quirks one, with the layout and selector matching that go with it (Swagger
+ * UI's responses table lost its markdown styles and moved by 12 px, from the moment its loading
+ * spinner was added). A document still in standards mode is given a doctype to parse first, so it
+ * stays in the mode its earlier frames were drawn in; one rrweb put in quirks mode (the user's page
+ * was) is closed as it is.
  */
 export function startSmil(doc: Document): boolean {
   if (doc.readyState !== 'loading' || !hasSmil(doc)) return false;
+  if (doc.compatMode === 'CSS1Compat') doc.write('<!DOCTYPE html>');
   doc.close();
   return true;
 }

@@ -362,4 +362,41 @@ describe('SVG animations (SMIL)', () => {
       expect(picture(times[0]!, left), 'the spinner is drawn').toContain('1');
     }
   });
+
+  /**
+   * Starting their timelines closes the replay's document, whose parser has seen no doctype (rrweb
+   * appends the recorded one as a node): closed alone, a standards page became a quirks one from the
+   * moment its first spinner came. Chromium then stored the classes of elements added later folded
+   * to lower case, which the page's rules (parsed before, in standards mode) did not match: Swagger
+   * UI's responses, added after its spinner, lost their markdown styles. A block of class `shadeBox`
+   * added after the spinner must be painted by its rule in every frame, as it was live.
+   */
+  it('leave a standards page in standards mode', async () => {
+    const page = `<!-- a comment before the doctype, as Swagger UI's page has --><!doctype html><html><head><style>.shadeBox p { background: rgb(30, 144, 255) }</style></head>
+<body style="margin: 0; background: #fff">
+<script>setTimeout(() => document.body.insertAdjacentHTML('beforeend', ${JSON.stringify(spinner(500))}), 1000);
+setTimeout(() => document.body.insertAdjacentHTML('afterbegin', '<div class="shadeBox"><p style="margin: 0; height: 300px; width: 400px"></p></div>'), 1800);</script></body></html>`;
+    const { evs, t0, gif, k } = await recordAndRender(page, async ({ page, idle }, url) => {
+      await page.goto(url);
+      await idle(3500);
+      await page.mouse.move(1000, 700);
+    });
+    /** Blue pixels among those sampled in the block's box. */
+    const blue = (ms: number) => {
+      const f = frameAt(gif, ms);
+      let n = 0;
+      for (let y = 0; y < Math.round(300 * k); y += 4)
+        for (let x = 0; x < Math.round(400 * k); x += 4) {
+          const at = (y * gif.width + x) * 4;
+          if (f.rgba[at]! < 80 && f.rgba[at + 2]! > 200) n++;
+        }
+      return n;
+    };
+    expect(changedAt(evs, 'animatetransform'), 'the spinner came first').toBeLessThan(changedAt(evs, 'shadeBox'));
+    const added = changedAt(evs, 'shadeBox') - t0;
+    const times = [added + 200, added + 700, added + 1400];
+    const all = Math.round((300 * k) / 4) * Math.round((400 * k) / 4);
+    expect(blue(added - 300), 'no block before it was added').toBe(0);
+    for (const ms of times) expect(blue(ms), `blue pixels of the block at ${ms} ms`).toBeGreaterThan(all * 0.9);
+  });
 });
