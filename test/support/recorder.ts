@@ -141,7 +141,9 @@ function recorderScript(canvas: RecordOptions['canvas'], pointerSamplingMs = 20,
         const send = (e) => window.__rrEmit(JSON.stringify(e), performance.timeOrigin);
         const start = () => record({ emit: send, maskAllInputs: false, inlineStylesheet: true, ${canvasOptions}, collectFonts: true,
                    sampling: ${sampling} });
-        if (location.protocol.startsWith('http')) {
+        // The page's own frame only, as PostHog's script runs: rrweb records same-origin iframes from
+        // there, and a recorder in the iframe too would add its window's events (its Meta first).
+        if (location.protocol.startsWith('http') && window === window.top) {
           if (${startAfterLoad}) addEventListener('load', () => requestAnimationFrame(() => setTimeout(start, 50)));
           else start();
         }`,

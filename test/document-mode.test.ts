@@ -1,0 +1,113 @@
+// The replay's document in the mode the user's page was in (src/recording/quirks-mode.ts): a page
+// whose doctype puts it in quirks mode, and a same-origin iframe of one, recorded by rrweb's recorder
+// and compared with live screenshots; and the transform on its own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { parseRecording } from '../src/recording/parse.js';
+import { withQuirksModeKept } from '../src/recording/quirks-mode.js';
+import type { RrwebEvent } from '../src/recording/types.js';
+import { launchBrowser } from '../src/render/browser.js';
+import { renderRecording } from '../src/render/render.js';
+import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
+import { decodeGif, frameAt } from './support/gif-frames.js';
+import { formatScores, scoreMoments } from './support/moments.js';
+import { recordJourney } from './support/recorder.js';
+import { startSite, type SiteServer } from './support/site-server.js';
+
+/** HTML 4.01 Transitional without its system identifier: quirks mode, as many older pages are. */
+const QUIRKS_DOCTYPE = '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">';
+
+// In quirks mode the table takes 60 % of the viewport's height and the red block 30 %; in standards
+// mode both are only as high as their text, and the page's top 100 px are all that is drawn.
+const PAGE = `${QUIRKS_DOCTYPE}
+<html><head><style>.Panel td { background: rgb(30, 144, 255); color: #fff }</style></head><body style="margin: 0">
+<table width="100%" height="60%" border="0" cellpadding="0" cellspacing="0"><tr><td>A table 60 % of the viewport high</td></tr></table>
+<div class="Panel"><table><tr><td>Tables do not inherit font sizes <span style="font-size: 30px">here</span></td></tr></table></div>
+<div style="height: 30%; background: rgb(220, 20, 60)">30 % of the viewport</div>
+<iframe src="/inner.html" style="position: absolute; right: 0; top: 0; width: 400px; height: 300px; border: 0"></iframe>
+</body></html>`;
+const INNER = `${QUIRKS_DOCTYPE}<html><body style="margin: 0; background: #fff"><div style="height: 50%; background: rgb(46, 139, 87)">half the frame</div></body></html>`;
+
+let site: SiteServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  site = await startSite({
+    generated: new Map([
+      ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
+      ['/inner.html', { body: Buffer.from(INNER), type: 'text/html; charset=utf-8' }],
+    ]),
+  });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+describe('a page in quirks mode', () => {
+  it('is laid out as the user saw it, with its iframe', async () => {
+    let modes: string[] = [];
+    const rec = await recordJourney(site.origin, async ({ page, origin, idle, shot }) => {
+      await page.goto(`${origin}/page.html`);
+      modes = await Promise.all(page.frames().map((f) => f.evaluate<string>('document.compatMode')));
+      await shot('page');
+      await idle(800);
+      await page.mouse.move(300, 700, { steps: 4 });
+    });
+    expect(modes, 'the live page and its frame in quirks mode').toEqual(['BackCompat', 'BackCompat']);
+    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+    const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
+    console.log(formatScores('quirks page against live', scores));
+    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.98);
+    // The red block below the table (60-90 % of the viewport's height) and the frame's green half.
+    const gif = decodeGif(r.gif);
+    const k = gif.width / rec.viewport.width;
+    const f = frameAt(gif, rec.shots[0]!.ts - evs[0]!.timestamp);
+    const px = (x: number, y: number) => Array.from(f.rgba.slice((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
+    const [r1, g1] = px(200, rec.viewport.height * 0.75);
+    expect(r1! > 180 && g1! < 90, `red at 75 % of the height: ${px(200, rec.viewport.height * 0.75)}`).toBe(true);
+    const [r2, g2, b2] = px(rec.viewport.width - 200, 100);
+    expect(r2! < 90 && g2! > 110 && b2! < 120, `green in the frame's top half: ${px(rec.viewport.width - 200, 100)}`).toBe(true);
+  });
+});
+
+describe('withQuirksModeKept', () => {
+  const doctype = { type: 1, name: 'html', publicId: '-//W3C//DTD HTML 4.01 Transitional//EN', systemId: '', id: 2 };
+  const html = { type: 2, tagName: 'html', attributes: {}, childNodes: [], id: 3 };
+  const doc = (compatMode?: string, children: unknown[] = [doctype, html]) => ({ type: 0, childNodes: children, id: 1, ...(compatMode ? { compatMode } : {}) });
+  const snapshot = (node: unknown): RrwebEvent => ({ type: 2, timestamp: 1, data: { node, initialOffset: { top: 0, left: 0 } } });
+
+  it("leaves the doctype out of a quirks document's snapshot, and nothing else", () => {
+    const e = snapshot(doc('BackCompat'));
+    const [out] = withQuirksModeKept([e]);
+    expect((out!.data as { node: { childNodes: unknown[] } }).node.childNodes).toEqual([html]);
+    // The input is not changed: a recording's events may be read again.
+    expect((e.data as { node: { childNodes: unknown[] } }).node.childNodes).toEqual([doctype, html]);
+  });
+
+  it('keeps standards documents, quirks ones without a leading doctype, and other events as they are', () => {
+    const events: RrwebEvent[] = [
+      snapshot(doc()),
+      snapshot(doc('CSS1Compat')),
+      snapshot(doc('BackCompat', [html])),
+      snapshot(doc('BackCompat', [{ type: 5, textContent: 'a comment', id: 4 }, doctype, html])),
+      { type: 3, timestamp: 2, data: { source: 1, positions: [] } },
+      { type: 3, timestamp: 3, data: { source: 0, adds: 'not a list', removes: [], texts: [], attributes: [] } },
+      snapshot(null),
+    ];
+    const out = withQuirksModeKept(events);
+    out.forEach((e, i) => expect(e, `event ${i}`).toBe(events[i]));
+  });
+
+  it("leaves the doctype out of a quirks iframe's document added by a mutation", () => {
+    const other = { parentId: 9, nextId: null, node: { type: 2, tagName: 'p', attributes: {}, childNodes: [], id: 10 } };
+    const e: RrwebEvent = { type: 3, timestamp: 5, data: { source: 0, adds: [other, { parentId: 8, nextId: null, node: doc('BackCompat') }], removes: [], texts: [], attributes: [], isAttachIframe: true } };
+    const [out] = withQuirksModeKept([e]);
+    const adds = (out!.data as { adds: { node: { childNodes: unknown[] } }[] }).adds;
+    expect(adds[0]).toBe(other);
+    expect(adds[1]!.node.childNodes).toEqual([html]);
+  });
+});
