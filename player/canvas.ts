@@ -11,8 +11,7 @@
 // (CANVAS_RULE) and show their pixels as a background image: the recording's own picture, or the
 // canvas's bitmap after its recorded calls, encoded once per step that changed it.
 
-import { IncrementalSource } from '../src/recording/rrweb-shape.js';
-import { eachSerialized } from './serialized.js';
+import { forEachSerializedNode, IncrementalSource } from '../src/recording/rrweb-shape.js';
 import { within } from './within.js';
 
 /** One recorded call on a canvas context: a method with its arguments, or a setting (`setter`). */
@@ -104,7 +103,7 @@ export class CanvasReplay {
 
   /** Notes the canvas pictures (rr_dataURL) in a serialized node tree: a snapshot, or nodes a mutation adds. */
   addNodes(node: unknown): void {
-    eachSerialized([node], (n) => {
+    forEachSerializedNode(node, (n) => {
       const url = n.attributes?.rr_dataURL;
       if (typeof n.id === 'number' && typeof n.tagName === 'string' && n.tagName.toLowerCase() === 'canvas' && typeof url === 'string' && url.startsWith('data:image/')) this.given.set(n.id, url);
     });

@@ -23,7 +23,7 @@
 //   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
 //   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
 import { classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
-import { eachSerialized } from './serialized.js';
+import { forEachSerializedNode } from '../src/recording/rrweb-shape.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -166,17 +166,15 @@ interface Entering {
 /** Element nodes in serialized added trees that enter with a start state the record does not show. */
 function insertedEntering(adds: { node?: unknown }[]): Entering[] {
   const out: Entering[] = [];
-  eachSerialized(
-    adds.map((a) => a?.node),
-    (n) => {
+  for (const a of adds)
+    forEachSerializedNode(a?.node, (n) => {
       if (typeof n.id !== 'number') return;
       const { class: cls, style } = n.attributes ?? {};
       const start = typeof cls === 'string' ? enterClasses(classesOf(cls), new Set()) : null;
       if (start) out.push({ id: n.id, attr: 'class', start: start.join(' '), end: cls as string });
       const faded = typeof style === 'string' ? fadedStart(style) : null;
       if (faded !== null) out.push({ id: n.id, attr: 'style', start: faded, end: style as string });
-    },
-  );
+    });
   return out;
 }
 
