@@ -215,6 +215,24 @@ export function momentLines(s: Summary): string[] {
   ];
 }
 
+/** How much closer to the live page than the engine the plain approach may draw a moment before the bench says so. */
+const BEHIND_BY = 0.02;
+
+/**
+ * The moments the engine draws further from the live page than the plain approach does (a seek and
+ * a screenshot at every slot, the player's naive mode, none of the engine's own repairs): a fault of
+ * the engine's, not of the recording's. Stop 52's apidocs row had one at 0.70 against 0.95 (a
+ * standards page turned quirks at its first SVG spinner) that the row's tables showed only as a low
+ * minimum.
+ */
+export function behindPlainLines(e: Summary, p: Summary | undefined): string[] {
+  if (!p || !e.moments.length) return [];
+  const plain = new Map(p.moments.map((m) => [m.label, m.ssim]));
+  const behind = e.moments.filter((m) => plain.has(m.label) && m.ssim < plain.get(m.label)! - BEHIND_BY);
+  const what = `moments the engine draws further from the live page than the plain approach (by more than ${BEHIND_BY} of SSIM)`;
+  return [behind.length ? `${what}: ${behind.map((m) => `${m.label} ${m.ssim.toFixed(4)} against ${plain.get(m.label)!.toFixed(4)}`).join('; ')}` : `${what}: none`];
+}
+
 /** The window clipped to the recording (a journey can end a little earlier than planned). */
 export function clipWindow(startS: number, endS: number, lengthS: number): { startS: number; endS: number } {
   const end = Math.min(endS, Math.floor(lengthS * 100) / 100);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseRecording } from '../../src/recording/parse.js';
-import { interleaved, measure, momentLines, summarise, table, timingLines, type Moment, type Summary } from '../lib/measure.js';
+import { behindPlainLines, interleaved, measure, momentLines, summarise, table, timingLines, type Moment, type Summary } from '../lib/measure.js';
 import type { BenchContext, BenchRow, RowReport } from '../lib/row.js';
 
 /**
@@ -53,6 +53,7 @@ export const fixtureRow: BenchRow = {
         : 'engine vs plain: not measured (--plain-runs 0)',
       `targets (30 s moment): wall <= 4 s (issue 8; was 6 s): ${e.wall_s <= 4 ? 'met' : 'NOT met'}; <= 1 MB: ${e.bytes <= 1_000_000 ? 'met' : 'NOT met'}; SSIM >= 0.95: ${e.ssim_min === null ? 'n/a' : e.ssim_min >= 0.95 ? 'met' : 'NOT met'}`,
       ...momentLines(e),
+      ...behindPlainLines(e, p),
     ];
     return { row: 'fixture', lines, figures: { window_s: windowS, recording: m.what, table: rows, engine_vs_plain_wall_ratio: p ? +(e.wall_s / p.wall_s).toFixed(3) : null } };
   },

@@ -1,7 +1,7 @@
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { redisReachable } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot } from '../../test/support/heavy-sites.js';
-import { clipWindow, interleaved, measure, momentLines, summarise, table, timingLines, type Summary } from '../lib/measure.js';
+import { behindPlainLines, clipWindow, interleaved, measure, momentLines, summarise, table, timingLines, type Summary } from '../lib/measure.js';
 import type { BenchRow, RowReport } from '../lib/row.js';
 
 /**
@@ -54,6 +54,7 @@ function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs'
         `engine / plain wall: ${ratio ?? 'not measured (--plain-runs 0)'} (target <= 0.1); wall ${e.wall_s} s (target <= 5 s); median step ${e.median_step_ms} ms over ${e.steps} steps (target <= 40 ms on rustdoc); ${e.bytes.toLocaleString('en')} bytes; SSIM mean ${e.ssim_mean}, min ${e.ssim_min} against live screenshots${e.ssim_ref_mean === null ? '' : `, mean ${e.ssim_ref_mean}, min ${e.ssim_ref_min} against the real-time rrweb replay`}`,
         `pictures the browser took: ${e.captured} for ${e.frames} GIF frames`,
         ...momentLines(e),
+        ...behindPlainLines(e, p),
       ];
       return { row: this.name, lines, figures: { recording: s.what, window: [startS, endS], engine_vs_plain_wall_ratio: ratio, table: rows } };
     },
