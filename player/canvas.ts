@@ -109,7 +109,6 @@ export class CanvasReplay {
     });
   }
 
-
   /** Forgets what was queued and shown: the page was built again, with new canvases. */
   reset(): void {
     this.queue = [];

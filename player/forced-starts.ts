@@ -22,8 +22,8 @@
 // - an element inserted with `opacity: 1` and an inline transition of opacity (Material UI's Fade
 //   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
 //   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
-import { classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
 import { forEachSerializedNode } from '../src/recording/rrweb-shape.js';
+import { classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
