@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import type { PixelBox } from '../geometry.js';
 import { ByteSink } from './bytes.js';
 import { MAX_COLORS, paletteFor, subsample, type PaletteSampler } from './palette.js';
 import { PartJob, type PartResult } from './part.js';
@@ -30,15 +31,7 @@ export interface SourceFrame {
    * Where this frame can differ from the one before it in the list (the same picture with a mark
    * moved: only this box is mapped to the palette again); undefined: anywhere.
    */
-  changedBox?: FrameBox;
-}
-
-/** A rectangle of a frame's pixels: [x, x + w) x [y, y + h). */
-export interface FrameBox {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
+  changedBox?: PixelBox;
 }
 
 export interface EncodeInput {

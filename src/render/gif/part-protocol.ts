@@ -1,4 +1,4 @@
-import type { FrameBox } from './budget.js';
+import type { PixelBox } from '../geometry.js';
 import type { Palette } from './palette.js';
 import type { GifPart } from './writer.js';
 
@@ -15,7 +15,7 @@ export interface WireMapped {
  */
 export type ToPartWorker =
   | { type: 'start'; job: number; width: number; height: number; shared: Palette; localPalettes: boolean; lossy: number; seed: WireMapped & { i: number }; returnMapped: boolean }
-  | { type: 'frame'; job: number; i: number; rgba: Uint8Array; changedBox?: FrameBox; delayCs: number }
+  | { type: 'frame'; job: number; i: number; rgba: Uint8Array; changedBox?: PixelBox; delayCs: number }
   | { type: 'mapped'; job: number; i: number; mapped: WireMapped; delayCs: number }
   | { type: 'end'; job: number };
 

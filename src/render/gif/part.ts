@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FrameBox } from './budget.js';
+import type { PixelBox } from '../geometry.js';
 import type { FromPartWorker, ToPartWorker } from './part-protocol.js';
 import { ColourTable, type GifPart, type MappedFrame } from './writer.js';
 
@@ -253,7 +253,7 @@ export class PartJob {
   }
 
   /** The next frame's pixels (copied: the caller keeps its buffer), `i` its place in the clip. */
-  add(rgba: Uint8Array, i: number, changedBox: FrameBox | undefined, delayCs: number): void {
+  add(rgba: Uint8Array, i: number, changedBox: PixelBox | undefined, delayCs: number): void {
     const reused = this.free.pop();
     const copy = reused?.length === rgba.length ? reused : new Uint8Array(rgba.length);
     copy.set(rgba);
