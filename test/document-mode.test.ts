@@ -36,6 +36,8 @@ beforeAll(async () => {
     generated: new Map([
       ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
       ['/inner.html', { body: Buffer.from(INNER), type: 'text/html; charset=utf-8' }],
+      ['/limited.html', { body: Buffer.from(LIMITED_PAGE), type: 'text/html; charset=utf-8' }],
+      ['/limited-inner.html', { body: Buffer.from(LIMITED_INNER), type: 'text/html; charset=utf-8' }],
     ]),
   });
   browser = await launchBrowser();
@@ -74,6 +76,50 @@ describe('a page in quirks mode', () => {
   });
 });
 
+// Limited-quirks mode: a line of images alone gets no strut. Each 40 px image in a table cell makes
+// a row 40 px high, not 44-46 (the descender space under an image on its baseline): the green block
+// under eight rows starts at 320 px, not at about 360. The iframe's page is HTML 4.01 Transitional
+// with its system identifier (the other way into the mode, without an xmlns on <html>).
+const XHTML_TRANSITIONAL = '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">';
+const HTML401_TRANSITIONAL = '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "http://www.w3.org/TR/html4/loose.dtd">';
+const rows = (n: number, h: number) => Array.from({ length: n }, () => `<tr><td><img src="/img/product-0.jpg" width="200" height="${h}" alt="" /></td></tr>`).join('');
+const LIMITED_PAGE = `${XHTML_TRANSITIONAL}
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>sliced</title></head><body style="margin: 0; background: #fff">
+<table cellpadding="0" cellspacing="0" border="0">${rows(8, 40)}</table>
+<div style="height: 120px; background: rgb(46, 139, 87)"></div>
+<iframe src="/limited-inner.html" style="position: absolute; right: 0; top: 0; width: 400px; height: 300px; border: 0"></iframe>
+</body></html>`;
+const LIMITED_INNER = `${HTML401_TRANSITIONAL}<html><body style="margin: 0; background: #fff"><table cellpadding="0" cellspacing="0" border="0">${rows(4, 30)}</table><div style="height: 100px; background: rgb(220, 20, 60)"></div></body></html>`;
+
+describe('a page in limited-quirks mode', () => {
+  it('is laid out as the user saw it, with its iframe', async () => {
+    let heights: number[] = [];
+    const rec = await recordJourney(site.origin, async ({ page, origin, idle, shot }) => {
+      await page.goto(`${origin}/limited.html`);
+      await page.waitForFunction('document.querySelector("iframe").contentDocument?.readyState === "complete"');
+      heights = await Promise.all(page.frames().map((f) => f.evaluate<number>('document.querySelector("table").offsetHeight')));
+      await shot('page');
+      await idle(800);
+      await page.mouse.move(300, 700, { steps: 4 });
+    });
+    expect(heights, 'the live page and its frame in limited-quirks mode: rows as high as their images').toEqual([320, 120]);
+    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+    const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
+    console.log(formatScores('limited-quirks page against live', scores));
+    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.98);
+    const gif = decodeGif(r.gif);
+    const k = gif.width / rec.viewport.width;
+    const f = frameAt(gif, rec.shots[0]!.ts - evs[0]!.timestamp);
+    const px = (x: number, y: number) => Array.from(f.rgba.slice((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
+    // Just under the eighth row at 40 px a row (in standards mode: still the eighth row's gap, white).
+    const [r1, g1, b1] = px(300, 330);
+    expect(r1! < 90 && g1! > 110 && b1! < 120, `green at 330 px: ${px(300, 330)}`).toBe(true);
+    const [r2, g2] = px(rec.viewport.width - 100, 125);
+    expect(r2! > 180 && g2! < 90, `red in the frame at 125 px: ${px(rec.viewport.width - 100, 125)}`).toBe(true);
+  });
+});
+
 describe('withQuirksModeKept', () => {
   const doctype = { type: 1, name: 'html', publicId: '-//W3C//DTD HTML 4.01 Transitional//EN', systemId: '', id: 2 };
   const html = { type: 2, tagName: 'html', attributes: {}, childNodes: [], id: 3 };
@@ -100,6 +146,20 @@ describe('withQuirksModeKept', () => {
     ];
     const out = withQuirksModeKept(events);
     out.forEach((e, i) => expect(e, `event ${i}`).toBe(events[i]));
+  });
+
+  it('gives a limited-quirks document the form rrweb writes that mode for, and leaves other standards doctypes alone', () => {
+    const xhtml = { ...doctype, publicId: '-//W3C//DTD XHTML 1.0 Transitional//EN', systemId: 'http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd' };
+    const [out] = withQuirksModeKept([snapshot(doc(undefined, [xhtml, html]))]);
+    const node = (out!.data as { node: { compatMode?: string; childNodes: { attributes?: unknown }[] } }).node;
+    expect(node.compatMode).toBe('BackCompat');
+    expect(node.childNodes).toEqual([{ ...html, attributes: { xmlns: 'http://www.w3.org/1999/xhtml' } }]);
+    const others: RrwebEvent[] = [
+      snapshot(doc(undefined, [{ ...doctype, publicId: '', systemId: '' }, html])),
+      snapshot(doc(undefined, [{ ...doctype, publicId: '-//W3C//DTD XHTML 1.0 Strict//EN' }, html])),
+      snapshot(doc(undefined, [xhtml, { type: 5, textContent: 'a comment', id: 4 }, html])),
+    ];
+    withQuirksModeKept(others).forEach((e, i) => expect(e, `event ${i}`).toBe(others[i]));
   });
 
   it("leaves the doctype out of a quirks iframe's document added by a mutation", () => {
