@@ -19,7 +19,7 @@ import { ForcedStarts } from './forced-starts.js';
 import { PressReplay } from './press.js';
 import { ShadowRoots } from './shadow-roots.js';
 import { runningSmil, startSmil } from './smil.js';
-import { rewriteStateSelectors } from './state-selectors.js';
+import { HOVER_ATTRIBUTE, rewriteStateSelectors } from './state-selectors.js';
 import { FragmentTarget } from './target.js';
 import { UserValidity } from './user-validity.js';
 import { loadPageFonts } from './fonts.js';
@@ -54,8 +54,14 @@ const VIRTUAL_DOM_BATCH = 500;
 /** The side of rrweb's cursor box (.replayer-mouse in its style.css), in the recorded page's css px. */
 const POINTER_CSS_PX = 20;
 
-/** rrweb's hover class, which its stylesheet rewrite (and state-selectors.ts's) matches. */
+/** The hover attribute state-selectors.ts's rewrite matches. */
 const HOVER_MARK: ChainMark = {
+  has: (e) => e.hasAttribute(HOVER_ATTRIBUTE),
+  add: (e) => e.setAttribute(HOVER_ATTRIBUTE, ''),
+  remove: (e) => e.removeAttribute(HOVER_ATTRIBUTE),
+};
+/** rrweb's hover class, which its own stylesheet rewrite matches: the plain approach's, which has no other. */
+const RRWEB_HOVER_MARK: ChainMark = {
   has: (e) => e.classList.contains(':hover'),
   add: (e) => e.classList.add(':hover'),
   remove: (e) => e.classList.remove(':hover'),
@@ -141,7 +147,7 @@ class Player {
    * nothing moving by itself, is still (StepResult.still): Node draws no frame for it.
    */
   private changed = true;
-  /** The elements hover() gave the ':hover' class: the one under the pointer and its ancestors. */
+  /** The elements hover() marked hovered: the one under the pointer and its ancestors. */
   private hovered: Element[] = [];
   /**
    * The page changed under the pointer since rrweb last hovered from a pointer event. Chromium then
@@ -234,8 +240,8 @@ class Player {
 
   /**
    * rrweb's hover emulation (its hoverElements) with the same outcome, the element under the pointer
-   * and its ancestors carrying the ':hover' class its stylesheet rewrite matches, but changing only
-   * the classes that differ. rrweb takes the class off every element and puts it back on the new chain
+   * and its ancestors marked hovered (with an attribute the rewritten `:hover` matches, not rrweb's
+   * class: state-selectors.ts), but changing only the marks that differ. rrweb takes the class off every element and puts it back on the new chain
    * at each pointer position, which restyles the chain's dependents even when the pointer stayed over
    * the same element: on a rustdoc page, 17-19 ms a step for a pointer that only moved
    * (BENCHMARKS.md, stop 20), where the page must not change at all for Node to draw the pointer
@@ -245,7 +251,7 @@ class Player {
     // Up the flat tree, as Chromium hovers: a slotted element's slot and the shadow hosts around it
     // are hovered too (a web component's button part under its label, the component itself).
     const chain = pointerChain(el);
-    if (moveMark(this.hovered, chain, HOVER_MARK)) this.changed = true;
+    if (moveMark(this.hovered, chain, this.cfg.naive ? RRWEB_HOVER_MARK : HOVER_MARK)) this.changed = true;
     this.hovered = chain;
   }
 

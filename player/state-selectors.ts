@@ -1,12 +1,15 @@
 // Selectors of states the replay's document cannot be in, rewritten to match an attribute the player
-// sets instead (the way rrweb's replay matches `:hover` with a class): `:active` (no pointer is ever
-// pressed in the replay: press.ts), `:target` (the replay's document has no fragment: target.ts) and
-// `:user-invalid` / `:user-valid` (no user ever touched the replay's fields: user-validity.ts). And
-// `:hover` itself where rrweb does not rewrite it: rrweb adds its class to the selectors of the
-// stylesheets a page is built with, but inserts the rules a page adds later (CSS-in-JS libraries
-// insert theirs one by one) and the constructed stylesheets shadow roots adopt (every web
-// component's styles) as they were recorded, so nothing a pointer hovered in a web component, or in
-// a later CSS-in-JS rule, changed in the replay. The rewrite has no DOM: the tests read it in Node.
+// sets instead: `:hover` (no pointer hovers the replay's document: player.ts), `:active` (none is ever
+// pressed: press.ts), `:target` (the replay's document has no fragment: target.ts) and
+// `:user-invalid` / `:user-valid` (no user ever touched the replay's fields: user-validity.ts).
+// rrweb's replay matches `:hover` with a class, `:hover`, added to the hovered elements and to the
+// selectors of the stylesheets a page is built with; but a class is seen by every selector of the
+// class attribute: a table under the pointer no longer matched `table:not([class])` (the way Material
+// for MkDocs styles tables, as CSS resets do links and lists), and kept an empty class attribute once
+// the pointer left it, so every table the pointer passed over was drawn unstyled for the rest of
+// the replay. Nor did rrweb rewrite the rules a page adds later (CSS-in-JS libraries insert theirs
+// one by one) and the constructed stylesheets shadow roots adopt (every web component's styles). An
+// attribute of its own is seen by no page's selector. The rewrite has no DOM: the tests read it in Node.
 import type { eventWithTime } from '@posthog/rrweb-types';
 import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '../src/recording/rrweb-shape.js';
 
@@ -14,6 +17,9 @@ import { EventType, forEachSerializedNode, IncrementalSource, NodeType } from '.
 export const TARGET_ATTRIBUTE = 'data-rr-target';
 /** The attribute of a form control the user interacted with, which the rewritten `:user-invalid` and `:user-valid` also match. */
 export const USER_INTERACTED_ATTRIBUTE = 'data-rr-user-interacted';
+
+/** The attribute of the elements the pointer is over (and their flat-tree ancestors), which the rewritten `:hover` also matches. */
+export const HOVER_ATTRIBUTE = 'data-rr-hover';
 
 /** The attribute of the elements the pointer is held down on (and their flat-tree ancestors), which the rewritten `:active` also matches. */
 export const ACTIVE_ATTRIBUTE = 'data-rr-active';
@@ -29,14 +35,14 @@ const REWRITES: { name: string; pattern: RegExp; to: string }[] = [
 
 /**
  * `:hover`, not escaped, not a longer name, and not after a pseudo-element (`::part(label):hover`,
- * `::-webkit-scrollbar-thumb:hover`), where the class is not allowed and an invalid selector would
+ * `::-webkit-scrollbar-thumb:hover`), where an attribute is not allowed and an invalid selector would
  * drop its whole rule; nor a media feature's value (`@media (hover:hover)`).
  */
 const HOVER = /(?<!\\)(?<!::[\w-]+(?:\([^()]*\))?)(?<!\(\s*(?:any-)?hover\s*):hover(?![\w-])/g;
 
-/** A stylesheet text whose `:hover` also matches the class rrweb's replay gives hovered elements, as rrweb's rewrite of a built page's styles does. */
-export function withHoverClass(css: string): string {
-  return css.includes(':hover') ? css.replace(HOVER, ':is(:hover, .\\:hover)') : css;
+/** A stylesheet text whose `:hover` also matches the attribute the player gives hovered elements. */
+export function withHoverAttribute(css: string): string {
+  return css.includes(':hover') ? css.replace(HOVER, `:is(:hover, [${HOVER_ATTRIBUTE}])`) : css;
 }
 
 /** A stylesheet text whose `:active`, `:target`, `:user-invalid` and `:user-valid` selectors also match the player's attributes. */
@@ -48,15 +54,16 @@ export function withStateSelectors(css: string): string {
 
 /**
  * Rewrites, in place, every recorded stylesheet text (style elements, linked sheets rrweb inlined,
- * rules inserted or adopted later) with withStateSelectors, and the rules inserted or adopted later
- * with withHoverClass too. Returns how many texts changed.
+ * rules inserted or adopted later) with withHoverAttribute and withStateSelectors. rrweb's own
+ * rewrite then adds its class to the `:hover` inside the built page's (a selector no element
+ * matches). Returns how many texts changed.
  */
 export function rewriteStateSelectors(eventLists: readonly eventWithTime[][]): number {
   let rewritten = 0;
-  const rewrite = (holder: Record<string, unknown> | null | undefined, key: string, hover = false) => {
+  const rewrite = (holder: Record<string, unknown> | null | undefined, key: string) => {
     const text = holder?.[key];
     if (typeof text !== 'string') return;
-    const next = withStateSelectors(hover ? withHoverClass(text) : text);
+    const next = withStateSelectors(withHoverAttribute(text));
     if (next === text) return;
     holder![key] = next;
     rewritten++;
@@ -67,7 +74,7 @@ export function rewriteStateSelectors(eventLists: readonly eventWithTime[][]): n
       else if (n.type === NodeType.Element) rewrite(n.attributes, '_cssText');
     });
   const rules = (list: unknown) => {
-    if (Array.isArray(list)) for (const r of list as (Record<string, unknown> | null)[]) rewrite(r, 'rule', true);
+    if (Array.isArray(list)) for (const r of list as (Record<string, unknown> | null)[]) rewrite(r, 'rule');
   };
   for (const events of eventLists) {
     for (const e of events) {
@@ -82,8 +89,8 @@ export function rewriteStateSelectors(eventLists: readonly eventWithTime[][]): n
         if (Array.isArray(d.attributes)) for (const change of d.attributes as ({ attributes?: Record<string, unknown> } | null)[]) rewrite(change?.attributes, '_cssText');
       } else if (d.source === IncrementalSource.StyleSheetRule) {
         rules(d.adds);
-        rewrite(d as Record<string, unknown>, 'replace', true);
-        rewrite(d as Record<string, unknown>, 'replaceSync', true);
+        rewrite(d as Record<string, unknown>, 'replace');
+        rewrite(d as Record<string, unknown>, 'replaceSync');
       } else if (d.source === IncrementalSource.AdoptedStyleSheet && Array.isArray(d.styles)) {
         for (const style of d.styles as ({ rules?: unknown } | null)[]) rules(style?.rules);
       }

@@ -615,6 +615,49 @@ body { margin: 0; background: #fff; }
   });
 });
 
+describe('an element under the pointer, to the selectors of its class attribute', () => {
+  // rrweb's replay marked hovered elements with a class: a table under the pointer no longer matched
+  // `table:not([class])` (how Material for MkDocs styles its tables), and kept `class=""` after, so
+  // every table the pointer had passed over was drawn unstyled to the end (SSIM 0.56 on such a site).
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+table { width: 600px; border-collapse: collapse; margin: 50px 0 0 0; }
+td { height: 120px; padding: 0; }
+table:not([class]) { background: rgb(220, 20, 60); }
+tr:hover td { border-left: 4px solid #000; }
+</style></head><body><table><tr><td>one</td></tr></table><table><tr><td>two</td></tr></table></body></html>`;
+
+  it('keeps matching them while hovered and after', async () => {
+    const marks: number[] = [];
+    const live: boolean[][] = [];
+    const recording = await record('/tables.html', PAGE, async ({ page, origin, idle }) => {
+      const mark = async () => {
+        marks.push(Date.now());
+        live.push(await page.evaluate<boolean[]>(`[...document.querySelectorAll('table')].map((t) => t.matches(':not([class])'))`));
+      };
+      await page.goto(`${origin}/tables.html`);
+      await idle(600);
+      await page.mouse.move(300, 110, { steps: 3 });
+      await idle(500);
+      await mark();
+      await page.mouse.move(300, 280, { steps: 3 });
+      await idle(500);
+      await mark();
+      await page.mouse.move(1000, 700, { steps: 3 });
+      await idle(500);
+      await mark();
+      await idle(300);
+    });
+    expect(live).toEqual([[true, true], [true, true], [true, true]]);
+    const shown = await crimsonAt(recording, marks.map((ts) => secondsOf(recording, ts) - 0.05), [[100, 110], [100, 280]]);
+    expect(shown, 'both tables styled: one hovered, the other, then neither').toEqual([
+      [true, true],
+      [true, true],
+      [true, true],
+    ]);
+  });
+});
+
 describe('hover under a pointer that did not move', () => {
   // Chromium hovers what a scroll or a layout change brought under a still pointer (at the next
   // frame), with no event rrweb records: the replay kept hovering what had moved away.
