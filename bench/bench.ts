@@ -2,7 +2,7 @@
 // (and a JSON line); rows that compare two methods interleave their renders so both see the same
 // machine. The machine is shared and has 2 cores: read ratios within a row, not single timings.
 //
-//   npm run bench                              fixture, heavy, mdbook, reading, nodedocs, dashboard, apidocs, components, bootstrap, motion (budget, print and throughput only when asked)
+//   npm run bench                              fixture, heavy, mdbook, reading, nodedocs, dashboard, apidocs, components, bootstrap, mkdocs, motion (budget, print and throughput only when asked)
 //   npm run bench -- --row heavy --row motion  only those rows
 //   npm run bench -- --row all                 every row, throughput included
 //   npm run bench:throughput                   = npm run bench -- --row throughput
@@ -24,7 +24,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../src/render/browser.js';
 import type { BenchContext, BenchRow, RowReport } from './lib/row.js';
 import { Sessions } from './lib/sessions.js';
 import { fixtureRow } from './rows/fixture.js';
-import { apiDocsRow, bootstrapRow, componentsRow, dashboardRow, mdbookRow, nodeDocsRow, printRow, readingRow, rustdocRow } from './rows/heavy.js';
+import { apiDocsRow, bootstrapRow, componentsRow, dashboardRow, mdbookRow, mkdocsRow, nodeDocsRow, printRow, readingRow, rustdocRow } from './rows/heavy.js';
 import { motionRow } from './rows/motion.js';
 import { throughputRow } from './rows/throughput.js';
 import { pageFaultMicros, transparentHugePages } from './lib/page-faults.js';
@@ -67,7 +67,7 @@ async function budgetRow(): Promise<BenchRow | undefined> {
 
 async function main(): Promise<void> {
   const budget = await budgetRow();
-  const all: BenchRow[] = [fixtureRow, rustdocRow, mdbookRow, readingRow, printRow, nodeDocsRow, dashboardRow, apiDocsRow, componentsRow, bootstrapRow, motionRow, ...(budget ? [budget] : []), throughputRow];
+  const all: BenchRow[] = [fixtureRow, rustdocRow, mdbookRow, readingRow, printRow, nodeDocsRow, dashboardRow, apiDocsRow, componentsRow, bootstrapRow, mkdocsRow, motionRow, ...(budget ? [budget] : []), throughputRow];
   if (args.help) {
     console.log('rows (--row <name>, repeatable; --row all):');
     for (const r of all) console.log(`  ${r.name.padEnd(11)} ${r.about}${r.onlyWhenAsked ? ' [only when asked]' : ''}`);

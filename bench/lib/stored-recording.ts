@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { startApiDocsSite } from '../../test/support/apidocs-site.js';
 import { startBootstrapSite } from '../../test/support/bootstrap-site.js';
+import { startMkdocsSite } from '../../test/support/mkdocs-site.js';
 import { startComponentsSite } from '../../test/support/components-site.js';
 import { startDashboardSite } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
@@ -11,7 +12,7 @@ import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
 
-export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs', 'components', 'bootstrap'] as const;
+export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs', 'components', 'bootstrap', 'mkdocs'] as const;
 export type StoredName = (typeof STORED_NAMES)[number];
 
 export interface StoredRecording {
@@ -49,7 +50,9 @@ export async function openStored(recordings: string, which: StoredName, served: 
                 ? (await startComponentsSite(port)).close
                 : which === 'bootstrap'
                   ? (await startBootstrapSite(port)).close
-                  : (await startHeavySite(port, served)).server.close;
+                  : which === 'mkdocs'
+                    ? (await startMkdocsSite(port)).close
+                    : (await startHeavySite(port, served)).server.close;
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
   return { raw: stored.raw, origin: stored.origin, viewport: stored.viewport, shots: stored.shots ?? [], startS, endS, close };
 }

@@ -1,6 +1,7 @@
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
 import { redisReachable } from '../../test/support/dashboard-site.js';
 import { nodeDocsRoot } from '../../test/support/heavy-sites.js';
+import { mkdocsMissing } from '../../test/support/mkdocs-site.js';
 import { behindPlainLines, clipWindow, interleaved, measure, momentLines, summarise, table, timingLines, type Summary } from '../lib/measure.js';
 import type { BenchRow, RowReport } from '../lib/row.js';
 
@@ -12,7 +13,7 @@ import type { BenchRow, RowReport } from '../lib/row.js';
  * screenshots. Targets: wall <= 5 s, <= 0.1x plain, median step <= 40 ms on rustdoc; SSIM >= 0.95
  * where the recorder lost nothing.
  */
-function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components' | 'bootstrap'): BenchRow {
+function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs' | 'dashboard' | 'apidocs' | 'components' | 'bootstrap' | 'mkdocs'): BenchRow {
   return {
     name: which === 'rustdoc' ? 'heavy' : which,
     about: ABOUT[which],
@@ -21,6 +22,11 @@ function heavyRow(which: 'rustdoc' | 'mdbook' | 'reading' | 'print' | 'nodedocs'
     async run(ctx): Promise<RowReport> {
       if (which === 'nodedocs' && !nodeDocsRoot()) {
         const why = 'no Node.js API docs on this machine (/usr/share/doc/nodejs/api, or $NODE_DOCS_DIR): nothing rendered';
+        return { row: this.name, lines: [why], figures: { skipped: why } };
+      }
+      const noMkdocs = which === 'mkdocs' ? mkdocsMissing() : undefined;
+      if (noMkdocs) {
+        const why = `${noMkdocs}: nothing recorded`;
         return { row: this.name, lines: [why], figures: { skipped: why } };
       }
       if (which === 'dashboard' && !(await redisReachable())) {
@@ -71,6 +77,7 @@ const ABOUT = {
   apidocs: "a web application: Swagger UI (a React app) over the service's OpenAPI document, 30 s moment: engine vs plain, bytes, SSIM",
   components: 'a web application built from web components: Shoelace (Lit, shadow roots, adopted stylesheets, `:not(:defined)` hidden), 30 s moment: engine vs plain, bytes, SSIM',
   bootstrap: "a page built from Bootstrap 5's components (its CSS and JavaScript), shots in the middle of its transitions, 30 s moment: engine vs plain, bytes, SSIM",
+  mkdocs: "a documentation site in Material for MkDocs (Debian's mkdocs-material: instant navigation, palettes, tabs, tables styled by `:not([class])`), 30 s moment: engine vs plain, bytes, SSIM",
 };
 
 export const rustdocRow = heavyRow('rustdoc');
@@ -82,3 +89,4 @@ export const dashboardRow = heavyRow('dashboard');
 export const apiDocsRow = heavyRow('apidocs');
 export const componentsRow = heavyRow('components');
 export const bootstrapRow = heavyRow('bootstrap');
+export const mkdocsRow = heavyRow('mkdocs');

@@ -510,6 +510,61 @@ export const bootstrapJourney: Journey = async (ctx) => {
   await page.mouse.move(400, 300, { steps: 3 });
 };
 
+/**
+ * A documentation site in Material for MkDocs (test/support/mkdocs-site.ts): the home page scrolled,
+ * the dark palette, the Guide tab (a page swapped in place), a folded warning opened, a code tab,
+ * a long scroll with the pointer over the text (every table passes under it), the back-to-top
+ * button shown and clicked, the search typed and a result opened, the Reference tab scrolled, the
+ * light palette again.
+ */
+export const mkdocsJourney: Journey = async (ctx) => {
+  const { page, origin, idle, wheel } = ctx;
+  const { shot, click, overContent } = helpers(ctx);
+  await page.goto(`${origin}/`);
+  await shot('home');
+  await idle(2000);
+  await overContent(500, 450);
+  await wheel(900, 6);
+  await shot('home-scrolled');
+  await click('label[for^=__palette]');
+  await shot('dark');
+  await click('.md-tabs__link >> text=Guide');
+  await shot('guide');
+  await overContent(500, 450);
+  await wheel(700, 5);
+  await click('details.warning > summary');
+  await shot('details-open');
+  await click('.tabbed-labels label:nth-child(2)');
+  await shot('js-tab');
+  await overContent(500, 300);
+  await wheel(2500, 10);
+  await shot('far-down');
+  await page.mouse.move(640, 10, { steps: 5 });
+  await wheel(-300, 3);
+  await shot('top-button');
+  await click('.md-top');
+  await shot('back-at-top');
+  await click('.md-search__input');
+  await page.keyboard.type('retries', { delay: 100 });
+  await shot('search');
+  await click('.md-search-result__link');
+  await shot('result');
+  await idle(1000);
+  await click('.md-tabs__link >> text=Reference');
+  await shot('reference');
+  await overContent(500, 450);
+  await wheel(1800, 10);
+  await shot('reference-scrolled');
+  await idle(1000);
+  await click('label[for^=__palette]');
+  await shot('light');
+  await overContent(500, 450);
+  await wheel(1200, 8);
+  await shot('light-scrolled');
+  await idle(5000);
+  await page.mouse.move(400, 300, { steps: 3 });
+};
+
 /** The journey for a heavy row: rustdoc, mdBook or the Reference's print page on the Rust docs, the generated site otherwise; `reading` on either. */
 export function heavyJourney(kind: HeavySiteKind, which: 'rustdoc' | 'mdbook' | 'reading' | 'print'): { name: string; journey: Journey } {
   if (which === 'reading') {
