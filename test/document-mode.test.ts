@@ -11,7 +11,7 @@ import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS } from '../src/render/types.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments } from './support/moments.js';
-import { recordJourney } from './support/recorder.js';
+import { recordJourney, type Recording } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /** HTML 4.01 Transitional without its system identifier: quirks mode, as many older pages are. */
@@ -48,6 +48,25 @@ afterAll(async () => {
   await site?.close();
 });
 
+/**
+ * Renders a recording whole, expects every live shot matched (SSIM 0.98 or more), and returns the
+ * colour at (x, y) of the page (css px) in the frame of the first shot's moment.
+ */
+async function renderedAgainstLive(rec: Recording, title: string): Promise<(x: number, y: number) => number[]> {
+  const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+  const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
+  console.log(formatScores(title, scores));
+  for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.98);
+  const gif = decodeGif(r.gif);
+  const k = gif.width / rec.viewport.width;
+  const f = frameAt(gif, rec.shots[0]!.ts - evs[0]!.timestamp);
+  return (x, y) => {
+    const at = (Math.round(y * k) * gif.width + Math.round(x * k)) * 4;
+    return Array.from(f.rgba.slice(at, at + 3));
+  };
+}
+
 describe('a page in quirks mode', () => {
   it('is laid out as the user saw it, with its iframe', async () => {
     let modes: string[] = [];
@@ -59,16 +78,8 @@ describe('a page in quirks mode', () => {
       await page.mouse.move(300, 700, { steps: 4 });
     });
     expect(modes, 'the live page and its frame in quirks mode').toEqual(['BackCompat', 'BackCompat']);
-    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-    const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
-    console.log(formatScores('quirks page against live', scores));
-    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.98);
+    const px = await renderedAgainstLive(rec, 'quirks page against live');
     // The red block below the table (60-90 % of the viewport's height) and the frame's green half.
-    const gif = decodeGif(r.gif);
-    const k = gif.width / rec.viewport.width;
-    const f = frameAt(gif, rec.shots[0]!.ts - evs[0]!.timestamp);
-    const px = (x: number, y: number) => Array.from(f.rgba.slice((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
     const [r1, g1] = px(200, rec.viewport.height * 0.75);
     expect(r1! > 180 && g1! < 90, `red at 75 % of the height: ${px(200, rec.viewport.height * 0.75)}`).toBe(true);
     const [r2, g2, b2] = px(rec.viewport.width - 200, 100);
@@ -103,15 +114,7 @@ describe('a page in limited-quirks mode', () => {
       await page.mouse.move(300, 700, { steps: 4 });
     });
     expect(heights, 'the live page and its frame in limited-quirks mode: rows as high as their images').toEqual([320, 120]);
-    const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-    const scores = await scoreMoments(r.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
-    console.log(formatScores('limited-quirks page against live', scores));
-    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.98);
-    const gif = decodeGif(r.gif);
-    const k = gif.width / rec.viewport.width;
-    const f = frameAt(gif, rec.shots[0]!.ts - evs[0]!.timestamp);
-    const px = (x: number, y: number) => Array.from(f.rgba.slice((Math.round(y * k) * gif.width + Math.round(x * k)) * 4, (Math.round(y * k) * gif.width + Math.round(x * k)) * 4 + 3));
+    const px = await renderedAgainstLive(rec, 'limited-quirks page against live');
     // Just under the eighth row at 40 px a row (in standards mode: still the eighth row's gap, white).
     const [r1, g1, b1] = px(300, 330);
     expect(r1! < 90 && g1! > 110 && b1! < 120, `green at 330 px: ${px(300, 330)}`).toBe(true);
