@@ -1,5 +1,6 @@
 import { InputError, RasterizerError } from '../errors.js';
 import { parseRenderRequest } from '../request/render.js';
+import { withMovedNodesOrdered } from './moved-nodes.js';
 import { withPointerRests } from './pointer-rest.js';
 import { withQuirksModeKept } from './quirks-mode.js';
 import { withoutSyntheticClicks } from './synthetic-clicks.js';
@@ -280,7 +281,7 @@ function windowEvents(own: RrwebEvent[], key: string, fromTs: number, endTs: num
     for (const e of splitPositions(own[i]!)) events.push(e);
   }
   events.sort((a, b) => a.timestamp - b.timestamp);
-  events = withQuirksModeKept(withPointerRests(withUnnamedFocusNamed(withoutSyntheticClicks(events))));
+  events = withMovedNodesOrdered(withQuirksModeKept(withPointerRests(withUnnamedFocusNamed(withoutSyntheticClicks(events)))));
   // rrweb's player forgets what it has played once it casts the last event; a trailing no-op keeps
   // later seeks incremental.
   events.push({ type: EventType.Custom, timestamp: endTs + 1000, data: { tag: 'replay-rasterizer-end', payload: null } });
