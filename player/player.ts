@@ -241,11 +241,11 @@ class Player {
   /**
    * rrweb's hover emulation (its hoverElements) with the same outcome, the element under the pointer
    * and its ancestors marked hovered (with an attribute the rewritten `:hover` matches, not rrweb's
-   * class: state-selectors.ts), but changing only the marks that differ. rrweb takes the class off every element and puts it back on the new chain
-   * at each pointer position, which restyles the chain's dependents even when the pointer stayed over
-   * the same element: on a rustdoc page, 17-19 ms a step for a pointer that only moved
-   * (BENCHMARKS.md, stop 20), where the page must not change at all for Node to draw the pointer
-   * without a picture (src/render/pointer.ts).
+   * class: state-selectors.ts), but changing only the marks that differ. rrweb takes the class off
+   * every element and puts it back on the new chain at each pointer position, which restyles the
+   * chain's dependents even when the pointer stayed over the same element: on a rustdoc page,
+   * 17-19 ms a step for a pointer that only moved (BENCHMARKS.md, stop 20), where the page must not
+   * change at all for Node to draw the pointer without a picture (src/render/pointer.ts).
    */
   private hover(el: Element | null): void {
     // Up the flat tree, as Chromium hovers: a slotted element's slot and the shadow hosts around it

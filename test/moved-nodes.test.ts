@@ -101,12 +101,17 @@ describe('orderedAdds', () => {
     expect(orderedAdds(junk)).toEqual([null, 'x', add(3, null), { nextId: 3 }]);
   });
 
-  it('orders a chain of 20,000 rows reversed without recursion, and leaves other events alone', () => {
+  it('orders a chain of 20,000 rows reversed without recursion, and a node with a subtree of 300,000, and leaves other events alone', () => {
     const n = 20_000;
     const list = Array.from({ length: n }, (_, i) => add(100 + i, i + 1 < n ? 101 + i : null));
     const ids = orderedAdds(list).map((a) => (a as { node: { id: number } }).node.id);
     expect(ids[0]).toBe(100 + n - 1);
     expect(ids.at(-1)).toBe(100);
+    // One node added with a subtree of 300,000 (the recorder lists each under its parent), moved.
+    const big = [add(10, 11), ...Array.from({ length: 300_000 }, (_, i) => child(1_000 + i, 10)), add(11, null)];
+    const out = orderedAdds(big);
+    expect(out.length).toBe(big.length);
+    expect((out[0] as { node: { id: number } }).node.id).toBe(11);
     const events: RrwebEvent[] = [
       { type: 3, timestamp: 1, data: { source: 1, positions: [] } },
       { type: 3, timestamp: 2, data: { source: 0, adds: [add(10, null)], removes: [], texts: [], attributes: [] } },

@@ -3,8 +3,8 @@
 // again under its own id, with the id of the sibling it now stands before; that sibling is often
 // moved in the same mutation too, and listed after it. rrweb's replay applies the removes first,
 // which takes the moved nodes out of its map, then each add in order: an add whose next sibling is
-// not in the map yet is appended at the parent's end instead of queued (the recorder's fork no
-// longer queues it). An Ant Design table sorted by name was replayed with three of its eight rows
+// not in the map yet is appended at the parent's end (rrweb's own replay queued it; this fork's
+// does not). An Ant Design table sorted by name was replayed with three of its eight rows
 // at the bottom, by rrweb's own Replayer as by ours. Within a mutation, an add is put after the add
 // of the sibling it must stand before, so that sibling is in place when it comes.
 import { IncrementalSource } from './rrweb-shape.js';
@@ -30,7 +30,7 @@ interface Group {
 
 function groupsOf(adds: readonly unknown[]): Group[] {
   const groups: Group[] = [];
-  let inGroup = new Set<number>();
+  const inGroup = new Set<number>();
   for (const add of adds) {
     const parentId = isRecord(add) ? (add as Add).parentId : undefined;
     const id = nodeIdOf(add);
@@ -39,7 +39,7 @@ function groupsOf(adds: readonly unknown[]): Group[] {
       last.adds.push(add);
     } else {
       groups.push({ adds: [add], id, nextId: isRecord(add) ? (add as Add).nextId : undefined });
-      inGroup = new Set();
+      inGroup.clear();
     }
     if (id !== undefined) inGroup.add(id);
   }
@@ -65,7 +65,8 @@ export function orderedAdds(adds: readonly unknown[]): readonly unknown[] {
     const stack = [group];
     while (stack.length) {
       const g = stack.pop()!;
-      out.push(...g.adds);
+      // Not push(...adds): a subtree of a few hundred thousand nodes is more arguments than a call takes.
+      for (const a of g.adds) out.push(a);
       if (g.id === undefined) continue;
       placed.add(g.id);
       const next = waiting.get(g.id);
@@ -90,7 +91,7 @@ export function orderedAdds(adds: readonly unknown[]): readonly unknown[] {
   // What still waits stands before a node the list never places: left in its order, at the end.
   const left = new Set<Group>();
   for (const list of waiting.values()) for (const g of list) left.add(g);
-  for (const g of groups) if (left.has(g)) out.push(...g.adds);
+  for (const g of groups) if (left.has(g)) for (const a of g.adds) out.push(a);
   return out;
 }
 
