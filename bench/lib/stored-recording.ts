@@ -1,16 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEAVY_MOMENT } from '../../test/support/heavy-journeys.js';
-import { startApiDocsSite } from '../../test/support/apidocs-site.js';
-import { startBootstrapSite } from '../../test/support/bootstrap-site.js';
-import { startMkdocsSite } from '../../test/support/mkdocs-site.js';
-import { startComponentsSite } from '../../test/support/components-site.js';
-import { startDashboardSite } from '../../test/support/dashboard-site.js';
-import { nodeDocsRoot, startHeavySite } from '../../test/support/heavy-sites.js';
 import type { Shot } from '../../test/support/recorder.js';
-import { FIXTURE_ROOTS, startSite, type ServedAs } from '../../test/support/site-server.js';
+import type { ServedAs } from '../../test/support/site-server.js';
 import { FIXTURE_WINDOW } from '../rows/fixture.js';
 import { MOTION_MOMENT } from '../rows/motion.js';
+import { serveSession } from './sessions.js';
 
 export const STORED_NAMES = ['fixture', 'motion', 'rustdoc', 'mdbook', 'reading', 'print', 'nodedocs', 'dashboard', 'apidocs', 'components', 'bootstrap', 'mkdocs'] as const;
 export type StoredName = (typeof STORED_NAMES)[number];
@@ -35,24 +30,7 @@ export interface StoredRecording {
 export async function openStored(recordings: string, which: StoredName, served: ServedAs = {}): Promise<StoredRecording> {
   const stored = JSON.parse(await readFile(join(recordings, `${which}.json`), 'utf8')) as Pick<StoredRecording, 'origin' | 'raw' | 'viewport' | 'shots'>;
   const port = Number(new URL(stored.origin).port);
-  const close =
-    which === 'fixture'
-      ? (await startSite({ port, ...served })).close
-      : which === 'motion'
-        ? (await startSite({ port, root: FIXTURE_ROOTS.motion, ...served })).close
-        : which === 'nodedocs'
-          ? (await startSite({ port, root: nodeDocsRoot() ?? '/usr/share/doc/nodejs/api', ...served })).close
-          : which === 'dashboard'
-            ? (await startDashboardSite(port)).close
-            : which === 'apidocs'
-              ? (await startApiDocsSite(port)).close
-              : which === 'components'
-                ? (await startComponentsSite(port)).close
-                : which === 'bootstrap'
-                  ? (await startBootstrapSite(port)).close
-                  : which === 'mkdocs'
-                    ? (await startMkdocsSite(port)).close
-                    : (await startHeavySite(port, served)).server.close;
+  const { server } = await serveSession(which, port, served);
   const { startS, endS } = which === 'fixture' ? FIXTURE_WINDOW : which === 'motion' ? MOTION_MOMENT : HEAVY_MOMENT;
-  return { raw: stored.raw, origin: stored.origin, viewport: stored.viewport, shots: stored.shots ?? [], startS, endS, close };
+  return { raw: stored.raw, origin: stored.origin, viewport: stored.viewport, shots: stored.shots ?? [], startS, endS, close: () => server.close() };
 }

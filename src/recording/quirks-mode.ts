@@ -49,9 +49,9 @@ function inItsMode(node: unknown): SerializedNode | undefined {
 }
 
 /**
- * The events with each quirks-mode document's leading doctype left out: a full snapshot's document,
- * and the documents of same-origin iframes, which rrweb adds to their frame in a mutation. Other
- * events are the same objects.
+ * The events with each quirks or limited-quirks document in its mode (inItsMode): a full snapshot's
+ * document, and the documents of same-origin iframes, which rrweb adds to their frame in a mutation.
+ * Other events are the same objects.
  */
 export function withQuirksModeKept(events: RrwebEvent[]): RrwebEvent[] {
   return events.map((e) => {

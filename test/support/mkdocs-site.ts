@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,13 +12,13 @@ import { startSite, type SiteServer } from './site-server.js';
  * into <details> and content into tabs, shows a back-to-top button; its tables are styled by
  * `table:not([class])`, which rrweb's hover class broke (player/state-selectors.ts). The theme,
  * its scripts and the HTML are the theme's; the Markdown pages are generated here (the words do not
- * matter to a replay). Built once per machine into the system's temporary directory: the same pages
- * each time, so a stored recording finds its site again.
+ * matter to a replay). Built once per machine into the system's temporary directory, in a folder
+ * named by the pages and settings (the same pages each time, so a stored recording finds its site
+ * again; pages edited here are built anew).
  */
 
 /** Where Debian's package puts the theme. */
 const THEME_DIR = '/usr/share/mkdocs/themes/material';
-const SITE_DIR = join(tmpdir(), 'replay-rasterizer-mkdocs-site');
 
 /** Why the site cannot be built here, or undefined when it can. */
 export function mkdocsMissing(): string | undefined {
@@ -87,6 +88,8 @@ const PAGES: Record<string, string> = {
   'guide/config.md': page('Configuration', 8),
   'reference/api.md': page('API reference', 12),
 };
+
+const SITE_DIR = join(tmpdir(), `replay-rasterizer-mkdocs-${createHash('sha256').update(CONFIG).update(JSON.stringify(PAGES)).digest('hex').slice(0, 12)}`);
 
 /** The built site's directory, built first when absent. Throws with mkdocsMissing's reason. */
 export function mkdocsSiteRoot(): string {
