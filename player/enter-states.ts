@@ -30,6 +30,19 @@ export function enterClasses(classes: readonly string[], had: ReadonlySet<string
   return null;
 }
 
+/**
+ * A class naming the state an element enters in, which its script swaps for the end state a display
+ * frame later (no style update forced between): Vue's `<name>-enter-from` and `<name>-appear-from`
+ * (Vue 2: `<name>-enter`, `<name>-appear`). Vue's `<Transition>` around a `v-show` adds them, then
+ * shows the element, in one task: it is first rendered in that state.
+ */
+const START_STATE = /-(?:enter|appear)(?:-from)?$/;
+
+/** Whether `classes` add (to those the element `had`) a class naming its enter state (START_STATE). */
+export function addsStartState(classes: readonly string[], had: ReadonlySet<string>): boolean {
+  return classes.some((c) => START_STATE.test(c) && !had.has(c));
+}
+
 export function classesOf(value: string | null): string[] {
   return value ? value.split(/\s+/).filter(Boolean) : [];
 }

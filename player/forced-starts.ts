@@ -12,7 +12,8 @@
 // have passed it through, with a style update there, and lets rrweb apply the recorded end state:
 // - an element the record makes rendered, changing both its class and its style: it became rendered
 //   by one of them first (a transition starts only on a rendered element), so the one that renders
-//   it alone is applied first;
+//   it alone is applied first; unless the new class names the state it enters in (Vue's
+//   `-enter-from`, enter-states.ts), which it was rendered in from the start;
 // - a rendered element whose class and style change together (a panel closing): its size is held
 //   where it was while the class changes, as the script held it, so that a transition of its height
 //   or width starts from there;
@@ -23,7 +24,7 @@
 //   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
 //   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
 import { forEachSerializedNode } from '../src/recording/rrweb-shape.js';
-import { classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
+import { addsStartState, classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -114,6 +115,9 @@ export class ForcedStarts {
       if (!hasStyle) return undefined;
       return holdSize(el, newClass, style);
     }
+    // Rendered with its old class first, it would transition towards its enter state: Vue's
+    // drawer slid out and back in the frame of the click, and was in place at the next.
+    if (!enter && addsStartState(classesOf(newClass), new Set(classesOf(oldClass)))) return undefined;
     const tries: [string | null, boolean][] = [];
     if (enter) tries.push([enter.join(' '), hasStyle]);
     if (hasStyle) tries.push([newClass, false], [oldClass, true]);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { enterClasses, fadedStart } from '../player/enter-states.js';
+import { addsStartState, enterClasses, fadedStart } from '../player/enter-states.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -283,6 +283,85 @@ document.getElementById('open').addEventListener('click', () => {
     } finally {
       await pageSite.close();
     }
+  });
+});
+
+describe("an element Vue's <Transition> shows (v-show): rendered in its enter state first", () => {
+  /**
+   * Vue 3 (its own build from npm) adds `slide-enter-from slide-enter-active` to the panel, then
+   * shows it (its inline `display: none` removed), in one task, with no style update between; a
+   * display frame later it swaps `-enter-from` for `-enter-to`, and the panel slides in from the
+   * right. The recorder has the class and the style changed in one record. Rendered with its old
+   * class first (the order Bootstrap's modal needs), the panel began a transition out to its enter
+   * state, which the swap then reversed from where it had got to: Element Plus's drawer was in
+   * place at the first frame after the click. The slide is slowed to 1.2 s, linear.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; overflow: hidden; }
+.panel { position: fixed; right: 0; top: 0; width: 50%; height: 100%; background: rgb(0, 0, 0); }
+.slide-enter-active { transition: transform 1200ms linear; }
+.slide-enter-from { transform: translateX(100%); }
+</style><script src="/vue.global.prod.js"></script></head><body>
+<div id="app"><button id="open" style="margin: 40px; font-size: 20px" @click="open = true">Filters</button>
+<transition name="slide"><div class="panel" v-show="open"></div></transition></div>
+<script>Vue.createApp({ data: () => ({ open: false }) }).mount('#app');</script></body></html>`;
+
+  it('slides it in as it did live', async () => {
+    const pageSite = await startSite({
+      generated: new Map([
+        ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
+        ['/vue.global.prod.js', { body: readFileSync(require.resolve('vue/dist/vue.global.prod.js')), type: 'text/javascript' }],
+      ]),
+    });
+    try {
+      const r = await recordJourney(pageSite.origin, async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
+        await page.goto(`${origin}/page.html`);
+        const t0 = await firstEventTs();
+        await idle(600);
+        await moveTo('#open');
+        const t = Date.now();
+        await page.click('#open');
+        await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
+        await idle(1200);
+        await shot('end');
+        await page.mouse.move(5, 300);
+        await idle(300);
+      });
+      const recorded = parseRecording(Buffer.from(JSON.stringify(r.events))).events;
+      expect(JSON.stringify(recorded.filter((e) => e.type === 3)), 'the recorder saw the enter class and the shown style in one record').toMatch(/"style":"","class":"panel slide-enter-from slide-enter-active"|"class":"panel slide-enter-from slide-enter-active","style":""/);
+      const out = await renderRecording(recorded, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
+      const gif = decodeGif(out.gif);
+      const scored = await scoreMoments(out.gif, r.shots, recorded[0]!.timestamp, r.viewport);
+      console.log(formatScores("Vue's slide", scored));
+      // Of a row across the page, the share the panel (black) covers: 0.5 once in place.
+      const covered = (rgba: ArrayLike<number>, width: number, y: number) => {
+        let black = 0;
+        for (let x = 0; x < width; x++) if (rgba[(y * width + x) * 4]! < 60) black++;
+        return black / width;
+      };
+      const mid = r.shots.find((s) => s.label === 'half-way')!;
+      const y = Math.round(r.viewport.height * 0.8);
+      const live = covered(await sharp(mid.png).ensureAlpha().raw().toBuffer(), r.viewport.width, y);
+      const drawn = covered(frameAt(gif, mid.ts - recorded[0]!.timestamp).rgba, gif.width, Math.round((y * gif.width) / r.viewport.width));
+      console.log(`the page covered half-way through the slide: live ${live.toFixed(3)}, GIF ${drawn.toFixed(3)} (0.5: in place)`);
+      expect(live, 'the live shot is half-way').toBeGreaterThan(0.1);
+      expect(live).toBeLessThan(0.4);
+      expect(Math.abs(drawn - live)).toBeLessThan(0.06);
+      for (const s of scored) expect(s.ssim, s.label).toBeGreaterThanOrEqual(MIN_SSIM);
+    } finally {
+      await pageSite.close();
+    }
+  });
+
+  it('knows the enter state by its class names', () => {
+    expect(addsStartState(['el-overlay', 'el-drawer-fade-enter-from', 'el-drawer-fade-enter-active'], new Set(['el-overlay']))).toBe(true);
+    expect(addsStartState(['menu', 'fade-appear-from', 'fade-appear-active'], new Set(['menu']))).toBe(true);
+    // Vue 2's names.
+    expect(addsStartState(['panel', 'slide-enter', 'slide-enter-active'], new Set(['panel']))).toBe(true);
+    // Bootstrap's modal (shown, then given its end class), the active and end classes, one kept.
+    expect(addsStartState(['modal', 'fade', 'show'], new Set(['modal', 'fade']))).toBe(false);
+    expect(addsStartState(['panel', 'slide-enter-active', 'slide-enter-to'], new Set(['panel', 'slide-enter-active']))).toBe(false);
+    expect(addsStartState(['panel', 'slide-enter-from'], new Set(['panel', 'slide-enter-from']))).toBe(false);
   });
 });
 
