@@ -13,7 +13,7 @@ import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.j
 import { ssimAgainstLive } from './support/compare.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
-import { recordJourney, type Recording } from './support/recorder.js';
+import { recordJourney, type Journey, type Recording } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /**
@@ -225,6 +225,25 @@ describe('an inserted element\'s inline fade', () => {
   });
 });
 
+/**
+ * `/page.html`: a click on `#open`, a shot 600 ms after it on the GIF's grid (half-way through a
+ * 1.2 s transition), one at rest.
+ */
+const openHalfWay: Journey = async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
+  await page.goto(`${origin}/page.html`);
+  const t0 = await firstEventTs();
+  await idle(600);
+  await moveTo('#open');
+  const t = Date.now();
+  await page.click('#open');
+  await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
+  await idle(1200);
+  await shot('end');
+  // A recording ends at its last event, and a transition records none.
+  await page.mouse.move(5, 300);
+  await idle(300);
+};
+
 describe('a fade set inline as an element is inserted (Material UI\'s Fade and Grow)', () => {
   /**
    * What react-transition-group does for Material UI's Fade (dialogs, backdrops) and Grow (menus,
@@ -251,20 +270,7 @@ document.getElementById('open').addEventListener('click', () => {
   it('fades it in as it did live', async () => {
     const pageSite = await startSite({ generated: new Map([['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }]]) });
     try {
-      const r = await recordJourney(pageSite.origin, async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
-        await page.goto(`${origin}/page.html`);
-        const t0 = await firstEventTs();
-        await idle(600);
-        await moveTo('#open');
-        const t = Date.now();
-        await page.click('#open');
-        await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
-        await idle(1200);
-        await shot('end');
-        // A recording ends at its last event, and the fade records none.
-        await page.mouse.move(5, 300);
-        await idle(300);
-      });
+      const r = await recordJourney(pageSite.origin, openHalfWay);
       const recorded = parseRecording(Buffer.from(JSON.stringify(r.events))).events;
       const inserted = JSON.stringify(recorded.filter((e) => e.type === 3));
       expect(inserted, 'the recorder saw the element inserted at its end opacity').toContain('opacity: 1; transition: opacity');
@@ -314,19 +320,7 @@ body { margin: 0; background: #fff; overflow: hidden; }
       ]),
     });
     try {
-      const r = await recordJourney(pageSite.origin, async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
-        await page.goto(`${origin}/page.html`);
-        const t0 = await firstEventTs();
-        await idle(600);
-        await moveTo('#open');
-        const t = Date.now();
-        await page.click('#open');
-        await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
-        await idle(1200);
-        await shot('end');
-        await page.mouse.move(5, 300);
-        await idle(300);
-      });
+      const r = await recordJourney(pageSite.origin, openHalfWay);
       const recorded = parseRecording(Buffer.from(JSON.stringify(r.events))).events;
       expect(JSON.stringify(recorded.filter((e) => e.type === 3)), 'the recorder saw the enter class and the shown style in one record').toMatch(/"style":"","class":"panel slide-enter-from slide-enter-active"|"class":"panel slide-enter-from slide-enter-active","style":""/);
       const out = await renderRecording(recorded, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
