@@ -1,7 +1,8 @@
 // An entering element's start state, worked out from the end state the recorder saw (the script
 // forced a style update in the start state, then set the end one, in one task: player/forced-starts.ts).
 // - Bootstrap's class names for the two states (versions 3 to 5): it enters in the start state,
-//   Bootstrap forces a style update, then adds the end state's classes.
+//   Bootstrap forces a style update, then adds the end state's classes; react-transition-group's
+//   CSSTransition the same with `<name>-enter` and `<name>-enter-active`.
 // - A fade set inline: Material UI's Fade and Grow (react-transition-group) insert an element at
 //   `opacity: 0`, force a style update, then set `opacity: 1` with an inline `transition` of it.
 // Plain functions of class lists and style text, tested in Node.
@@ -14,8 +15,26 @@ const ENTER_CLASSES: readonly { start: readonly string[]; end: readonly string[]
   { start: ['carousel-item-next', 'carousel-item-prev'], end: ['carousel-item-start', 'carousel-item-end', 'carousel-item-left', 'carousel-item-right'] },
 ];
 
-/** Every end-state class: a record without one cannot need staging for an entering element. */
-export const END_CLASSES: ReadonlySet<string> = new Set(ENTER_CLASSES.flatMap(({ end }) => end));
+/** Bootstrap's end-state classes. */
+const END_CLASSES: ReadonlySet<string> = new Set(ENTER_CLASSES.flatMap(({ end }) => end));
+
+/**
+ * react-transition-group's CSSTransition: the element gets `<name>-enter` (the start values), its
+ * layout is read, then it gets `<name>-enter-active` (the end values and the transition), in one
+ * task; `-appear` the same as it mounts. With both in one record, the active class is the end state
+ * (Vue 2's `-enter` and `-enter-active` come in one record too, the start values in `-enter` and
+ * only the transition in `-enter-active`: passing through `-enter` alone changes nothing there).
+ */
+const ACTIVE_SUFFIXES = ['-enter-active', '-appear-active'] as const;
+
+function isActive(c: string): boolean {
+  return ACTIVE_SUFFIXES.some((s) => c.endsWith(s));
+}
+
+/** Whether a class list has an end-state class: a record without one cannot need staging for an entering element. */
+export function hasEndClass(classes: readonly string[]): boolean {
+  return classes.some((c) => END_CLASSES.has(c) || isActive(c));
+}
 
 /**
  * The classes an element enters with before its end-state classes are added (`had`: the classes it
@@ -27,7 +46,9 @@ export function enterClasses(classes: readonly string[], had: ReadonlySet<string
     const added = classes.filter((c) => end.includes(c) && !had.has(c));
     if (added.length) return classes.filter((c) => !added.includes(c));
   }
-  return null;
+  // An active class added beside its start class (`<name>-enter-active` beside `<name>-enter`).
+  const active = classes.filter((c) => isActive(c) && !had.has(c) && classes.includes(c.slice(0, -'-active'.length)));
+  return active.length ? classes.filter((c) => !active.includes(c)) : null;
 }
 
 /**

@@ -18,13 +18,15 @@
 //   where it was while the class changes, as the script held it, so that a transition of its height
 //   or width starts from there;
 // - an element entering (inserted, or rendered by the record) with Bootstrap's classes for a start
-//   state and an end state (`fade` and `show`, a carousel item's `-next` and `-start`): it enters
-//   without the end state's classes first (player/enter-states.ts: Bootstrap's names, 3 to 5);
+//   state and an end state (`fade` and `show`, a carousel item's `-next` and `-start`), or
+//   react-transition-group's (`<name>-enter` and `<name>-enter-active`): it enters without the end
+//   state's classes first (player/enter-states.ts); a rendered element given both passes through
+//   the start state too;
 // - an element inserted with `opacity: 1` and an inline transition of opacity (Material UI's Fade
 //   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
 //   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
 import { forEachSerializedNode } from '../src/recording/rrweb-shape.js';
-import { addsStartState, classesOf, END_CLASSES, enterClasses, fadedStart } from './enter-states.js';
+import { addsStartState, classesOf, enterClasses, fadedStart, hasEndClass } from './enter-states.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -112,8 +114,13 @@ export class ForcedStarts {
     const style = attrs.style as StyleChange;
     const oldStyle = el.getAttribute('style');
     if (rendered(el)) {
-      if (!hasStyle) return undefined;
-      return holdSize(el, newClass, style);
+      if (hasStyle) return holdSize(el, newClass, style);
+      // Its start state, restyled there (react-transition-group's kept-mounted element).
+      if (enter) {
+        setAttr(el, 'class', enter.join(' '));
+        restyle(el);
+      }
+      return undefined;
     }
     // Rendered with its old class first, it would transition towards its enter state: Vue's
     // drawer slid out and back in the frame of the click, and was in place at the next.
@@ -133,11 +140,11 @@ export class ForcedStarts {
   }
 }
 
-/** A record that changes a class, with the style or to one that can carry Bootstrap's end classes (cheap: no DOM). */
+/** A record that changes a class, with the style or to one that can carry an end-state class (cheap: no DOM). */
 function mayStage(change: AttributeChange | null): boolean {
   const attrs = change?.attributes;
   if (!attrs || !('class' in attrs)) return false;
-  return 'style' in attrs || (typeof attrs.class === 'string' && classesOf(attrs.class).some((c) => END_CLASSES.has(c)));
+  return 'style' in attrs || (typeof attrs.class === 'string' && hasEndClass(classesOf(attrs.class)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,6 +203,16 @@ describe("an entering element's start state (Bootstrap's class names)", () => {
     expect(enterClasses(['toast', 'fade', 'show', 'showing'], new Set(['toast', 'fade']))).toEqual(['toast', 'fade', 'showing']);
   });
 
+  it("does the same for react-transition-group's `-enter` and `-enter-active` (and `-appear`)", () => {
+    expect(enterClasses(['panel', 'slide-enter', 'slide-enter-active'], new Set(['panel']))).toEqual(['panel', 'slide-enter']);
+    expect(enterClasses(['menu', 'pop-appear', 'pop-appear-active'], new Set())).toEqual(['menu', 'pop-appear']);
+    // Vue 3's enter classes (`-enter-from`) have no `-enter` beside the active one: nothing to pass through.
+    expect(enterClasses(['panel', 'slide-enter-from', 'slide-enter-active'], new Set(['panel']))).toBeNull();
+    // The active class alone, or one the element had.
+    expect(enterClasses(['panel', 'slide-enter-active'], new Set())).toBeNull();
+    expect(enterClasses(['panel', 'slide-enter', 'slide-enter-active'], new Set(['slide-enter-active']))).toBeNull();
+  });
+
   it('changes nothing without a start class, or where the end class was there before', () => {
     expect(enterClasses(['dropdown-menu', 'show'], new Set())).toBeNull();
     expect(enterClasses(['modal', 'fade', 'show'], new Set(['modal', 'fade', 'show']))).toBeNull();
@@ -224,6 +235,13 @@ describe('an inserted element\'s inline fade', () => {
     expect(fadedStart('opacity: 1; transition: background-color 0.2s, border-color 0.2s')).toBeNull();
   });
 });
+
+/** Of row `y` of RGBA pixels `width` wide, the share that is black (a sliding panel). */
+function covered(rgba: ArrayLike<number>, width: number, y: number): number {
+  let black = 0;
+  for (let x = 0; x < width; x++) if (rgba[(y * width + x) * 4]! < 60) black++;
+  return black / width;
+}
 
 /**
  * `/page.html`: a click on `#open`, a shot 600 ms after it on the GIF's grid (half-way through a
@@ -327,12 +345,7 @@ body { margin: 0; background: #fff; overflow: hidden; }
       const gif = decodeGif(out.gif);
       const scored = await scoreMoments(out.gif, r.shots, recorded[0]!.timestamp, r.viewport);
       console.log(formatScores("Vue's slide", scored));
-      // Of a row across the page, the share the panel (black) covers: 0.5 once in place.
-      const covered = (rgba: ArrayLike<number>, width: number, y: number) => {
-        let black = 0;
-        for (let x = 0; x < width; x++) if (rgba[(y * width + x) * 4]! < 60) black++;
-        return black / width;
-      };
+      // Of a row across the page, the share the panel covers: 0.5 once in place.
       const mid = r.shots.find((s) => s.label === 'half-way')!;
       const y = Math.round(r.viewport.height * 0.8);
       const live = covered(await sharp(mid.png).ensureAlpha().raw().toBuffer(), r.viewport.width, y);
@@ -356,6 +369,78 @@ body { margin: 0; background: #fff; overflow: hidden; }
     expect(addsStartState(['modal', 'fade', 'show'], new Set(['modal', 'fade']))).toBe(false);
     expect(addsStartState(['panel', 'slide-enter-active', 'slide-enter-to'], new Set(['panel', 'slide-enter-active']))).toBe(false);
     expect(addsStartState(['panel', 'slide-enter-from'], new Set(['panel', 'slide-enter-from']))).toBe(false);
+  });
+});
+
+describe("react-transition-group's CSSTransition: `-enter`, a read, then `-enter-active`, in one task", () => {
+  /**
+   * React 18 and react-transition-group 4 (their own builds from npm): two panels slide in over
+   * 1.2 s when a button is clicked, one mounted then (`unmountOnExit`: inserted with both classes in
+   * one record) and one kept mounted (its class changed to both in one record). The library adds
+   * `slide-enter`, reads the layout, then adds `slide-enter-active`, so live each slides from its
+   * start; the recorder has the end state only.
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; overflow: hidden; }
+.panel { position: fixed; left: 0; width: 100%; height: 40%; background: rgb(0, 0, 0); }
+.a { top: 10%; } .b { top: 55%; }
+.b.slide-exit-done { transform: translateX(100%); }
+.slide-enter { transform: translateX(100%); }
+.slide-enter-active { transform: none; transition: transform 1200ms linear; }
+</style><script src="/react.js"></script><script src="/react-dom.js"></script><script src="/rtg.js"></script></head><body>
+<div id="root"></div>
+<script>
+const h = React.createElement;
+function App() {
+  const [open, setOpen] = React.useState(false);
+  const a = React.useRef(null);
+  const b = React.useRef(null);
+  return h('div', null,
+    h('button', { id: 'open', style: { fontSize: 16 }, onClick: () => setOpen(true) }, 'Open'),
+    h(ReactTransitionGroup.CSSTransition, { in: open, timeout: 1200, classNames: 'slide', unmountOnExit: true, nodeRef: a }, h('div', { className: 'panel a', ref: a })),
+    h(ReactTransitionGroup.CSSTransition, { in: open, timeout: 1200, classNames: 'slide', nodeRef: b }, h('div', { className: 'panel b', ref: b })));
+}
+ReactDOM.createRoot(document.getElementById('root')).render(h(App));
+</script></body></html>`;
+
+  it('slides both in as they did live', async () => {
+    // React's `exports` leave its UMD builds out: read from its folder (its main file is at the top).
+    const umd = (pkg: string, file: string) => ({ body: readFileSync(join(dirname(require.resolve(pkg)), file)), type: 'text/javascript' });
+    const pageSite = await startSite({
+      generated: new Map([
+        ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
+        ['/react.js', umd('react', 'umd/react.production.min.js')],
+        ['/react-dom.js', umd('react-dom', 'umd/react-dom.production.min.js')],
+        ['/rtg.js', umd('react-transition-group/package.json', 'dist/react-transition-group.min.js')],
+      ]),
+    });
+    try {
+      const r = await recordJourney(pageSite.origin, openHalfWay);
+      const recorded = parseRecording(Buffer.from(JSON.stringify(r.events))).events;
+      const records = JSON.stringify(recorded.filter((e) => e.type === 3));
+      expect(records, 'the recorder saw the start and the active class in one record').toContain('panel a slide-enter slide-enter-active');
+      expect(records).toContain('"class":"panel b slide-enter slide-enter-active"');
+      const out = await renderRecording(recorded, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
+      const gif = decodeGif(out.gif);
+      const scored = await scoreMoments(out.gif, r.shots, recorded[0]!.timestamp, r.viewport);
+      console.log(formatScores("react-transition-group's slide", scored));
+      // Of a row across a panel, the share it covers: 1 once in place.
+      const mid = r.shots.find((s) => s.label === 'half-way')!;
+      const livePixels = await sharp(mid.png).ensureAlpha().raw().toBuffer();
+      const frame = frameAt(gif, mid.ts - recorded[0]!.timestamp).rgba;
+      for (const [name, share] of [['inserted', 0.3], ['kept mounted', 0.75]] as const) {
+        const y = Math.round(r.viewport.height * share);
+        const live = covered(livePixels, r.viewport.width, y);
+        const drawn = covered(frame, gif.width, Math.round((y * gif.width) / r.viewport.width));
+        console.log(`the ${name} panel half-way through its slide: live ${live.toFixed(3)}, GIF ${drawn.toFixed(3)} (1: in place)`);
+        expect(live, `${name}: the live shot is half-way`).toBeGreaterThan(0.2);
+        expect(live).toBeLessThan(0.8);
+        expect(Math.abs(drawn - live), name).toBeLessThan(0.12);
+      }
+      for (const s of scored) expect(s.ssim, s.label).toBeGreaterThanOrEqual(MIN_SSIM);
+    } finally {
+      await pageSite.close();
+    }
   });
 });
 
