@@ -4,7 +4,10 @@
 //   Bootstrap forces a style update, then adds the end state's classes; react-transition-group's
 //   CSSTransition the same with `<name>-enter` and `<name>-enter-active`.
 // - A fade set inline: Material UI's Fade and Grow (react-transition-group) insert an element at
-//   `opacity: 0`, force a style update, then set `opacity: 1` with an inline `transition` of it.
+//   `opacity: 0`, force a style update, then set `opacity: 1` with an inline `transition` of it;
+//   Grow's scale the same way, from `scale(0.75, 0.5625)` to `scale(1, 1)`.
+// - Material UI's Drawer: its paper is inserted off the viewport's edge it is anchored to (Slide),
+//   then moved to `transform: none`; where that is depends on its laid-out box (slideStart).
 // Plain functions of class lists and style text, tested in Node.
 
 /** A start-state class and the end-state classes a script adds after a forced style update. */
@@ -73,13 +76,52 @@ export function classesOf(value: string | null): string[] {
 const OPAQUE = /(^|;)(\s*)opacity\s*:\s*1(?:\.0*)?\s*(?=;|$)/i;
 /** An inline `transition` (or its `transition-property`) that names opacity or all. */
 const FADES = /(?:^|;)\s*transition(?:-property)?\s*:[^;]*\b(?:opacity|all)\b/i;
+/** An inline `transition` (or its `transition-property`) that names transform or all. */
+const MOVES = /(?:^|;)\s*transition(?:-property)?\s*:[^;]*\b(?:transform|all)\b/i;
+/** Material UI's Grow at its end while entering: `getScale(1)`. */
+const GROWN = /(^|;)(\s*)transform\s*:\s*scale\(\s*1\s*,\s*1\s*\)\s*(?=;|$)/i;
+/** `transform: none`, where Slide leaves an element it has moved in. */
+const UNMOVED = /(^|;)(\s*)transform\s*:\s*none\s*(?=;|$)/i;
 
 /**
  * The inline style an inserted element faded in from, or null: only a style that both sets
  * `opacity: 1` and transitions opacity, which says a script has just moved it there (an element
- * merely made ready to fade on hover does not set its opacity inline).
+ * merely made ready to fade on hover does not set its opacity inline). Material UI's Grow also
+ * scales it from `getScale(0.75)` (its scale's height is the square of its width's), which only
+ * Grow writes as `scale(1, 1)` beside a transition of transform.
  */
 export function fadedStart(style: string): string | null {
   if (!FADES.test(style) || !OPAQUE.test(style)) return null;
-  return style.replace(OPAQUE, '$1$2opacity: 0');
+  const faded = style.replace(OPAQUE, '$1$2opacity: 0');
+  return MOVES.test(style) ? faded.replace(GROWN, '$1$2transform: scale(0.75, 0.5625)') : faded;
+}
+
+/**
+ * Whether an inserted element slid in from off the viewport: a Material UI Drawer's paper (a
+ * temporary drawer, mounted as it opens; `MuiDrawer-paper` in versions 5 to 9) whose style has it at
+ * `transform: none` with a transition of transform, as Slide leaves it after moving it in.
+ */
+export function slidIn(classes: readonly string[], style: string): boolean {
+  return classes.includes('MuiDrawer-paper') && MOVES.test(style) && UNMOVED.test(style);
+}
+
+/**
+ * The style a slide started from: the element (laid out at `box`, in a viewport `view` big) moved
+ * just off the viewport's edge it is laid against, as Slide's getTranslateValue places it. The edge
+ * is read from the box, not from the drawer's anchor class: a right-to-left page swaps left and right.
+ */
+export function slideStart(style: string, box: { left: number; top: number; width: number; height: number }, view: { width: number; height: number }): string {
+  const px = (v: number) => `${Math.round(v * 1000) / 1000}px`;
+  const [left, right] = [box.left, view.width - box.left - box.width];
+  const [top, bottom] = [box.top, view.height - box.top - box.height];
+  // A side drawer spans the viewport's height, a top or bottom one its width.
+  const moved =
+    top + bottom <= left + right
+      ? right <= left
+        ? `translateX(${px(view.width - box.left)})`
+        : `translateX(${px(-(box.left + box.width))})`
+      : bottom <= top
+        ? `translateY(${px(view.height - box.top)})`
+        : `translateY(${px(-(box.top + box.height))})`;
+  return style.replace(UNMOVED, `$1$2transform: ${moved}`);
 }

@@ -23,10 +23,12 @@
 //   state's classes first (player/enter-states.ts); a rendered element given both passes through
 //   the start state too;
 // - an element inserted with `opacity: 1` and an inline transition of opacity (Material UI's Fade
-//   and Grow: inserted at 0, a style update, then 1): it enters at 0 first. Its other properties
-//   (Grow's scale, Slide's offset) start where the record has them: their start is not known.
+//   and Grow: inserted at 0, a style update, then 1): it enters at 0 first, and at Grow's scale;
+// - Material UI's Drawer paper inserted at `transform: none` with a transition of it: it enters off
+//   the viewport's edge its laid-out box is against. Slide's offset on any other element starts
+//   where the record has it: its direction and its container are not known.
 import { forEachSerializedNode } from '../src/recording/rrweb-shape.js';
-import { addsStartState, classesOf, enterClasses, fadedStart, hasEndClass } from './enter-states.js';
+import { addsStartState, classesOf, enterClasses, fadedStart, hasEndClass, slideStart, slidIn } from './enter-states.js';
 
 interface MirrorLike {
   getNode(id: number): unknown;
@@ -166,13 +168,11 @@ function holdSize(el: HTMLElement, newClass: string | null, style: StyleChange):
   };
 }
 
-/** An inserted element to restyle once in its start state (an attribute's value), then give its recorded one. */
-interface Entering {
-  id: number;
-  attr: 'class' | 'style';
-  start: string;
-  end: string;
-}
+/**
+ * An inserted element to restyle once in its start state (an attribute's value), then give its
+ * recorded one; a slide's start is worked out from where its recorded style lays it out.
+ */
+type Entering = { id: number; end: string } & ({ attr: 'class' | 'style'; start: string } | { attr: 'style'; slide: true });
 
 /** Element nodes in serialized added trees that enter with a start state the record does not show. */
 function insertedEntering(adds: { node?: unknown }[]): Entering[] {
@@ -183,22 +183,35 @@ function insertedEntering(adds: { node?: unknown }[]): Entering[] {
       const { class: cls, style } = n.attributes ?? {};
       const start = typeof cls === 'string' ? enterClasses(classesOf(cls), new Set()) : null;
       if (start) out.push({ id: n.id, attr: 'class', start: start.join(' '), end: cls as string });
-      const faded = typeof style === 'string' ? fadedStart(style) : null;
-      if (faded !== null) out.push({ id: n.id, attr: 'style', start: faded, end: style as string });
+      if (typeof style !== 'string') return;
+      if (typeof cls === 'string' && slidIn(classesOf(cls), style)) return void out.push({ id: n.id, attr: 'style', slide: true, end: style });
+      const faded = fadedStart(style);
+      if (faded !== null) out.push({ id: n.id, attr: 'style', start: faded, end: style });
     });
   return out;
 }
 
 /** Inserted elements: restyled once in their start state, then given their recorded attributes. */
 function enterInserted(entering: Entering[], mirror: MirrorLike): void {
-  const placed: { el: Element; e: Entering }[] = [];
+  const placed: { el: HTMLElement; e: Entering }[] = [];
   for (const e of entering) {
-    const el = mirror.getNode(e.id) as Element | null;
+    const el = mirror.getNode(e.id) as HTMLElement | null;
     if (!el || el.nodeType !== 1 || !el.isConnected) continue;
-    el.setAttribute(e.attr, e.start);
+    if ('start' in e) el.setAttribute(e.attr, e.start);
     placed.push({ el, e });
   }
   if (!placed.length) return;
-  restyle(placed[0]!.el);
+  // A slide's box is read with the others in their start states already (read in their end states,
+  // they would transition back to their starts), and its own start is set without a transition:
+  // computed here at its end, it would otherwise slide out first.
+  const view = placed[0]!.el.ownerDocument.defaultView;
+  for (const { el, e } of placed) {
+    if (!('slide' in e) || !view || !el.style) continue;
+    el.setAttribute('style', slideStart(e.end, el.getBoundingClientRect(), { width: view.innerWidth, height: view.innerHeight }));
+    el.style.setProperty('transition', 'none');
+  }
+  // Each one: Chromium's getComputedStyle brings only the element asked about (and what it depends
+  // on) up to date, and an element left out would go from its end state to its end state.
+  for (const { el } of placed) restyle(el);
   for (const { el, e } of placed) el.setAttribute(e.attr, e.end);
 }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { addsStartState, enterClasses, fadedStart } from '../player/enter-states.js';
+import { addsStartState, enterClasses, fadedStart, slideStart, slidIn } from '../player/enter-states.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -441,6 +442,112 @@ ReactDOM.createRoot(document.getElementById('root')).render(h(App));
     } finally {
       await pageSite.close();
     }
+  });
+});
+
+describe("Material UI's Grow and Drawer, mounted as they open (its own build from npm)", () => {
+  /**
+   * Material UI (with React 18 and emotion, bundled here by esbuild) mounts a temporary Drawer's
+   * paper and a Grow's child as they open: react-transition-group's enter puts the paper off the
+   * viewport's edge (Slide) and the child at `opacity: 0; transform: scale(0.75, 0.5625)` (Grow),
+   * reads the layout, then sets `transform: none` or `opacity: 1; transform: scale(1, 1)` with an
+   * inline transition, in one task. The recorder has each inserted at its end, so every replay drew
+   * the drawer in place and the grown box at its full size at once (the fade alone was started from
+   * the style, before). The drawer slides over 1.2 s, linear; Grow's scale takes 1.6 s.
+   */
+  const APP = `import React, { useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { Button, Drawer, Grow, Paper } from '@mui/material';
+const h = React.createElement;
+function App() {
+  const [open, setOpen] = useState(false);
+  return h('div', null,
+    h(Button, { id: 'open', variant: 'contained', onClick: () => setOpen(true) }, 'Open'),
+    open && h(Grow, { in: true, appear: true, timeout: 2400 }, h(Paper, { id: 'grown', square: true, elevation: 0, sx: { position: 'absolute', left: 40, top: 120, width: 300, height: 400, bgcolor: '#000' } })),
+    h(Drawer, { anchor: 'right', open, hideBackdrop: true, transitionDuration: 1200, slotProps: { transition: { easing: 'linear' }, paper: { square: true, elevation: 0, sx: { width: 480, bgcolor: '#000' } } } }));
+}
+createRoot(document.getElementById('root')).render(h(App));`;
+  const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>body { margin: 0; background: #fff; overflow: hidden; }</style></head>
+<body><div id="root"></div><script src="/app.js"></script></body></html>`;
+
+  /** Of column `x` of RGBA pixels `width` wide, between rows `from` and `to`, how many are not white. */
+  function tall(rgba: ArrayLike<number>, width: number, x: number, from: number, to: number): number {
+    let n = 0;
+    for (let y = from; y < to; y++) if (rgba[(y * width + x) * 4]! < 245) n++;
+    return n;
+  }
+
+  it('slides the drawer in and grows the box as they did live', async () => {
+    const app = await build({
+      stdin: { contents: APP, resolveDir: process.cwd(), loader: 'js' },
+      bundle: true,
+      write: false,
+      minify: true,
+      format: 'iife',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      logLevel: 'silent',
+    });
+    const pageSite = await startSite({
+      generated: new Map([
+        ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
+        ['/app.js', { body: Buffer.from(app.outputFiles[0]!.contents), type: 'text/javascript' }],
+      ]),
+    });
+    try {
+      const r = await recordJourney(pageSite.origin, openHalfWay);
+      const recorded = parseRecording(Buffer.from(JSON.stringify(r.events))).events;
+      const records = JSON.stringify(recorded.filter((e) => e.type === 3));
+      expect(records, 'the recorder saw the paper inserted in place').toMatch(/MuiDrawer-paper[^}]*"style":"[^"]*transform: none; transition: transform 1200ms linear/);
+      expect(records, 'the recorder saw the box inserted at its full size').toContain('opacity: 1; transform: scale(1, 1); transition: opacity 2400ms');
+      const out = await renderRecording(recorded, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
+      const gif = decodeGif(out.gif);
+      const k = gif.width / r.viewport.width;
+      const scored = await scoreMoments(out.gif, r.shots, recorded[0]!.timestamp, r.viewport);
+      console.log(formatScores("Material UI's drawer and Grow", scored));
+      const mid = r.shots.find((s) => s.label === 'half-way')!;
+      const livePixels = await sharp(mid.png).ensureAlpha().raw().toBuffer();
+      const frame = frameAt(gif, mid.ts - recorded[0]!.timestamp).rgba;
+      // Of a row under the box, the share the drawer covers: 0.375 once in place.
+      const y = Math.round(r.viewport.height * 0.85);
+      const live = covered(livePixels, r.viewport.width, y);
+      const drawn = covered(frame, gif.width, Math.round(y * k));
+      console.log(`the page covered half-way through the drawer's slide: live ${live.toFixed(3)}, GIF ${drawn.toFixed(3)} (0.375: in place)`);
+      expect(live, 'the live shot is half-way').toBeGreaterThan(0.1);
+      expect(live).toBeLessThan(0.3);
+      expect(Math.abs(drawn - live)).toBeLessThan(0.05);
+      // The box's height down its middle: 400 px at its full size, 225 at Grow's start.
+      const liveTall = tall(livePixels, r.viewport.width, 190, 60, 600);
+      const drawnTall = tall(frame, gif.width, Math.round(190 * k), Math.round(60 * k), Math.round(600 * k)) / k;
+      console.log(`the grown box's height half-way: live ${liveTall}, GIF ${drawnTall.toFixed(0)} (400: its full size)`);
+      expect(liveTall, 'the live shot is half-way').toBeGreaterThan(260);
+      expect(liveTall).toBeLessThan(380);
+      expect(Math.abs(drawnTall - liveTall)).toBeLessThan(16);
+      for (const s of scored) expect(s.ssim, s.label).toBeGreaterThanOrEqual(MIN_SSIM);
+    } finally {
+      await pageSite.close();
+    }
+  });
+});
+
+describe("Material UI's start states, from the end states the recorder saw", () => {
+  it("scales Grow's child from getScale(0.75) where it is at scale(1, 1) and transitions transform", () => {
+    expect(fadedStart('opacity: 1; transform: scale(1, 1); transition: opacity 251ms, transform 167ms;')).toBe('opacity: 0; transform: scale(0.75, 0.5625); transition: opacity 251ms, transform 167ms;');
+    // Its fade alone where the transform is not transitioned, or is not Grow's.
+    expect(fadedStart('opacity: 1; transform: scale(1, 1); transition: opacity 251ms;')).toBe('opacity: 0; transform: scale(1, 1); transition: opacity 251ms;');
+    expect(fadedStart('opacity: 1; transform: scale(1.2); transition: all 0.2s')).toBe('opacity: 0; transform: scale(1.2); transition: all 0.2s');
+  });
+
+  it("knows a drawer's paper at rest, and puts it off the edge its box is against", () => {
+    const style = 'transform: none; transition: transform 225ms cubic-bezier(0, 0, 0.2, 1);';
+    expect(slidIn(['MuiPaper-root', 'MuiDrawer-paper', 'MuiDrawer-paperAnchorRight'], style)).toBe(true);
+    expect(slidIn(['MuiPaper-root', 'MuiDrawer-paper'], 'transform: none;')).toBe(false);
+    expect(slidIn(['MuiPaper-root', 'MuiPopover-paper'], style)).toBe(false);
+    const view = { width: 1280, height: 800 };
+    const start = (box: { left: number; top: number; width: number; height: number }) => /transform: ([^;]*)/.exec(slideStart(style, box, view))![1];
+    expect(start({ left: 960, top: 0, width: 320, height: 800 })).toBe('translateX(320px)');
+    expect(start({ left: 0, top: 0, width: 250.5, height: 800 })).toBe('translateX(-250.5px)');
+    expect(start({ left: 0, top: 600, width: 1280, height: 200 })).toBe('translateY(200px)');
+    expect(start({ left: 0, top: 0, width: 1280, height: 120 })).toBe('translateY(-120px)');
   });
 });
 
