@@ -15,6 +15,7 @@ import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
+import { Fades } from './fades.js';
 import { ForcedStarts } from './forced-starts.js';
 import { PressReplay } from './press.js';
 import { ShadowRoots } from './shadow-roots.js';
@@ -186,6 +187,8 @@ class Player {
   /** What the pointer is held down on (`:active`), which nothing in the replay ever is. */
   private readonly press = new PressReplay();
   private readonly forcedStarts = new ForcedStarts();
+  /** Fades run by the Web Animations API, which the recording has only the ends of (fades.ts). */
+  private readonly fades: Fades | undefined;
   /** `<details>` sliding open or shut by a transition that no getAnimations() lists. */
   private readonly details = new DetailsContent();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
@@ -202,6 +205,7 @@ class Player {
   ) {
     this.events = events;
     this.firstTs = events[0]!.timestamp;
+    this.fades = cfg.naive || cfg.motion === 'frozen' ? undefined : new Fades(events);
     this.replayer = new Replayer(events, {
       root,
       speed: 1,
@@ -538,26 +542,31 @@ class Player {
     const batch = old - from > VIRTUAL_DOM_BATCH;
     if (batch) this.replayer.config.useVirtualDom = true;
     try {
-      while (i < old) changed = this.cast(this.events[i++]!, internals) || changed;
+      while (i < old) changed = this.cast(i++, internals) || changed;
       if (i > from) internals.emitter.emit('flush');
     } finally {
       if (batch) this.replayer.config.useVirtualDom = false;
     }
-    if (changed) this.stampAnimations(frameTs - this.events[i - 1]!.timestamp);
+    if (changed) {
+      this.fades?.start(this.replayer.getMirror(), i);
+      this.stampAnimations(frameTs - this.events[i - 1]!.timestamp);
+    }
     while (i < end) {
       groupTs = this.events[i]!.timestamp;
       changed = false;
-      while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) changed = this.cast(this.events[i++]!, internals) || changed;
+      while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) changed = this.cast(i++, internals) || changed;
       if (!changed) continue;
       internals.emitter.emit('flush');
+      this.fades?.start(this.replayer.getMirror(), i);
       this.stampAnimations(frameTs - groupTs);
     }
     // Pointer position and selection of the last group.
     internals.emitter.emit('flush');
   }
 
-  /** Casts one event; true when it can start a transition or animation in the replay document. */
-  private cast(e: eventWithTime, internals: Required<ReplayerInternals>): boolean {
+  /** Casts event `index`; true when it can start a transition or animation in the replay document. */
+  private cast(index: number, internals: Required<ReplayerInternals>): boolean {
+    const e = this.events[index]!;
     if (e.type === EventType.DomContentLoaded || e.type === EventType.Load || e.type === EventType.Custom) return false;
     const source = e.type === EventType.IncrementalSnapshot ? (e.data as { source: number }).source : undefined;
     // A script's forced style update between two changes of one task (forced-starts.ts); a virtual
@@ -565,6 +574,7 @@ class Player {
     const staged = source === IncrementalSource.Mutation && !this.cfg.naive && !this.replayer.config.useVirtualDom ? this.forcedStarts.before(e.data as { adds?: unknown; attributes?: unknown }, this.replayer.getMirror()) : undefined;
     internals.getCastFn(e, true)();
     staged?.();
+    this.fades?.cast(index);
     if (source === IncrementalSource.CanvasMutation) this.canvas.add(e.data);
     else if (source === IncrementalSource.Mutation) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).

@@ -1,0 +1,49 @@
+// Starts the fades of inserted elements that the recording has only the ends of
+// (committed-fades.ts), as the elements are inserted in the replay.
+import { committedFades, type CommittedFade } from './committed-fades.js';
+
+interface MirrorLike {
+  getNode(id: number): unknown;
+}
+
+/** Whether the element's own CSS transitions its opacity: the change is then animated from the record, live as here. */
+function transitionsOpacity(el: Element): boolean {
+  const cs = el.ownerDocument.defaultView?.getComputedStyle(el);
+  if (!cs) return true;
+  const props = cs.transitionProperty.split(',').map((p) => p.trim());
+  const durations = cs.transitionDuration.split(',').map((d) => parseFloat(d));
+  return props.some((p, k) => (p === 'opacity' || p === 'all') && (durations[k % durations.length] ?? 0) > 0);
+}
+
+/** The committed fades of a recording, started as their elements are inserted in the replay. */
+export class Fades {
+  private readonly byInsert: Map<number, CommittedFade[]>;
+  private due: CommittedFade[] = [];
+
+  constructor(events: readonly { type: number; timestamp: number; data: unknown }[]) {
+    this.byInsert = committedFades(events);
+  }
+
+  /** Event `index` has been cast: the fades of what it inserted wait for the style update after its group. */
+  cast(index: number): void {
+    const fades = this.byInsert.get(index);
+    if (fades) this.due.push(...fades);
+  }
+
+  /**
+   * Starts the fades due (call with the page's style up to date or about to be, before new
+   * animations are placed in time): `castUpTo` is the index of the next event to cast; a fade whose
+   * end is before it is over already.
+   */
+  start(mirror: MirrorLike, castUpTo: number): void {
+    if (!this.due.length) return;
+    const due = this.due;
+    this.due = [];
+    for (const f of due) {
+      if (f.endIndex < castUpTo) continue;
+      const el = mirror.getNode(f.id) as Element | null;
+      if (!el || el.nodeType !== 1 || !el.isConnected || typeof el.animate !== 'function' || transitionsOpacity(el)) continue;
+      el.animate([{ opacity: f.from }, { opacity: f.to }], { duration: f.durationMs, easing: 'ease-in-out' });
+    }
+  }
+}
