@@ -19,15 +19,24 @@ function transitionsOpacity(el: Element): boolean {
 export class Fades {
   private readonly byInsert: Map<number, CommittedFade[]>;
   private due: CommittedFade[] = [];
+  /** Fades started, by the index of the event that writes their end. */
+  private readonly running = new Map<number, Animation[]>();
 
   constructor(events: readonly { type: number; timestamp: number; data: unknown }[]) {
     this.byInsert = committedFades(events);
   }
 
-  /** Event `index` has been cast: the fades of what it inserted wait for the style update after its group. */
+  /**
+   * Event `index` has been cast: the fades of what it inserted wait for the style update after its
+   * group, and those it writes the end of give way to it.
+   */
   cast(index: number): void {
     const fades = this.byInsert.get(index);
     if (fades) this.due.push(...fades);
+    const ended = this.running.get(index);
+    if (!ended) return;
+    this.running.delete(index);
+    for (const a of ended) a.cancel();
   }
 
   /**
@@ -43,7 +52,11 @@ export class Fades {
       if (f.endIndex < castUpTo) continue;
       const el = mirror.getNode(f.id) as Element | null;
       if (!el || el.nodeType !== 1 || !el.isConnected || typeof el.animate !== 'function' || transitionsOpacity(el)) continue;
-      el.animate([{ opacity: f.from }, { opacity: f.to }], { duration: f.durationMs, easing: 'ease-in-out' });
+      // Held at its end until the record of it is cast (cast): the replay's frames and the page's
+      // records do not fall on the same times, and at its start value, between the two, the
+      // element flashed out of sight for a frame.
+      const a = el.animate([{ opacity: f.from }, { opacity: f.to }], { duration: f.durationMs, easing: 'ease-in-out', fill: 'forwards' });
+      this.running.set(f.endIndex, [...(this.running.get(f.endIndex) ?? []), a]);
     }
   }
 }

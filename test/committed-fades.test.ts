@@ -140,4 +140,18 @@ describe("Framer Motion's fades (the Web Animations API, which the recorder does
     }
     for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
   });
+
+  it('never lets the card out of sight between its fade and the record of its end', () => {
+    const gif = decodeGif(result.gif);
+    const k = gif.width / rec.viewport.width;
+    const mid = rec.shots.find((s) => s.label === 'half-way')!.ts - evs[0]!.timestamp;
+    const end = rec.shots.find((s) => s.label === 'end')!.ts - evs[0]!.timestamp;
+    let last = Infinity;
+    for (let t = mid; t <= end; t += 50) {
+      const l = level(frameAt(gif, t).rgba, gif.width, CARD.map((v) => Math.round(v * k)));
+      expect(l, `the card at ${t} ms darkens or holds`).toBeLessThanOrEqual(last + 5);
+      last = l;
+    }
+    expect(last, 'the card at its end').toBeLessThan(10);
+  });
 });
