@@ -38,13 +38,17 @@ function opacityIn(style: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** The inline opacity a recorded style change writes (text, or property -> value), or null when it writes none. */
-function opacityWritten(style: unknown): number | null {
-  if (typeof style === 'string') return opacityIn(style);
-  if (typeof style !== 'object' || style === null || !('opacity' in style)) return null;
+/**
+ * The inline opacity a recorded style change (text, or property -> value) writes; 'unset' when it
+ * removes it (the whole style written without it, or the property removed); null when it leaves it.
+ */
+function opacityWritten(style: unknown): number | 'unset' | null {
+  if (typeof style === 'string') return opacityIn(style) ?? 'unset';
+  if (style === null) return 'unset';
+  if (typeof style !== 'object' || !('opacity' in style)) return null;
   const v = (style as Record<string, unknown>).opacity;
   const text = Array.isArray(v) ? v[0] : v;
-  return typeof text === 'string' && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : null;
+  return typeof text === 'string' && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : 'unset';
 }
 
 /**
@@ -69,7 +73,7 @@ export function committedFades(events: readonly { type: number; timestamp: numbe
         if (!w || to === null) continue;
         waiting.delete(a.id);
         const durationMs = e.timestamp - w.ts;
-        if (durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS || to <= w.from) continue;
+        if (to === 'unset' || durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS || to <= w.from) continue;
         const list = out.get(w.index) ?? [];
         list.push({ id: a.id, from: w.from, to: Math.min(1, to), durationMs, endIndex: i });
         out.set(w.index, list);
