@@ -1,4 +1,3 @@
-import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -10,6 +9,7 @@ import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments } from './support/moments.js';
+import { bundleApp, level, openHalfWay } from './support/half-way.js';
 import { recordJourney, type Recording } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
@@ -50,13 +50,6 @@ createRoot(document.getElementById('root')).render(h(App));`;
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>body { margin: 0; background: #fff; overflow: hidden; }</style></head>
 <body><div id="root"></div><script src="/app.js"></script></body></html>`;
 
-/** Mean red level of a box of RGBA pixels (x, y, w, h in pixels of a picture `width` wide). */
-function level(rgba: ArrayLike<number>, width: number, [x, y, w, h]: readonly number[]): number {
-  let sum = 0;
-  for (let j = y!; j < y! + h!; j++) for (let i = x!; i < x! + w!; i++) sum += rgba[(j * width + i) * 4]!;
-  return sum / (w! * h!);
-}
-
 const CARD = [200, 220, 200, 200] as const;
 const TICKED = [800, 220, 200, 200] as const;
 
@@ -67,37 +60,14 @@ let evs: RrwebEvent[];
 let result: RenderResult;
 
 beforeAll(async () => {
-  const app = await build({
-    stdin: { contents: APP, resolveDir: process.cwd(), loader: 'js' },
-    bundle: true,
-    write: false,
-    minify: true,
-    format: 'iife',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
-  });
   site = await startSite({
     generated: new Map([
       ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
-      ['/app.js', { body: Buffer.from(app.outputFiles[0]!.contents), type: 'text/javascript' }],
+      ['/app.js', { body: await bundleApp(APP), type: 'text/javascript' }],
     ]),
   });
   browser = await launchBrowser();
-  rec = await recordJourney(site.origin, async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
-    await page.goto(`${origin}/page.html`);
-    const t0 = await firstEventTs();
-    await idle(600);
-    await moveTo('#open');
-    const t = Date.now();
-    await page.click('#open');
-    // Half-way through both fades, on the GIF's grid.
-    await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
-    await idle(1200);
-    await shot('end');
-    // A recording ends at its last event, and an animation records none.
-    await page.mouse.move(5, 700);
-    await idle(300);
-  });
+  rec = await recordJourney(site.origin, openHalfWay);
   evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
   result = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
 }, 120_000);

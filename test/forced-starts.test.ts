@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -15,7 +14,8 @@ import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.j
 import { ssimAgainstLive } from './support/compare.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments, type MomentScore } from './support/moments.js';
-import { recordJourney, type Journey, type Recording } from './support/recorder.js';
+import { bundleApp, level, openHalfWay } from './support/half-way.js';
+import { recordJourney, type Recording } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /**
@@ -121,13 +121,6 @@ afterAll(async () => {
   await browser?.close();
   await site?.close();
 });
-
-/** Mean red level of a box of RGBA pixels (x, y, w, h in pixels of a picture `width` wide). */
-function level(rgba: ArrayLike<number>, width: number, [x, y, w, h]: readonly number[]): number {
-  let sum = 0;
-  for (let j = y!; j < y! + h!; j++) for (let i = x!; i < x! + w!; i++) sum += rgba[(j * width + i) * 4]!;
-  return sum / (w! * h!);
-}
 
 /** A row across the carousel, above its captions (CSS px). */
 const SLIDE_ROW = 60;
@@ -243,25 +236,6 @@ function covered(rgba: ArrayLike<number>, width: number, y: number): number {
   for (let x = 0; x < width; x++) if (rgba[(y * width + x) * 4]! < 60) black++;
   return black / width;
 }
-
-/**
- * `/page.html`: a click on `#open`, a shot 600 ms after it on the GIF's grid (half-way through a
- * 1.2 s transition), one at rest.
- */
-const openHalfWay: Journey = async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
-  await page.goto(`${origin}/page.html`);
-  const t0 = await firstEventTs();
-  await idle(600);
-  await moveTo('#open');
-  const t = Date.now();
-  await page.click('#open');
-  await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
-  await idle(1200);
-  await shot('end');
-  // A recording ends at its last event, and a transition records none.
-  await page.mouse.move(5, 300);
-  await idle(300);
-};
 
 describe('a fade set inline as an element is inserted (Material UI\'s Fade and Grow)', () => {
   /**
@@ -478,19 +452,10 @@ createRoot(document.getElementById('root')).render(h(App));`;
   }
 
   it('slides the drawer in and grows the box as they did live', async () => {
-    const app = await build({
-      stdin: { contents: APP, resolveDir: process.cwd(), loader: 'js' },
-      bundle: true,
-      write: false,
-      minify: true,
-      format: 'iife',
-      define: { 'process.env.NODE_ENV': '"production"' },
-      logLevel: 'silent',
-    });
     const pageSite = await startSite({
       generated: new Map([
         ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
-        ['/app.js', { body: Buffer.from(app.outputFiles[0]!.contents), type: 'text/javascript' }],
+        ['/app.js', { body: await bundleApp(APP), type: 'text/javascript' }],
       ]),
     });
     try {
