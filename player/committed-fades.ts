@@ -12,7 +12,7 @@
 // ease-in-out (Framer Motion's curve for a fade given a duration; its default fade, 0.3 s, eases
 // out a little more).
 // A plain function of the events, tested in Node.
-import { forEachSerializedNode } from '../src/recording/rrweb-shape.js';
+import { EventType, forEachSerializedNode, IncrementalSource } from '../src/recording/rrweb-shape.js';
 
 /** A fade an inserted element went through, which the recording has only the ends of. */
 export interface CommittedFade {
@@ -29,8 +29,6 @@ export interface CommittedFade {
 const MIN_FADE_MS = 100;
 /** Longer than this, the element was shown later, not faded in. */
 const MAX_FADE_MS = 2000;
-
-const IS_MUTATION = (e: { type: number; data: unknown }) => e.type === 3 && (e.data as { source?: unknown }).source === 0;
 
 /** `opacity: N` in an inline style's text, or null. */
 function opacityIn(style: string): number | null {
@@ -61,8 +59,8 @@ export function committedFades(events: readonly { type: number; timestamp: numbe
   const waiting = new Map<number, { index: number; ts: number; from: number }>();
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (e.type === 2) waiting.clear();
-    if (!IS_MUTATION(e)) continue;
+    if (e.type === EventType.FullSnapshot) waiting.clear();
+    if (e.type !== EventType.IncrementalSnapshot || (e.data as { source?: unknown }).source !== IncrementalSource.Mutation) continue;
     const d = e.data as { adds?: unknown; removes?: unknown; attributes?: unknown };
     if (Array.isArray(d.removes)) for (const r of d.removes as { id?: unknown }[]) if (typeof r?.id === 'number') waiting.delete(r.id);
     if (Array.isArray(d.attributes))
@@ -84,10 +82,17 @@ export function committedFades(events: readonly { type: number; timestamp: numbe
           const style = n.attributes?.style;
           if (typeof n.id !== 'number' || typeof style !== 'string') return;
           const from = opacityIn(style);
-          if (from !== null && from < 1) waiting.set(n.id, { index: i, ts: e.timestamp, from });
+          if (from === null || from >= 1) return;
+          // Kept in the order of insertion, so that the expired are found at the front.
+          waiting.delete(n.id);
+          waiting.set(n.id, { index: i, ts: e.timestamp, from });
         });
-    // Elements whose end never came: kept no longer than a fade can last.
-    for (const [id, w] of waiting) if (e.timestamp - w.ts > MAX_FADE_MS) waiting.delete(id);
+    // Elements whose end never came: kept no longer than a fade can last (a page that inserts
+    // thousands of hidden elements made this a walk over all of them at every record).
+    for (const [id, w] of waiting) {
+      if (e.timestamp - w.ts <= MAX_FADE_MS) break;
+      waiting.delete(id);
+    }
   }
   return out;
 }
