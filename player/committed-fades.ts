@@ -8,17 +8,24 @@
 // opacity 100 ms to 2 s later, is replayed as a fade between the two values over that time, by an
 // animation the player gives the element when it is inserted (fades.ts). A script that writes
 // the opacity at every display frame (a fade driven by requestAnimationFrame) writes its first
-// change within the 100 ms and is replayed as recorded. The curve is not in the recording:
+// change within the 100 ms and is replayed as recorded.
+//
+// A fade of an element already on the page (a dialog, a menu or a toast faded out before it is
+// removed, or one faded back in) leaves only its end too: its start is replayed at the click before
+// it, when the element's inline opacity is first written 100 ms to 2 s after that click. A fade
+// started otherwise (the Escape key, which the recorder does not record, or a timer) is replayed as
+// recorded, at once at its end. The curve is not in the recording:
 // ease-in-out (Framer Motion's curve for a fade given a duration; its default fade, 0.3 s, eases
 // out a little more).
 // A plain function of the events, tested in Node.
-import { EventType, forEachSerializedNode, IncrementalSource } from '../src/recording/rrweb-shape.js';
+import { EventType, forEachSerializedNode, IncrementalSource, MouseInteraction } from '../src/recording/rrweb-shape.js';
 
-/** A fade an inserted element went through, which the recording has only the ends of. */
+/** A fade an element went through, which the recording has only the end (or the two ends) of. */
 export interface CommittedFade {
   /** The element's mirror id. */
   id: number;
-  from: number;
+  /** Its opacity at the start; null: the element's own (its inline style had none). */
+  from: number | null;
   to: number;
   durationMs: number;
   /** Index of the event that writes its end value: once cast, the fade is over. */
@@ -50,39 +57,101 @@ function opacityWritten(style: unknown): number | 'unset' | null {
 }
 
 /**
- * The fades of inserted elements that the recording has only the ends of, by the event that inserts
- * the element.
+ * The fades that the recording has only the ends of, by the event they start at: the insertion of
+ * the element faded in, or the click that started a fade of an element already on the page.
  */
 export function committedFades(events: readonly { type: number; timestamp: number; data: unknown }[]): Map<number, CommittedFade[]> {
   const out = new Map<number, CommittedFade[]>();
   /** Elements inserted below full opacity, by id: where and when, and at what opacity. */
   const waiting = new Map<number, { index: number; ts: number; from: number }>();
+  /** The inline opacity of elements that have one, as the recording last wrote it. */
+  const inline = new Map<number, number>();
+  /** The last click: a fade of an element on the page that the recording has only the end of starts there. */
+  let click: { index: number; ts: number } | undefined;
+  /** Elements inserted, or whose opacity was written, since the last click: their next write is not a fade's end. */
+  const since = new Set<number>();
+  /** The last fade found of each element, with its list: a write soon after its end shows it was written frame by frame. */
+  const last = new Map<number, { fade: CommittedFade; list: CommittedFade[]; endTs: number }>();
+  const found = (index: number, fade: CommittedFade, endTs: number) => {
+    const list = out.get(index) ?? [];
+    list.push(fade);
+    out.set(index, list);
+    last.set(fade.id, { fade, list, endTs });
+  };
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    if (e.type === EventType.FullSnapshot) waiting.clear();
-    if (e.type !== EventType.IncrementalSnapshot || (e.data as { source?: unknown }).source !== IncrementalSource.Mutation) continue;
+    if (e.type === EventType.FullSnapshot) {
+      waiting.clear();
+      inline.clear();
+      since.clear();
+      last.clear();
+      click = undefined;
+      forEachSerializedNode((e.data as { node?: unknown }).node, (n) => {
+        const o = typeof n.id === 'number' && typeof n.attributes?.style === 'string' ? opacityIn(n.attributes.style) : null;
+        if (o !== null) inline.set(n.id!, o);
+      });
+    }
+    if (e.type !== EventType.IncrementalSnapshot) continue;
+    const source = (e.data as { source?: unknown }).source;
+    if (source === IncrementalSource.MouseInteraction && (e.data as { type?: unknown }).type === MouseInteraction.Click) {
+      click = { index: i, ts: e.timestamp };
+      since.clear();
+    }
+    if (source !== IncrementalSource.Mutation) continue;
     const d = e.data as { adds?: unknown; removes?: unknown; attributes?: unknown };
-    if (Array.isArray(d.removes)) for (const r of d.removes as { id?: unknown }[]) if (typeof r?.id === 'number') waiting.delete(r.id);
+    if (Array.isArray(d.removes))
+      for (const r of d.removes as { id?: unknown }[])
+        if (typeof r?.id === 'number') {
+          waiting.delete(r.id);
+          inline.delete(r.id);
+        }
     if (Array.isArray(d.attributes))
       for (const a of d.attributes as { id?: unknown; attributes?: Record<string, unknown> }[]) {
         if (typeof a?.id !== 'number' || !a.attributes || !('style' in a.attributes)) continue;
-        const w = waiting.get(a.id);
-        const to = w ? opacityWritten(a.attributes.style) : null;
-        if (!w || to === null) continue;
-        waiting.delete(a.id);
-        const durationMs = e.timestamp - w.ts;
-        if (to === 'unset' || durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS || to <= w.from) continue;
-        const list = out.get(w.index) ?? [];
-        list.push({ id: a.id, from: w.from, to: Math.min(1, to), durationMs, endIndex: i });
-        out.set(w.index, list);
+        const to = opacityWritten(a.attributes.style);
+        if (to === null) continue;
+        const id = a.id;
+        const before = inline.get(id);
+        if (to === 'unset') inline.delete(id);
+        else inline.set(id, to);
+        // Changed again right after the end of a fade found: the opacity was written frame by frame
+        // from there (the recording has every step of it), or shown at once after a wait.
+        const prior = last.get(id);
+        if (prior) {
+          last.delete(id);
+          if (e.timestamp - prior.endTs < MIN_FADE_MS && to !== prior.fade.to) prior.list.splice(prior.list.indexOf(prior.fade), 1);
+        }
+        const w = waiting.get(id);
+        if (w) {
+          waiting.delete(id);
+          since.add(id);
+          const durationMs = e.timestamp - w.ts;
+          if (to === 'unset' || durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS || to <= w.from) continue;
+          found(w.index, { id, from: w.from, to: Math.min(1, to), durationMs, endIndex: i }, e.timestamp);
+          continue;
+        }
+        const first = !since.has(id);
+        since.add(id);
+        // An element on the page before the click: its first opacity written 100 ms to 2 s after it
+        // is the end of a fade the click started (a dialog, a menu or a toast faded out by Framer
+        // Motion, then removed). Where it starts from is read in the replay when the inline style
+        // had none.
+        if (!first || !click || to === 'unset' || to === before) continue;
+        const durationMs = e.timestamp - click.ts;
+        if (durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS) continue;
+        found(click.index, { id, from: before ?? null, to: Math.min(1, to), durationMs, endIndex: i }, e.timestamp);
       }
     if (Array.isArray(d.adds))
       for (const add of d.adds as { node?: unknown }[])
         forEachSerializedNode(add?.node, (n) => {
+          if (typeof n.id !== 'number') return;
+          if (click) since.add(n.id);
           const style = n.attributes?.style;
-          if (typeof n.id !== 'number' || typeof style !== 'string') return;
+          if (typeof style !== 'string') return;
           const from = opacityIn(style);
-          if (from === null || from >= 1) return;
+          if (from === null) return;
+          inline.set(n.id, from);
+          if (from >= 1) return;
           // Kept in the order of insertion, so that the expired are found at the front.
           waiting.delete(n.id);
           waiting.set(n.id, { index: i, ts: e.timestamp, from });

@@ -1,5 +1,5 @@
-// Starts the fades of inserted elements that the recording has only the ends of
-// (committed-fades.ts), as the elements are inserted in the replay.
+// Starts the fades that the recording has only the ends of (committed-fades.ts), as the elements
+// are inserted in the replay, or at the click that started them.
 import { committedFades, type CommittedFade } from './committed-fades.js';
 
 interface MirrorLike {
@@ -15,23 +15,23 @@ function transitionsOpacity(el: Element): boolean {
   return props.some((p, k) => (p === 'opacity' || p === 'all') && (durations[k % durations.length] ?? 0) > 0);
 }
 
-/** The committed fades of a recording, started as their elements are inserted in the replay. */
+/** The committed fades of a recording, started in the replay where they started live. */
 export class Fades {
-  private readonly byInsert: Map<number, CommittedFade[]>;
+  private readonly byStart: Map<number, CommittedFade[]>;
   private due: CommittedFade[] = [];
   /** Fades started, by the index of the event that writes their end. */
   private readonly running = new Map<number, Animation[]>();
 
   constructor(events: readonly { type: number; timestamp: number; data: unknown }[]) {
-    this.byInsert = committedFades(events);
+    this.byStart = committedFades(events);
   }
 
   /**
-   * Event `index` has been cast: the fades of what it inserted wait for the style update after its
-   * group, and those it writes the end of give way to it.
+   * Event `index` has been cast: the fades it starts (of what it inserted, or of what its click
+   * faded) wait for the style update after its group, and those it writes the end of give way to it.
    */
   cast(index: number): void {
-    const fades = this.byInsert.get(index);
+    const fades = this.byStart.get(index);
     if (fades) this.due.push(...fades);
     const ended = this.running.get(index);
     if (!ended) return;
@@ -55,7 +55,9 @@ export class Fades {
       // Held at its end until the record of it is cast (cast): the replay's frames and the page's
       // records do not fall on the same times, and at its start value, between the two, the
       // element flashed out of sight for a frame.
-      const a = el.animate([{ opacity: f.from }, { opacity: f.to }], { duration: f.durationMs, easing: 'ease-in-out', fill: 'forwards' });
+      const from = f.from ?? Number(el.ownerDocument.defaultView?.getComputedStyle(el).opacity ?? 1);
+      if (from === f.to) continue;
+      const a = el.animate([{ opacity: from }, { opacity: f.to }], { duration: f.durationMs, easing: 'ease-in-out', fill: 'forwards' });
       this.running.set(f.endIndex, [...(this.running.get(f.endIndex) ?? []), a]);
     }
   }

@@ -50,37 +50,96 @@ createRoot(document.getElementById('root')).render(h(App));`;
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>body { margin: 0; background: #fff; overflow: hidden; }</style></head>
 <body><div id="root"></div><script src="/app.js"></script></body></html>`;
 
+/**
+ * The other way: a card Framer Motion's AnimatePresence fades out before removing it, and a box its
+ * `animate` fades out in place, both at the click and both with the Web Animations API. The recording
+ * has the click, then, 1.2 s later, the `opacity: 0` the library writes at each fade's end (and the
+ * card's removal): before the player started them at the click, both stayed opaque until then.
+ */
+const EXIT_APP = `import React, { useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { motion, AnimatePresence } from 'framer-motion';
+const h = React.createElement;
+const fade = { duration: 1.2, ease: 'linear' };
+function App() {
+  const [open, setOpen] = useState(true);
+  return h('div', null,
+    h('button', { id: 'open', style: { margin: 40, fontSize: 20 }, onClick: () => setOpen(false) }, 'Close'),
+    h(AnimatePresence, { initial: false }, open && h(motion.div, { key: 'card', id: 'card', initial: { opacity: 0 }, animate: { opacity: 1 }, exit: { opacity: 0 }, transition: fade, style: { position: 'absolute', left: 100, top: 120, width: 400, height: 400, background: '#000' } })),
+    h(motion.div, { id: 'kept', initial: false, animate: { opacity: open ? 1 : 0 }, transition: fade, style: { position: 'absolute', left: 700, top: 120, width: 400, height: 400, background: '#000' } }));
+}
+createRoot(document.getElementById('root')).render(h(App));`;
+
 const CARD = [200, 220, 200, 200] as const;
 const TICKED = [800, 220, 200, 200] as const;
 
-let site: SiteServer;
+interface Rendered {
+  rec: Recording;
+  evs: RrwebEvent[];
+  result: RenderResult;
+}
+
+let sites: SiteServer[] = [];
 let browser: Browser;
 let rec: Recording;
 let evs: RrwebEvent[];
 let result: RenderResult;
+let exit: Rendered;
 
-beforeAll(async () => {
-  site = await startSite({
+/** The app's page recorded on the half-way journey, and rendered whole. */
+async function recordAndRender(app: string): Promise<Rendered> {
+  const site = await startSite({
     generated: new Map([
       ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
-      ['/app.js', { body: await bundleApp(APP), type: 'text/javascript' }],
+      ['/app.js', { body: await bundleApp(app), type: 'text/javascript' }],
     ]),
   });
+  sites.push(site);
+  const rec = await recordJourney(site.origin, openHalfWay);
+  const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
+  const result = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
+  return { rec, evs, result };
+}
+
+beforeAll(async () => {
   browser = await launchBrowser();
-  rec = await recordJourney(site.origin, openHalfWay);
-  evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-  result = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
-}, 120_000);
+  ({ rec, evs, result } = await recordAndRender(APP));
+  exit = await recordAndRender(EXIT_APP);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  await site?.close();
+  await Promise.all(sites.map((s) => s.close()));
+  sites = [];
 });
+
+/** Mirror ids of the recording's elements with an id attribute, by that id. */
+function elementIds(evs: RrwebEvent[]): Map<string, number> {
+  const ids = new Map<string, number>();
+  const visit = (n: { id?: number; attributes?: { id?: unknown }; childNodes?: unknown[] }) => {
+    if (typeof n.attributes?.id === 'string' && typeof n.id === 'number') ids.set(n.attributes.id, n.id);
+    for (const c of n.childNodes ?? []) visit(c as typeof n);
+  };
+  for (const e of evs) {
+    if (e.type === 2) visit((e.data as { node: Parameters<typeof visit>[0] }).node);
+    if (e.type === 3) for (const a of (e.data as { adds?: { node: Parameters<typeof visit>[0] }[] }).adds ?? []) visit(a.node);
+  }
+  return ids;
+}
+
+/** The red level of each box half-way through the GIF's frame and the live shot. */
+async function halfWay({ rec, evs, result }: Rendered, boxes: readonly (readonly [string, readonly number[]])[]): Promise<{ name: string; live: number; gif: number }[]> {
+  const gif = decodeGif(result.gif);
+  const k = gif.width / rec.viewport.width;
+  const mid = rec.shots.find((s) => s.label === 'half-way')!;
+  const live = await sharp(mid.png).ensureAlpha().raw().toBuffer();
+  const frame = frameAt(gif, mid.ts - evs[0]!.timestamp).rgba;
+  return boxes.map(([name, box]) => ({ name, live: level(live, rec.viewport.width, box), gif: level(frame, gif.width, box.map((v) => Math.round(v * k))) }));
+}
 
 describe("Framer Motion's fades (the Web Animations API, which the recorder does not see)", () => {
   it('finds the card\'s fade in the recording by its two ends, and not the fade written frame by frame', () => {
-    const ids = new Map<string, number>();
-    for (const e of evs) if (e.type === 3) for (const a of (e.data as { adds?: { node: { id: number; attributes?: { id?: string } } }[] }).adds ?? []) if (a.node.attributes?.id) ids.set(a.node.attributes.id, a.node.id);
+    const ids = elementIds(evs);
     const fades = [...committedFades(evs).values()].flat();
     const card = fades.find((f) => f.id === ids.get('card'));
     expect(card, 'the card\'s fade').toBeDefined();
@@ -95,18 +154,11 @@ describe("Framer Motion's fades (the Web Animations API, which the recorder does
   it('fades the card in as it did live, and the box written frame by frame as recorded', async () => {
     const scores = await scoreMoments(result.gif, rec.shots, evs[0]!.timestamp, rec.viewport);
     console.log(formatScores('Framer Motion', scores));
-    const gif = decodeGif(result.gif);
-    const k = gif.width / rec.viewport.width;
-    const mid = rec.shots.find((s) => s.label === 'half-way')!;
-    const live = await sharp(mid.png).ensureAlpha().raw().toBuffer();
-    const frame = frameAt(gif, mid.ts - evs[0]!.timestamp).rgba;
-    for (const [name, box] of [['card', CARD], ['ticked box', TICKED]] as const) {
-      const l = level(live, rec.viewport.width, box);
-      const g = level(frame, gif.width, box.map((v) => Math.round(v * k)));
-      console.log(`the ${name} half-way: live ${l.toFixed(0)}, GIF ${g.toFixed(0)} (white 255, black 0)`);
-      expect(l, `${name}: the live shot is half-way`).toBeGreaterThan(60);
-      expect(l).toBeLessThan(200);
-      expect(Math.abs(g - l), name).toBeLessThan(30);
+    for (const { name, live, gif } of await halfWay({ rec, evs, result }, [['card', CARD], ['ticked box', TICKED]])) {
+      console.log(`the ${name} half-way: live ${live.toFixed(0)}, GIF ${gif.toFixed(0)} (white 255, black 0)`);
+      expect(live, `${name}: the live shot is half-way`).toBeGreaterThan(60);
+      expect(live).toBeLessThan(200);
+      expect(Math.abs(gif - live), name).toBeLessThan(30);
     }
     for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
   });
@@ -123,5 +175,35 @@ describe("Framer Motion's fades (the Web Animations API, which the recorder does
       last = l;
     }
     expect(last, 'the card at its end').toBeLessThan(10);
+  });
+});
+
+describe("Framer Motion's fades of what is on the page (started by a click; the recorder has their end)", () => {
+  it('finds both fades at the click, from where the element stood to 0 over the 1.2 s', () => {
+    const ids = elementIds(exit.evs);
+    const byStart = committedFades(exit.evs);
+    const click = exit.evs.findIndex((e) => e.type === 3 && (e.data as { source?: number; type?: number }).source === 2 && (e.data as { type?: number }).type === 2);
+    expect(click, 'the click').toBeGreaterThan(0);
+    for (const name of ['card', 'kept']) {
+      const fade = [...byStart.values()].flat().find((f) => f.id === ids.get(name));
+      expect(fade, name).toBeDefined();
+      expect(byStart.get(click), `${name} starts at the click`).toContain(fade);
+      expect(fade!.to).toBe(0);
+      expect(fade!.from ?? 1).toBe(1);
+      expect(fade!.durationMs).toBeGreaterThan(1150);
+      expect(fade!.durationMs).toBeLessThan(1400);
+    }
+  });
+
+  it('fades both out from the click as they did live', async () => {
+    const scores = await scoreMoments(exit.result.gif, exit.rec.shots, exit.evs[0]!.timestamp, exit.rec.viewport);
+    console.log(formatScores('Framer Motion, exits', scores));
+    for (const { name, live, gif } of await halfWay(exit, [['card', CARD], ['kept box', TICKED]])) {
+      console.log(`the ${name} half-way out: live ${live.toFixed(0)}, GIF ${gif.toFixed(0)} (white 255, black 0)`);
+      expect(live, `${name}: the live shot is half-way`).toBeGreaterThan(60);
+      expect(live).toBeLessThan(200);
+      expect(Math.abs(gif - live), name).toBeLessThan(30);
+    }
+    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
   });
 });
