@@ -28,6 +28,8 @@ export interface CommittedFade {
   from: number | null;
   to: number;
   durationMs: number;
+  /** How long after its start event it waited (a staggered list's later items: staggered). */
+  delayMs: number;
   /** Index of the event that writes its end value: once cast, the fade is over. */
   endIndex: number;
 }
@@ -127,7 +129,7 @@ export function committedFades(events: readonly { type: number; timestamp: numbe
           since.add(id);
           const durationMs = e.timestamp - w.ts;
           if (to === 'unset' || durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS || to <= w.from) continue;
-          found(w.index, { id, from: w.from, to: Math.min(1, to), durationMs, endIndex: i }, e.timestamp);
+          found(w.index, { id, from: w.from, to: Math.min(1, to), durationMs, delayMs: 0, endIndex: i }, e.timestamp);
           continue;
         }
         const first = !since.has(id);
@@ -139,7 +141,7 @@ export function committedFades(events: readonly { type: number; timestamp: numbe
         if (!first || !click || to === 'unset' || to === before) continue;
         const durationMs = e.timestamp - click.ts;
         if (durationMs < MIN_FADE_MS || durationMs > MAX_FADE_MS) continue;
-        found(click.index, { id, from: before ?? null, to: Math.min(1, to), durationMs, endIndex: i }, e.timestamp);
+        found(click.index, { id, from: before ?? null, to: Math.min(1, to), durationMs, delayMs: 0, endIndex: i }, e.timestamp);
       }
     if (Array.isArray(d.adds))
       for (const add of d.adds as { node?: unknown }[])
@@ -163,5 +165,30 @@ export function committedFades(events: readonly { type: number; timestamp: numbe
       waiting.delete(id);
     }
   }
+  for (const list of out.values()) staggered(list);
   return out;
+}
+
+/** At least this many fades of one start, with the same ends and different lengths, are a staggered list's. */
+const STAGGER_MIN = 3;
+/** Lengths further apart than this differ (the library writes an end at a display frame, 16 ms apart). */
+const STAGGER_SLACK_MS = 40;
+
+/**
+ * A list whose items fade in (or out) one after another, as Framer Motion's `staggerChildren` does:
+ * inserted together, each item waits its turn, then fades for the same time, and the library writes
+ * each one's end in turn. So fades of one start with the same ends and different lengths are taken
+ * to be of one length, the shortest, each delayed by the rest of its own (before, the last item of a
+ * list faded over the whole list's time and was half-visible before its turn).
+ */
+function staggered(list: CommittedFade[]): void {
+  if (list.length < STAGGER_MIN) return;
+  const { from, to } = list[0]!;
+  if (list.some((f) => f.from !== from || f.to !== to)) return;
+  const shortest = Math.min(...list.map((f) => f.durationMs));
+  if (!list.some((f) => f.durationMs - shortest > STAGGER_SLACK_MS)) return;
+  for (const f of list) {
+    f.delayMs = f.durationMs - shortest;
+    f.durationMs = shortest;
+  }
 }

@@ -54,10 +54,10 @@ export class Fades {
       if (!el || el.nodeType !== 1 || !el.isConnected || typeof el.animate !== 'function' || transitionsOpacity(el)) continue;
       // Held at its end until the record of it is cast (cast): the replay's frames and the page's
       // records do not fall on the same times, and at its start value, between the two, the
-      // element flashed out of sight for a frame.
+      // element flashed out of sight for a frame. At its start while it waits its turn (staggered).
       const from = f.from ?? Number(el.ownerDocument.defaultView?.getComputedStyle(el).opacity ?? 1);
       if (from === f.to) continue;
-      const a = el.animate([{ opacity: from }, { opacity: f.to }], { duration: f.durationMs, easing: 'ease-in-out', fill: 'forwards' });
+      const a = el.animate([{ opacity: from }, { opacity: f.to }], { duration: f.durationMs, delay: f.delayMs, easing: 'ease-in-out', fill: 'both' });
       this.running.set(f.endIndex, [...(this.running.get(f.endIndex) ?? []), a]);
     }
   }

@@ -70,6 +70,27 @@ function App() {
 }
 createRoot(document.getElementById('root')).render(h(App));`;
 
+/**
+ * A list Framer Motion fades in item by item (`staggerChildren`): the four items are inserted
+ * together at `opacity: 0`, each waits its turn (0.3 s apart), then fades for 0.6 s, and the recording
+ * has each one's end written in turn. Before the player took them for one list, each item faded from
+ * the insertion to its own end, and the last was a third visible before its turn began.
+ */
+const STAGGER_APP = `import React, { useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { motion } from 'framer-motion';
+const h = React.createElement;
+const list = { hidden: {}, shown: { transition: { staggerChildren: 0.3 } } };
+const item = { hidden: { opacity: 0 }, shown: { opacity: 1, transition: { duration: 0.6, ease: 'easeInOut' } } };
+function App() {
+  const [open, setOpen] = useState(false);
+  return h('div', null,
+    h('button', { id: 'open', style: { margin: 40, fontSize: 20 }, onClick: () => setOpen(true) }, 'Open'),
+    open && h(motion.ul, { variants: list, initial: 'hidden', animate: 'shown', style: { listStyle: 'none', margin: 0, padding: 0 } },
+      [0, 1, 2, 3].map((i) => h(motion.li, { key: i, id: 'item' + i, variants: item, style: { position: 'absolute', left: 40 + i * 300, top: 120, width: 250, height: 250, background: '#000' } }))));
+}
+createRoot(document.getElementById('root')).render(h(App));`;
+
 const CARD = [200, 220, 200, 200] as const;
 const TICKED = [800, 220, 200, 200] as const;
 
@@ -85,6 +106,7 @@ let rec: Recording;
 let evs: RrwebEvent[];
 let result: RenderResult;
 let exit: Rendered;
+let stagger: Rendered;
 
 /** The app's page recorded on the half-way journey, and rendered whole. */
 async function recordAndRender(app: string): Promise<Rendered> {
@@ -105,7 +127,8 @@ beforeAll(async () => {
   browser = await launchBrowser();
   ({ rec, evs, result } = await recordAndRender(APP));
   exit = await recordAndRender(EXIT_APP);
-}, 180_000);
+  stagger = await recordAndRender(STAGGER_APP);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -204,6 +227,37 @@ describe("Framer Motion's fades of what is on the page (started by a click; the 
       expect(live).toBeLessThan(200);
       expect(Math.abs(gif - live), name).toBeLessThan(30);
     }
+    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe("Framer Motion's staggered list (items inserted together, each faded in its turn)", () => {
+  it('finds one length for the items, each delayed by its turn', () => {
+    const ids = elementIds(stagger.evs);
+    const fades = [...committedFades(stagger.evs).values()].flat();
+    for (let i = 0; i < 4; i++) {
+      const fade = fades.find((f) => f.id === ids.get(`item${i}`));
+      expect(fade, `item ${i}`).toBeDefined();
+      expect(fade!.durationMs, `item ${i}'s fade`).toBeGreaterThan(550);
+      expect(fade!.durationMs).toBeLessThan(700);
+      expect(Math.abs(fade!.delayMs - 300 * i), `item ${i}'s turn`).toBeLessThan(60);
+    }
+  });
+
+  it('fades each item in its turn as it did live', async () => {
+    const scores = await scoreMoments(stagger.result.gif, stagger.rec.shots, stagger.evs[0]!.timestamp, stagger.rec.viewport);
+    console.log(formatScores('Framer Motion, a staggered list', scores));
+    const boxes = [0, 1, 2, 3].map((i) => [`item ${i}`, [90 + i * 300, 170, 150, 150]] as const);
+    const levels = await halfWay(stagger, boxes);
+    for (const { name, live, gif } of levels) {
+      console.log(`${name} 0.6 s after the click: live ${live.toFixed(0)}, GIF ${gif.toFixed(0)} (white 255, black 0)`);
+      expect(Math.abs(gif - live), name).toBeLessThan(30);
+    }
+    // The shot is where the test means it to be: the first item in, the second on its way, the last not begun.
+    expect(levels[0]!.live).toBeLessThan(20);
+    expect(levels[1]!.live).toBeGreaterThan(40);
+    expect(levels[1]!.live).toBeLessThan(215);
+    expect(levels[3]!.live).toBeGreaterThan(245);
     for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
   });
 });
