@@ -3,6 +3,7 @@ import { InputError } from '../src/recording/errors.js';
 import { createRequire } from 'node:module';
 import type gifencModule from 'gifenc';
 import { GifWriter, PaletteMap, PaletteSampler, type Palette } from '../src/render/gif.js';
+import { quantize565 } from '../src/render/gif/pnn.js';
 import { decodeGif } from './support/gif-frames.js';
 
 const { applyPalette, quantize } = createRequire(import.meta.url)('gifenc') as typeof gifencModule;
@@ -199,5 +200,35 @@ describe('exact colour', () => {
       }
     });
     expect(checked).toBeGreaterThan(3 * 160 * 120 * 0.7);
+  });
+});
+
+describe("the quantizer (gifenc's, on typed arrays)", () => {
+  /** Pixels in many colours: gradients with a little noise (a fixed seed), and flat areas. */
+  function busy(w: number, h: number, seed: number): Uint8Array {
+    let x = seed;
+    const noise = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 24) % 23;
+    const px = new Uint8Array(w * h * 4);
+    for (let j = 0; j < h; j++)
+      for (let i = 0; i < w; i++) {
+        const flat = j < h / 4;
+        px.set([flat ? 250 : (i * 255) / w + noise(), flat ? 247 : (j * 255) / h, flat ? 240 : ((i + j) * 127) / (w + h) + noise(), 255], (j * w + i) * 4);
+      }
+    return px;
+  }
+
+  it("returns gifenc's palette colour for colour, merging thousands of bins or none", () => {
+    const inputs: [string, Uint8Array][] = [
+      ['gradients', busy(400, 300, 1)],
+      ['gradients, another seed', busy(333, 211, 7)],
+      ['two frames of a page', Uint8Array.from([...frame(3, 4), ...frame(40, 20, [20, 200, 90])])],
+      ['one colour', frame(0, 0).fill(128)],
+    ];
+    for (const [name, px] of inputs)
+      for (const colours of [255, 128, 32]) {
+        const theirs = quantize(px, colours, { format: 'rgb565' });
+        expect(quantize565(px, colours), `${name}, ${colours} colours`).toEqual(theirs);
+      }
+    expect(quantize(inputs[0]![1], 255, { format: 'rgb565' }).length, 'the gradients fill the palette').toBe(255);
   });
 });

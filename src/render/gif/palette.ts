@@ -1,9 +1,4 @@
-import { createRequire } from 'node:module';
-import type gifencModule from 'gifenc';
-
-// gifenc's package points bundlers at an ESM build whose exports differ from its CommonJS one; load
-// the CommonJS build under every loader (Node, vitest, esbuild bundles) so one shape holds.
-const { quantize } = createRequire(import.meta.url)('gifenc') as typeof gifencModule;
+import { quantize565 } from './pnn.js';
 
 /** Colours as [r, g, b] triples, at most 255 of them: a GIF colour table's last entry is the transparent one. */
 export type Palette = number[][];
@@ -60,14 +55,14 @@ export class PaletteSampler {
 
 /**
  * A palette of at most maxColors for these pixels that holds their dominant colours exactly.
- * gifenc's quantizer works on 5-5-5 bins and returns each cluster's mean, so a page's white, black
+ * gifenc's quantizer (pnn.ts) works on 5-5-5 bins and returns each cluster's mean, so a page's white, black
  * or background comes back as a near neighbour (measured on the example: background 251,247,240 as
  * 250,246,239). Each dominant colour (found by exact count) replaces the entry that stood for it;
  * one with no entry near it replaces the most redundant entry (the one closest to another).
  */
 export function paletteFor(rgba: Uint8Array, maxColors = MAX_COLORS): Palette {
   if (rgba.length === 0) return [[0, 0, 0]];
-  const pal: Palette = quantize(rgba, maxColors, { format: 'rgb565' }).map((c) => [c[0]!, c[1]!, c[2]!]);
+  const pal: Palette = quantize565(rgba, maxColors);
   const dominant = dominantColours(rgba, Math.min(MAX_DOMINANT, Math.max(1, maxColors >> 2)));
   const locked = new Set<number>();
   for (const key of dominant) {
