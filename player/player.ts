@@ -15,7 +15,7 @@ import { uncheckRecordedBoxes } from './form-state.js';
 import { restoreLostStylesheets } from './stylesheets.js';
 import { CustomElementDefinitions } from './custom-elements.js';
 import { PopoverReplay } from './popover.js';
-import { Fades } from './fades.js';
+import { CommittedAnimations } from './committed-animations-dom.js';
 import { ForcedStarts } from './forced-starts.js';
 import { PressReplay } from './press.js';
 import { ShadowRoots } from './shadow-roots.js';
@@ -187,8 +187,8 @@ class Player {
   /** What the pointer is held down on (`:active`), which nothing in the replay ever is. */
   private readonly press = new PressReplay();
   private readonly forcedStarts = new ForcedStarts();
-  /** Fades run by the Web Animations API, which the recording has only the ends of (fades.ts). */
-  private readonly fades: Fades | undefined;
+  /** Animations run by the Web Animations API, which the recording has only the ends of (committed-animations.ts). */
+  private readonly committed: CommittedAnimations | undefined;
   /** `<details>` sliding open or shut by a transition that no getAnimations() lists. */
   private readonly details = new DetailsContent();
   /** The custom elements the page defined (`:defined`), which nothing in the script-less replay defines. */
@@ -205,7 +205,7 @@ class Player {
   ) {
     this.events = events;
     this.firstTs = events[0]!.timestamp;
-    this.fades = cfg.naive || cfg.motion === 'frozen' ? undefined : new Fades(events);
+    this.committed = cfg.naive || cfg.motion === 'frozen' ? undefined : new CommittedAnimations(events);
     this.replayer = new Replayer(events, {
       root,
       speed: 1,
@@ -548,7 +548,7 @@ class Player {
       if (batch) this.replayer.config.useVirtualDom = false;
     }
     if (changed) {
-      this.fades?.start(this.replayer.getMirror(), i);
+      this.committed?.start(this.replayer.getMirror(), i);
       this.stampAnimations(frameTs - this.events[i - 1]!.timestamp);
     }
     while (i < end) {
@@ -557,7 +557,7 @@ class Player {
       while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) changed = this.cast(i++, internals) || changed;
       if (!changed) continue;
       internals.emitter.emit('flush');
-      this.fades?.start(this.replayer.getMirror(), i);
+      this.committed?.start(this.replayer.getMirror(), i);
       this.stampAnimations(frameTs - groupTs);
     }
     // Pointer position and selection of the last group.
@@ -574,7 +574,7 @@ class Player {
     const staged = source === IncrementalSource.Mutation && !this.cfg.naive && !this.replayer.config.useVirtualDom ? this.forcedStarts.before(e.data as { adds?: unknown; attributes?: unknown }, this.replayer.getMirror()) : undefined;
     internals.getCastFn(e, true)();
     staged?.();
-    this.fades?.cast(index);
+    this.committed?.cast(index);
     if (source === IncrementalSource.CanvasMutation) this.canvas.add(e.data);
     else if (source === IncrementalSource.Mutation) for (const a of (e.data as { adds?: { node?: unknown }[] }).adds ?? []) this.canvas.addNodes(a.node);
     // A pointer move changes the page only through what it hovers (hover, at the flush).

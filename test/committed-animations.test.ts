@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { committedFades } from '../player/committed-fades.js';
+import { committedAnimations } from '../player/committed-animations.js';
 import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
@@ -91,6 +91,25 @@ function App() {
 }
 createRoot(document.getElementById('root')).render(h(App));`;
 
+/**
+ * A "blur fade" (Framer Motion 14: opacity, filter and the y transform all run by the Web Animations
+ * API): a box inserted at `opacity: 0; filter: blur(12px); transform: translateY(40px)` comes in over
+ * 1.2 s, and the recording has those start values, then the library's `opacity: 1`, `filter:
+ * blur(0px)` and `transform: none` at the end. Before the player animated filter and transform
+ * too, the box faded in blurred and 40 px low, then jumped into place sharp at the end.
+ */
+const BLUR_APP = `import React, { useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { motion } from 'framer-motion';
+const h = React.createElement;
+function App() {
+  const [open, setOpen] = useState(false);
+  return h('div', null,
+    h('button', { id: 'open', style: { margin: 40, fontSize: 20 }, onClick: () => setOpen(true) }, 'Open'),
+    open && h(motion.div, { id: 'box', initial: { opacity: 0, filter: 'blur(12px)', y: 40 }, animate: { opacity: 1, filter: 'blur(0px)', y: 0 }, transition: { duration: 1.2, ease: 'easeInOut' }, style: { position: 'absolute', left: 100, top: 120, width: 400, height: 200, background: '#000' } }));
+}
+createRoot(document.getElementById('root')).render(h(App));`;
+
 const CARD = [200, 220, 200, 200] as const;
 const TICKED = [800, 220, 200, 200] as const;
 
@@ -107,6 +126,7 @@ let evs: RrwebEvent[];
 let result: RenderResult;
 let exit: Rendered;
 let stagger: Rendered;
+let blur: Rendered;
 
 /** The app's page recorded on the half-way journey, and rendered whole. */
 async function recordAndRender(app: string): Promise<Rendered> {
@@ -128,7 +148,8 @@ beforeAll(async () => {
   ({ rec, evs, result } = await recordAndRender(APP));
   exit = await recordAndRender(EXIT_APP);
   stagger = await recordAndRender(STAGGER_APP);
-}, 240_000);
+  blur = await recordAndRender(BLUR_APP);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -163,11 +184,12 @@ async function halfWay({ rec, evs, result }: Rendered, boxes: readonly (readonly
 describe("Framer Motion's fades (the Web Animations API, which the recorder does not see)", () => {
   it('finds the card\'s fade in the recording by its two ends, and not the fade written frame by frame', () => {
     const ids = elementIds(evs);
-    const fades = [...committedFades(evs).values()].flat();
+    const fades = [...committedAnimations(evs).values()].flat();
     const card = fades.find((f) => f.id === ids.get('card'));
     expect(card, 'the card\'s fade').toBeDefined();
-    expect(card!.from).toBe(0);
-    expect(card!.to).toBe(1);
+    expect(card!.property).toBe('opacity');
+    expect(card!.from).toBe('0');
+    expect(card!.to).toBe('1');
     // 1.2 s, and the frame or two the library takes to write its end.
     expect(card!.durationMs).toBeGreaterThan(1150);
     expect(card!.durationMs).toBeLessThan(1400);
@@ -204,15 +226,16 @@ describe("Framer Motion's fades (the Web Animations API, which the recorder does
 describe("Framer Motion's fades of what is on the page (started by a click; the recorder has their end)", () => {
   it('finds both fades at the click, from where the element stood to 0 over the 1.2 s', () => {
     const ids = elementIds(exit.evs);
-    const byStart = committedFades(exit.evs);
+    const byStart = committedAnimations(exit.evs);
     const click = exit.evs.findIndex((e) => e.type === 3 && (e.data as { source?: number; type?: number }).source === 2 && (e.data as { type?: number }).type === 2);
     expect(click, 'the click').toBeGreaterThan(0);
     for (const name of ['card', 'kept']) {
       const fade = [...byStart.values()].flat().find((f) => f.id === ids.get(name));
       expect(fade, name).toBeDefined();
       expect(byStart.get(click), `${name} starts at the click`).toContain(fade);
-      expect(fade!.to).toBe(0);
-      expect(fade!.from ?? 1).toBe(1);
+      expect(fade!.property).toBe('opacity');
+      expect(fade!.to).toBe('0');
+      expect(fade!.from ?? '1').toBe('1');
       expect(fade!.durationMs).toBeGreaterThan(1150);
       expect(fade!.durationMs).toBeLessThan(1400);
     }
@@ -234,7 +257,7 @@ describe("Framer Motion's fades of what is on the page (started by a click; the 
 describe("Framer Motion's staggered list (items inserted together, each faded in its turn)", () => {
   it('finds one length for the items, each delayed by its turn', () => {
     const ids = elementIds(stagger.evs);
-    const fades = [...committedFades(stagger.evs).values()].flat();
+    const fades = [...committedAnimations(stagger.evs).values()].flat();
     for (let i = 0; i < 4; i++) {
       const fade = fades.find((f) => f.id === ids.get(`item${i}`));
       expect(fade, `item ${i}`).toBeDefined();
@@ -258,6 +281,53 @@ describe("Framer Motion's staggered list (items inserted together, each faded in
     expect(levels[1]!.live).toBeGreaterThan(40);
     expect(levels[1]!.live).toBeLessThan(215);
     expect(levels[3]!.live).toBeGreaterThan(245);
+    for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+/**
+ * Where the box's top edge is down a column of a picture `width` wide (in its pixels, from `y0`):
+ * the rows where the level falls through 80 %, 50 % and 20 % of the way from the page's white to
+ * the box's middle `inside` level.
+ */
+function topEdge(rgba: ArrayLike<number>, width: number, x: number, y0: number, y1: number, inside: number): { at: number; spread: number } {
+  const cross = (share: number) => {
+    const level = 255 - (255 - inside) * share;
+    for (let y = y0; y < y1; y++) if (rgba[(y * width + x) * 4]! <= level) return y;
+    return y1;
+  };
+  return { at: cross(0.5), spread: cross(0.8) - cross(0.2) };
+}
+
+describe("Framer Motion's blur fade (opacity, filter and transform run by the Web Animations API)", () => {
+  it('finds the three animations of the box at its insertion', () => {
+    const ids = elementIds(blur.evs);
+    const found = [...committedAnimations(blur.evs).values()].flat().filter((a) => a.id === ids.get('box'));
+    expect(found.map((a) => `${a.property}: ${a.from} -> ${a.to}`).sort()).toEqual(['filter: blur(12px) -> blur(0px)', 'opacity: 0 -> 1', 'transform: translateY(40px) -> none']);
+    for (const a of found) expect(a.durationMs, a.property).toBeGreaterThan(1150);
+  });
+
+  it('draws the box half-way as it was live: half faded, half as blurred, half-way up', async () => {
+    const scores = await scoreMoments(blur.result.gif, blur.rec.shots, blur.evs[0]!.timestamp, blur.rec.viewport);
+    console.log(formatScores('Framer Motion, a blur fade', scores));
+    const gif = decodeGif(blur.result.gif);
+    const k = gif.width / blur.rec.viewport.width;
+    const mid = blur.rec.shots.find((s) => s.label === 'half-way')!;
+    const live = await sharp(mid.png).ensureAlpha().raw().toBuffer();
+    const frame = frameAt(gif, mid.ts - blur.evs[0]!.timestamp).rgba;
+    const liveInside = level(live, blur.rec.viewport.width, [250, 230, 100, 60]);
+    const gifInside = level(frame, gif.width, [250, 230, 100, 60].map((v) => Math.round(v * k)));
+    // In GIF pixels: the live shot scaled down as the GIF is.
+    const scaled = await sharp(mid.png).resize(gif.width, Math.round(blur.rec.viewport.height * k)).ensureAlpha().raw().toBuffer();
+    const [x, y0, y1] = [300, 80, 260].map((v) => Math.round(v * k)) as [number, number, number];
+    const l = topEdge(scaled, gif.width, x, y0, y1, liveInside);
+    const g = topEdge(frame, gif.width, x, y0, y1, gifInside);
+    console.log(`the box half-way: live level ${liveInside.toFixed(0)}, top edge at ${l.at} spread ${l.spread}; GIF level ${gifInside.toFixed(0)}, top edge at ${g.at} spread ${g.spread} (GIF pixels; 40 px of travel are ${Math.round(40 * k)})`);
+    expect(liveInside, 'the live shot is half-way').toBeGreaterThan(60);
+    expect(liveInside).toBeLessThan(200);
+    expect(Math.abs(gifInside - liveInside), 'opacity').toBeLessThan(30);
+    expect(Math.abs(g.at - l.at), 'where the box is').toBeLessThanOrEqual(Math.max(3, Math.round(8 * k)));
+    expect(Math.abs(g.spread - l.spread), 'how blurred its edge is').toBeLessThanOrEqual(Math.max(3, Math.round(6 * k)));
     for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
   });
 });
