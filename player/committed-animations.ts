@@ -75,10 +75,18 @@ function startsAway(p: number, value: string): boolean {
   return value.toLowerCase() !== 'none';
 }
 
-/** Whether going from `from` to `to` is the end of such an animation (an opacity that rises, for an inserted element). */
-function endsAt(p: number, from: string, to: string): boolean {
+/**
+ * Whether going from `from` to `to` is the end of such an animation: an opacity that rises, for an
+ * inserted element (`entering`); a transform that starts or ends at none. Positioning code (a
+ * tooltip or a menu placed by Popper or Floating UI) writes one translate after another, and a
+ * reposition a second after the last must not slide the menu across; an animation in or out ends
+ * or starts where the element is laid out.
+ */
+function endsAt(p: number, from: string | undefined, to: string, entering: boolean): boolean {
   if (to === '' || to === from) return false;
-  if (COMMITTED_PROPERTIES[p] === 'opacity') return Number.isFinite(Number(to)) && Number(to) > Number(from);
+  const property = COMMITTED_PROPERTIES[p];
+  if (property === 'opacity') return Number.isFinite(Number(to)) && (!entering || Number(to) > Number(from));
+  if (property === 'transform') return to.toLowerCase() === 'none' || (from ?? 'none').toLowerCase() === 'none';
   return true;
 }
 
@@ -163,7 +171,7 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
             waiting.delete(key);
             since.add(key);
             const durationMs = e.timestamp - w.ts;
-            if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS || !endsAt(p, w.from, to)) continue;
+            if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS || !endsAt(p, w.from, to, true)) continue;
             found(w.index, { id, property, from: w.from, to, durationMs, delayMs: 0, endIndex: i }, e.timestamp);
             continue;
           }
@@ -172,7 +180,7 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
           // A value of an element on the page before the click, first written 100 ms to 2 s after
           // it: the end of an animation the click started. Where it starts from is read in the
           // replay when the inline style had none.
-          if (!first || !click || to === '' || to === before) continue;
+          if (!first || !click || !endsAt(p, before, to, false)) continue;
           const durationMs = e.timestamp - click.ts;
           if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS) continue;
           found(click.index, { id, property, from: before ?? null, to, durationMs, delayMs: 0, endIndex: i }, e.timestamp);

@@ -102,10 +102,20 @@ const BLUR_APP = `import React, { useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { motion } from 'framer-motion';
 const h = React.createElement;
+// A box placed by a script, as Popper or Floating UI place a menu, and placed again half a second later.
+function Placed() {
+  const ref = React.useRef(null);
+  React.useEffect(() => {
+    const t = setTimeout(() => { ref.current.style.transform = 'translate(650px, 60px)'; }, 500);
+    return () => clearTimeout(t);
+  }, []);
+  return h('div', { id: 'placed', ref, style: { position: 'absolute', left: 0, top: 0, width: 100, height: 40, background: '#00f', transform: 'translate(600px, 60px)' } });
+}
 function App() {
   const [open, setOpen] = useState(false);
   return h('div', null,
     h('button', { id: 'open', style: { margin: 40, fontSize: 20 }, onClick: () => setOpen(true) }, 'Open'),
+    open && h(Placed),
     open && h(motion.div, { id: 'box', initial: { opacity: 0, filter: 'blur(12px)', y: 40 }, animate: { opacity: 1, filter: 'blur(0px)', y: 0 }, transition: { duration: 1.2, ease: 'easeInOut' }, style: { position: 'absolute', left: 100, top: 120, width: 400, height: 200, background: '#000' } }));
 }
 createRoot(document.getElementById('root')).render(h(App));`;
@@ -300,11 +310,14 @@ function topEdge(rgba: ArrayLike<number>, width: number, x: number, y0: number, 
 }
 
 describe("Framer Motion's blur fade (opacity, filter and transform run by the Web Animations API)", () => {
-  it('finds the three animations of the box at its insertion', () => {
+  it('finds the three animations of the box at its insertion, and none in a box placed again', () => {
     const ids = elementIds(blur.evs);
-    const found = [...committedAnimations(blur.evs).values()].flat().filter((a) => a.id === ids.get('box'));
+    const all = [...committedAnimations(blur.evs).values()].flat();
+    const found = all.filter((a) => a.id === ids.get('box'));
     expect(found.map((a) => `${a.property}: ${a.from} -> ${a.to}`).sort()).toEqual(['filter: blur(12px) -> blur(0px)', 'opacity: 0 -> 1', 'transform: translateY(40px) -> none']);
     for (const a of found) expect(a.durationMs, a.property).toBeGreaterThan(1150);
+    expect(ids.get('placed'), 'the placed box is in the recording').toBeDefined();
+    expect(all.filter((a) => a.id === ids.get('placed')), 'a box placed again moves at once, as it did').toEqual([]);
   });
 
   it('draws the box half-way as it was live: half faded, half as blurred, half-way up', async () => {
