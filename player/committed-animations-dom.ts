@@ -61,7 +61,7 @@ export class CommittedAnimations {
       // records do not fall on the same times, and at its start value, between the two, the
       // element flashed out of sight for a frame. At its start while it waits its turn (staggered).
       const name = KEYFRAME_NAME[c.property];
-      const a = el.animate([{ [name]: from }, { [name]: c.to }], { duration: c.durationMs, delay: c.delayMs, easing: 'ease-in-out', fill: 'both' });
+      const a = el.animate([{ [name]: from }, { [name]: c.to }], { duration: c.durationMs, delay: c.delayMs, easing: c.easing, fill: 'both' });
       this.running.set(c.endIndex, [...(this.running.get(c.endIndex) ?? []), a]);
     }
   }

@@ -17,8 +17,11 @@
 // or one faded back in) leaves only its end too: its start is replayed at the click before it, when
 // the element's inline value is first written 100 ms to 2 s after that click. One started otherwise
 // (the Escape key, which the recorder does not record, or a timer) is replayed as recorded, at once at
-// its end. The curve is not in the recording: ease-in-out (Framer Motion's curve for an animation
-// given a duration; its default fade, 0.3 s, eases out a little more).
+// its end. The curve is not in the recording. Framer Motion eases in and out an animation given a
+// duration, and one given none (most often written: `animate={{ opacity: 1 }}`) takes 0.3 s on a
+// curve a little shallower than the browser's `ease` (its default for opacity, filter and
+// clip-path; transforms default to springs). So one that lasted 0.3 s (and the frame or so the
+// library takes) is replayed on that curve, and any other eased in and out.
 // A plain function of the events, tested in Node.
 import { EventType, forEachSerializedNode, IncrementalSource, MouseInteraction } from '../src/recording/rrweb-shape.js';
 
@@ -37,6 +40,8 @@ export interface CommittedAnimation {
   durationMs: number;
   /** How long after its start event it waited (a staggered list's later items: staggered). */
   delayMs: number;
+  /** Its curve (a CSS easing), as the library most likely ran it. */
+  easing: string;
   /** Index of the event that writes its end value: once cast, the animation is over. */
   endIndex: number;
 }
@@ -172,7 +177,7 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
             since.add(key);
             const durationMs = e.timestamp - w.ts;
             if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS || !endsAt(p, w.from, to, true)) continue;
-            found(w.index, { id, property, from: w.from, to, durationMs, delayMs: 0, endIndex: i }, e.timestamp);
+            found(w.index, { id, property, from: w.from, to, durationMs, delayMs: 0, easing: EASE_IN_OUT, endIndex: i }, e.timestamp);
             continue;
           }
           const first = !since.has(key);
@@ -183,7 +188,7 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
           if (!first || !click || !endsAt(p, before, to, false)) continue;
           const durationMs = e.timestamp - click.ts;
           if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS) continue;
-          found(click.index, { id, property, from: before ?? null, to, durationMs, delayMs: 0, endIndex: i }, e.timestamp);
+          found(click.index, { id, property, from: before ?? null, to, durationMs, delayMs: 0, easing: EASE_IN_OUT, endIndex: i }, e.timestamp);
         }
       }
     if (Array.isArray(d.adds))
@@ -211,7 +216,21 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
     }
   }
   for (const list of out.values()) for (const p of COMMITTED_PROPERTIES) staggered(list.filter((a) => a.property === p));
+  for (const list of out.values()) for (const a of list) a.easing = curveOf(a);
   return out;
+}
+
+const EASE_IN_OUT = 'ease-in-out';
+/** Framer Motion's default for an animation given no transition (its `ease`): 0.3 s on this curve. */
+const LIBRARY_DEFAULT = { ms: 300, easing: 'cubic-bezier(0.25, 0.1, 0.35, 1)' };
+/** The frame or so the library takes to write the end after the animation's own end (measured: 3-7 ms after a 1.2 s one). */
+const DEFAULT_SLACK_MS = 40;
+
+/** The curve an animation most likely ran on: its length tells the library's default from a duration given. */
+function curveOf(a: CommittedAnimation): string {
+  if (a.property === 'transform') return EASE_IN_OUT;
+  const over = a.durationMs - LIBRARY_DEFAULT.ms;
+  return over >= -10 && over <= DEFAULT_SLACK_MS ? LIBRARY_DEFAULT.easing : EASE_IN_OUT;
 }
 
 /** At least this many animations of one start and property, with the same ends and different lengths, are a staggered list's. */

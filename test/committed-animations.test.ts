@@ -9,8 +9,8 @@ import { renderRecording } from '../src/render/render.js';
 import { DEFAULT_RENDER_OPTIONS, type RenderResult } from '../src/render/types.js';
 import { decodeGif, frameAt } from './support/gif-frames.js';
 import { formatScores, scoreMoments } from './support/moments.js';
-import { bundleApp, level, openHalfWay } from './support/half-way.js';
-import { recordJourney, type Recording } from './support/recorder.js';
+import { bundleApp, level, openAndShoot, openHalfWay } from './support/half-way.js';
+import { recordJourney, type Journey, type Recording } from './support/recorder.js';
 import { startSite, type SiteServer } from './support/site-server.js';
 
 /**
@@ -120,6 +120,13 @@ function App() {
 }
 createRoot(document.getElementById('root')).render(h(App));`;
 
+/**
+ * A card faded in with Framer Motion's default (no transition given, as most often written): 0.3 s
+ * on the library's own curve, steeper at the start than ease-in-out. The shot is 100-200 ms after
+ * the click.
+ */
+const DEFAULT_APP = APP.replace("transition: { duration: 1.2, ease: 'linear' }, ", '');
+
 const CARD = [200, 220, 200, 200] as const;
 const TICKED = [800, 220, 200, 200] as const;
 
@@ -137,9 +144,10 @@ let result: RenderResult;
 let exit: Rendered;
 let stagger: Rendered;
 let blur: Rendered;
+let byDefault: Rendered;
 
 /** The app's page recorded on the half-way journey, and rendered whole. */
-async function recordAndRender(app: string): Promise<Rendered> {
+async function recordAndRender(app: string, journey: Journey = openHalfWay): Promise<Rendered> {
   const site = await startSite({
     generated: new Map([
       ['/page.html', { body: Buffer.from(PAGE), type: 'text/html; charset=utf-8' }],
@@ -147,7 +155,7 @@ async function recordAndRender(app: string): Promise<Rendered> {
     ]),
   });
   sites.push(site);
-  const rec = await recordJourney(site.origin, openHalfWay);
+  const rec = await recordJourney(site.origin, journey);
   const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
   const result = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [site.origin] }, { browser });
   return { rec, evs, result };
@@ -159,7 +167,8 @@ beforeAll(async () => {
   exit = await recordAndRender(EXIT_APP);
   stagger = await recordAndRender(STAGGER_APP);
   blur = await recordAndRender(BLUR_APP);
-}, 300_000);
+  byDefault = await recordAndRender(DEFAULT_APP, openAndShoot(100));
+}, 360_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -344,3 +353,49 @@ describe("Framer Motion's blur fade (opacity, filter and transform run by the We
     for (const s of scores) expect(s.ssim, s.label).toBeGreaterThanOrEqual(0.95);
   });
 });
+
+describe("Framer Motion's default fade (no transition given: 0.3 s on the library's curve)", () => {
+  it('takes a fade of 0.3 s for the library default, and one given a duration for ease-in-out', () => {
+    const ids = elementIds(byDefault.evs);
+    const card = [...committedAnimations(byDefault.evs).values()].flat().find((a) => a.id === ids.get('card'));
+    expect(card, 'the card\'s fade').toBeDefined();
+    expect(card!.durationMs).toBeGreaterThanOrEqual(290);
+    expect(card!.durationMs).toBeLessThan(340);
+    expect(card!.easing).toBe('cubic-bezier(0.25, 0.1, 0.35, 1)');
+    const long = [...committedAnimations(evs).values()].flat().find((a) => a.id === elementIds(evs).get('card'));
+    expect(long!.easing).toBe('ease-in-out');
+  });
+
+  it('fades the card in on that curve', async () => {
+    const [card] = await halfWay(byDefault, [['card', CARD]]);
+    // Where the frame falls in the fade (the shot is on the GIF's grid), and the card's level there on each curve.
+    const ids = elementIds(byDefault.evs);
+    const found = [...committedAnimations(byDefault.evs)].find(([, list]) => list.some((a) => a.id === ids.get('card')));
+    expect(found, "the card's fade").toBeDefined();
+    const [start, list] = found!;
+    const fade = list.find((a) => a.id === ids.get('card'))!;
+    const at = (byDefault.rec.shots.find((s) => s.label === 'half-way')!.ts - byDefault.evs[start]!.timestamp) / fade.durationMs;
+    const onCurve = (x1: number, y1: number, x2: number, y2: number) => 255 * (1 - bezier(x1, y1, x2, y2, at));
+    const library = onCurve(0.25, 0.1, 0.35, 1);
+    const easeInOut = onCurve(0.42, 0, 0.58, 1);
+    console.log(`the card ${(at * 100).toFixed(0)} % into its 0.3 s fade: live ${card!.live.toFixed(0)}, GIF ${card!.gif.toFixed(0)}; on the library's curve ${library.toFixed(0)}, eased in and out ${easeInOut.toFixed(0)} (white 255, black 0)`);
+    expect(at, 'the frame is during the fade').toBeGreaterThan(0.2);
+    expect(at).toBeLessThan(0.8);
+    expect(Math.abs(card!.gif - library), "the GIF follows the library's curve").toBeLessThan(15);
+    // The live shot is taken some tens of ms after its time, more on a slow machine: loosely.
+    expect(Math.abs(card!.gif - card!.live), 'the GIF against the live shot').toBeLessThan(60);
+  });
+});
+
+/** y of a CSS cubic-bezier(x1, y1, x2, y2) easing at x (bisection on the curve's x). */
+function bezier(x1: number, y1: number, x2: number, y2: number, x: number): number {
+  const along = (a: number, b: number, t: number) => 3 * a * t * (1 - t) ** 2 + 3 * b * t * t * (1 - t) + t ** 3;
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < 50; k++) {
+    const mid = (lo + hi) / 2;
+    if (along(x1, x2, mid) < x) lo = mid;
+    else hi = mid;
+  }
+  return along(y1, y2, (lo + hi) / 2);
+}

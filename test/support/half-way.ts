@@ -2,23 +2,28 @@ import { build } from 'esbuild';
 import type { Journey } from './recorder.js';
 
 /**
- * `/page.html`: a click on `#open`, a shot 600 ms after it on the GIF's grid (half-way through a
- * 1.2 s transition or animation), one at rest.
+ * `/page.html`: a click on `#open`, a shot labelled `half-way` `afterMs` after it (rounded up to the
+ * GIF's grid), one at rest.
  */
-export const openHalfWay: Journey = async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
-  await page.goto(`${origin}/page.html`);
-  const t0 = await firstEventTs();
-  await idle(600);
-  await moveTo('#open');
-  const t = Date.now();
-  await page.click('#open');
-  await shotAt('half-way', t0 + Math.ceil((t + 600 - t0) / 100) * 100);
-  await idle(1200);
-  await shot('end');
-  // A recording ends at its last event, and a transition records none.
-  await page.mouse.move(5, 300);
-  await idle(300);
-};
+export function openAndShoot(afterMs: number): Journey {
+  return async ({ page, origin, idle, shot, shotAt, moveTo, firstEventTs }) => {
+    await page.goto(`${origin}/page.html`);
+    const t0 = await firstEventTs();
+    await idle(600);
+    await moveTo('#open');
+    const t = Date.now();
+    await page.click('#open');
+    await shotAt('half-way', t0 + Math.ceil((t + afterMs - t0) / 100) * 100);
+    await idle(1200);
+    await shot('end');
+    // A recording ends at its last event, and a transition records none.
+    await page.mouse.move(5, 300);
+    await idle(300);
+  };
+}
+
+/** Half-way through a 1.2 s transition or animation started by the click. */
+export const openHalfWay: Journey = openAndShoot(600);
 
 /** Mean red level of a box of RGBA pixels (x, y, w, h in pixels of a picture `width` wide). */
 export function level(rgba: ArrayLike<number>, width: number, [x, y, w, h]: readonly number[]): number {
