@@ -381,7 +381,10 @@ describe("Framer Motion's default fade (no transition given: 0.3 s on the librar
     console.log(`the card ${(at * 100).toFixed(0)} % into its 0.3 s fade: live ${card!.live.toFixed(0)}, GIF ${card!.gif.toFixed(0)}; on the library's curve ${library.toFixed(0)}, eased in and out ${easeInOut.toFixed(0)} (white 255, black 0)`);
     expect(at, 'the frame is during the fade').toBeGreaterThan(0.2);
     expect(at).toBeLessThan(0.8);
-    expect(Math.abs(card!.gif - library), "the GIF follows the library's curve").toBeLessThan(15);
+    // The replay places an animation's start within a display frame (16 ms) of its record: up to
+    // 30 levels on this steep a stretch; the other curve is 65-75 levels away here.
+    expect(Math.abs(card!.gif - library), "the GIF follows the library's curve").toBeLessThan(30);
+    expect(Math.abs(card!.gif - easeInOut), 'and not the other one').toBeGreaterThan(40);
     // The live shot is taken some tens of ms after its time, more on a slow machine: loosely.
     expect(Math.abs(card!.gif - card!.live), 'the GIF against the live shot').toBeLessThan(60);
   });
