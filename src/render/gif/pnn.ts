@@ -10,6 +10,8 @@ const BINS = 65536;
 /** gifenc marks a merged-away bin with the bin count less one. */
 const DELETED = BINS - 1;
 
+let histogram: { sumR: Float64Array; sumG: Float64Array; sumB: Float64Array; count: Float64Array } | undefined;
+
 /** gifenc's bin key: 5 bits of red, green and blue. */
 function key(r: number, g: number, b: number): number {
   return ((r << 8) & 0xf800) | ((g << 2) & 0x03e0) | (b >> 3);
@@ -20,10 +22,13 @@ function key(r: number, g: number, b: number): number {
  * `quantize(rgba, maxColors, { format: 'rgb565' })` returns them.
  */
 export function quantize565(rgba: Uint8Array, maxColors: number): number[][] {
-  const sumR = new Float64Array(BINS);
-  const sumG = new Float64Array(BINS);
-  const sumB = new Float64Array(BINS);
-  const count = new Float64Array(BINS);
+  // The histogram's 2 MiB are kept for the thread's next palette (cleared here): a worker makes one or
+  // more palettes a render, and freeing and taking them again each time only churns native memory.
+  const { sumR, sumG, sumB, count } = (histogram ??= { sumR: new Float64Array(BINS), sumG: new Float64Array(BINS), sumB: new Float64Array(BINS), count: new Float64Array(BINS) });
+  sumR.fill(0);
+  sumG.fill(0);
+  sumB.fill(0);
+  count.fill(0);
   for (let p = 0, end = rgba.length - 3; p < end; p += 4) {
     const r = rgba[p]!;
     const g = rgba[p + 1]!;
