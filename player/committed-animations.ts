@@ -109,15 +109,17 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
   const inline = new Map<number, string>();
   /** The last click: an animation of an element on the page that the recording has only the end of starts there. */
   let click: { index: number; ts: number } | undefined;
-  /** Values inserted or written since the last click: their next write is not an animation's end. */
+  /** Values written since the last click: their next write is not an animation's end. */
   const since = new Set<number>();
+  /** Elements inserted since the last click (by id): none of their writes is the end of one the click started. */
+  const inserted = new Set<number>();
   /** The last animation found of each value, with its list: a write soon after its end shows it was written frame by frame. */
   const last = new Map<number, { found: CommittedAnimation; list: CommittedAnimation[]; endTs: number }>();
-  const found = (index: number, a: CommittedAnimation, endTs: number) => {
+  const found = (index: number, key: number, a: CommittedAnimation, endTs: number) => {
     const list = out.get(index) ?? [];
     list.push(a);
     out.set(index, list);
-    last.set(a.id * P + COMMITTED_PROPERTIES.indexOf(a.property), { found: a, list, endTs });
+    last.set(key, { found: a, list, endTs });
   };
   const noteStyle = (id: number, style: string) => {
     for (let p = 0; p < P; p++) {
@@ -131,6 +133,7 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
       waiting.clear();
       inline.clear();
       since.clear();
+      inserted.clear();
       last.clear();
       click = undefined;
       forEachSerializedNode((e.data as { node?: unknown }).node, (n) => {
@@ -142,6 +145,7 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
     if (source === IncrementalSource.MouseInteraction && (e.data as { type?: unknown }).type === MouseInteraction.Click) {
       click = { index: i, ts: e.timestamp };
       since.clear();
+      inserted.clear();
     }
     if (source !== IncrementalSource.Mutation) continue;
     const d = e.data as { adds?: unknown; removes?: unknown; attributes?: unknown };
@@ -177,10 +181,10 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
             since.add(key);
             const durationMs = e.timestamp - w.ts;
             if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS || !endsAt(p, w.from, to, true)) continue;
-            found(w.index, { id, property, from: w.from, to, durationMs, delayMs: 0, easing: EASE_IN_OUT, endIndex: i }, e.timestamp);
+            found(w.index, key, { id, property, from: w.from, to, durationMs, delayMs: 0, easing: EASE_IN_OUT, endIndex: i }, e.timestamp);
             continue;
           }
-          const first = !since.has(key);
+          const first = !since.has(key) && !inserted.has(id);
           since.add(key);
           // A value of an element on the page before the click, first written 100 ms to 2 s after
           // it: the end of an animation the click started. Where it starts from is read in the
@@ -188,18 +192,19 @@ export function committedAnimations(events: readonly { type: number; timestamp: 
           if (!first || !click || !endsAt(p, before, to, false)) continue;
           const durationMs = e.timestamp - click.ts;
           if (durationMs < MIN_ANIMATION_MS || durationMs > MAX_ANIMATION_MS) continue;
-          found(click.index, { id, property, from: before ?? null, to, durationMs, delayMs: 0, easing: EASE_IN_OUT, endIndex: i }, e.timestamp);
+          found(click.index, key, { id, property, from: before ?? null, to, durationMs, delayMs: 0, easing: EASE_IN_OUT, endIndex: i }, e.timestamp);
         }
       }
     if (Array.isArray(d.adds))
       for (const add of d.adds as { node?: unknown }[])
         forEachSerializedNode(add?.node, (n) => {
           if (typeof n.id !== 'number') return;
+          if (click && n.attributes) inserted.add(n.id);
           const style = n.attributes?.style;
+          if (typeof style !== 'string') return;
           for (let p = 0; p < P; p++) {
             const key = n.id * P + p;
-            if (click) since.add(key);
-            const from = typeof style === 'string' ? valueIn(style, p) : null;
+            const from = valueIn(style, p);
             if (from === null) continue;
             inline.set(key, from);
             if (!startsAway(p, from)) continue;
