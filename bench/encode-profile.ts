@@ -5,9 +5,10 @@
 // - encodes them again `--repeat` times in this process (the first cold, the rest warm), and times
 //   the palette alone; with --cpu-prof, a V8 CPU profile of the second encode (the only one with
 //   --repeat 1; open it in DevTools);
-// - compares the shared palette built from every frame's samples (the engine's) with one built from
-//   the first frame's only, as a palette known before the capture ends would have to be: bytes,
-//   frames given a palette of their own, and SSIM of every GIF frame against the picture captured.
+// - compares the shared palette built from every frame's samples (the engine's) with ones built from
+//   the first frame's only and from the first half and three quarters of the frames, as a palette
+//   known before the capture ends would have to be: bytes, frames given a palette of their own, and
+//   SSIM of every GIF frame against the picture captured.
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -90,10 +91,17 @@ const faithfulness = (gif: Buffer): string => {
 };
 if (!engine) throw new Error('no encode ran');
 console.log(`palette of every frame (the engine's): ${engine.gif.length} bytes, ${engine.localPalettes} frames with their own palette, ${faithfulness(engine.gif)}`);
-const first = new PaletteSampler();
-first.add(pictures[0]!);
-const writer = new GifWriter(width, height, first.palette());
-pictures.forEach((p, i) => writer.addFrame(p, clip.frames[i]!.delayCs));
-const early = writer.finish();
-console.log(`palette of the first frame: ${early.length} bytes, ${writer.stats.localPalettes} frames with their own palette, ${faithfulness(early)}`);
+// Palettes known before the capture ends, as an encode begun during the capture would need: from
+// the first frame, and from the first half and three quarters of the frames (frames whose colours
+// it misses get a palette of their own, as in the engine).
+for (const share of [0, 0.5, 0.75]) {
+  const known = Math.max(1, Math.floor(pictures.length * share));
+  const early = new PaletteSampler();
+  for (const p of pictures.slice(0, known)) early.add(p);
+  const writer = new GifWriter(width, height, early.palette());
+  pictures.forEach((p, i) => writer.addFrame(p, clip.frames[i]!.delayCs));
+  const gif = writer.finish();
+  const what = share === 0 ? 'the first frame' : `the first ${known} frames of ${pictures.length}`;
+  console.log(`palette of ${what}: ${gif.length} bytes, ${writer.stats.localPalettes} frames with their own palette, ${faithfulness(gif)}`);
+}
 process.exit(0);
