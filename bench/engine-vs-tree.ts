@@ -6,8 +6,9 @@
 // RenderResult.timings as that tree reports them; SSIM at each live screenshot in the window, by this checkout's measure),
 // then each tree's median wall and timings. The trees take turns going first (other, this; this,
 // other; ...), so that an even number of runs gives each tree the same places: in stop 58 a tree
-// that always went second came out 110 ms slower with both trees doing the same work, and a render
-// right after the other tree's 160-240 ms slower than one after its own (BENCHMARKS.md).
+// that always went second came out 110 ms slower with both trees doing the same work, and in two
+// pairs a render right after the other tree's was 160-240 ms slower than one that went first or
+// followed its own tree's (BENCHMARKS.md).
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { STORED_NAMES } from './lib/stored-recording.js';
