@@ -11,6 +11,7 @@
 // followed its own tree's (BENCHMARKS.md).
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { median } from './lib/measure.js';
 import { STORED_NAMES } from './lib/stored-recording.js';
 
 const [other, recordings, which = 'rustdoc', runsArg = '2', latencyArg = '0'] = process.argv.slice(2);
@@ -33,7 +34,6 @@ for (let i = 0; i < Number(runsArg); i++) {
     results.set(label, [...(results.get(label) ?? []), r]);
   }
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [label] of trees) {
   const runs = results.get(label) ?? [];
   if (!runs.length) continue;
