@@ -4,6 +4,7 @@ import type { RrwebEvent } from '../recording/types.js';
 import { CaptureLoop, type CaptureTimings } from './capture-loop.js';
 import { frameGeometry, type FrameGeometry } from './geometry.js';
 import { encodeClip } from './gif.js';
+import { countExternalMemoryInHeapLimit } from './heap-policy.js';
 import { ReplayPage } from './replay-page.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
 
@@ -17,6 +18,7 @@ export { PAGE_CALL_TIMEOUT_MS } from './replay-page.js';
  */
 export async function renderRecording(events: RrwebEvent[], options: RenderOptions, ctx: RenderContext = {}): Promise<RenderResult> {
   const started = performance.now();
+  countExternalMemoryInHeapLimit();
   let clip: ReturnType<typeof planClip>;
   let geometry: ReturnType<typeof frameGeometry>;
   try {
