@@ -4,7 +4,6 @@ import type { RrwebEvent } from '../recording/types.js';
 import { CaptureLoop, type CaptureTimings } from './capture-loop.js';
 import { frameGeometry, type FrameGeometry } from './geometry.js';
 import { encodeClip } from './gif.js';
-import { countExternalMemoryInHeapLimit } from './heap-policy.js';
 import { ReplayPage } from './replay-page.js';
 import type { RenderContext, RenderOptions, RenderResult } from './types.js';
 
@@ -18,7 +17,6 @@ export { PAGE_CALL_TIMEOUT_MS } from './replay-page.js';
  */
 export async function renderRecording(events: RrwebEvent[], options: RenderOptions, ctx: RenderContext = {}): Promise<RenderResult> {
   const started = performance.now();
-  countExternalMemoryInHeapLimit();
   let clip: ReturnType<typeof planClip>;
   let geometry: ReturnType<typeof frameGeometry>;
   try {
