@@ -554,11 +554,21 @@ class Player {
     while (i < end) {
       groupTs = this.events[i]!.timestamp;
       changed = false;
-      while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) changed = this.cast(i++, internals) || changed;
+      // What the group started, the browser started at its last change that could start one (a
+      // forced style update in that task, or the frame after it), not at the group's first event:
+      // a click's mousedown 14 ms before the mutation it led to had put Bootstrap's collapse 14 ms on.
+      let startedTs = groupTs;
+      while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) {
+        if (this.cast(i, internals)) {
+          changed = true;
+          startedTs = this.events[i]!.timestamp;
+        }
+        i++;
+      }
       if (!changed) continue;
       internals.emitter.emit('flush');
       this.committed?.start(this.replayer.getMirror(), i);
-      this.stampAnimations(frameTs - groupTs);
+      this.stampAnimations(frameTs - startedTs);
     }
     // Pointer position and selection of the last group.
     internals.emitter.emit('flush');
