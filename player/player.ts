@@ -516,8 +516,8 @@ class Player {
    * Applies events [applied, end) as rrweb's own synchronous seek does (its pause(t) would walk every
    * event of the recording on each call, which grows with the session's length), in groups of what
    * happened within one display frame of the recorded page. Recent groups are followed by a style
-   * update, so that the transitions and animations their changes start are started at the group's
-   * time, not at the frame's.
+   * update, so that the transitions and animations their changes start are started at the time of
+   * the group's last change that can start one, not at the frame's.
    */
   private forward(end: number, frameTs: number, internals: Required<ReplayerInternals>): void {
     const from = this.applied;

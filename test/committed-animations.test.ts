@@ -145,6 +145,8 @@ let exit: Rendered;
 let stagger: Rendered;
 let blur: Rendered;
 let byDefault: Rendered;
+/** Frames 50 ms apart, so one always falls where the two curves are far apart (the default fade's test). */
+const DEFAULT_FADE_FPS = 20;
 
 /** The app's page recorded on the half-way journey, and rendered whole. */
 async function recordAndRender(app: string, journey: Journey = openHalfWay, fps = DEFAULT_RENDER_OPTIONS.fps): Promise<Rendered> {
@@ -167,8 +169,7 @@ beforeAll(async () => {
   exit = await recordAndRender(EXIT_APP);
   stagger = await recordAndRender(STAGGER_APP);
   blur = await recordAndRender(BLUR_APP);
-  // 20 fps: frames 50 ms apart, so one always falls where the two curves are far apart (below).
-  byDefault = await recordAndRender(DEFAULT_APP, openAndShoot(100), 20);
+  byDefault = await recordAndRender(DEFAULT_APP, openAndShoot(100), DEFAULT_FADE_FPS);
 }, 360_000);
 
 afterAll(async () => {
@@ -378,12 +379,13 @@ describe("Framer Motion's default fade (no transition given: 0.3 s on the librar
     // The first frame (50 ms apart, 1/6 of the fade) at least 30 % in: 30-47 % in, where the curves
     // are 66-73 levels apart. The live shot cannot be placed there: it lands where the click's
     // latency puts it (19.9 % in on a slow machine, where they are 44 apart).
-    const frameMs = Math.ceil((fadeAt + 0.3 * fade.durationMs) / 50) * 50;
+    const slotMs = 1000 / DEFAULT_FADE_FPS;
+    const frameMs = Math.ceil((fadeAt + 0.3 * fade.durationMs) / slotMs) * slotMs;
     const at = (frameMs - fadeAt) / fade.durationMs;
     const gif = decodeGif(byDefault.result.gif);
     const k = gif.width / byDefault.rec.viewport.width;
     const shown = level(frameAt(gif, frameMs).rgba, gif.width, CARD.map((v) => Math.round(v * k)));
-    const onCurve = (x1: number, y1: number, x2: number, y2: number) => 255 * (1 - bezier(x1, y1, x2, y2, at));
+    const onCurve = (x1: number, y1: number, x2: number, y2: number, x = at) => 255 * (1 - bezier(x1, y1, x2, y2, Math.min(1, Math.max(0, x))));
     const library = onCurve(0.25, 0.1, 0.35, 1);
     const easeInOut = onCurve(0.42, 0, 0.58, 1);
     console.log(`the card ${(at * 100).toFixed(0)} % into its 0.3 s fade: GIF ${shown.toFixed(0)}; on the library's curve ${library.toFixed(0)}, eased in and out ${easeInOut.toFixed(0)} (white 255, black 0)`);
@@ -398,7 +400,7 @@ describe("Framer Motion's default fade (no transition given: 0.3 s on the librar
     // curve, more on a slow machine), so the curve's levels over that span, loosely.
     const [card] = await halfWay(byDefault, [['card', CARD]]);
     const shot = byDefault.rec.shots.find((s) => s.label === 'half-way')!;
-    const span = [shot.startTs, shot.endTs].map((ts) => 255 * (1 - bezier(0.25, 0.1, 0.35, 1, Math.min(1, Math.max(0, (ts - t0 - fadeAt) / fade.durationMs)))));
+    const span = [shot.startTs, shot.endTs].map((ts) => onCurve(0.25, 0.1, 0.35, 1, (ts - t0 - fadeAt) / fade.durationMs));
     console.log(`the live shot, taken ${shot.startTs - t0 - fadeAt}-${shot.endTs - t0 - fadeAt} ms into the fade: live ${card!.live.toFixed(0)}, on the library's curve ${span[0]!.toFixed(0)}-${span[1]!.toFixed(0)}`);
     expect(card!.live, 'the live shot on the library\'s curve').toBeLessThan(span[0]! + 30);
     expect(card!.live).toBeGreaterThan(span[1]! - 30);
