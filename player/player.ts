@@ -135,6 +135,8 @@ class Player {
   private waitedOut = new WeakSet<object>();
   /** Animations already placed on the replay clock. */
   private known = new WeakSet<Animation>();
+  /** The animations on the page at the last stampAnimations, which a later change can retarget, pause or resume (catchUp). */
+  private animations: Animation[] = [];
   href = '';
   /** Last recorded scroll per node id since the last full snapshot: re-applied once late assets change layout. */
   private scrolls = new Map<number, Scroll>();
@@ -490,6 +492,7 @@ class Player {
       this.pointerUnknown = this.newDocument;
       this.seeked = true;
       this.known = new WeakSet();
+      this.animations = [];
       const ageMs = frameTs - this.events[upTo - 1]!.timestamp;
       // What is left (the history after the snapshot) is the caller's to run, once the page's fonts
       // are in. The snapshot's animations are stamped then too: getAnimations() lays the page out
@@ -558,6 +561,7 @@ class Player {
       // forced style update in that task, or the frame after it), not at the group's first event:
       // a click's mousedown 14 ms before the mutation it led to had put Bootstrap's collapse 14 ms on.
       let startedTs = groupTs;
+      const caughtUp = this.catchUp(groupTs, frameTs);
       while (i < end && this.events[i]!.timestamp < groupTs + FRAME_MS) {
         if (this.cast(i, internals)) {
           changed = true;
@@ -565,10 +569,12 @@ class Player {
         }
         i++;
       }
-      if (!changed) continue;
-      internals.emitter.emit('flush');
-      this.committed?.start(this.replayer.getMirror(), i);
-      this.stampAnimations(frameTs - startedTs);
+      if (changed) {
+        internals.emitter.emit('flush');
+        this.committed?.start(this.replayer.getMirror(), i);
+        this.stampAnimations(frameTs - startedTs);
+      }
+      caughtUp?.(startedTs);
     }
     // Pointer position and selection of the last group.
     internals.emitter.emit('flush');
@@ -633,11 +639,58 @@ class Player {
     const doc = this.iframe.contentDocument;
     if (!doc?.getAnimations) return;
     // getAnimations() brings style up to date, which is what creates the new animations.
-    for (const a of this.shadowRoots.animations(doc, this.replayer.getMirror())) {
+    const all = this.shadowRoots.animations(doc, this.replayer.getMirror());
+    for (const a of all) {
       if (this.known.has(a)) continue;
       this.known.add(a);
       if (ageMs > 0 && a.playState === 'running' && onTime(a.effect?.getComputedTiming())) a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
     }
+    this.animations = all;
+  }
+
+  /**
+   * Puts the page's animations where the user's browser had them at replay time `ts`, ahead of the
+   * changes made then, which take them from there: a change that retargets a transition (a menu
+   * closed while it still opens, a carousel clicked mid-slide) starts the new one from the old one's
+   * value at that moment, and a pause (`animation-play-state` under a hovered ticker) holds the
+   * animation where it is. Unmoved, the running ones are where the last frame drawn left them (a slot
+   * back or more: at 10 fps a box's way back started up to 100 ms of its travel off, and stayed off
+   * to its end), or, started by this step, already at its frame; and a pause holds at the time of the
+   * next frame drawn, when the browser settles it. Returns what to do once the changes are styled
+   * (their last at `startedTs`): the ones still running go back to where they were, the ones now
+   * paused keep their time at `ts`, and the ones now resumed are aged from `startedTs` to the frame,
+   * as stampAnimations ages new ones (the browser resumes one at its next frame).
+   */
+  private catchUp(ts: number, frameTs: number): ((startedTs: number) => void) | undefined {
+    if (this.animations.length === 0 || this.cfg.motion === 'frozen') return undefined;
+    const drawnTs = drawnReplayTs();
+    const moved: { a: Animation; by: number }[] = [];
+    const paused: Animation[] = [];
+    for (const a of this.animations) {
+      // Only those on time: a scroll-driven one's time is a share of its scroll, which the replay sets.
+      if (!a.playbackRate || typeof a.currentTime !== 'number') continue;
+      if (a.playState === 'paused' && !a.pending) {
+        paused.push(a);
+        continue;
+      }
+      if (a.playState !== 'running') continue;
+      const at = a.pending ? frameTs : drawnTs;
+      if (at === undefined) continue;
+      const by = (ts - at) * a.playbackRate;
+      if (Math.abs(by) < TIMELINE_GRAIN_MS) continue;
+      a.currentTime += by;
+      moved.push({ a, by });
+    }
+    if (moved.length === 0 && paused.length === 0) return undefined;
+    return (startedTs) => {
+      for (const { a, by } of moved) {
+        // (One moved past its end is finished now: back too, so that motion() sees it end since the last frame.)
+        if (a.playState === 'running' || a.playState === 'finished') a.currentTime = Number(a.currentTime ?? 0) - by;
+        // A pause settles its time at the next frame unless the time is set (Web Animations' hold time).
+        else if (a.playState === 'paused' && a.pending) a.currentTime = Number(a.currentTime ?? 0);
+      }
+      for (const a of paused) if (a.playState === 'running' && a.pending) a.currentTime = Number(a.currentTime ?? 0) + (frameTs - startedTs) * a.playbackRate;
+    };
   }
 
   /**

@@ -5,7 +5,7 @@ import { parseRecording } from '../src/recording/parse.js';
 import type { RrwebEvent } from '../src/recording/types.js';
 import { launchBrowser } from '../src/render/browser.js';
 import { renderRecording } from '../src/render/render.js';
-import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderResult } from '../src/render/types.js';
+import { DEFAULT_RENDER_OPTIONS, type RenderContext, type RenderOptions, type RenderResult } from '../src/render/types.js';
 import { renderQuietAndLoaded } from './support/busy-cores.js';
 import { compareGifs, ssimAgainstLive } from './support/compare.js';
 import { decodeGif, frameAt, type DecodedGif } from './support/gif-frames.js';
@@ -56,7 +56,7 @@ async function scores(ctx: RenderContext): Promise<MomentScore[]> {
 interface PageRender {
   rec: Recording;
   evs: RrwebEvent[];
-  /** The recording's first event's time: GIF time 0. */
+  /** GIF time 0: the recording's first event's time, plus the clip's start when it has one. */
   t0: number;
   r: RenderResult;
   gif: DecodedGif;
@@ -66,16 +66,18 @@ interface PageRender {
 
 /**
  * Serves `html` as a site's one page, records `journey` on it with rrweb's recorder (given the page's
- * URL), and renders the whole recording with the default options.
+ * URL), and renders the recording with the default options, from its start unless `options` (given
+ * the recorded events) says otherwise.
  */
-async function recordAndRender(html: string, journey: (ctx: JourneyContext, url: string) => Promise<void>): Promise<PageRender> {
+async function recordAndRender(html: string, journey: (ctx: JourneyContext, url: string) => Promise<void>, options?: (evs: RrwebEvent[]) => Partial<RenderOptions>): Promise<PageRender> {
   const pageSite = await startSite({ generated: new Map([['/page.html', { body: Buffer.from(html), type: 'text/html; charset=utf-8' }]]) });
   try {
     const rec = await recordJourney(pageSite.origin, (ctx) => journey(ctx, `${ctx.origin}/page.html`));
     const evs = parseRecording(Buffer.from(JSON.stringify(rec.events))).events;
-    const r = await renderRecording(evs, { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin] }, { browser });
+    const opts = { ...DEFAULT_RENDER_OPTIONS, startS: 0, allowOrigins: [pageSite.origin], ...options?.(evs) };
+    const r = await renderRecording(evs, opts, { browser });
     const gif = decodeGif(r.gif);
-    return { rec, evs, t0: evs[0]!.timestamp, r, gif, k: gif.width / rec.viewport.width };
+    return { rec, evs, t0: evs[0]!.timestamp + opts.startS * 1000, r, gif, k: gif.width / rec.viewport.width };
   } finally {
     await pageSite.close();
   }
@@ -240,6 +242,138 @@ body { margin: 0; background: #fff; }
     expect(times.map(red), `drawn at ${times.join(', ')} ms`).toEqual([true, true, false, false]);
   });
 });
+
+describe('a transition turned back half-way', () => {
+  /**
+   * A box slides right over 1 s (a linear transition of its transform) and is clicked back 0.5 s in:
+   * Chromium turns the transition round from where the box is then, for as long as it had run. A
+   * step applies the click before its frame is drawn, when the page's transitions are where the last
+   * frame drawn left them: the way back started from there, up to a slot (100 ms, 60 px here) short
+   * of where the user saw it turn, and every frame after it was that far off. The clip starts where
+   * its grid puts the click 50 ms after a slot.
+   */
+  const DURATION_MS = 1000;
+  const TRAVEL_PX = 600;
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+#box { position: absolute; left: 100px; top: 100px; width: 50px; height: 50px; background: rgb(220, 20, 60); transition: transform ${DURATION_MS}ms linear; }
+#box.on { transform: translateX(${TRAVEL_PX}px); }
+#toggle { position: absolute; left: 100px; top: 400px; }
+</style></head><body><div id="box"></div>
+<button id="toggle" onclick="document.getElementById('box').classList.toggle('on')">Toggle</button></body></html>`;
+  /** The recorded class changes (ms from the recording's start), found once the journey is recorded. */
+  const toggled = (evs: RrwebEvent[]) => evs.filter((e) => e.type === 3 && JSON.stringify(e.data).includes('"class"')).map((e) => e.timestamp - evs[0]!.timestamp);
+
+  it('turns back from where the user saw it turn, between two frames', async () => {
+    const { evs, t0, gif, k } = await recordAndRender(
+      PAGE,
+      async ({ page, idle }, url) => {
+        await page.goto(url);
+        await idle(700);
+        await page.click('#toggle');
+        await page.waitForTimeout(500);
+        await page.click('#toggle');
+        await idle(1500);
+        await page.mouse.move(1000, 700);
+      },
+      (evs) => {
+        const back = toggled(evs)[1]!;
+        return { startS: (((back - 50) % 100) + 100) % 100 / 1000 };
+      },
+    );
+    const [outMs, backMs] = toggled(evs).map((ms) => ms + evs[0]!.timestamp - t0) as [number, number];
+    expect(backMs - outMs, 'the second click came while the box still slid').toBeLessThan(DURATION_MS - 200);
+    const speed = TRAVEL_PX / DURATION_MS;
+    const expected = (ms: number) => 100 + (ms <= backMs ? speed * (ms - outMs) : Math.max(0, speed * (backMs - outMs) - speed * (ms - backMs)));
+    const slotMs = 1000 / DEFAULT_RENDER_OPTIONS.fps;
+    const leftEdge = (ms: number) => leftEdgeOf(frameAt(gif, ms).rgba, gif.width, 4, Math.round(125 * k)) / k;
+    // The slots from the first click until the box is back, each against where the box was then.
+    const first = Math.ceil(outMs / slotMs) * slotMs;
+    const slots = Array.from({ length: Math.floor((2 * backMs - outMs - first) / slotMs) + 1 }, (_, i) => first + i * slotMs);
+    const off = slots.map((ms) => ({ ms, gif: Math.round(leftEdge(ms + 1)), live: Math.round(expected(ms)) }));
+    const way = off.filter((o) => o.ms > backMs);
+    expect(way.length, 'slots on the way back').toBeGreaterThanOrEqual(3);
+    const worst = Math.max(...off.map((o) => Math.abs(o.gif - o.live)));
+    expect(worst, `box's left edge (CSS px), GIF against live: ${off.map((o) => `${o.ms} ms ${o.gif}/${o.live}`).join(', ')}`).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('a ticker paused under the pointer', () => {
+  /**
+   * A strip's box slides on forever and stops while the pointer is over the strip
+   * (`animation-play-state: paused` on `:hover`), as news tickers and logo walls do. The pause came
+   * in a step before its frame was drawn, when the box was where the last frame drawn left it: it
+   * stopped up to a slot (100 ms, 30 px here) past where the user saw it stop (the browser settles a
+   * pause at the next frame drawn), and went on at the frame after the pointer left, not when it
+   * did. The clip starts where its grid puts the pointer's arrival 10 ms after a slot (the pause came
+   * 90 ms late, 27 px).
+   */
+  const PAGE = `<!doctype html><html><head><style>
+body { margin: 0; background: #fff; }
+#strip { position: absolute; left: 0; top: 100px; width: 1200px; height: 60px; background: #eee; }
+#box { position: absolute; left: 0; top: 5px; width: 50px; height: 50px; background: rgb(220, 20, 60); animation: slide 2s linear infinite; }
+#strip:hover #box { animation-play-state: paused; }
+@keyframes slide { to { transform: translateX(600px); } }
+</style></head><body><div id="strip"><div id="box"></div></div></body></html>`;
+  const SPEED = 0.3;
+  const TRAVEL_PX = 600;
+  /** When the pointer came over the strip, and when it left it (ms from the recording's start), from its recorded positions. */
+  const pointer = (evs: RrwebEvent[]): { arrived: number; left: number } => {
+    const times: { ts: number; over: boolean }[] = [];
+    for (const e of evs) {
+      const data = e.data as { source?: number; positions?: { y: number; timeOffset: number }[] };
+      if (e.type !== 3 || data.source !== 1) continue;
+      for (const p of data.positions ?? []) times.push({ ts: e.timestamp + p.timeOffset - evs[0]!.timestamp, over: p.y >= 100 && p.y < 160 });
+    }
+    const arrived = times.find((t) => t.over)?.ts;
+    const left = times.find((t) => arrived !== undefined && t.ts > arrived && !t.over)?.ts;
+    if (arrived === undefined || left === undefined) throw new Error('no recorded pointer positions over the strip and off it');
+    return { arrived, left };
+  };
+
+  it('stops where the user saw it stop, between two frames', async () => {
+    const { rec, evs, t0, gif, k } = await recordAndRender(
+      PAGE,
+      async ({ page, idle, shot }, url) => {
+        await page.mouse.move(1000, 700);
+        await page.goto(url);
+        await idle(1200);
+        await page.mouse.move(900, 130);
+        await idle(600);
+        await shot('paused');
+        await idle(600);
+        await page.mouse.move(1000, 700);
+        await idle(2000);
+        await page.mouse.move(1100, 750);
+      },
+      (evs) => ({ startS: ((((pointer(evs).arrived - 10) % 100) + 100) % 100) / 1000 }),
+    );
+    const live = rec.shots.find((s) => s.label === 'paused');
+    expect(live, 'the live shot of the paused ticker').toBeDefined();
+    const { data, info } = await sharp(live!.png).raw().toBuffer({ resolveWithObject: true });
+    const liveLeft = leftEdgeOf(data, info.width, info.channels, 130);
+    expect(liveLeft, 'the box in the live shot').toBeGreaterThan(0);
+    const { arrived, left } = pointer(evs);
+    const [hoverMs, leaveMs] = [arrived, left].map((ms) => ms + evs[0]!.timestamp - t0) as [number, number];
+    const boxAt = (rgba: ArrayLike<number>) => Math.round(leftEdgeOf(rgba, gif.width, 4, Math.round(130 * k)) / k);
+    const held = Array.from({ length: 8 }, (_, i) => boxAt(frameAt(gif, hoverMs + 100 + i * 100).rgba));
+    const worst = Math.max(...held.map((x) => Math.abs(x - liveLeft)));
+    expect(worst, `box's left edge (CSS px) in the GIF while paused: ${held.join(', ')}; live ${liveLeft}`).toBeLessThanOrEqual(8);
+    // Off the strip it goes on from there: the pictures a small ticker gets, at their own times (not
+    // the GIF's last frame, which shows the clip's end).
+    const after = gif.frames.slice(0, -1).filter((f) => f.startMs > leaveMs + 150);
+    expect(after.length, 'pictures of the ticker going on').toBeGreaterThanOrEqual(1);
+    const apart = (x: number, y: number) => Math.min(((x - y) % TRAVEL_PX + TRAVEL_PX) % TRAVEL_PX, ((y - x) % TRAVEL_PX + TRAVEL_PX) % TRAVEL_PX);
+    const going = after.map((f) => ({ ms: f.startMs, gif: boxAt(f.rgba), live: Math.round(liveLeft + SPEED * (f.startMs - leaveMs)) % TRAVEL_PX }));
+    expect(Math.max(...going.map((g) => apart(g.gif, g.live))), `box after the pointer left: ${going.map((g) => `${g.ms} ms ${g.gif}/${g.live}`).join(', ')}`).toBeLessThanOrEqual(8);
+  });
+});
+
+/** The first crimson pixel of row `y` (pixels of `channels` bytes), or -1. */
+function leftEdgeOf(pixels: ArrayLike<number>, width: number, channels: number, y: number): number {
+  for (let x = 0; x < width; x++) if (crimson(pixels, (y * width + x) * channels)) return x;
+  return -1;
+}
 
 describe('scroll-driven animations', () => {
   /**
