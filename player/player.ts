@@ -137,6 +137,8 @@ class Player {
   private known = new WeakSet<Animation>();
   /** The animations on the page at the last stampAnimations, which a later change can retarget, pause or resume (catchUp). */
   private animations: Animation[] = [];
+  /** Those of them paused (by the page's CSS) as of the last change: catchUp must tell them from ones about to start without asking their playState. */
+  private paused = new WeakSet<Animation>();
   href = '';
   /** Last recorded scroll per node id since the last full snapshot: re-applied once late assets change layout. */
   private scrolls = new Map<number, Scroll>();
@@ -493,6 +495,7 @@ class Player {
       this.seeked = true;
       this.known = new WeakSet();
       this.animations = [];
+      this.paused = new WeakSet();
       const ageMs = frameTs - this.events[upTo - 1]!.timestamp;
       // What is left (the history after the snapshot) is the caller's to run, once the page's fonts
       // are in. The snapshot's animations are stamped then too: getAnimations() lays the page out
@@ -574,7 +577,7 @@ class Player {
         this.committed?.start(this.replayer.getMirror(), i);
         this.stampAnimations(frameTs - startedTs);
       }
-      caughtUp?.(startedTs);
+      caughtUp?.(changed ? startedTs : undefined);
     }
     // Pointer position and selection of the last group.
     internals.emitter.emit('flush');
@@ -640,6 +643,12 @@ class Player {
     if (!doc?.getAnimations) return;
     // getAnimations() brings style up to date, which is what creates the new animations.
     const all = this.shadowRoots.animations(doc, this.replayer.getMirror());
+    // Read while the page's style is up to date (getAnimations() just brought it there), before any
+    // time is set below: a CSS animation's playState brings style up to date first.
+    for (const a of all) {
+      if (a.playState === 'paused') this.paused.add(a);
+      else this.paused.delete(a);
+    }
     for (const a of all) {
       if (this.known.has(a)) continue;
       this.known.add(a);
@@ -657,39 +666,63 @@ class Player {
    * back or more: at 10 fps a box's way back started up to 100 ms of its travel off, and stayed off
    * to its end), or, started by this step, already at its frame; and a pause holds at the time of the
    * next frame drawn, when the browser settles it. Returns what to do once the changes are styled
-   * (their last at `startedTs`): the ones still running go back to where they were, the ones now
-   * paused keep their time at `ts`, and the ones now resumed are aged from `startedTs` to the frame,
-   * as stampAnimations ages new ones (the browser resumes one at its next frame).
+   * (their last at `startedTs`; undefined when none could restyle): the ones still running go back
+   * to where they were, the ones now paused keep their time at `ts`, and the ones now resumed are
+   * aged from `startedTs` to the frame, as stampAnimations ages new ones (the browser resumes one at
+   * its next frame).
    */
-  private catchUp(ts: number, frameTs: number): ((startedTs: number) => void) | undefined {
+  private catchUp(ts: number, frameTs: number): ((startedTs: number | undefined) => void) | undefined {
     if (this.animations.length === 0 || this.cfg.motion === 'frozen') return undefined;
     const drawnTs = drawnReplayTs();
     const moved: { a: Animation; by: number }[] = [];
-    const paused: Animation[] = [];
+    const held: Animation[] = [];
     for (const a of this.animations) {
+      // Read without styling the page: a CSS animation's playState and pending bring its style up
+      // to date first, which here (the group's changes not in yet) would be a style update more
+      // for every group. Its current and start times do not; a paused one and one about to start
+      // (this step's) both have no start time, and `paused` tells them apart.
+      const time = a.currentTime;
       // Only those on time: a scroll-driven one's time is a share of its scroll, which the replay sets.
-      if (!a.playbackRate || typeof a.currentTime !== 'number') continue;
-      if (a.playState === 'paused' && !a.pending) {
-        paused.push(a);
+      if (typeof time !== 'number' || !a.playbackRate) continue;
+      const waiting = a.startTime === null;
+      if (waiting && this.paused.has(a)) {
+        held.push(a);
         continue;
       }
-      if (a.playState !== 'running') continue;
-      const at = a.pending ? frameTs : drawnTs;
+      const at = waiting ? frameTs : drawnTs;
       if (at === undefined) continue;
       const by = (ts - at) * a.playbackRate;
       if (Math.abs(by) < TIMELINE_GRAIN_MS) continue;
-      a.currentTime += by;
+      a.currentTime = time + by;
       moved.push({ a, by });
     }
-    if (moved.length === 0 && paused.length === 0) return undefined;
+    if (moved.length === 0 && held.length === 0) return undefined;
     return (startedTs) => {
-      for (const { a, by } of moved) {
-        // (One moved past its end is finished now: back too, so that motion() sees it end since the last frame.)
-        if (a.playState === 'running' || a.playState === 'finished') a.currentTime = Number(a.currentTime ?? 0) - by;
-        // A pause settles its time at the next frame unless the time is set (Web Animations' hold time).
-        else if (a.playState === 'paused' && a.pending) a.currentTime = Number(a.currentTime ?? 0);
+      if (startedTs === undefined) {
+        // Nothing was restyled (no change in the group could start or stop one): all as they were.
+        for (const { a, by } of moved) a.currentTime = Number(a.currentTime) - by;
+        return;
       }
-      for (const a of paused) if (a.playState === 'running' && a.pending) a.currentTime = Number(a.currentTime ?? 0) + (frameTs - startedTs) * a.playbackRate;
+      // The group's changes are styled now (stampAnimations): read every state before the first
+      // time is set, which would make the next read style the page again.
+      const movedStates = moved.map(({ a }) => ({ state: a.playState, pending: a.pending }));
+      const heldStates = held.map((a) => ({ state: a.playState, pending: a.pending }));
+      moved.forEach(({ a, by }, k) => {
+        const { state, pending } = movedStates[k]!;
+        // (One moved past its end is finished now: back too, so that motion() sees it end since the last frame.)
+        if (state === 'running' || state === 'finished') a.currentTime = Number(a.currentTime) - by;
+        else if (state === 'paused') {
+          // A pause settles its time at the next frame unless the time is set (Web Animations' hold time).
+          if (pending) a.currentTime = Number(a.currentTime);
+          this.paused.add(a);
+        }
+      });
+      held.forEach((a, k) => {
+        const { state, pending } = heldStates[k]!;
+        if (state !== 'running') return;
+        this.paused.delete(a);
+        if (pending) a.currentTime = Number(a.currentTime) + (frameTs - startedTs) * a.playbackRate;
+      });
     };
   }
 
