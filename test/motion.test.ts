@@ -357,15 +357,20 @@ body { margin: 0; background: #fff; }
     const [hoverMs, leaveMs] = [arrived, left].map((ms) => ms + evs[0]!.timestamp - t0) as [number, number];
     const boxAt = (rgba: ArrayLike<number>) => Math.round(leftEdgeOf(rgba, gif.width, 4, Math.round(130 * k)) / k);
     const held = Array.from({ length: 8 }, (_, i) => boxAt(frameAt(gif, hoverMs + 100 + i * 100).rgba));
-    const worst = Math.max(...held.map((x) => Math.abs(x - liveLeft)));
-    expect(worst, `box's left edge (CSS px) in the GIF while paused: ${held.join(', ')}; live ${liveLeft}`).toBeLessThanOrEqual(8);
+    // The live page paused it at its first frame after the pointer came, a few ms later (more on a
+    // loaded machine): the GIF may stand a little behind the live shot, never ahead (before the fix,
+    // 27 px ahead).
+    const seen = `box's left edge (CSS px) in the GIF while paused: ${held.join(', ')}; live ${liveLeft}`;
+    expect(Math.max(...held.map((x) => x - liveLeft)), seen).toBeLessThanOrEqual(8);
+    expect(Math.max(...held.map((x) => liveLeft - x)), seen).toBeLessThanOrEqual(20);
     // Off the strip it goes on from there: the pictures a small ticker gets, at their own times (not
     // the GIF's last frame, which shows the clip's end).
     const after = gif.frames.slice(0, -1).filter((f) => f.startMs > leaveMs + 150);
     expect(after.length, 'pictures of the ticker going on').toBeGreaterThanOrEqual(1);
     const apart = (x: number, y: number) => Math.min(((x - y) % TRAVEL_PX + TRAVEL_PX) % TRAVEL_PX, ((y - x) % TRAVEL_PX + TRAVEL_PX) % TRAVEL_PX);
-    const going = after.map((f) => ({ ms: f.startMs, gif: boxAt(f.rgba), live: Math.round(liveLeft + SPEED * (f.startMs - leaveMs)) % TRAVEL_PX }));
-    expect(Math.max(...going.map((g) => apart(g.gif, g.live))), `box after the pointer left: ${going.map((g) => `${g.ms} ms ${g.gif}/${g.live}`).join(', ')}`).toBeLessThanOrEqual(8);
+    // From where the GIF held it, as from the pointer's leaving.
+    const going = after.map((f) => ({ ms: f.startMs, gif: boxAt(f.rgba), due: Math.round(held[0]! + SPEED * (f.startMs - leaveMs)) % TRAVEL_PX }));
+    expect(Math.max(...going.map((g) => apart(g.gif, g.due))), `box after the pointer left: ${going.map((g) => `${g.ms} ms ${g.gif}/${g.due}`).join(', ')}`).toBeLessThanOrEqual(8);
   });
 });
 
