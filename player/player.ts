@@ -644,16 +644,18 @@ class Player {
     // getAnimations() brings style up to date, which is what creates the new animations.
     const all = this.shadowRoots.animations(doc, this.replayer.getMirror());
     // Read while the page's style is up to date (getAnimations() just brought it there), before any
-    // time is set below: a CSS animation's playState brings style up to date first.
-    for (const a of all) {
-      if (a.playState === 'paused') this.paused.add(a);
+    // time is set below: a CSS animation's playState brings style up to date first, so read after a
+    // new one's time was set, each new one cost a style update more.
+    const states = all.map((a) => a.playState);
+    all.forEach((a, k) => {
+      if (states[k] === 'paused') this.paused.add(a);
       else this.paused.delete(a);
-    }
-    for (const a of all) {
-      if (this.known.has(a)) continue;
+    });
+    all.forEach((a, k) => {
+      if (this.known.has(a)) return;
       this.known.add(a);
-      if (ageMs > 0 && a.playState === 'running' && onTime(a.effect?.getComputedTiming())) a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
-    }
+      if (ageMs > 0 && states[k] === 'running' && onTime(a.effect?.getComputedTiming())) a.currentTime = Number(a.currentTime ?? 0) + ageMs * a.playbackRate;
+    });
     this.animations = all;
   }
 
