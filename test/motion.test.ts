@@ -308,15 +308,16 @@ describe('a ticker paused under the pointer', () => {
    * did. The clip starts where its grid puts the pointer's arrival 10 ms after a slot (the pause came
    * 90 ms late, 27 px).
    */
+  const PERIOD_MS = 2000;
+  const TRAVEL_PX = 600;
+  const SPEED = TRAVEL_PX / PERIOD_MS;
   const PAGE = `<!doctype html><html><head><style>
 body { margin: 0; background: #fff; }
 #strip { position: absolute; left: 0; top: 100px; width: 1200px; height: 60px; background: #eee; }
-#box { position: absolute; left: 0; top: 5px; width: 50px; height: 50px; background: rgb(220, 20, 60); animation: slide 2s linear infinite; }
+#box { position: absolute; left: 0; top: 5px; width: 50px; height: 50px; background: rgb(220, 20, 60); animation: slide ${PERIOD_MS}ms linear infinite; }
 #strip:hover #box { animation-play-state: paused; }
-@keyframes slide { to { transform: translateX(600px); } }
+@keyframes slide { to { transform: translateX(${TRAVEL_PX}px); } }
 </style></head><body><div id="strip"><div id="box"></div></div></body></html>`;
-  const SPEED = 0.3;
-  const TRAVEL_PX = 600;
   /** When the pointer came over the strip, and when it left it (ms from the recording's start), from its recorded positions. */
   const pointer = (evs: RrwebEvent[]): { arrived: number; left: number } => {
     const times: { ts: number; over: boolean }[] = [];
