@@ -26,7 +26,7 @@ export interface FrameSource {
    * one is in: the screencast stops sending after three pictures not yet acknowledged.
    */
   draw(ms: number): Promise<Drawn>;
-  /** Pictures taken by the slower way because the fast one did not deliver (begin-frame only). */
+  /** Pictures the screencast did not deliver, shown another way (begin-frame only; SCREENCAST_MAX_FALLBACKS). */
   readonly fallbacks: number;
   /**
    * Where the pictures come from: the page's screencast, scaled by the compositor (begin-frame with
@@ -249,6 +249,9 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
         },
       };
     }
+    // The latest frame drawn with a change, and its picture: what a frame drawn before it shows
+    // when its own picture does not come.
+    let latest: { ms: number; picture: Promise<Buffer | undefined> } | undefined;
     const source: FrameSource & { fallbacks: number } = {
       kind: 'begin-frame',
       page,
@@ -262,14 +265,26 @@ async function tryBeginFrame(browser: Browser, context: BrowserContext, output?:
       async draw(ms: number): Promise<Drawn> {
         // A browser whose screencast keeps missing frames is not waited for again in this render.
         if (source.fallbacks >= SCREENCAST_MAX_FALLBACKS) return drawnWith(await screenshot(ms));
-        const picture = (await screencast.draw(nextTicks(ms))).picture.then((shot) => {
+        const drawn = (await screencast.draw(nextTicks(ms))).picture;
+        const picture: Promise<Buffer | undefined> = drawn.then((shot) => {
           if (shot !== 'late') return shot;
-          // The frame was drawn but its picture did not come: take one the slow way. It shows the
-          // page as it is now: the next frame was drawn, and the step after it sent ahead, while
-          // this picture was awaited, so it may show up to two slots later.
+          // The frame was drawn but its picture did not come, and the page has moved on since: the
+          // next frame was drawn and the step after it applied while this picture was awaited.
+          // That next frame's picture is the nearest to this one the render can still have (as a
+          // video drops a frame). A screenshot now would show the page up to two slots later, and
+          // the screencast then missed the picture of the frame after that screenshot too: one
+          // picture lost cost 2-3, and at 3 the screencast for the rest of the render
+          // (BENCHMARKS.md, stop 62).
           source.fallbacks++;
+          const next = latest;
+          if (next && next.ms > ms) return next.picture;
           return screenshot(ms);
         });
+        // Nothing redrawn: its picture is the one before, which a frame drawn earlier cannot show.
+        picture.then((shot) => {
+          if (shot === undefined && latest?.picture === picture) latest = undefined;
+        }, () => {});
+        latest = { ms, picture };
         return { picture };
       },
     };

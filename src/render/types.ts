@@ -151,7 +151,10 @@ export interface RenderResult {
     /** Of those, steps that changed nothing on the page but the pointer: the browser drew no frame for them. */
     stillSlots: number;
     stepMedianMs: number;
-    /** Pictures the screencast did not deliver in time, taken by a begin-frame screenshot instead (0 normally). */
+    /**
+     * Pictures the screencast did not deliver in time (0 normally): each such frame shows the next
+     * frame's picture, or a begin-frame screenshot when no frame with a change was drawn after it.
+     */
     captureFallbacks: number;
     /**
      * Of all steps (the first included), the time spent waiting for assets (fonts, images,
