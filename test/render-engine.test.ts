@@ -164,8 +164,8 @@ describe('frame capture', () => {
       expect(source.fallbacks).toBe(4);
       // And the render says its pictures came the slow way.
       expect(source.pictures).toBe('screenshot');
-      // A late picture shows the page as it is when taken: the next frame was drawn, and the change
-      // after it made, while it was awaited (two slots on at most).
+      // A late picture is the next frame's, itself late and taken as a screenshot: the page as it is
+      // then, with the change after that frame made while it was awaited (two slots on at most).
       for (const [i, c] of seen.entries()) expect([seenOf(i), seenOf(i + 1), seenOf(i + 2)], `picture ${i}`).toContain(c);
       // Two rounds of two waits of 2 s that overlap; after them the screenshots come at once.
       expect(performance.now() - from).toBeLessThan(2 * 2000 + 3000);
