@@ -346,16 +346,28 @@ const FRAME_TIME_LEAD_MS = 3_600_000;
 /** Missed pictures after which a render takes the rest by begin-frame screenshots (each miss waits the timeout). */
 const SCREENCAST_MAX_FALLBACKS = 3;
 /**
- * How far a picture's stamp may be from the one its frame was given. Both clocks are the kernel's
- * (CLOCK_MONOTONIC frame times, CLOCK_REALTIME stamps), so Chromium's conversion and ours agree to
- * Date.now()'s millisecond: 0.02-0.97 ms apart over 72 pictures (3 renders, 2026-12-03).
+ * How far a picture's stamp may be from the one its frame was given (the nearest such frame's picture
+ * it is). Both clocks are the kernel's (CLOCK_MONOTONIC frame times, CLOCK_REALTIME stamps), so
+ * Chromium's conversion and ours agree to Date.now()'s millisecond: 0.02-0.97 ms apart over 72
+ * pictures (3 renders, 2026-12-03). Under half the 20 ms between two slots at 50 fps.
  */
-const SCREENCAST_MATCH_MS = 5;
+const SCREENCAST_MATCH_MS = 9;
 
-/** Wall-clock ms minus monotonic ms now: how a screencast stamp relates to the frame time it was drawn at. */
-function wallMinusMonotonicMs(): number {
-  // Date.now() drops the fraction of its millisecond: half of one on average.
-  return Date.now() + 0.5 - monotonicMs();
+/**
+ * Wall-clock ms minus monotonic ms: how a screencast stamp relates to the frame time it was drawn at.
+ * Each reading is low by however long the thread was held up between its two clock reads, never
+ * high, so a render keeps the highest it has read. Read afresh at each frame, 4 pictures of 24
+ * renders (two at a time beside a busy loop) came 5.2-9.3 ms off and went unmatched, each a frame
+ * lost; with the highest kept, all 2,437 of 24 such renders within 0.5 ms (BENCHMARKS.md, stop 62).
+ */
+class ClockOffset {
+  private best = -Infinity;
+
+  read(): number {
+    // Date.now() drops the fraction of its millisecond: half of one on average.
+    this.best = Math.max(this.best, Date.now() + 0.5 - monotonicMs());
+    return this.best;
+  }
 }
 
 /**
@@ -374,6 +386,7 @@ function wallMinusMonotonicMs(): number {
 class Screencast {
   /** Frames drawn whose picture has not come, oldest first, each with the stamp its picture will carry (wall-clock ms). */
   private readonly waiting: { stampMs: number; anyStamp: boolean; resolve: (png: Buffer | 'late') => void; passed: () => void }[] = [];
+  private readonly clock = new ClockOffset();
 
   private constructor(
     cdp: CDPSession,
@@ -385,8 +398,12 @@ class Screencast {
       if (!this.waiting.length || stamp === undefined) return;
       const stampMs = stamp * 1000;
       // Pictures are encoded on a thread pool and may come out of order: match by stamp.
-      const i = this.waiting.findIndex((w) => w.anyStamp || Math.abs(stampMs - w.stampMs) <= SCREENCAST_MATCH_MS);
-      if (i < 0) return;
+      let i = this.waiting.findIndex((w) => w.anyStamp);
+      if (i < 0) {
+        const off = (w: { stampMs: number }) => Math.abs(stampMs - w.stampMs);
+        i = this.waiting.reduce((best, w, j) => (off(w) < off(this.waiting[best]!) ? j : best), 0);
+        if (off(this.waiting[i]!) > SCREENCAST_MATCH_MS) return;
+      }
       // Frames drawn before this one whose pictures have not come: passed over, or soon to come.
       for (const earlier of this.waiting.slice(0, i)) earlier.passed();
       const [w] = this.waiting.splice(i, 1);
@@ -434,7 +451,7 @@ class Screencast {
    */
   async draw(ticks: number, timeoutMs = SCREENCAST_FRAME_TIMEOUT_MS, anyStamp = false): Promise<{ picture: Promise<Buffer | undefined | 'late'> }> {
     let timer: NodeJS.Timeout | undefined;
-    const entry = { stampMs: ticks + FRAME_INTERVAL_MS + wallMinusMonotonicMs(), anyStamp, resolve: (_: Buffer | 'late') => {}, passed: () => {} };
+    const entry = { stampMs: ticks + FRAME_INTERVAL_MS + this.clock.read(), anyStamp, resolve: (_: Buffer | 'late') => {}, passed: () => {} };
     const picture = new Promise<Buffer | 'late'>((resolve) => {
       entry.resolve = resolve;
       timer = setTimeout(() => resolve('late'), timeoutMs);
