@@ -317,8 +317,8 @@ const SCREENCAST_FRAME_TIMEOUT_MS = 2000;
  * How long a picture is still waited for once the picture of a frame drawn after it has come. Pictures
  * are encoded on a thread pool and come out of order now and then: 19 times in 2,438 pictures (24
  * renders beside a busy loop, 2026-12-08), the earlier one at most 12.5 ms after the later one. The
- * one picture lost in those renders was of that kind (the next frame's came, its own never did): it
- * cost the whole 2 s wait instead of this.
+ * one picture missed in those renders was of that kind (the next frame's came, its own was never
+ * matched; ClockOffset says why): it cost the whole 2 s wait instead of this.
  */
 const LATER_PICTURE_GRACE_MS = 250;
 /** How long the screencast's first picture is waited for before the render's first frame (Screencast.start). */
