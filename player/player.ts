@@ -600,7 +600,12 @@ class Player {
     if (source !== IncrementalSource.MouseMove) this.changed = true;
     // A press or release restyles what is held at its time, so that a transition it starts is placed
     // there (in a virtual DOM batch its nodes may not be on the page yet: settle() marks them).
-    if (source === IncrementalSource.MouseInteraction && !this.cfg.naive && !this.replayer.config.useVirtualDom) this.press.apply(this.replayer.getMirror());
+    // So does a click's jump to a fragment (the plugin has just read it): an animation its `:target`
+    // starts (rustdoc fades its mark in) is placed from the click, not from the step after it.
+    if (source === IncrementalSource.MouseInteraction && !this.cfg.naive && !this.replayer.config.useVirtualDom) {
+      this.press.apply(this.replayer.getMirror());
+      this.target.mark(this.iframe.contentDocument);
+    }
     // rrweb hovers from the last pointer event at the flush; a change after it may move the page under it.
     if (source === IncrementalSource.MouseMove || source === IncrementalSource.MouseInteraction) {
       this.hoverDue = null;

@@ -448,6 +448,38 @@ nav a { display: block; height: 40px; }
     expect(shown, 's2, jumped to before the burst, marked in the window\'s first frames').toEqual([true]);
   });
 
+  it('starts an animation the mark starts at the click, as the user\'s browser did (rustdoc fades its mark in)', async () => {
+    // rustdoc: `:target { animation: 0.65s ... 0.1s targetfadein }`. Here one second from blue to red.
+    const fading = PAGE.replace('section:target { background: rgb(220, 20, 60); }', '@keyframes mark { from { background: rgb(0, 0, 255); } to { background: rgb(255, 0, 0); } }\nsection:target { animation: mark 1s linear both; }');
+    const recording = await record('/fading-target.html', fading, async ({ page, origin, idle }) => {
+      await page.goto(`${origin}/fading-target.html`);
+      await idle(600);
+      await page.mouse.move(1180, 20, { steps: 4 });
+      await page.mouse.click(1180, 20);
+      await idle(1400);
+      // An event at the end, so that the recording (and the clip) lasts past the animation.
+      await page.mouse.move(600, 500);
+      await idle(300);
+    });
+    const click = recording.find((e) => e.type === 3 && (e.data as { source: number; type?: number }).source === 2 && (e.data as { type?: number }).type === 2)!;
+    const clickS = secondsOf(recording, click.timestamp);
+    // Slots 80 ms after the click and every 100 ms on: a mark set at the step (the slot's time), not
+    // the click's, would show each frame 80 ms of the animation short.
+    const startS = clickS - 0.32;
+    const lengthS = secondsOf(recording, recording.at(-1)!.timestamp);
+    const r = await renderRecording(recording, { ...DEFAULT_RENDER_OPTIONS, startS, endS: lengthS, width: 800, allowOrigins: [site.origin] }, { browser });
+    const gif = decodeGif(r.gif);
+    const scale = gif.width / 1280;
+    const at = (Math.round(150 * scale) * gif.width + Math.round(500 * scale)) * 4;
+    for (const ageS of [0.08, 0.18, 0.38, 0.68]) {
+      const [red, , blue] = frameAt(gif, (clickS + ageS + 0.02 - startS) * 1000).rgba.slice(at, at + 3);
+      const progress = red! / (red! + blue!);
+      // Live, the animation starts at the frame after the click: 0-16 ms later.
+      expect(progress, `${ageS * 1000} ms after the click`).toBeGreaterThan(ageS - 0.016 - 0.025);
+      expect(progress, `${ageS * 1000} ms after the click`).toBeLessThan(ageS + 0.025);
+    }
+  });
+
   it('matches the rewritten selectors only where :target stood', () => {
     expect(withStateSelectors('section:target, :target > a, p:not(:target) { x: y }')).toBe(
       'section:is(:target, [data-rr-target]), :is(:target, [data-rr-target]) > a, p:not(:is(:target, [data-rr-target])) { x: y }',
